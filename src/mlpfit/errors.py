@@ -1,0 +1,32 @@
+"""The errors mlpfit raises on purpose.
+
+Every one of them is the user's to fix, so each message names the offending value and says what
+to do instead. The CLI turns them into one line on stderr and exit code 2; anything else is a bug
+(exit 1).
+"""
+
+
+class MlpfitError(Exception):
+    """Base class: a problem with what the user asked for, reported as one line."""
+
+    exit_code = 2
+
+
+class UsageError(MlpfitError):
+    """An option or argument has a value that cannot work (e.g. ``--hidden -3``)."""
+
+
+class FormulaError(MlpfitError):
+    """A formula is malformed, unsafe, or uses something outside the allowed grammar."""
+
+
+class DataError(MlpfitError):
+    """A data file (CSV, IDX) or the data in it cannot be used as given."""
+
+
+class RunFolderError(MlpfitError):
+    """A run folder is missing, incomplete, corrupt, or from a newer format."""
+
+
+class TrainingError(MlpfitError):
+    """Training could not produce a usable model (e.g. the loss became NaN)."""
