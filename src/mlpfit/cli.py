@@ -1,0 +1,245 @@
+"""The command line: parse options into a config, call the library, map errors to exit codes.
+
+Nothing here trains or reads data itself. torch is imported only after every option has been
+checked, so ``--help`` and mistakes answer instantly.
+
+Exit codes: 0 success; 2 bad usage or input (one line on stderr); 1 unexpected failure;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from mlpfit import config as cfg
+from mlpfit.errors import MlpfitError, UsageError
+
+EPILOG_FIT = """\b
+TARGET is one of:
+  a formula     "x1 + x2", "x**2 + y**2", "sin(x), cos(x)" (several outputs: commas)
+  a CSV file    data.csv --target COL  (header row; other columns are inputs)
+  an IDX folder MNIST-format files (train-images-idx3-ubyte[.gz], ...)
+  an example    addition, curve10, circle, multi, digits, mnist, fashion-mnist
+
+\b
+Examples:
+  mlpfit fit "x1 + x2" --domain 0:1 --hidden none
+  mlpfit fit "x**2 + y**2" --domain -14:14
+  mlpfit fit "x*exp(x) - 10, exp(x), x**2" --domain 0.1:2.1 --hidden 32x5 --activation gelu
+  mlpfit fit curve10
+"""
+
+
+def _choice_help(text: str, choices) -> str:
+    return f"{text} One of: {', '.join(choices)}."
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="mlpfit", prog_name="mlpfit")
+def app():
+    """Teach a multilayer perceptron a function, and see what it learned.
+
+    \b
+    mlpfit fit TARGET        train; writes a run folder (model, history, summary)
+    mlpfit predict RUN V...  evaluate the trained model at a point (or --input FILE.csv)
+    mlpfit examples          the built-in examples
+    """
+
+
+@app.command(epilog=EPILOG_FIT, context_settings={"ignore_unknown_options": False})
+@click.argument("target")
+@click.option("--domain", metavar="LO:HI", help="Sampling box for a formula: -1:1 for all inputs, or x1=0:1,x2=-2:2. Default -1:1.")
+@click.option("--samples", type=int, metavar="N", help="Points to sample from a formula. Default 10000.")
+@click.option("--target", "target_columns", metavar="COL[,COL]", help="CSV column(s) to predict. Default: the last column.")
+@click.option("--features", metavar="COL[,COL]", help="CSV input columns. Default: every other column.")
+@click.option("--data-dir", metavar="DIR", help="Folder of MNIST-format IDX files for mnist / fashion-mnist.")
+@click.option("--task", metavar="KIND", help=_choice_help("regress or classify; default: detected from the target.", cfg.TASKS))
+@click.option("--hidden", metavar="SPEC", help="Hidden layer widths: 64,64 or 32x5 (five layers of 32) or none (one Linear layer). Default 64,64.")
+@click.option("--activation", metavar="NAME", help=_choice_help("Between layers. Default tanh.", cfg.ACTIVATIONS))
+@click.option("--output-activation", metavar="NAME", default="identity", show_default=True,
+              help="On the output layer; keep identity unless the targets are bounded.")
+@click.option("--epochs", type=int, metavar="N", help="Passes over the training data. Default: about 6000 optimizer steps.")
+@click.option("--batch-size", type=int, metavar="N", help="Examples per step. Default: all up to 512, else 256.")
+@click.option("--lr", type=float, metavar="X", help="Peak learning rate. Default 0.01 (adam), 0.1 (sgd), 1 (lbfgs).")
+@click.option("--optimizer", metavar="NAME", default="adam", show_default=True, help=_choice_help("", cfg.OPTIMIZERS))
+@click.option("--loss", metavar="NAME", help=_choice_help("Default mse, or cross_entropy for classes.", cfg.LOSSES))
+@click.option("--schedule", metavar="NAME", default="onecycle", show_default=True, help=_choice_help("Learning-rate schedule.", cfg.SCHEDULES))
+@click.option("--patience", type=int, metavar="N", help="Stop after N epochs without validation improvement. Default: a fifth of the epochs.")
+@click.option("--no-scale", is_flag=True, help="Do not standardize inputs and targets (the tutorials' naive setup).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Fixes sampling, split, init and shuffling.")
+@click.option("--device", metavar="NAME", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--threads", type=int, metavar="N", help="CPU threads. Default: 1 for small models.")
+@click.option("--engine", metavar="NAME", default="torch", show_default=True, help="torch, or numpy (hand-written backprop).")
+@click.option("--out", metavar="DIR", help="Run folder. Default runs/<name>-<time>.")
+@click.option("--force", is_flag=True, help="Write into an existing run folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the summary) and nothing else on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def fit(target, **options):
+    """Train an MLP on TARGET and write a run folder."""
+    config = build_fit_config(target, options)
+    precheck_target(config)
+    from mlpfit import pipeline
+
+    result = pipeline.fit(config)
+    show_fit(result, config.run)
+    if any(d["severity"] == "error" for d in result.summary["diagnostics"]):
+        first = next(d for d in result.summary["diagnostics"] if d["severity"] == "error")
+        raise MlpfitError(f"{first['message']}: {first['hint']}")
+
+
+def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
+    data = cfg.DataConfig(
+        target=target,
+        domain=None if o["domain"] is None else cfg.parse_domain(o["domain"]),
+        samples=o["samples"],
+        target_columns=cfg.parse_columns(o["target_columns"]),
+        feature_columns=cfg.parse_columns(o["features"]),
+        data_dir=o["data_dir"],
+        task=o["task"],
+        scale=not o["no_scale"],
+    )
+    model = cfg.ModelConfig(
+        hidden=None if o["hidden"] is None else cfg.parse_hidden(o["hidden"]),
+        activation=o["activation"],
+        output_activation=o["output_activation"],
+    )
+    train = cfg.TrainConfig(
+        epochs=o["epochs"], batch_size=o["batch_size"], lr=o["lr"], optimizer=o["optimizer"], loss=o["loss"],
+        schedule=o["schedule"], patience=o["patience"], seed=o["seed"], device=o["device"], threads=o["threads"],
+        engine=o["engine"],
+    )
+    run = cfg.RunConfig(out=o["out"], json=o["as_json"], quiet=o["quiet"], force=o["force"])
+    return cfg.validate(cfg.FitConfig(data, model, train, run))
+
+
+def precheck_target(config: cfg.FitConfig) -> None:
+    """Parse a formula target now, before torch is imported, so a bad one fails instantly."""
+    from mlpfit.sources import target_kind
+
+    if target_kind(config.data.target) == "formula":
+        from mlpfit.sources.formula import parse_formula
+
+        formula = parse_formula(config.data.target)
+        if config.data.domain is not None:
+            from mlpfit.sources.sampling import resolve_domain
+
+            resolve_domain(formula.inputs, config.data.domain)
+
+
+def show_fit(result, run: cfg.RunConfig) -> None:
+    if run.json:
+        click.echo(json.dumps(result.summary, allow_nan=True))
+    elif not run.quiet:
+        from mlpfit.textreport import fit_report
+
+        click.echo(fit_report(result.summary))
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+@click.argument("run_dir", metavar="RUN")
+@click.argument("values", nargs=-1, metavar="[V ...]")
+@click.option("--input", "input_path", metavar="FILE.csv", help="Predict every row of a CSV (header = input names).")
+@click.option("--device", metavar="NAME", default="cpu", show_default=True, help="cpu, cuda or auto.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"predictions": [[...], ...]}.')
+def predict(run_dir, values, input_path, device, as_json):
+    """Evaluate the model in RUN at one point (V ... in input order) or at every row of --input.
+
+    \b
+    Examples:
+      mlpfit predict runs/addition-20260101-120000 2 3
+      mlpfit predict runs/my-run --input new.csv --json
+    """
+    cfg.check_choice("--device", device, cfg.DEVICES)
+    X = _parse_point(values) if values else None
+    if (X is None) == (input_path is None):
+        raise UsageError("give either the input values (mlpfit predict RUN 2 3) or --input FILE.csv, not both or neither")
+    from mlpfit.predicting import predict_rows, read_input_rows
+
+    from mlpfit.pipeline import load_fitted
+
+    _, fitted, summary, _ = load_fitted(run_dir, device)
+    if X is None:
+        X = read_input_rows(input_path, fitted.inputs)
+    elif X.shape[1] != len(fitted.inputs):
+        raise UsageError(
+            f"the model takes {len(fitted.inputs)} input(s) ({', '.join(fitted.inputs)}), got {X.shape[1]} value(s): "
+            f"e.g. mlpfit predict {run_dir} {' '.join(['1'] * len(fitted.inputs))}"
+        )
+    out = predict_rows(fitted, X)
+    click.echo(json.dumps(out) if as_json else _format_predictions(out, fitted))
+
+
+def _parse_point(values) -> "np.ndarray":
+    import numpy as np
+
+    try:
+        point = [float(v) for v in values]
+    except ValueError:
+        bad = next(v for v in values if not _is_float(v))
+        raise UsageError(f"input value {bad!r} is not a number: give numbers in input order, e.g. 2 3") from None
+    if not all(np.isfinite(point)):
+        raise UsageError(f"input values must be finite numbers, got {' '.join(values)}")
+    return np.array([point])
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _format_predictions(out: dict, fitted) -> str:
+    if "classes" in out:
+        return "\n".join(str(label) for label in out["labels"])
+    return "\n".join(" ".join(f"{v:.6g}" for v in row) for row in out["predictions"])
+
+
+@app.command()
+def examples():
+    """List the built-in examples, one line each."""
+    from mlpfit.sources.examples import EXAMPLES
+
+    for name, example in EXAMPLES.items():
+        click.echo(f"{name:<14} {example.summary}")
+    click.echo("\nRun one with: mlpfit fit NAME   (options you give override the example's settings)")
+
+
+# ---------------------------------------------------------------- entry point and error mapping
+
+
+def main(argv=None) -> None:
+    """Run the CLI; never lets a traceback reach a user who made a mistake."""
+    try:
+        app.main(args=argv, prog_name="mlpfit", standalone_mode=False)
+    except click.exceptions.NoArgsIfNoCommand if False else click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as err:
+        # click's own messages (unknown option, missing argument, not an int) as one line.
+        _fail(f"{err.format_message()} (see mlpfit {_command_name(argv)}--help)", 2)
+    except click.Abort:
+        _fail("interrupted", 130)
+    except MlpfitError as err:
+        _fail(str(err).replace("\n", " "), err.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as err:  # a bug: say so plainly, keep the traceback for those who ask
+        if os.environ.get("MLPFIT_DEBUG"):
+            raise
+        _fail(f"unexpected {type(err).__name__}: {err} (this is a bug; MLPFIT_DEBUG=1 shows the traceback)", 1)
+    sys.exit(0)
+
+
+def _command_name(argv) -> str:
+    args = sys.argv[1:] if argv is None else argv
+    return f"{args[0]} " if args and args[0] in app.commands else ""
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"mlpfit: error: {message}", err=True)
+    sys.exit(code)

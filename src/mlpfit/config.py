@@ -1,0 +1,220 @@
+"""Typed configuration: what to fit, with which model, trained how, written where.
+
+The CLI and the Python API both build a :class:`FitConfig`; nothing below the CLI reads
+command-line options. ``None`` means "choose for me from the data" and is resolved by
+:func:`mlpfit.defaults.resolve`, which records the choice so a run folder always holds concrete
+values. This module imports nothing heavy, so validating options stays instant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from mlpfit.errors import UsageError
+
+# Registries live next to their implementations; these name lists let the CLI validate
+# without importing torch. tests/test_config.py checks they match the real registries.
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "silu", "elu", "leaky_relu", "softplus", "identity")
+OPTIMIZERS = ("adam", "adamw", "radam", "sgd", "rmsprop", "lbfgs")
+LOSSES = ("mse", "mae", "huber", "cross_entropy")
+SCHEDULES = ("onecycle", "cosine", "constant")
+DEVICES = ("auto", "cpu", "cuda")
+TASKS = ("regress", "classify")
+ENGINES = ("torch", "numpy")
+
+
+@dataclass
+class DataConfig:
+    """Where the examples come from and how they are split."""
+
+    target: str = ""  # formula, CSV path, IDX folder or example name, as typed by the user
+    domain: dict[str, tuple[float, float]] | tuple[float, float] | None = None  # None: -1:1 for every variable
+    samples: int | None = None  # formula points to draw; None: 10,000 (enough for smooth 1-3 input functions)
+    target_columns: list[str] | None = None  # CSV targets; None: the last column
+    feature_columns: list[str] | None = None  # CSV inputs; None: every non-target column
+    data_dir: str | None = None  # IDX folder for mnist/fashion-mnist; None: search the usual places
+    task: str | None = None  # "regress" or "classify"; None: detected from the target
+    val_fraction: float = 0.1  # held out for early stopping and model choice
+    test_fraction: float = 0.1  # held out, never seen in training: the honest score
+    scale: bool = True  # standardize inputs and (regression) targets; False is the tutorials' naive setup
+
+
+@dataclass
+class ModelConfig:
+    """The network's shape."""
+
+    hidden: list[int] | None = None  # hidden widths; [] is a single Linear layer; None: [64, 64]
+    activation: str | None = None  # between layers; None: tanh (smooth, so smooth targets fit to R² 0.999+)
+    output_activation: str = "identity"  # on the last layer; identity, so any (scaled) target is reachable
+
+
+@dataclass
+class TrainConfig:
+    """How the weights are found."""
+
+    epochs: int | None = None  # None: enough passes for about 6,000 optimizer steps, capped to 3,000 epochs
+    batch_size: int | None = None  # None: full batch up to 512 examples, else 256 (minibatches beat full batch here)
+    lr: float | None = None  # peak learning rate; None: 1e-2 for adam-family, 0.1 for sgd, 1.0 for lbfgs
+    optimizer: str = "adam"  # robust without tuning
+    loss: str | None = None  # None: mse for regression, cross_entropy for classification
+    schedule: str = "onecycle"  # warm up then anneal: reaches a lower loss in the same steps than a constant lr
+    patience: int | None = None  # epochs without validation improvement before stopping; None: a fifth of the epochs, at least 10
+    seed: int = 0  # one seed fixes sampling, split, init and shuffling
+    device: str = "auto"  # auto: cuda when available, else cpu
+    threads: int | None = None  # CPU threads; None: 1 for small models (a second thread only adds overhead there)
+    engine: str = "torch"  # "numpy": the hand-written forward/backward engine
+
+
+@dataclass
+class RunConfig:
+    """What is written and printed."""
+
+    out: str | None = None  # run folder; None: runs/<name>-<timestamp>
+    json: bool = False  # print one JSON object on stdout instead of a report
+    quiet: bool = False  # print nothing but errors
+    force: bool = False  # allow writing into an existing run folder
+
+
+@dataclass
+class FitConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FitConfig":
+        data = dict(d.get("data", {}))
+        if isinstance(data.get("domain"), dict):
+            data["domain"] = {k: tuple(v) for k, v in data["domain"].items()}
+        elif data.get("domain") is not None:
+            data["domain"] = tuple(data["domain"])
+        return cls(
+            data=DataConfig(**data),
+            model=ModelConfig(**d.get("model", {})),
+            train=TrainConfig(**d.get("train", {})),
+            run=RunConfig(**d.get("run", {})),
+        )
+
+
+# ---------------------------------------------------------------- parsing option strings
+
+
+def parse_hidden(text: str) -> list[int]:
+    """``64,64`` -> [64, 64]; ``32x5`` -> five layers of 32; ``none``/``0`` -> [] (one Linear layer)."""
+    spec = text.strip().lower()
+    if spec in ("none", "0", "", "linear"):
+        return []
+    match = re.fullmatch(r"(\d+)\s*[x*]\s*(\d+)", spec)
+    if match:
+        width, depth = int(match.group(1)), int(match.group(2))
+        sizes = [width] * depth
+    else:
+        try:
+            sizes = [int(part) for part in spec.split(",")]
+        except ValueError:
+            raise UsageError(
+                f"--hidden {text!r} is not a list of layer widths: use e.g. 64,64 or 32x5 or none"
+            ) from None
+    _check_hidden(sizes, text)
+    return sizes
+
+
+def _check_hidden(sizes: list[int], text: str) -> None:
+    if any(size <= 0 for size in sizes):
+        bad = next(size for size in sizes if size <= 0)
+        raise UsageError(f"hidden sizes must be > 0, got {bad} in --hidden {text!r}: use e.g. 64,64")
+    if len(sizes) > 64 or any(size > 65536 for size in sizes):
+        raise UsageError(f"--hidden {text!r} is far too large: use at most 64 layers of at most 65536 units")
+
+
+def parse_domain(text: str) -> dict[str, tuple[float, float]] | tuple[float, float]:
+    """``-1:1`` -> (-1.0, 1.0) for every variable; ``x1=0:1,x2=-2:2`` -> per variable."""
+    spec = text.strip()
+    if "=" not in spec:
+        return _parse_interval(spec, text)
+    domain: dict[str, tuple[float, float]] = {}
+    for part in spec.split(","):
+        name, _, interval = part.partition("=")
+        if not name.strip() or not interval:
+            raise UsageError(f"--domain {text!r}: write each variable as NAME=LO:HI, e.g. x1=0:1,x2=-2:2")
+        domain[name.strip()] = _parse_interval(interval, text)
+    return domain
+
+
+def _parse_interval(spec: str, whole: str) -> tuple[float, float]:
+    lo_text, sep, hi_text = spec.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        lo, hi = float(lo_text), float(hi_text)
+    except ValueError:
+        raise UsageError(f"--domain {whole!r} is not LO:HI: write e.g. -1:1 or x1=0:1,x2=-2:2") from None
+    if not (lo < hi) or not all(abs(v) < 1e12 for v in (lo, hi)):
+        raise UsageError(f"--domain {whole!r} needs finite LO < HI, got {lo}:{hi}: e.g. -1:1")
+    return (lo, hi)
+
+
+def parse_columns(text: str | None) -> list[str] | None:
+    """``load`` -> ['load']; ``a,b`` -> ['a', 'b']."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"column list {text!r} is empty: name at least one column, e.g. --target load")
+    return names
+
+
+def check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> str | None:
+    """Refuse a name outside a registry, naming the closest valid choices."""
+    if value is None or value in choices:
+        return value
+    import difflib
+
+    close = difflib.get_close_matches(value, choices, n=2)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise UsageError(f"{option} {value!r} is not known: {hint}choose one of {', '.join(choices)}")
+
+
+def check_positive(option: str, value, *, integer: bool = True, limit: float | None = None):
+    if value is None:
+        return None
+    if not value > 0 or (limit is not None and value > limit) or value != value:
+        bound = f" and at most {limit:g}" if limit is not None else ""
+        kind = "a whole number" if integer else "a number"
+        raise UsageError(f"{option} must be {kind} > 0{bound}, got {value}")
+    return value
+
+
+def validate(config: FitConfig) -> FitConfig:
+    """Check every value that can be checked without data; raise UsageError naming the first bad one."""
+    m, t, d = config.model, config.train, config.data
+    check_choice("--activation", m.activation, ACTIVATIONS)
+    if m.output_activation in ("none", "linear"):
+        m.output_activation = "identity"
+    check_choice("--output-activation", m.output_activation, ACTIVATIONS)
+    check_choice("--optimizer", t.optimizer, OPTIMIZERS)
+    check_choice("--loss", t.loss, LOSSES)
+    check_choice("--schedule", t.schedule, SCHEDULES)
+    check_choice("--device", t.device, DEVICES)
+    check_choice("--task", d.task, TASKS)
+    check_choice("--engine", t.engine, ENGINES)
+    check_positive("--epochs", t.epochs, limit=1_000_000)
+    check_positive("--batch-size", t.batch_size, limit=10_000_000)
+    check_positive("--lr", t.lr, integer=False, limit=1e6)
+    check_positive("--samples", d.samples, limit=50_000_000)
+    check_positive("--patience", t.patience, limit=1_000_000)
+    check_positive("--threads", t.threads, limit=1024)
+    if t.seed < 0 or t.seed >= 2**63:
+        raise UsageError(f"--seed must be between 0 and 2**63-1, got {t.seed}")
+    if m.hidden is not None:
+        _check_hidden(m.hidden, ",".join(map(str, m.hidden)))
+    for name, frac in (("val", d.val_fraction), ("test", d.test_fraction)):
+        if not 0 <= frac < 0.5:
+            raise UsageError(f"{name} fraction must be in [0, 0.5), got {frac}")
+    return config

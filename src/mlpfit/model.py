@@ -1,0 +1,54 @@
+"""The multilayer perceptron, built from a :class:`~mlpfit.config.ModelConfig`.
+
+Parameters are named ``layers.{i}.weight`` / ``layers.{i}.bias`` (i counts Linear layers only),
+the same names the NumPy engine uses, so a run folder does not care which engine wrote it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# name -> module factory. The list of valid names is this dict's keys (see config.ACTIVATIONS).
+ACTIVATIONS: dict[str, type[nn.Module] | callable] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+    "softplus": nn.Softplus,
+    "identity": nn.Identity,
+}
+
+
+class MLP(nn.Module):
+    """Linear layers with one activation between them and an optional one on the output."""
+
+    def __init__(self, sizes: list[int], activation: str = "tanh", output_activation: str = "identity"):
+        super().__init__()
+        self.sizes = list(sizes)
+        self.activation_name = activation
+        self.output_activation_name = output_activation
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.activation = ACTIVATIONS[activation]()
+        self.output_activation = ACTIVATIONS[output_activation]()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers[:-1]:
+            x = self.activation(layer(x))
+        return self.output_activation(self.layers[-1](x))
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def layer_sizes(inputs: int, hidden: list[int], outputs: int) -> list[int]:
+    return [inputs, *hidden, outputs]
+
+
+def count_parameters(sizes: list[int]) -> int:
+    """Weights plus biases of the Linear layers, without building the model."""
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))

@@ -1,0 +1,168 @@
+"""One fit, start to end: source → dataset → scaling → model → training → evaluation → run folder."""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from mlpfit import __version__, defaults, diagnose, runs
+from mlpfit.config import FitConfig, validate
+from mlpfit.dataset import Dataset, Split, split_indices
+from mlpfit.evaluate import classification_metrics, regression_metrics
+from mlpfit.fitted import FittedModel
+from mlpfit.model import MLP, layer_sizes
+from mlpfit.runtime import choose_device, configure
+from mlpfit.scaling import Standardizer
+from mlpfit.sources import load_data, prepare
+from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
+from mlpfit.train.history import History
+from mlpfit.train.loop import Loop, TrainData
+
+
+@dataclass
+class FitResult:
+    config: FitConfig  # resolved: every default concrete
+    fitted: FittedModel
+    history: History
+    summary: dict  # the --json object
+    dataset: Dataset
+    split: Split
+    run_dir: str | None  # None when nothing was saved
+
+
+def load_dataset(config: FitConfig) -> Dataset:
+    """Validate, apply the example's settings, and read or sample the data."""
+    validate(config)
+    prepare(config)
+    defaults.resolve_data_defaults(config.data)
+    return load_data(config)
+
+
+def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
+    config = copy.deepcopy(config)
+    dataset = load_dataset(config)
+    split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed)
+    defaults.resolve(config, len(split.train), dataset.X.shape[1], _n_outputs(dataset), dataset.task)
+    run_dir = None
+    if save:
+        run_dir = config.run.out or runs.default_run_dir(dataset.name)
+        runs.prepare_dir(run_dir, config.run.force)
+        config.run.out = run_dir
+
+    device = choose_device(config.train.device)
+    configure(config.train.threads, config.train.seed)
+    fitted, data = _build(config, dataset, split, device)
+    loop = Loop(fitted.model, data, epochs=config.train.epochs, batch_size=config.train.batch_size,
+                lr=config.train.lr, optimizer=config.train.optimizer, loss=config.train.loss,
+                schedule=config.train.schedule, seed=config.train.seed,
+                callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience), *callbacks])
+    history = loop.run()
+
+    diagnostics = diagnose.after_training(history=history, config=config)
+    summary = _summary(config, dataset, split, fitted, history, loop.seconds, diagnostics, device, run_dir)
+    result = FitResult(config, fitted, history, summary, dataset, split, run_dir)
+    if save:
+        save_result(result)
+    return result
+
+
+def _n_outputs(dataset: Dataset) -> int:
+    return len(dataset.classes) if dataset.task == "classify" else dataset.Y.shape[1]
+
+
+def _build(config, dataset, split, device) -> tuple[FittedModel, TrainData]:
+    X, Y = dataset.X, dataset.Y
+    scale = config.data.scale
+    x_scaler = Standardizer.fit(X[split.train]) if scale else Standardizer.identity(X.shape[1])
+    classify = dataset.task == "classify"
+    y_scaler = None if classify else (Standardizer.fit(Y[split.train]) if scale else Standardizer.identity(Y.shape[1]))
+
+    def tensors(index):
+        x = torch.as_tensor(x_scaler.transform(X[index]), dtype=torch.float32, device=device)
+        if classify:
+            return x, torch.as_tensor(Y[index], dtype=torch.long, device=device)
+        return x, torch.as_tensor(y_scaler.transform(Y[index]), dtype=torch.float32, device=device)
+
+    sizes = layer_sizes(X.shape[1], config.model.hidden, _n_outputs(dataset))
+    model = MLP(sizes, config.model.activation, config.model.output_activation).to(device)
+    fitted = FittedModel(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes)
+    return fitted, TrainData(*tensors(split.train), *tensors(split.val))
+
+
+def split_metrics(fitted: FittedModel, dataset: Dataset, split: Split) -> dict:
+    metrics = {}
+    for name in ("train", "val", "test"):
+        index = getattr(split, name)
+        X, Y = dataset.X[index], dataset.Y[index]
+        if dataset.task == "classify":
+            metrics[name] = classification_metrics(Y, fitted.predict_proba(X), dataset.classes)
+        else:
+            metrics[name] = regression_metrics(Y, fitted.predict(X))
+    return metrics
+
+
+def _summary(config, dataset, split, fitted, history, seconds, diagnostics, device, run_dir) -> dict:
+    notes = list(dataset.notes)
+    if not split.held_out:
+        notes.append(f"only {len(dataset.X)} examples: all are used for training, so val and test scores are training scores")
+    return {
+        "run": run_dir,
+        "name": dataset.name,
+        "target": config.data.target,
+        "task": dataset.task,
+        "inputs": dataset.inputs,
+        "outputs": dataset.outputs,
+        "classes": dataset.classes,
+        "formula": dataset.formula,
+        "domain": dataset.domain,
+        "seconds": round(seconds, 4),
+        "epochs": history.epochs,
+        "best_epoch": history.best_epoch,
+        "stopped_early": history.stopped_early,
+        "parameters": fitted.model.parameter_count,
+        "architecture": {"sizes": fitted.model.sizes, "activation": config.model.activation,
+                         "output_activation": config.model.output_activation},
+        "metrics": split_metrics(fitted, dataset, split),
+        "held_out": split.held_out,
+        "examples": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+        "diagnostics": [d.to_dict() for d in diagnostics],
+        "notes": notes,
+        "device": str(device),
+        "threads": config.train.threads,
+        "mlpfit": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def save_result(result: FitResult) -> None:
+    fitted = result.fitted
+    scalers = {"x": fitted.x_scaler.state(), "y": None if fitted.y_scaler is None else fitted.y_scaler.state()}
+    runs.save(result.run_dir, config=result.config.to_dict(), state=fitted.model.state_dict(), scalers=scalers,
+              history_csv=result.history.to_csv(), summary={**result.summary, "history": result.history.meta()})
+
+
+def load_fitted(path: str, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
+    """Read a run folder back into a usable model (no pickle: JSON and safetensors only)."""
+    files = runs.read(path)
+    config = FitConfig.from_dict(files.config)
+    s = files.summary
+    arch = s["architecture"]
+    model = MLP(arch["sizes"], arch["activation"], arch["output_activation"])
+    try:
+        model.load_state_dict(files.state)
+    except RuntimeError as err:
+        from mlpfit.errors import RunFolderError
+
+        raise RunFolderError(f"{os.path.join(path, 'model.safetensors')} does not fit the architecture in summary.json: {str(err).splitlines()[0]}") from None
+    model.to(choose_device(device))
+    y_state = files.scalers.get("y")
+    fitted = FittedModel(model, Standardizer.from_state(files.scalers["x"]),
+                         None if y_state is None else Standardizer.from_state(y_state),
+                         s["inputs"], s["outputs"], s["task"], s.get("classes"))
+    history = History.from_csv(files.history_csv, s.get("history"))
+    return config, fitted, s, history

@@ -1,0 +1,132 @@
+"""The run folder: everything a fit leaves behind, and everything ``predict`` needs.
+
+```
+config.json        the resolved config (every default made concrete)
+model.safetensors  the weights (no pickle anywhere)
+scalers.json       input / target standardization, undone by predict
+history.csv        one row per epoch
+summary.json       what happened: data, metrics, diagnostics, timing (the --json output)
+manifest.json      format version and a SHA-256 per file, checked on load
+```
+Files are written atomically, manifest last, so a folder with a valid manifest is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+
+from mlpfit import atomic
+from mlpfit.errors import RunFolderError, UsageError
+
+FORMAT_VERSION = 1
+FILES = ("config.json", "model.safetensors", "scalers.json", "history.csv", "summary.json")
+
+
+def default_run_dir(name: str, root: str = "runs") -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")[:40] or "run"
+    base = os.path.join(root, f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}")
+    path, k = base, 2
+    while os.path.exists(path):
+        path, k = f"{base}-{k}", k + 1
+    return path
+
+
+def prepare_dir(path: str, force: bool) -> None:
+    """Create the folder; refuse to write over an earlier run unless forced."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--out {path!r} is a file: name a folder for the run")
+    if os.path.isdir(path) and os.listdir(path) and not force:
+        raise UsageError(f"run folder {path!r} already exists and is not empty: choose another --out, or add --force")
+    os.makedirs(path, exist_ok=True)
+
+
+def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: str, summary: dict) -> None:
+    from safetensors.torch import save as save_tensors
+
+    contents = {
+        "config.json": _json_bytes(config),
+        "model.safetensors": save_tensors({k: v.detach().cpu().contiguous() for k, v in state.items()},
+                                          metadata={"format": "mlpfit", "version": str(FORMAT_VERSION)}),
+        "scalers.json": _json_bytes(scalers),
+        "history.csv": history_csv.encode(),
+        "summary.json": _json_bytes(summary),
+    }
+    for name, data in contents.items():
+        atomic.write_bytes(os.path.join(path, name), data)
+    manifest = {"format": "mlpfit-run", "version": FORMAT_VERSION,
+                "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in contents.items()}}
+    atomic.write_json(os.path.join(path, "manifest.json"), manifest)
+
+
+def _json_bytes(obj) -> bytes:
+    return (json.dumps(obj, indent=2) + "\n").encode()
+
+
+@dataclass
+class RunFiles:
+    path: str
+    config: dict
+    state: dict  # name -> torch tensor
+    scalers: dict
+    history_csv: str
+    summary: dict
+
+
+def read(path: str) -> RunFiles:
+    """Read and verify a run folder; any problem is one RunFolderError naming the file."""
+    if not os.path.isdir(path):
+        raise RunFolderError(f"run folder {path!r} does not exist: pass the folder that `mlpfit fit` printed")
+    manifest = _read_manifest(path)
+    raw = {name: _read_verified(path, name, manifest) for name in FILES}
+    return RunFiles(
+        path=path,
+        config=_parse_json(path, "config.json", raw["config.json"]),
+        state=_parse_tensors(path, raw["model.safetensors"]),
+        scalers=_parse_json(path, "scalers.json", raw["scalers.json"]),
+        history_csv=raw["history.csv"].decode("utf-8", errors="replace"),
+        summary=_parse_json(path, "summary.json", raw["summary.json"]),
+    )
+
+
+def _read_manifest(path: str) -> dict:
+    name = os.path.join(path, "manifest.json")
+    if not os.path.isfile(name):
+        raise RunFolderError(f"{name} is missing: {path!r} is not a complete mlpfit run folder (re-run the fit)")
+    manifest = _parse_json(path, "manifest.json", open(name, "rb").read())
+    if not isinstance(manifest, dict) or manifest.get("format") != "mlpfit-run" or not isinstance(manifest.get("sha256"), dict):
+        raise RunFolderError(f"{name} is not an mlpfit manifest: re-run the fit to make a new run folder")
+    version = manifest.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise RunFolderError(f"{name} has format version {version!r}, newer than this mlpfit reads ({FORMAT_VERSION}): upgrade mlpfit")
+    return manifest
+
+
+def _read_verified(path: str, name: str, manifest: dict) -> bytes:
+    full = os.path.join(path, name)
+    if not os.path.isfile(full):
+        raise RunFolderError(f"{full} is missing: the run folder is incomplete (re-run the fit)")
+    data = open(full, "rb").read()
+    if hashlib.sha256(data).hexdigest() != manifest["sha256"].get(name):
+        raise RunFolderError(f"{full} does not match its checksum in manifest.json: the file was changed or damaged (re-run the fit)")
+    return data
+
+
+def _parse_json(path: str, name: str, data: bytes):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunFolderError(f"{os.path.join(path, name)} is not valid JSON ({err}): re-run the fit") from None
+
+
+def _parse_tensors(path: str, data: bytes) -> dict:
+    from safetensors.torch import load as load_tensors
+
+    try:
+        return load_tensors(data)
+    except Exception as err:  # safetensors raises its own SafetensorError and others on bad bytes
+        raise RunFolderError(f"{os.path.join(path, 'model.safetensors')} cannot be read ({err}): re-run the fit") from None

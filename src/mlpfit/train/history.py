@@ -1,0 +1,51 @@
+"""Per-epoch history: plain data that plots, reports and the run folder read."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+COLUMNS = ("epoch", "train_loss", "val_loss", "lr", "seconds")
+
+
+@dataclass
+class History:
+    rows: list[dict] = field(default_factory=list)  # one flat `logs` dict per epoch, keys COLUMNS
+    best_epoch: int | None = None  # epoch whose weights were kept (early stopping)
+    stopped_early: bool = False  # True when patience ran out before the last epoch
+    diverged: bool = False  # True when the loss became NaN/inf or exploded
+    diverged_at: int | None = None  # the epoch it happened
+
+    def append(self, logs: dict) -> None:
+        self.rows.append({key: logs[key] for key in COLUMNS})
+
+    def column(self, key: str) -> list:
+        return [row[key] for row in self.rows]
+
+    @property
+    def epochs(self) -> int:
+        return len(self.rows)
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        return out.getvalue()
+
+    @classmethod
+    def from_csv(cls, text: str, meta: dict | None = None) -> "History":
+        rows = [
+            {"epoch": int(r["epoch"]), **{k: float(r[k]) for k in COLUMNS[1:]}}
+            for r in csv.DictReader(io.StringIO(text))
+        ]
+        return cls(rows=rows, **(meta or {}))
+
+    def meta(self) -> dict:
+        return {
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+            "diverged": self.diverged,
+            "diverged_at": self.diverged_at,
+        }

@@ -1,0 +1,107 @@
+"""The training loop, readable top to bottom.
+
+Data arrive as tensors already on the device. An epoch is one random permutation cut into
+batches by indexing (no DataLoader: for in-memory tensors its per-item work costs more than the
+model). Full-batch runs skip the permutation. Losses are summed on the device and read once per
+epoch, so the GPU is not synchronized every step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from mlpfit.losses import get_loss, loss_sum
+from mlpfit.train.callbacks import Callback
+from mlpfit.train.history import History
+from mlpfit.train.optim import make_optimizer, make_schedule
+
+
+@dataclass
+class TrainData:
+    X: torch.Tensor  # training inputs, scaled, on the device
+    Y: torch.Tensor  # training targets: scaled floats, or class indices (long)
+    X_val: torch.Tensor
+    Y_val: torch.Tensor
+
+
+class Loop:
+    def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
+                 callbacks: list[Callback] = ()):
+        self.model, self.data = model, data
+        self.epochs, self.batch_size = epochs, min(batch_size, len(data.X))
+        self.loss_name, self.loss_fn = loss, get_loss(loss)
+        self.optimizer = make_optimizer(optimizer, model.parameters(), lr)
+        self.is_lbfgs = optimizer == "lbfgs"
+        steps = epochs * (1 if self.is_lbfgs else math.ceil(len(data.X) / self.batch_size))
+        self.scheduler = make_schedule("constant" if self.is_lbfgs else schedule, self.optimizer, steps)
+        # Shuffling has its own generator so the model's init RNG and the batches stay independent.
+        self.generator = torch.Generator().manual_seed(seed)
+        self.callbacks = list(callbacks)
+        self.history = History()
+        self.stop_training = False
+        self.seconds = 0.0
+
+    def run(self) -> History:
+        start = time.perf_counter()
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        for epoch in range(1, self.epochs + 1):
+            train_loss = self.train_epoch()
+            logs = {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "val_loss": self.evaluate_loss(self.data.X_val, self.data.Y_val),
+                "lr": self.optimizer.param_groups[0]["lr"],
+                "seconds": time.perf_counter() - start,
+            }
+            self.history.append(logs)
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, logs)
+            if self.stop_training:
+                break
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        self.seconds = time.perf_counter() - start
+        return self.history
+
+    def train_epoch(self) -> float:
+        self.model.train()
+        X, Y = self.data.X, self.data.Y
+        if self.is_lbfgs:
+            return self._lbfgs_step(X, Y)
+        total = torch.zeros((), device=X.device)
+        for index in self._batches(len(X), X.device):
+            xb, yb = (X, Y) if index is None else (X[index], Y[index])
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.loss_fn(self.model(xb), yb)
+            loss.backward()
+            self.optimizer.step()
+            self.scheduler.step()
+            total += loss.detach() * len(xb)
+        return total.item() / len(X)
+
+    def _batches(self, n: int, device):
+        if self.batch_size >= n:
+            yield None  # full batch: no permutation, no copy
+            return
+        order = torch.randperm(n, generator=self.generator).to(device)
+        yield from order.split(self.batch_size)
+
+    def _lbfgs_step(self, X, Y) -> float:
+        def closure():
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.loss_fn(self.model(X), Y)
+            loss.backward()
+            return loss
+
+        return float(self.optimizer.step(closure))
+
+    @torch.no_grad()
+    def evaluate_loss(self, X, Y, chunk: int = 65536) -> float:
+        self.model.eval()
+        total = sum(loss_sum(self.loss_name, self.model(X[i : i + chunk]), Y[i : i + chunk]) for i in range(0, len(X), chunk))
+        return float(total) / len(X)
