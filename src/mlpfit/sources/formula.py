@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Callable, Union
@@ -219,7 +220,11 @@ def _too_deep_message(text: str) -> str:
 
 def _parse(text: str, converted: str) -> ast.Expression:
     try:
-        return ast.parse(converted, mode="eval")
+        with warnings.catch_warnings():
+            # e.g. "invalid decimal literal" for `2x`: the error (if any) says it better, and a
+            # warning printed by the parser would break the CLI's one-line contract.
+            warnings.simplefilter("ignore")
+            return ast.parse(converted, mode="eval")
     except SyntaxError as error:
         raise FormulaError(_syntax_message(text, error)) from None
     except (RecursionError, MemoryError):
@@ -240,7 +245,7 @@ def _syntax_message(text: str, error: SyntaxError) -> str:
     reason = _quote(error.msg or "invalid syntax")[1:-1]  # one line, and short
     return (
         f"formula {_quote(text)} is not valid at {where} ({reason}): check for a missing "
-        "operand, an unbalanced parenthesis or a stray character"
+        "operator (write 2*x, not 2x), a missing operand or an unbalanced parenthesis"
     )
 
 
@@ -270,8 +275,9 @@ def _refuse_private_names(tree: ast.AST) -> None:
     # Reported first: an attempt at `__import__` deserves the clearest message, not a remark
     # about its call syntax.
     for node in ast.walk(tree):
-        name = getattr(node, "id", None) or getattr(node, "attr", None) or getattr(node, "arg", None)
-        if isinstance(name, str) and name.startswith("_"):
+        names = (getattr(node, field, None) for field in ("id", "attr", "arg"))
+        name = next((n for n in names if isinstance(n, str)), "")
+        if name.startswith("_"):
             raise FormulaError(f"{_quote_name(name)} is not allowed in a formula: {_GRAMMAR_HINT}")
 
 
@@ -384,7 +390,9 @@ def _compile_unary(node: ast.UnaryOp) -> Compiled:
 def _compile_call(node: ast.Call) -> Compiled:
     source = _quote(ast.unparse(node))
     if not isinstance(node.func, ast.Name):
-        raise FormulaError(f"only functions called by name are allowed, not {source}: {_GRAMMAR_HINT}")
+        raise FormulaError(
+            f"only functions called by name are allowed, not {source}: {_GRAMMAR_HINT}"
+        )
     name = node.func.id
     _check_function_name(name, source)
     arity = FUNCTION_ARITY[name]
@@ -504,7 +512,8 @@ def _torch_ops() -> Ops:
 
 def _one_line(text: str) -> str:
     """Escape every non-printable character (newlines, U+2028, ...) so a message stays one line."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    escaped = (c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return "".join(escaped)
 
 
 def _quote(text: str, limit: int = 80) -> str:
