@@ -1,0 +1,51 @@
+"""The plain-text report that ``mlpfit fit`` prints: what was fit, how well, what to do next."""
+
+from __future__ import annotations
+
+
+def _fmt(value) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def metrics_table(summary: dict) -> list[str]:
+    metrics = summary["metrics"]
+    if summary["task"] == "classify":
+        lines = [f"  {'split':<6} {'accuracy':>9} {'loss':>9}"]
+        for split in ("train", "val", "test"):
+            m = metrics[split]
+            lines.append(f"  {split:<6} {m['accuracy']:>9.4f} {m['loss']:>9.4f}")
+        return lines
+    lines = []
+    for k, output in enumerate(summary["outputs"]):
+        lines.append(f"  {output}")
+        lines.append(f"    {'split':<6} {'R²':>9} {'MSE':>11}")
+        for split in ("train", "val", "test"):
+            m = metrics[split]
+            lines.append(f"    {split:<6} {m['r2'][k]:>9.5f} {m['mse'][k]:>11.4g}")
+    return lines
+
+
+def fit_report(summary: dict) -> str:
+    arch = summary["architecture"]
+    shape = "-".join(map(str, arch["sizes"]))
+    act = arch["activation"] if len(arch["sizes"]) > 2 else "linear"
+    ex = summary["examples"]
+    lines = [
+        f"fit {summary['target']!r}: {', '.join(summary['inputs'][:6])}{' …' if len(summary['inputs']) > 6 else ''}"
+        f" → {len(summary['outputs']) if summary['task'] == 'regress' else 'class'}",
+        f"  model {shape} {act}, {summary['parameters']} parameters; "
+        f"{ex['train']} train / {ex['val']} val / {ex['test']} test examples",
+        f"  {summary['epochs']} epochs in {summary['seconds']:.2f} s"
+        + (f", best at epoch {summary['best_epoch']}" if summary.get("best_epoch") else "")
+        + (" (stopped early)" if summary.get("stopped_early") else ""),
+        *metrics_table(summary),
+    ]
+    for d in summary["diagnostics"]:
+        lines.append(f"  ! {d['code']}: {d['message']}\n    → {d['hint']}")
+    for note in summary.get("notes", []):
+        lines.append(f"  note: {note}")
+    run = summary.get("run")
+    if run:
+        lines.append(f"run folder: {run}")
+        lines.append(f"next: mlpfit predict {run} {' '.join(['1'] * len(summary['inputs'][:4]))}".rstrip())
+    return "\n".join(lines)
