@@ -143,12 +143,39 @@ def save_result(result: FitResult) -> None:
     fitted = result.fitted
     scalers = {"x": fitted.x_scaler.state(), "y": None if fitted.y_scaler is None else fitted.y_scaler.state()}
     runs.save(result.run_dir, config=result.config.to_dict(), state=fitted.model.state_dict(), scalers=scalers,
-              history_csv=result.history.to_csv(), summary={**result.summary, "history": result.history.meta()})
+              history_csv=result.history.to_csv(), summary={**result.summary, "history": result.history.meta()},
+              extra={runs.SAMPLE_FILE: sample_bytes(result.dataset, result.split, result.config.train.seed)})
+
+
+# A run folder keeps at most this many values per split sample (~4 MB as float32), so plots and
+# explain can be redrawn in a fresh process without the original data.
+SAMPLE_VALUES = 1_000_000
+
+
+def sample_bytes(dataset: Dataset, split: Split, seed: int) -> bytes:
+    """train_X/train_Y/test_X/test_Y: a seeded random subset of each split in raw units."""
+    from safetensors.torch import save as save_tensors
+
+    rng = np.random.default_rng(seed)
+    rows = max(1, min(10_000, SAMPLE_VALUES // max(1, dataset.X.shape[1])))
+    tensors = {}
+    for name in ("train", "test"):
+        index = getattr(split, name)
+        if len(index) > rows:
+            index = np.sort(rng.choice(index, rows, replace=False))
+        tensors[f"{name}_X"] = torch.as_tensor(dataset.X[index], dtype=torch.float32)
+        y = dataset.Y[index]
+        tensors[f"{name}_Y"] = torch.as_tensor(y, dtype=torch.long if dataset.task == "classify" else torch.float64)
+    return save_tensors(tensors)
 
 
 def load_fitted(path: str, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
     """Read a run folder back into a usable model (no pickle: JSON and safetensors only)."""
-    files = runs.read(path)
+    return fitted_from_files(runs.read(path), device)
+
+
+def fitted_from_files(files: runs.RunFiles, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
+    path = files.path
     config = FitConfig.from_dict(files.config)
     s = files.summary
     arch = s["architecture"]

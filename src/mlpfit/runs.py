@@ -25,6 +25,8 @@ from mlpfit.errors import RunFolderError, UsageError
 
 FORMAT_VERSION = 1
 FILES = ("config.json", "model.safetensors", "scalers.json", "history.csv", "summary.json")
+# Optional files, checked like the others when the manifest lists them.
+SAMPLE_FILE = "samples.safetensors"  # a capped sample of train and test data, raw units, for plots and explain
 
 
 def default_run_dir(name: str, root: str = "runs") -> str:
@@ -45,7 +47,8 @@ def prepare_dir(path: str, force: bool) -> None:
     os.makedirs(path, exist_ok=True)
 
 
-def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: str, summary: dict) -> None:
+def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: str, summary: dict,
+         extra: dict[str, bytes] | None = None) -> None:
     from safetensors.torch import save as save_tensors
 
     contents = {
@@ -55,6 +58,7 @@ def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: st
         "scalers.json": _json_bytes(scalers),
         "history.csv": history_csv.encode(),
         "summary.json": _json_bytes(summary),
+        **(extra or {}),
     }
     for name, data in contents.items():
         atomic.write_bytes(os.path.join(path, name), data)
@@ -75,6 +79,7 @@ class RunFiles:
     scalers: dict
     history_csv: str
     summary: dict
+    samples: dict | None = None  # name -> tensor from samples.safetensors, when the run has one
 
 
 def read(path: str) -> RunFiles:
@@ -90,6 +95,8 @@ def read(path: str) -> RunFiles:
         scalers=_parse_json(path, "scalers.json", raw["scalers.json"]),
         history_csv=raw["history.csv"].decode("utf-8", errors="replace"),
         summary=_parse_json(path, "summary.json", raw["summary.json"]),
+        samples=_parse_tensors(path, _read_verified(path, SAMPLE_FILE, manifest), SAMPLE_FILE)
+        if SAMPLE_FILE in manifest["sha256"] else None,
     )
 
 
@@ -123,10 +130,10 @@ def _parse_json(path: str, name: str, data: bytes):
         raise RunFolderError(f"{os.path.join(path, name)} is not valid JSON ({err}): re-run the fit") from None
 
 
-def _parse_tensors(path: str, data: bytes) -> dict:
+def _parse_tensors(path: str, data: bytes, name: str = "model.safetensors") -> dict:
     from safetensors.torch import load as load_tensors
 
     try:
         return load_tensors(data)
     except Exception as err:  # safetensors raises its own SafetensorError and others on bad bytes
-        raise RunFolderError(f"{os.path.join(path, 'model.safetensors')} cannot be read ({err}): re-run the fit") from None
+        raise RunFolderError(f"{os.path.join(path, name)} cannot be read ({err}): re-run the fit") from None
