@@ -46,8 +46,10 @@ def load_dataset(config: FitConfig) -> Dataset:
 def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     config = copy.deepcopy(config)
     dataset = load_dataset(config)
-    split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed)
-    defaults.resolve(config, len(split.train), dataset.X.shape[1], _n_outputs(dataset), dataset.task)
+    split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed,
+                          dataset.fixed_test)
+    defaults.resolve(config, len(split.train), dataset.X.shape[1], _n_outputs(dataset), dataset.task,
+                     images=dataset.image_shape is not None)
     run_dir = None
     if save:
         run_dir = config.run.out or runs.default_run_dir(dataset.name)
@@ -78,12 +80,12 @@ def _n_outputs(dataset: Dataset) -> int:
 def _build(config, dataset, split, device) -> tuple[FittedModel, TrainData]:
     X, Y = dataset.X, dataset.Y
     scale = config.data.scale
-    x_scaler = Standardizer.fit(X[split.train]) if scale else Standardizer.identity(X.shape[1])
+    x_scaler = _input_scaler(dataset, split) if scale else Standardizer.identity(X.shape[1])
     classify = dataset.task == "classify"
     y_scaler = None if classify else (Standardizer.fit(Y[split.train]) if scale else Standardizer.identity(Y.shape[1]))
 
     def tensors(index):
-        x = torch.as_tensor(x_scaler.transform(X[index]), dtype=torch.float32, device=device)
+        x = _scaled_inputs(X[index], x_scaler, device)
         if classify:
             return x, torch.as_tensor(Y[index], dtype=torch.long, device=device)
         return x, torch.as_tensor(y_scaler.transform(Y[index]), dtype=torch.float32, device=device)
@@ -92,6 +94,25 @@ def _build(config, dataset, split, device) -> tuple[FittedModel, TrainData]:
     model = MLP(sizes, config.model.activation, config.model.output_activation).to(device)
     fitted = FittedModel(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes)
     return fitted, TrainData(*tensors(split.train), *tensors(split.val))
+
+
+def _input_scaler(dataset: Dataset, split: Split) -> Standardizer:
+    """Per-column standardization; for images one mean and std for all pixels (seed 001's Normalize)."""
+    if dataset.image_shape is None:
+        return Standardizer.fit(dataset.X[split.train])
+    from mlpfit.sources.images import pixel_statistics
+
+    mean, std = pixel_statistics(dataset.X[split.train])
+    columns = dataset.X.shape[1]
+    return Standardizer(mean=np.full(columns, mean), std=np.full(columns, std))
+
+
+def _scaled_inputs(X: np.ndarray, scaler: Standardizer, device) -> torch.Tensor:
+    """Float inputs are scaled in float64 first (precision); uint8 pixels go to the device as they
+    are and are scaled there, so no float64 copy of an image set is ever made."""
+    if X.dtype == np.uint8:
+        return scaler.transform(torch.as_tensor(X, device=device).to(torch.float32))
+    return torch.as_tensor(scaler.transform(X), dtype=torch.float32, device=device)
 
 
 def split_metrics(fitted: FittedModel, dataset: Dataset, split: Split) -> dict:
