@@ -20,6 +20,7 @@ import csv
 import difflib
 import io
 import os
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator, Sequence
@@ -36,6 +37,7 @@ MAX_CLASSES = 20  # integer targets with more distinct values than this are trea
 MIN_ROWS_PER_CLASS = 2  # ...and so are those with too few rows per value to learn a class from
 SNIFF_BYTES = 8192  # how much of a file is looked at to tell text from binary
 GZIP_MAGIC = b"\x1f\x8b"
+BLANK = " \t"  # a line of only these is skipped by pandas; any other character makes it a record
 FEATURE_FIX = "inputs must be numbers: encode the column as numbers or leave it out of the features"
 EXACT_FLOAT_INT = 2**53  # beyond this, float64 cannot hold every integer label exactly
 
@@ -212,7 +214,10 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
 def _scan_layout(text: str, path: str | os.PathLike) -> tuple[list[str], list[int]]:
     """The stripped header names and each record's first line; refuses ragged rows."""
     records = _records(text, path)
-    header_line, header = next(records)
+    first = next(records, None)
+    if first is None:  # e.g. a file holding only '""'
+        raise data_error(path, "holds no header row, only blank fields", "add a header row naming the columns")
+    header_line, header = first
     lines = [header_line]
     for line, fields in records:
         if len(fields) != len(header):
@@ -238,7 +243,7 @@ def _records(text: str, path: str | os.PathLike) -> Iterator[tuple[int, list[str
     # No quotes and no bare CR: a record is a line and a field is what lies between commas.
     # str.split is several times faster than the csv module on wide files such as MNIST CSVs.
     for number, line in enumerate(unix_text.split("\n"), start=1):
-        if line.strip():
+        if line.strip(BLANK):
             yield number, line.split(",")
 
 
@@ -248,13 +253,13 @@ def _quoted_records(text: str, path: str | os.PathLike) -> Iterator[tuple[int, l
     start = 1
     try:
         for fields in reader:
-            if len(fields) > 1 or (fields and fields[0].strip()):
+            if len(fields) > 1 or (fields and fields[0].strip(BLANK)):
                 yield start, fields
             start = reader.line_num + 1
     except csv.Error as error:
         raise data_error(
             path,
-            f"line {reader.line_num} cannot be split into fields ({error})",
+            f"the record starting on line {start} cannot be split into fields ({error})",
             "check the quotes: a quoted field must end with a closing quote",
         ) from None
 
@@ -292,8 +297,11 @@ def _is_number(text: str) -> bool:
 
 def _parse_frame(text: str, header: list[str], path: str | os.PathLike) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, index_col=False, low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as error:
+        with warnings.catch_warnings():
+            # pandas warns, then drops fields, when rows and header disagree: here that is an error.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, index_col=False, low_memory=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise data_error(path, f"cannot be parsed as CSV ({reason})", "check the commas and quotes") from None
     if len(frame.columns) != len(header):
