@@ -131,6 +131,7 @@ def _is_sha256(text: str) -> bool:
 
 def _reason(error: BaseException) -> str:
     if isinstance(error, urllib.error.HTTPError):
+        error.close()  # an HTTPError holds the response's socket open until closed
         return f"HTTP {error.code} {error.reason}"
     if isinstance(error, urllib.error.URLError):
         return str(error.reason)

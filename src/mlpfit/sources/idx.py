@@ -29,6 +29,8 @@ from mlpfit.sources.messages import data_error
 # IDX type byte -> big-endian dtype, as defined on Yann LeCun's MNIST page.
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 MAX_ELEMENTS = 2**31  # MNIST's largest file holds 47 million; anything near this is a bad header
+MAX_BYTES = 2**31  # and 2 GiB of data; MNIST's train images are 47 MB
+READ_CHUNK = 1 << 24
 MAX_DIMS = 8  # real IDX files have 1 to 4 dimensions
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -100,7 +102,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             dtype, shape = _read_header(stream, path)
             size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
             _check_raw_size(stream, path, size)
-            payload = stream.read(size)
+            payload = _read_payload(stream, size)
             if len(payload) < size:
                 raise data_error(path, f"is truncated: {len(payload)} of the {size} data bytes its header promises", _REDOWNLOAD)
             if stream.read(1):
@@ -109,6 +111,18 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             reason = str(error) or type(error).__name__
             raise data_error(path, f"is a damaged gzip file ({reason})", _REDOWNLOAD) from None
     return np.frombuffer(payload, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _read_payload(stream: BinaryIO, size: int) -> bytearray:
+    """Up to ``size`` bytes, in chunks: ``read(size)`` would allocate all of a lying header's
+    promise up front, even when the (gzipped) file holds a few bytes."""
+    payload = bytearray()
+    while len(payload) < size:
+        chunk = stream.read(min(READ_CHUNK, size - len(payload)))
+        if not chunk:
+            break
+        payload += chunk
+    return payload
 
 
 _REDOWNLOAD = "download the file again (it must be an original MNIST-format IDX file)"
@@ -157,9 +171,11 @@ def _read_header(stream: BinaryIO, path: str | os.PathLike) -> tuple[np.dtype, t
     if len(sizes) < 4 * ndim:
         raise data_error(path, f"is truncated inside its header ({ndim} sizes expected)", _REDOWNLOAD)
     shape = struct.unpack(f">{ndim}I", sizes)
-    if np.prod(shape, dtype=np.float64) > MAX_ELEMENTS:  # float: the product of uint32s can overflow int64
-        raise data_error(path, f"declares shape {shape}, more than {MAX_ELEMENTS} values", _REDOWNLOAD)
-    return np.dtype(IDX_TYPES[type_code]), shape
+    dtype = np.dtype(IDX_TYPES[type_code])
+    elements = np.prod(shape, dtype=np.float64)  # float: a product of uint32s can overflow int64
+    if elements > MAX_ELEMENTS or elements * dtype.itemsize > MAX_BYTES:
+        raise data_error(path, f"declares shape {shape} of {dtype.name}, too large for an IDX data set", _REDOWNLOAD)
+    return dtype, shape
 
 
 def _check_raw_size(stream: BinaryIO, path: str | os.PathLike, payload: int) -> None:
