@@ -330,3 +330,8 @@ def test_reported_line_is_the_line_in_the_file(tmp_path, gaps, bad_row, quoted):
     expected = sum(len(line.split("\n")) for line in lines[: 2 * bad_row + 2]) + 1  # header..gap before it
     message = error_for(read_table, write(tmp_path, "\n".join(lines) + "\n"), task="regress")
     assert f"line {expected}," in message
+
+
+def test_nul_byte_deep_in_a_text_file(tmp_path):
+    path = write(tmp_path, b"a,y\n" + b"1,2\n" * 5000 + b"3,\x004\n")
+    assert_words(error_for(read_table, path), "binary", "NUL")

@@ -35,7 +35,6 @@ from mlpfit.sources.messages import data_error, quote
 TASKS = ("regress", "classify")
 MAX_CLASSES = 20  # integer targets with more distinct values than this are treated as numbers
 MIN_ROWS_PER_CLASS = 2  # ...and so are those with too few rows per value to learn a class from
-SNIFF_BYTES = 8192  # how much of a file is looked at to tell text from binary
 GZIP_MAGIC = b"\x1f\x8b"
 BLANK = " \t"  # a line of only these is skipped by pandas; any other character makes it a record
 FEATURE_FIX = "inputs must be numbers: encode the column as numbers or leave it out of the features"
@@ -182,7 +181,7 @@ def _read_text(path: str | os.PathLike) -> str:
     data = _read_bytes(path)
     if data.startswith(GZIP_MAGIC):
         raise data_error(path, "is gzip-compressed, not a CSV text file", "decompress it first (gunzip)")
-    if b"\x00" in data[:SNIFF_BYTES]:
+    if b"\x00" in data:  # no text file holds NUL; pandas and csv would each misread it differently
         raise data_error(path, "looks like a binary file (it contains NUL bytes)", "pass a comma-separated text file")
     try:
         text = data.decode("utf-8-sig")  # -sig: a byte-order mark would otherwise stick to the first name
