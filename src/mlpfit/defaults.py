@@ -32,6 +32,7 @@ IMAGE_HIDDEN = [256, 128]
 IMAGE_ACTIVATION = "relu"
 IMAGE_LR = 2e-3
 IMAGE_EPOCHS = 20
+IMAGE_DROPOUT = 0.2  # a wide net memorizes 60,000 images in a few epochs; dropout holds that off
 
 
 def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, images: bool = False) -> None:
@@ -42,6 +43,8 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
         m.hidden = list(DEFAULT_HIDDEN)
     if m.activation is None:
         m.activation = DEFAULT_ACTIVATION
+    if m.dropout is None:
+        m.dropout = 0.0  # smooth functions from dense samples do not overfit; dropout only adds noise
     if t.loss is None:
         t.loss = "cross_entropy" if task == "classify" else "mse"
     if t.lr is None:
@@ -64,6 +67,8 @@ def _resolve_images(m, t) -> None:
         m.hidden = list(IMAGE_HIDDEN)
     if m.activation is None:
         m.activation = IMAGE_ACTIVATION
+    if m.dropout is None:
+        m.dropout = IMAGE_DROPOUT
     if t.lr is None and t.optimizer in ("adam", "adamw"):
         t.lr = IMAGE_LR
     if t.batch_size is None:

@@ -91,7 +91,7 @@ def _build(config, dataset, split, device) -> tuple[FittedModel, TrainData]:
         return x, torch.as_tensor(y_scaler.transform(Y[index]), dtype=torch.float32, device=device)
 
     sizes = layer_sizes(X.shape[1], config.model.hidden, _n_outputs(dataset))
-    model = MLP(sizes, config.model.activation, config.model.output_activation).to(device)
+    model = MLP(sizes, config.model.activation, config.model.output_activation, config.model.dropout).to(device)
     fitted = FittedModel(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes)
     return fitted, TrainData(*tensors(split.train), *tensors(split.val))
 
@@ -147,7 +147,7 @@ def _summary(config, dataset, split, fitted, history, seconds, diagnostics, devi
         "stopped_early": history.stopped_early,
         "parameters": fitted.model.parameter_count,
         "architecture": {"sizes": fitted.model.sizes, "activation": config.model.activation,
-                         "output_activation": config.model.output_activation},
+                         "output_activation": config.model.output_activation, "dropout": config.model.dropout},
         "metrics": split_metrics(fitted, dataset, split),
         "held_out": split.held_out,
         "examples": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
