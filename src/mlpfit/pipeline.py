@@ -62,7 +62,8 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     loop = Loop(fitted.model, data, epochs=config.train.epochs, batch_size=config.train.batch_size,
                 lr=config.train.lr, optimizer=config.train.optimizer, loss=config.train.loss,
                 schedule=config.train.schedule, seed=config.train.seed,
-                callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience), *callbacks])
+                callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience, monitor=_monitor(config)),
+                           *callbacks])
     history = loop.run()
 
     diagnostics = diagnose.after_training(history=history, config=config)
@@ -71,6 +72,10 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     if save:
         save_result(result)
     return result
+
+
+def _monitor(config: FitConfig) -> str:
+    return "val_error" if config.train.loss == "cross_entropy" else "val_loss"
 
 
 def _n_outputs(dataset: Dataset) -> int:
