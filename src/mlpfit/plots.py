@@ -191,7 +191,7 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
                     ax.scatter(Xs[:, 0], Xs[:, 1], s=8, color="white", edgecolor="black", lw=0.4, label="training samples")
                 ax.set(xlabel=summary["inputs"][0], ylabel=summary["inputs"][1], title=title)
                 fig.colorbar(image, ax=ax, shrink=0.9)
-        axes[0, 0].legend(loc="upper left")
+        axes[0, 0].legend(loc="upper left", frameon=True, framealpha=0.8)
         _title(fig, summary, equations)
         return _save(fig, path)
 
