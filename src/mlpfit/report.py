@@ -55,6 +55,11 @@ def _number(value) -> str:
     return _esc(value)
 
 
+def _r2(value) -> str:
+    """R² with fixed decimals: 0.999994 must not print as "1"."""
+    return "—" if value is None else f"{value:.6f}"
+
+
 def _image(path: str) -> str:
     data = base64.b64encode(open(path, "rb").read()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{_esc(os.path.basename(path))}">'
@@ -96,7 +101,7 @@ def metrics_section(summary: dict) -> str:
         for s in splits:
             m = metrics[s]
             body += (f"<tr><td>{_esc(output) if s == splits[0] else ''}</td><td>{s}</td>"
-                     f"<td class=num>{_number(m['r2'][k])}</td><td class=num>{_number(m['mse'][k])}</td></tr>")
+                     f"<td class=num>{_r2(m['r2'][k])}</td><td class=num>{_number(m['mse'][k])}</td></tr>")
     return f"<table>{head}{body}</table>"
 
 
