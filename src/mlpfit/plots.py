@@ -265,6 +265,12 @@ def confusion_plot(confusion, classes, path: str, title: str = "confusion matrix
         return _save(fig, path)
 
 
+def _label(value, limit: int = 12) -> str:
+    """A class name short enough to sit above a small image (fashion's 'Ankle boot' fits)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def images_plot(X, labels, predicted, image_shape, classes, path: str, limit: int = 40, cols: int = 8) -> str:
     """A grid of test images with predicted and true labels, mistakes first.
 
@@ -275,7 +281,7 @@ def images_plot(X, labels, predicted, image_shape, classes, path: str, limit: in
     order = np.concatenate([wrong, right])[:limit]
     h, w = int(image_shape[0]), int(image_shape[1])
     rows = max(1, -(-len(order) // cols))
-    pad_x, pad_y = max(1, w // 4), max(2, h // 2)  # room between cells, more above each for its label
+    pad_x, pad_y = max(1, w // 4), max(4, h // 2)  # room between cells, more above each for two label lines
     mosaic = np.full((rows * (h + pad_y), cols * (w + pad_x)), np.nan)
     with plt.rc_context({**STYLE, "axes.grid": False}):
         fig, axes = _figure(1, 1, 1.2 * cols, 1.35 * rows + 0.4)
@@ -284,7 +290,7 @@ def images_plot(X, labels, predicted, image_shape, classes, path: str, limit: in
             top, left = (n // cols) * (h + pad_y) + pad_y, (n % cols) * (w + pad_x)
             mosaic[top : top + h, left : left + w] = X[i].reshape(h, w)
             mistake = predicted[i] != labels[i]
-            text = f"{classes[predicted[i]]} (true {classes[labels[i]]})" if mistake else str(classes[predicted[i]])
+            text = _label(classes[predicted[i]]) + (f"\n(true {_label(classes[labels[i]])})" if mistake else "")
             ax.text(left + w / 2, top - 0.6, text, ha="center", va="bottom", fontsize=8,
                     color=COLORS["prediction"] if mistake else "black")
         ax.imshow(mosaic, cmap="gray_r", interpolation="nearest")
