@@ -109,3 +109,11 @@ def test_no_plots_flag_leaves_only_the_run_files(runs_root):
     config.run.plots = False
     result = pipeline.fit(config)
     assert not [n for n in os.listdir(result.run_dir) if n.endswith((".png", ".html"))]
+
+
+def test_a_model_that_predicts_nan_still_gets_every_plot(surface_run, curve_run, wide_run, tmp_path):
+    for run in (surface_run, curve_run, wide_run):
+        fitted, summary, history, samples = _from_folder(run.run_dir)
+        fitted.predict = lambda X, n=len(summary["outputs"]): np.full((len(X), n), np.nan)
+        path = plots.fit_plot(fitted, summary, samples, str(tmp_path / f"{summary['name']}-{len(summary['inputs'])}.png"))
+        assert os.path.getsize(path) > 1000

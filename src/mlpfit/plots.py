@@ -177,9 +177,9 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
         fig, axes = _figure(len(outputs), 3, 3.8, 3.3)
         for k, name in enumerate(outputs):
             t, p = true_values[:, k].reshape(gx.shape), prediction[:, k].reshape(gx.shape)
-            vmin, vmax = np.nanmin(t), np.nanmax(t)
+            vmin, vmax = _finite_range(t)
             error = p - t
-            limit = float(np.nanmax(np.abs(error))) or 1.0
+            limit = _finite_range(np.abs(error))[1] or 1.0
             panels = ((t, f"truth: {name}", "viridis", vmin, vmax), (p, "prediction", "viridis", vmin, vmax),
                       (error, "error (prediction − truth)", "RdBu_r", -limit, limit))
             for j, (values, title, cmap, lo, hi) in enumerate(panels):
@@ -194,6 +194,12 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
         axes[0, 0].legend(loc="upper left", frameon=True, framealpha=0.8)
         _title(fig, summary, equations)
         return _save(fig, path)
+
+
+def _finite_range(values: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite values; (0, 1) when there are none (a diverged net predicts NaN)."""
+    finite = values[np.isfinite(values)]
+    return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
 
 
 def _training_box(ax, box, color: str) -> None:
