@@ -114,3 +114,16 @@ def test_cli_report_on_a_missing_folder_is_one_line_and_exit_2(tmp_path):
     done = _mlpfit("report", str(tmp_path / "nope"))
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_fit_writes_plots_and_report_unless_no_plots(capsys, tmp_path):
+    from mlpfit import cli
+
+    base = ["fit", "x**2", "--samples", "60", "--epochs", "5", "--hidden", "4", "--quiet"]
+    for out, extra, expected in (("with", [], {"fit.png", "loss.png", "report.html"}), ("without", ["--no-plots"], set())):
+        try:
+            cli.main([*base, "--out", str(tmp_path / out), *extra])
+        except SystemExit as done:
+            assert done.code == 0
+        made = {n for n in os.listdir(tmp_path / out) if n.endswith((".png", ".html"))}
+        assert made == expected
