@@ -68,9 +68,9 @@ def linear_run(runs_root):
 def digits_run(runs_root):
     """A small MLP trained on scikit-learn's digits through pipeline.fit."""
     from mlpfit import pipeline
-    from mlpfit.config import FitConfig, ModelConfig, RunConfig, TrainConfig
+    from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 
-    config = FitConfig(model=ModelConfig(hidden=[32]), train=TrainConfig(epochs=15),
+    config = FitConfig(data=DataConfig(target="digits"), model=ModelConfig(hidden=[32]), train=TrainConfig(epochs=15),
                        run=RunConfig(out=str(runs_root / "digits"), quiet=True))
     with pytest.MonkeyPatch.context() as mp:  # undone at once, so later fits read their real targets
         mp.setattr(pipeline, "load_dataset", lambda config: digits_dataset())

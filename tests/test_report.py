@@ -127,3 +127,8 @@ def test_cli_fit_writes_plots_and_report_unless_no_plots(capsys, tmp_path):
             assert done.code == 0
         made = {n for n in os.listdir(tmp_path / out) if n.endswith((".png", ".html"))}
         assert made == expected
+
+
+def test_a_run_without_a_target_is_named_after_its_data():
+    summary = {"target": "", "name": "digits", "task": "classify", "metrics": {}}
+    assert "<h1>digits</h1>" in report.render(summary, {}, [])

@@ -64,8 +64,13 @@ def _thin(rng: np.random.Generator, *arrays):
     return tuple(a[keep] for a in arrays)
 
 
+def run_name(summary: dict) -> str:
+    """What the run fit, for titles: the target as typed, else the dataset's name."""
+    return summary.get("target") or summary.get("name") or "mlpfit run"
+
+
 def _title(fig, summary: dict, equations: list[str] | None) -> None:
-    text = f"{summary.get('target', '')}"
+    text = run_name(summary)
     if equations:
         text += "\nlearned: " + ";  ".join(equations)
     fig.suptitle(text, fontsize=10)
@@ -74,7 +79,7 @@ def _title(fig, summary: dict, equations: list[str] | None) -> None:
 # ---------------------------------------------------------------- loss
 
 
-def loss_plot(history, path: str, title: str = "", held_out: bool = True) -> str:
+def loss_plot(history, path: str, title: str = "", held_out: bool = True, ylabel: str = "loss (scaled units)") -> str:
     """Training and validation loss per epoch, log scale, with the kept (best) epoch marked."""
     with plt.rc_context(STYLE):
         fig, axes = _figure(1, 1, 6.0, 3.6)
@@ -87,10 +92,11 @@ def loss_plot(history, path: str, title: str = "", held_out: bool = True) -> str
         if history.best_epoch:
             ax.axvline(history.best_epoch, color=COLORS["box"], ls="--", lw=1, label=f"kept: epoch {history.best_epoch}")
         if history.diverged:
-            ax.axvline(history.diverged_at, color=COLORS["prediction"], ls=":", lw=1.5, label=f"diverged: epoch {history.diverged_at}")
+            ax.axvline(history.diverged_at, color=COLORS["prediction"], ls=":", lw=1.5,
+                       label=f"diverged: epoch {history.diverged_at}")
         if np.any(np.array(history.column("train_loss"), dtype=float) > 0):
             ax.set_yscale("log")
-        ax.set(xlabel="epoch", ylabel="loss (scaled units)", title=title or "loss")
+        ax.set(xlabel="epoch", ylabel=ylabel, title=title or "loss")
         ax.legend(loc="upper right")
         return _save(fig, path)
 
@@ -153,7 +159,8 @@ def curve_plot(fitted, summary, samples, path, equations=None) -> str:
             ax.axvspan(lo, hi, color=COLORS["box"], alpha=0.08, label="training domain")
             if true_values is not None:
                 ax.plot(grid[:, 0], true_values[:, k], color=COLORS["truth"], ls="--", lw=1.2, label="truth")
-            ax.scatter(Xs[:, 0], Ys[:, k], s=12 if len(Xs) < 200 else 3, color=COLORS["train"], alpha=0.7, label="training samples", zorder=3)
+            ax.scatter(Xs[:, 0], Ys[:, k], s=12 if len(Xs) < 200 else 3, color=COLORS["train"], alpha=0.7,
+                       label="training samples", zorder=3)
             ax.plot(grid[:, 0], prediction[:, k], color=COLORS["prediction"], lw=1.6, label="prediction", zorder=4)
             ax.set(xlabel=summary["inputs"][0], ylabel=name, title=name)
             ax.legend(loc="best")
@@ -206,7 +213,8 @@ def _training_box(ax, box, color: str) -> None:
     from matplotlib.patches import Rectangle
 
     (x_lo, x_hi), (y_lo, y_hi) = box
-    ax.add_patch(Rectangle((x_lo, y_lo), x_hi - x_lo, y_hi - y_lo, fill=False, ls="--", lw=1, ec=color, label="training domain"))
+    ax.add_patch(Rectangle((x_lo, y_lo), x_hi - x_lo, y_hi - y_lo, fill=False, ls="--", lw=1, ec=color,
+                           label="training domain"))
 
 
 def parity_plot(fitted, summary, samples, path, equations=None) -> str:
@@ -310,8 +318,9 @@ def images_plot(X, labels, predicted, image_shape, classes, path: str, limit: in
 
 def write_all(folder: str, summary: dict, history, fitted, samples: dict | None, equations=None) -> list[str]:
     """Every plot that fits this run, written into ``folder``; returns the paths."""
-    paths = [loss_plot(history, os.path.join(folder, "loss.png"), f"loss: {summary.get('target', '')}",
-                       summary.get("held_out", True))]
+    ylabel = "loss (cross-entropy)" if summary["task"] == "classify" else "loss (scaled units)"
+    paths = [loss_plot(history, os.path.join(folder, "loss.png"), f"loss: {run_name(summary)}",
+                       summary.get("held_out", True), ylabel)]
     if samples is None:
         return paths  # a run saved without samples: only the history can be drawn
     if summary["task"] == "classify":

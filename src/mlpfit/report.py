@@ -13,6 +13,7 @@ import json
 import os
 
 from mlpfit import atomic
+from mlpfit.plots import run_name
 
 REPORT_FILE = "report.html"
 
@@ -137,10 +138,10 @@ def render(summary: dict, config: dict, plot_paths: list[str], equations: list[s
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>mlpfit: {_esc(summary.get('target', ''))}</title>
+<title>mlpfit: {_esc(run_name(summary))}</title>
 <style>{CSS}</style></head>
 <body>
-<h1>{_esc(summary.get('target', ''))}</h1>
+<h1>{_esc(run_name(summary))}</h1>
 <p class="sub">mlpfit run <code>{_esc(run)}</code></p>
 {facts_section(summary, equations)}
 <h2>Scores</h2>
