@@ -91,3 +91,14 @@ def test_cli_fit_json_prints_one_object_and_no_progress(capsys, tmp_path):
     assert code == 0 and err == ""
     summary = json.loads(out)
     assert summary["epochs"] == 5 and summary["run"] == str(tmp_path / "c")
+
+
+def test_bar_interrupted_before_its_end_still_gives_the_cursor_back():
+    stream = FakeTerminal()
+    bar = BarProgress(stream)
+    bar.on_train_begin(SimpleNamespace(epochs=10, history=SimpleNamespace(rows=[])))
+    assert "\x1b[?25l" in stream.getvalue()  # rich hid the cursor
+    bar.close()  # what atexit does after a Ctrl-C skipped on_train_end
+    bar.close()
+    text = stream.getvalue()
+    assert "\x1b[?25h" in text and text.rindex("\x1b[?25h") > text.index("\x1b[?25l")

@@ -7,6 +7,7 @@ times a second. Nothing here ever writes to stdout, which ``--json`` keeps for i
 
 from __future__ import annotations
 
+import atexit
 import math
 import sys
 import time
@@ -76,6 +77,8 @@ class BarProgress(Callback):
                             TimeRemainingColumn(), console=console, auto_refresh=False, transient=False)
         self.task = self.bar.add_task("fit", total=loop.epochs, loss="—", val="—")
         self.bar.start()
+        # Ctrl-C skips on_train_end; rich hid the cursor, so give it back however the process ends.
+        atexit.register(self.close)
 
     def on_epoch_end(self, loop, logs):
         now = time.perf_counter()
@@ -88,7 +91,14 @@ class BarProgress(Callback):
             return
         if loop.history.rows:
             self._show(loop.history.rows[-1])
-        self.bar.stop()
+        self.close()
+
+    def close(self) -> None:
+        """Stop the live display (restoring the cursor); safe to call twice."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+            atexit.unregister(self.close)
 
     def _show(self, logs) -> None:
         self.bar.update(self.task, completed=logs["epoch"], loss=_loss(logs["train_loss"]), val=_loss(logs["val_loss"]))
