@@ -197,7 +197,8 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
                     Xs = samples["train_X"]
                     ax.scatter(Xs[:, 0], Xs[:, 1], s=8, color="white", edgecolor="black", lw=0.4, label="training samples")
                 ax.set(xlabel=summary["inputs"][0], ylabel=summary["inputs"][1], title=title)
-                fig.colorbar(image, ax=ax, shrink=0.9)
+                if j >= 1:  # truth and prediction share one colour scale, so one bar serves both
+                    fig.colorbar(image, ax=list(axes[k, :2]) if j == 1 else ax, shrink=0.9)
         axes[0, 0].legend(loc="upper left", frameon=True, framealpha=0.8)
         _title(fig, summary, equations)
         return _save(fig, path)
