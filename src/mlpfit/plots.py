@@ -325,10 +325,10 @@ def write_all(folder: str, summary: dict, history, fitted, samples: dict | None,
     if samples is None:
         return paths  # a run saved without samples: only the history can be drawn
     if summary["task"] == "classify":
-        confusion = summary["metrics"]["test"]["confusion"]
-        accuracy = summary["metrics"]["test"]["accuracy"]
-        paths.append(confusion_plot(confusion, summary["classes"], os.path.join(folder, "confusion.png"),
-                                    f"confusion matrix (test, accuracy {accuracy:.1%})"))
+        test = summary["metrics"].get("test", {})
+        if test.get("confusion") is not None:
+            paths.append(confusion_plot(test["confusion"], summary["classes"], os.path.join(folder, "confusion.png"),
+                                        f"confusion matrix (test, accuracy {test['accuracy']:.1%})"))
         if summary.get("image_shape"):
             X, labels = samples["test_X"], samples["test_Y"].reshape(-1)
             paths.append(images_plot(X, labels, fitted.predict(X), summary["image_shape"], summary["classes"],
