@@ -68,6 +68,7 @@ def test_report_page_loads_in_chromium_with_every_image_decoded(curve_run, tmp_p
 def test_classification_page_shows_accuracy_and_three_images_in_chromium(digits_run, tmp_path):
     page = _page(digits_run)
     assert "accuracy" in page and page.count("<img ") == 3
+    assert "Per class (test)" in page and page.count("<tr><td>") >= 3 + 10  # splits + one row per digit
     assert _decoded_in_browser(page, tmp_path) == (3, 3)
 
 

@@ -95,7 +95,7 @@ def metrics_section(summary: dict) -> str:
         body = "".join(f"<tr><td>{s}</td><td class=num>{_number(metrics[s].get('accuracy'))}</td>"
                        f"<td class=num>{_number(metrics[s].get('loss'))}</td>"
                        f"<td class=num>{_number(metrics[s].get('n'))}</td></tr>" for s in splits)
-        return f"<table>{head}{body}</table>"
+        return f"<table>{head}{body}</table>" + per_class_table(summary)
     head = "<tr><th>output</th><th>split</th><th>R²</th><th>MSE</th></tr>"
     body = ""
     for k, output in enumerate(summary.get("outputs", [])):
@@ -104,6 +104,16 @@ def metrics_section(summary: dict) -> str:
             body += (f"<tr><td>{_esc(output) if s == splits[0] else ''}</td><td>{s}</td>"
                      f"<td class=num>{_r2(m['r2'][k])}</td><td class=num>{_number(m['mse'][k])}</td></tr>")
     return f"<table>{head}{body}</table>"
+
+
+def per_class_table(summary: dict, limit: int = 30) -> str:
+    """Test precision and recall per class: which classes the net confuses (short class lists only)."""
+    test, classes = summary.get("metrics", {}).get("test", {}), summary.get("classes") or []
+    if not classes or len(classes) > limit or "precision" not in test:
+        return ""
+    rows = "".join(f"<tr><td>{_esc(c)}</td><td class=num>{_number(p)}</td><td class=num>{_number(r)}</td></tr>"
+                   for c, p, r in zip(classes, test["precision"], test["recall"]))
+    return f"<h3>Per class (test)</h3><table><tr><th>class</th><th>precision</th><th>recall</th></tr>{rows}</table>"
 
 
 def diagnostics_section(summary: dict) -> str:
