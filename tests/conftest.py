@@ -1,13 +1,84 @@
-"""Shared helpers: run the CLI in-process and capture exit code, stdout and stderr."""
+"""Shared fixtures: the CLI run in-process, and small trained runs that plot, report and CLI tests read."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
+from matplotlib.image import imread
 
 from mlpfit.cli import main
+from mlpfit.sources.images import digits_dataset  # noqa: F401 - used by fixtures below
+
+
+def formula_config(target: str, out: str, *, domain=(-2.0, 2.0), hidden=(16,), epochs=20, samples=300):
+    from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+
+    return FitConfig(data=DataConfig(target=target, domain=domain, samples=samples),
+                     model=ModelConfig(hidden=list(hidden)), train=TrainConfig(epochs=epochs),
+                     run=RunConfig(out=out, quiet=True))
+
+
+@pytest.fixture(scope="session")
+def runs_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="session")
+def curve_run(runs_root):
+    """One input, two outputs, formula truth."""
+    from mlpfit import pipeline
+
+    return pipeline.fit(formula_config("sin(x), x**2", str(runs_root / "curve")))
+
+
+@pytest.fixture(scope="session")
+def surface_run(runs_root):
+    """Two inputs with a formula truth: heatmaps."""
+    from mlpfit import pipeline
+
+    return pipeline.fit(formula_config("x*y", str(runs_root / "surface")))
+
+
+@pytest.fixture(scope="session")
+def wide_run(runs_root):
+    """Three inputs: predicted vs actual and residuals."""
+    from mlpfit import pipeline
+
+    return pipeline.fit(formula_config("x1 + x2*x3", str(runs_root / "wide")))
+
+
+@pytest.fixture(scope="session")
+def linear_run(runs_root):
+    """No hidden layer: the learned equation goes into the plot title and the report."""
+    from mlpfit import pipeline
+
+    return pipeline.fit(formula_config("x1 + x2", str(runs_root / "linear"), hidden=(), epochs=60))
+
+
+@pytest.fixture(scope="session")
+def digits_run(runs_root):
+    """A small MLP trained on scikit-learn's digits through pipeline.fit."""
+    from mlpfit import pipeline
+    from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+
+    config = FitConfig(data=DataConfig(target="digits"), model=ModelConfig(hidden=[32]), train=TrainConfig(epochs=15),
+                       run=RunConfig(out=str(runs_root / "digits"), quiet=True))
+    with pytest.MonkeyPatch.context() as mp:  # undone at once, so later fits read their real targets
+        mp.setattr(pipeline, "load_dataset", lambda config: digits_dataset())
+        return pipeline.fit(config)
+
+
+def assert_not_blank(path) -> None:
+    """The PNG exists and shows something: its pixels vary and a fair part is not white."""
+    pixels = imread(str(path))[..., :3]
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 100, pixels.shape
+    assert pixels.std() > 0.05, f"{path} is nearly uniform"
+    non_white = (pixels < 0.95).any(axis=-1).mean()
+    assert non_white > 0.03, f"{path}: only {non_white:.1%} of its pixels are not white"
+
 
 
 @dataclass

@@ -47,6 +47,7 @@ def app():
     mlpfit fit TARGET        train; writes a run folder (model, history, summary)
     mlpfit predict RUN V...  evaluate the trained model at a point (or --input FILE.csv)
     mlpfit examples          the built-in examples
+    mlpfit report RUN        redraw the plots and report.html of a run
     """
 
 
@@ -77,6 +78,7 @@ def app():
 @click.option("--engine", metavar="NAME", default="torch", show_default=True, help="torch, or numpy (hand-written backprop).")
 @click.option("--out", metavar="DIR", help="Run folder. Default runs/<name>-<time>.")
 @click.option("--force", is_flag=True, help="Write into an existing run folder.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots and report.html (mlpfit report RUN makes them later).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the summary) and nothing else on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def fit(target, **options):
@@ -84,8 +86,9 @@ def fit(target, **options):
     config = build_fit_config(target, options)
     precheck_target(config)
     from mlpfit import pipeline
+    from mlpfit.progress import progress_callbacks
 
-    result = pipeline.fit(config)
+    result = pipeline.fit(config, callbacks=progress_callbacks(config.run.quiet, config.run.json))
     show_fit(result, config.run)
     if any(d["severity"] == "error" for d in result.summary["diagnostics"]):
         first = next(d for d in result.summary["diagnostics"] if d["severity"] == "error")
@@ -114,7 +117,8 @@ def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
         schedule=o["schedule"], patience=o["patience"], seed=o["seed"], device=o["device"], threads=o["threads"],
         engine=o["engine"],
     )
-    run = cfg.RunConfig(out=o["out"], json=o["as_json"], quiet=o["quiet"], force=o["force"])
+    run = cfg.RunConfig(out=o["out"], json=o["as_json"], quiet=o["quiet"], force=o["force"],
+                        plots=not o["no_plots"])
     return cfg.validate(cfg.FitConfig(data, model, train, run))
 
 
@@ -210,6 +214,20 @@ def examples():
     for name, example in EXAMPLES.items():
         click.echo(f"{name:<14} {example.summary}")
     click.echo("\nRun one with: mlpfit fit NAME   (options you give override the example's settings)")
+
+
+@app.command()
+@click.argument("run_dir", metavar="RUN")
+def report(run_dir):
+    """Redraw the plots of RUN and write RUN/report.html (one page, no network); prints its path.
+
+    \b
+    Example:
+      mlpfit report runs/addition-20260101-120000
+    """
+    from mlpfit.report import write_report
+
+    click.echo(write_report(run_dir))
 
 
 # ---------------------------------------------------------------- entry point and error mapping

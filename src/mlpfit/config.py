@@ -76,6 +76,7 @@ class RunConfig:
     json: bool = False  # print one JSON object on stdout instead of a report
     quiet: bool = False  # print nothing but errors
     force: bool = False  # allow writing into an existing run folder
+    plots: bool = True  # write loss/fit PNGs and report.html into the run folder (well under 2 s)
 
 
 @dataclass

@@ -71,6 +71,10 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     result = FitResult(config, fitted, history, summary, dataset, split, run_dir)
     if save:
         save_result(result)
+        if config.run.plots:
+            from mlpfit.report import write_report
+
+            write_report(run_dir)  # from the saved files, so `mlpfit report` later draws the same
     return result
 
 
@@ -146,6 +150,7 @@ def _summary(config, dataset, split, fitted, history, seconds, diagnostics, devi
         "classes": dataset.classes,
         "formula": dataset.formula,
         "domain": dataset.domain,
+        "image_shape": dataset.image_shape,  # (h, w) for pixel inputs: plots draw the test images
         "seconds": round(seconds, 4),
         "epochs": history.epochs,
         "best_epoch": history.best_epoch,

@@ -1,0 +1,338 @@
+"""What the network learned, as PNG files in the run folder.
+
+``loss.png`` for every run; ``fit.png`` for regression (a curve for one input, truth /
+prediction / error maps for two, predicted-vs-actual and residuals otherwise); ``confusion.png``
+and, for image inputs, ``images.png`` for classification. Every figure is drawn from plain
+arrays, a summary dict and a model, so a fresh process (``mlpfit report``) draws the same
+pictures from the run folder as the fit did.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: never open a window, work without a display
+
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+import numpy as np  # noqa: E402
+
+from mlpfit import atomic  # noqa: E402
+
+# One look for every figure: readable at 100 dpi, light grid, no top/right frame.
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+}
+COLORS = {"train": "#4c72b0", "val": "#dd8452", "truth": "#222222", "prediction": "#c44e52", "box": "#55a868"}
+MAX_POINTS = 2000  # scatter at most this many samples: more only hides the picture and costs time
+MAX_OUTPUTS = 6  # panels per figure; a wide net's remaining outputs are in the metrics table
+GRID = 120  # heatmap resolution per axis
+FEW_POINTS = 300  # heatmaps mark the training samples when there are this few (e.g. circle's 36)
+WIDEN = 0.25  # show the prediction a quarter of the domain beyond each side: extrapolation shows
+
+
+def _figure(rows: int, cols: int, width: float = 4.2, height: float = 3.3):
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), layout="constrained", squeeze=False)
+    return fig, axes
+
+
+def _save(fig, path: str) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    atomic.write_bytes(path, buffer.getvalue())
+    return path
+
+
+def _thin(rng: np.random.Generator, *arrays):
+    """The same random subset (at most MAX_POINTS rows) of each array."""
+    n = len(arrays[0])
+    if n <= MAX_POINTS:
+        return arrays
+    keep = np.sort(rng.choice(n, MAX_POINTS, replace=False))
+    return tuple(a[keep] for a in arrays)
+
+
+def run_name(summary: dict) -> str:
+    """What the run fit, for titles: the target as typed, else the dataset's name."""
+    return summary.get("target") or summary.get("name") or "mlpfit run"
+
+
+def _title(fig, summary: dict, equations: list[str] | None) -> None:
+    text = run_name(summary)
+    if equations:
+        text += "\nlearned: " + ";  ".join(equations)
+    fig.suptitle(text, fontsize=10)
+
+
+# ---------------------------------------------------------------- loss
+
+
+def loss_plot(history, path: str, title: str = "", held_out: bool = True, ylabel: str = "loss (scaled units)") -> str:
+    """Training and validation loss per epoch, log scale, with the kept (best) epoch marked."""
+    with plt.rc_context(STYLE):
+        fig, axes = _figure(1, 1, 6.0, 3.6)
+        ax = axes[0, 0]
+        epochs = np.array(history.column("epoch"))
+        val_label = "validation" if held_out else "validation (= training: too few examples to hold any out)"
+        for key, label, color in (("train_loss", "training", COLORS["train"]), ("val_loss", val_label, COLORS["val"])):
+            values = np.array(history.column(key), dtype=float)
+            ax.plot(epochs, np.where(values > 0, values, np.nan), label=label, color=color, lw=1.2)
+        if history.best_epoch:
+            ax.axvline(history.best_epoch, color=COLORS["box"], ls="--", lw=1, label=f"kept: epoch {history.best_epoch}")
+        if history.diverged:
+            ax.axvline(history.diverged_at, color=COLORS["prediction"], ls=":", lw=1.5,
+                       label=f"diverged: epoch {history.diverged_at}")
+        if np.any(np.array(history.column("train_loss"), dtype=float) > 0):
+            ax.set_yscale("log")
+        ax.set(xlabel="epoch", ylabel=ylabel, title=title or "loss")
+        ax.legend(loc="upper right")
+        return _save(fig, path)
+
+
+# ---------------------------------------------------------------- regression
+
+
+def _truth(summary: dict):
+    """The formula's NumPy function when the run knows its truth, else None."""
+    text = summary.get("formula")
+    if not text:
+        return None
+    from mlpfit.sources.formula import parse_formula
+
+    formula = parse_formula(text)
+    if list(formula.inputs) != list(summary["inputs"]):
+        return None  # a point set's formula over other names: nothing to compare against
+
+    def evaluate(X):
+        with np.errstate(all="ignore"):
+            Y = np.asarray(formula.numpy(X), dtype=float).reshape(len(X), -1)
+        return np.where(np.isfinite(Y), Y, np.nan)
+
+    return evaluate
+
+
+def _box(summary: dict, X: np.ndarray) -> list[tuple[float, float]]:
+    """The training box per input: the sampling domain, else the samples' range."""
+    domain = summary.get("domain") or {}
+    box = []
+    for k, name in enumerate(summary["inputs"]):
+        if name in domain:
+            box.append((float(domain[name][0]), float(domain[name][1])))
+        else:
+            lo, hi = float(np.min(X[:, k])), float(np.max(X[:, k]))
+            box.append((lo, hi) if hi > lo else (lo - 1, hi + 1))
+    return box
+
+
+def _widen(lo: float, hi: float) -> tuple[float, float]:
+    pad = WIDEN * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def curve_plot(fitted, summary, samples, path, equations=None) -> str:
+    """One input: samples, truth and prediction over the widened domain, a panel per output."""
+    X, Y = samples["train_X"], samples["train_Y"]
+    (lo, hi), = _box(summary, X)
+    grid = np.linspace(*_widen(lo, hi), 400)[:, None]
+    prediction, truth = fitted.predict(grid), _truth(summary)
+    true_values = truth(grid) if truth else None
+    Xs, Ys = _thin(np.random.default_rng(0), X, Y)
+    outputs = summary["outputs"][:MAX_OUTPUTS]
+    cols = min(3, len(outputs))
+    rows = -(-len(outputs) // cols)
+    with plt.rc_context(STYLE):
+        fig, axes = _figure(rows, cols)
+        for k, name in enumerate(outputs):
+            ax = axes.flat[k]
+            ax.axvspan(lo, hi, color=COLORS["box"], alpha=0.08, label="training domain")
+            if true_values is not None:
+                ax.plot(grid[:, 0], true_values[:, k], color=COLORS["truth"], ls="--", lw=1.2, label="truth")
+            ax.scatter(Xs[:, 0], Ys[:, k], s=12 if len(Xs) < 200 else 3, color=COLORS["train"], alpha=0.7,
+                       label="training samples", zorder=3)
+            ax.plot(grid[:, 0], prediction[:, k], color=COLORS["prediction"], lw=1.6, label="prediction", zorder=4)
+            ax.set(xlabel=summary["inputs"][0], ylabel=name, title=name)
+            ax.legend(loc="best")
+        for ax in list(axes.flat)[len(outputs):]:
+            ax.set_visible(False)
+        _title(fig, summary, equations)
+        return _save(fig, path)
+
+
+def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
+    """Two inputs with a known truth: truth, prediction and error maps, a row per output."""
+    truth = _truth(summary)
+    box = _box(summary, samples["train_X"])
+    (x_lo, x_hi), (y_lo, y_hi) = _widen(*box[0]), _widen(*box[1])
+    gx, gy = np.meshgrid(np.linspace(x_lo, x_hi, GRID), np.linspace(y_lo, y_hi, GRID))
+    points = np.column_stack([gx.ravel(), gy.ravel()])
+    true_values, prediction = truth(points), fitted.predict(points)
+    outputs = summary["outputs"][:MAX_OUTPUTS]
+    extent = (x_lo, x_hi, y_lo, y_hi)
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, axes = _figure(len(outputs), 3, 3.8, 3.3)
+        for k, name in enumerate(outputs):
+            t, p = true_values[:, k].reshape(gx.shape), prediction[:, k].reshape(gx.shape)
+            vmin, vmax = _finite_range(t)
+            error = p - t
+            limit = _finite_range(np.abs(error))[1] or 1.0
+            panels = ((t, f"truth: {name}", "viridis", vmin, vmax), (p, "prediction", "viridis", vmin, vmax),
+                      (error, "error (prediction − truth)", "RdBu_r", -limit, limit))
+            for j, (values, title, cmap, lo, hi) in enumerate(panels):
+                ax = axes[k, j]
+                image = ax.imshow(values, origin="lower", extent=extent, aspect="auto", cmap=cmap, vmin=lo, vmax=hi)
+                _training_box(ax, box, "black" if cmap == "RdBu_r" else "white")
+                if j == 0 and len(samples["train_X"]) <= FEW_POINTS:
+                    Xs = samples["train_X"]
+                    ax.scatter(Xs[:, 0], Xs[:, 1], s=8, color="white", edgecolor="black", lw=0.4, label="training samples")
+                ax.set(xlabel=summary["inputs"][0], ylabel=summary["inputs"][1], title=title)
+                if j >= 1:  # truth and prediction share one colour scale, so one bar serves both
+                    fig.colorbar(image, ax=list(axes[k, :2]) if j == 1 else ax, shrink=0.9)
+        axes[0, 0].legend(loc="upper left", frameon=True, framealpha=0.8)
+        _title(fig, summary, equations)
+        return _save(fig, path)
+
+
+def _finite_range(values: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite values; (0, 1) when there are none (a diverged net predicts NaN)."""
+    finite = values[np.isfinite(values)]
+    return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+
+
+def _training_box(ax, box, color: str) -> None:
+    from matplotlib.patches import Rectangle
+
+    (x_lo, x_hi), (y_lo, y_hi) = box
+    ax.add_patch(Rectangle((x_lo, y_lo), x_hi - x_lo, y_hi - y_lo, fill=False, ls="--", lw=1, ec=color,
+                           label="training domain"))
+
+
+def parity_plot(fitted, summary, samples, path, equations=None) -> str:
+    """Any number of inputs: predicted against actual, and residuals, on the test split."""
+    X, Y = samples["test_X"], samples["test_Y"]
+    X, Y = _thin(np.random.default_rng(0), X, Y)
+    prediction = fitted.predict(X)
+    outputs = summary["outputs"][:MAX_OUTPUTS]
+    split = "test" if summary.get("held_out", True) else "training"
+    with plt.rc_context(STYLE):
+        fig, axes = _figure(len(outputs), 2)
+        for k, name in enumerate(outputs):
+            actual, predicted = Y[:, k], prediction[:, k]
+            lo, hi = float(np.min([actual.min(), predicted.min()])), float(np.max([actual.max(), predicted.max()]))
+            ax = axes[k, 0]
+            ax.plot([lo, hi], [lo, hi], color=COLORS["truth"], ls="--", lw=1, label="perfect fit")
+            ax.scatter(actual, predicted, s=6, alpha=0.6, color=COLORS["train"], label=f"{split} examples")
+            ax.set(xlabel=f"actual {name}", ylabel=f"predicted {name}", title=f"{name}: predicted vs actual")
+            ax.legend(loc="upper left")
+            ax = axes[k, 1]
+            ax.axhline(0, color=COLORS["truth"], ls="--", lw=1)
+            ax.scatter(actual, predicted - actual, s=6, alpha=0.6, color=COLORS["prediction"])
+            ax.set(xlabel=f"actual {name}", ylabel="residual (predicted − actual)", title=f"{name}: residuals")
+        _title(fig, summary, equations)
+        return _save(fig, path)
+
+
+def fit_plot(fitted, summary, samples, path, equations=None) -> str:
+    """The regression picture that suits the number of inputs and whether the truth is known."""
+    n_inputs = len(summary["inputs"])
+    if n_inputs == 1:
+        return curve_plot(fitted, summary, samples, path, equations)
+    if n_inputs == 2 and _truth(summary) is not None:
+        return heatmap_plot(fitted, summary, samples, path, equations)
+    return parity_plot(fitted, summary, samples, path, equations)
+
+
+# ---------------------------------------------------------------- classification
+
+
+def confusion_plot(confusion, classes, path: str, title: str = "confusion matrix (test)") -> str:
+    """Counts per (true, predicted) class; the diagonal is right, the rest are mistakes."""
+    matrix = np.asarray(confusion)
+    n = len(classes)
+    labels = [str(c) for c in classes]
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        size = min(8.0, 2.5 + 0.3 * n)
+        fig, axes = _figure(1, 1, size + 1.0, size)
+        ax = axes[0, 0]
+        image = ax.imshow(matrix, cmap="Blues")
+        if n <= 20:
+            threshold = matrix.max() / 2 if matrix.size else 0
+            for i in range(n):
+                for j in range(n):
+                    ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                            color="white" if matrix[i, j] > threshold else "black")
+        ticks = np.arange(n) if n <= 30 else np.linspace(0, n - 1, 10).astype(int)
+        ax.set_xticks(ticks, [labels[t] for t in ticks], rotation=45 if max(map(len, labels)) > 3 else 0)
+        ax.set_yticks(ticks, [labels[t] for t in ticks])
+        ax.set(xlabel="predicted class", ylabel="true class", title=title)
+        fig.colorbar(image, ax=ax, shrink=0.8, label="examples")
+        return _save(fig, path)
+
+
+def _label(value, limit: int = 12) -> str:
+    """A class name short enough to sit above a small image (fashion's 'Ankle boot' fits)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def images_plot(X, labels, predicted, image_shape, classes, path: str, limit: int = 40, cols: int = 8) -> str:
+    """A grid of test images with predicted and true labels, mistakes first.
+
+    The grid is one mosaic image in one axes: forty small axes would cost a second to draw.
+    """
+    X, labels, predicted = np.asarray(X), np.asarray(labels), np.asarray(predicted)
+    wrong, right = np.flatnonzero(predicted != labels), np.flatnonzero(predicted == labels)
+    order = np.concatenate([wrong, right])[:limit]
+    h, w = int(image_shape[0]), int(image_shape[1])
+    rows = max(1, -(-len(order) // cols))
+    pad_x, pad_y = max(1, w // 4), max(4, h // 2)  # room between cells, more above each for two label lines
+    mosaic = np.full((rows * (h + pad_y), cols * (w + pad_x)), np.nan)
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, axes = _figure(1, 1, 1.2 * cols, 1.35 * rows + 0.4)
+        ax = axes[0, 0]
+        for n, i in enumerate(order):
+            top, left = (n // cols) * (h + pad_y) + pad_y, (n % cols) * (w + pad_x)
+            mosaic[top : top + h, left : left + w] = X[i].reshape(h, w)
+            mistake = predicted[i] != labels[i]
+            text = _label(classes[predicted[i]]) + (f"\n(true {_label(classes[labels[i]])})" if mistake else "")
+            ax.text(left + w / 2, top - 0.6, text, ha="center", va="bottom", fontsize=8,
+                    color=COLORS["prediction"] if mistake else "black")
+        ax.imshow(mosaic, cmap="gray_r", interpolation="nearest")
+        ax.set_axis_off()
+        ax.set_title(f"test images: {len(wrong)} of {len(labels)} wrong; mistakes first, in red as predicted (true)")
+        return _save(fig, path)
+
+
+# ---------------------------------------------------------------- all of a run
+
+
+def write_all(folder: str, summary: dict, history, fitted, samples: dict | None, equations=None) -> list[str]:
+    """Every plot that fits this run, written into ``folder``; returns the paths."""
+    ylabel = "loss (cross-entropy)" if summary["task"] == "classify" else "loss (scaled units)"
+    paths = [loss_plot(history, os.path.join(folder, "loss.png"), f"loss: {run_name(summary)}",
+                       summary.get("held_out", True), ylabel)]
+    if samples is None:
+        return paths  # a run saved without samples: only the history can be drawn
+    if summary["task"] == "classify":
+        test = summary["metrics"].get("test", {})
+        if test.get("confusion") is not None:
+            paths.append(confusion_plot(test["confusion"], summary["classes"], os.path.join(folder, "confusion.png"),
+                                        f"confusion matrix (test, accuracy {test['accuracy']:.1%})"))
+        if summary.get("image_shape"):
+            X, labels = samples["test_X"], samples["test_Y"].reshape(-1)
+            paths.append(images_plot(X, labels, fitted.predict(X), summary["image_shape"], summary["classes"],
+                                     os.path.join(folder, "images.png")))
+        return paths
+    paths.append(fit_plot(fitted, summary, samples, os.path.join(folder, "fit.png"), equations))
+    return paths

@@ -1,0 +1,119 @@
+"""Every kind of plot is written, shows something, and draws from the run folder alone."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from conftest import assert_not_blank
+from matplotlib.image import imread
+
+from mlpfit import equation, plots, runs
+from mlpfit.pipeline import fitted_from_files
+from mlpfit.train.history import History
+
+
+def _from_folder(run_dir):
+    files = runs.read(run_dir)
+    _, fitted, summary, history = fitted_from_files(files)
+    return fitted, summary, history, {k: v.numpy() for k, v in files.samples.items()}
+
+
+def test_a_fit_writes_loss_and_fit_png(curve_run):
+    for name in ("loss.png", "fit.png"):
+        assert_not_blank(os.path.join(curve_run.run_dir, name))
+
+
+def test_one_input_draws_a_panel_per_output_wider_than_one_output(curve_run, tmp_path):
+    fitted, summary, history, samples = _from_folder(curve_run.run_dir)
+    one = dict(summary, outputs=summary["outputs"][:1])
+    plots.curve_plot(fitted, one, samples, str(tmp_path / "one.png"))
+    two = imread(os.path.join(curve_run.run_dir, "fit.png"))
+    assert two.shape[1] > 1.5 * imread(str(tmp_path / "one.png")).shape[1]
+
+
+def test_two_inputs_with_a_formula_draw_heatmaps(surface_run):
+    path = os.path.join(surface_run.run_dir, "fit.png")
+    assert_not_blank(path)
+    pixels = imread(path)[..., :3]
+    # truth / prediction / error maps in colour: far more coloured pixels than a line plot has
+    coloured = (np.ptp(pixels, axis=-1) > 0.15).mean()
+    assert coloured > 0.3, coloured
+
+
+def test_two_inputs_without_a_formula_plot_predicted_vs_actual(surface_run, tmp_path):
+    fitted, summary, history, samples = _from_folder(surface_run.run_dir)
+    path = plots.fit_plot(fitted, dict(summary, formula=None), samples, str(tmp_path / "fit.png"))
+    assert_not_blank(path)
+    coloured = (np.ptp(imread(path)[..., :3], axis=-1) > 0.15).mean()
+    assert coloured < 0.3, "a table's 2-input fit should be a scatter, not heatmaps"
+
+
+def test_three_inputs_plot_predicted_vs_actual_and_residuals(wide_run):
+    assert_not_blank(os.path.join(wide_run.run_dir, "fit.png"))
+
+
+def test_a_linear_model_puts_its_equation_in_the_title(linear_run, tmp_path):
+    fitted, summary, history, samples = _from_folder(linear_run.run_dir)
+    found = equation.equations(fitted)
+    assert found and found[0].startswith("y = ")
+    with_eq = plots.fit_plot(fitted, summary, samples, str(tmp_path / "with.png"), found)
+    without = plots.fit_plot(fitted, summary, samples, str(tmp_path / "without.png"), None)
+    a, b = imread(with_eq), imread(without)
+    assert a.shape != b.shape or np.abs(a - b).max() > 0.1, "the equation did not change the picture"
+
+
+def test_classification_writes_confusion_and_images(digits_run):
+    names = set(os.listdir(digits_run.run_dir))
+    assert {"loss.png", "confusion.png", "images.png"} <= names
+    assert "fit.png" not in names
+    for name in ("loss.png", "confusion.png", "images.png"):
+        assert_not_blank(os.path.join(digits_run.run_dir, name))
+
+
+def test_images_plot_from_arrays_shows_mistakes_first(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((12, 28 * 28))
+    labels = np.arange(12) % 3
+    predicted = labels.copy()
+    predicted[[4, 9]] = (labels[[4, 9]] + 1) % 3
+    path = plots.images_plot(X, labels, predicted, (28, 28), ["a", "b", "c"], str(tmp_path / "images.png"))
+    assert_not_blank(path)
+
+
+def test_confusion_plot_with_many_classes_skips_cell_numbers(tmp_path):
+    matrix = np.diag(np.full(40, 5)) + 1
+    path = plots.confusion_plot(matrix, [f"class{i}" for i in range(40)], str(tmp_path / "c.png"))
+    assert_not_blank(path)
+
+
+def test_loss_plot_survives_a_diverged_history(tmp_path):
+    rows = [{"epoch": e, "train_loss": v, "val_loss": v, "lr": 0.1, "seconds": e * 0.01}
+            for e, v in enumerate([1.0, 10.0, 1e4, float("nan")], start=1)]
+    history = History(rows=rows, diverged=True, diverged_at=4)
+    assert_not_blank(plots.loss_plot(history, str(tmp_path / "loss.png"), "diverged"))
+
+
+def test_a_run_without_samples_still_gets_its_loss_plot(curve_run, tmp_path):
+    fitted, summary, history, _ = _from_folder(curve_run.run_dir)
+    paths = plots.write_all(str(tmp_path), summary, history, fitted, None)
+    assert [os.path.basename(p) for p in paths] == ["loss.png"]
+
+
+def test_no_plots_flag_leaves_only_the_run_files(runs_root):
+    from conftest import formula_config
+
+    from mlpfit import pipeline
+
+    config = formula_config("x", str(runs_root / "noplots"), epochs=3, samples=60)
+    config.run.plots = False
+    result = pipeline.fit(config)
+    assert not [n for n in os.listdir(result.run_dir) if n.endswith((".png", ".html"))]
+
+
+def test_a_model_that_predicts_nan_still_gets_every_plot(surface_run, curve_run, wide_run, tmp_path):
+    for run in (surface_run, curve_run, wide_run):
+        fitted, summary, history, samples = _from_folder(run.run_dir)
+        fitted.predict = lambda X, n=len(summary["outputs"]): np.full((len(X), n), np.nan)
+        path = plots.fit_plot(fitted, summary, samples, str(tmp_path / f"{summary['name']}-{len(summary['inputs'])}.png"))
+        assert os.path.getsize(path) > 1000
