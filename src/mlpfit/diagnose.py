@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from mlpfit.equation import is_linear
 
 
 @dataclass
@@ -16,9 +21,14 @@ class Diagnostic:
         return asdict(self)
 
 
-def suggest_lr(lr: float) -> float:
-    """A learning rate a decade below the one that failed, rounded to a readable value."""
-    return float(f"{lr / 10:.0e}")
+# Learning rates known to work on standardized data (train/optim.py's DEFAULT_LR, kept here so
+# diagnosing needs no torch import).
+SAFE_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-3, "sgd": 0.1, "lbfgs": 1.0}
+
+
+def suggest_lr(lr: float, optimizer: str | None = None) -> float:
+    """A decade below the failed rate, and no more than the optimizer's usual default."""
+    return min(float(f"{lr / 10:.0e}"), SAFE_LR.get(optimizer, math.inf))
 
 
 def divergence(history, lr: float, optimizer: str) -> Diagnostic | None:
@@ -28,7 +38,7 @@ def divergence(history, lr: float, optimizer: str) -> Diagnostic | None:
         "diverged",
         f"training diverged at epoch {history.diverged_at}: the loss became NaN, inf or exploded "
         f"with --lr {lr:g} ({optimizer})",
-        f"use a smaller learning rate, e.g. --lr {suggest_lr(lr):g}",
+        f"use a smaller learning rate, e.g. --lr {suggest_lr(lr, optimizer):g}",
         severity="error",
     )
 
@@ -36,3 +46,191 @@ def divergence(history, lr: float, optimizer: str) -> Diagnostic | None:
 def after_training(*, history, config) -> list[Diagnostic]:
     checks = [divergence(history, config.train.lr, config.train.optimizer)]
     return [d for d in checks if d is not None]
+
+
+# ---------------------------------------------------------------- before training (cheap checks on the data)
+
+# Where each output activation's values can lie: (lowest, highest). Names not listed are unbounded.
+OUTPUT_RANGES = {
+    "gelu": (-0.17, math.inf),  # min of x·Φ(x) is about -0.170 (seed 004's lesson)
+    "silu": (-0.278, math.inf),  # min of x·σ(x)
+    "relu": (0.0, math.inf),
+    "softplus": (0.0, math.inf),
+    "elu": (-1.0, math.inf),
+    "sigmoid": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+}
+LARGE_SCALE = 10.0  # beyond this |value| or spread, unscaled data slows or breaks training (seed 003)
+UNEVEN_SCALE = 100.0  # ratio between the largest and smallest input spread
+NONLINEAR_GAP = 0.1  # a nearest-neighbour fit beats the best straight-line fit by this much R²
+REFERENCE_ROWS = 1000  # subsample for the nonlinearity check: an O(n²) distance matrix stays ~10 ms
+
+
+def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outputs=None) -> list[Diagnostic]:
+    """Checks on the training data and the model's shape, before any step is taken.
+
+    X, Y are the raw training split; the scalers give the units the network sees.
+    """
+    m = config.model
+    seen_X = x_scaler.transform(np.asarray(X, np.float64))
+    checks = [few_samples(len(X), parameters)]
+    if not config.data.scale:
+        checks += [large_scale("inputs", X, "--no-scale"), uneven_inputs(X)]
+    if task == "regress":
+        seen_Y = y_scaler.transform(np.asarray(Y, np.float64))
+        if not config.data.scale:
+            checks.append(large_scale("targets", Y, "--no-scale"))
+        checks.append(output_range(m.output_activation, seen_Y, config.data.scale, outputs))
+        if is_linear([X.shape[1], *m.hidden, Y.shape[1]], m.activation, m.output_activation):
+            checks.append(linear_on_nonlinear(seen_X, seen_Y, config.train.seed))
+    return [d for d in checks if d is not None]
+
+
+def few_samples(n: int, parameters: int) -> Diagnostic | None:
+    if n >= parameters:
+        return None
+    return Diagnostic(
+        "few_samples",
+        f"{n} training examples for {parameters} parameters: the net can memorize them, "
+        "so a good training score says little about new points",
+        "use more data (--samples) or a smaller net (--hidden)",
+    )
+
+
+def large_scale(what: str, values, option: str) -> Diagnostic | None:
+    values = np.asarray(values, np.float64)
+    biggest, spread = float(np.abs(values).max()), float(values.std(axis=0).max())
+    if biggest <= LARGE_SCALE and spread <= LARGE_SCALE:
+        return None
+    return Diagnostic(
+        f"large_{what}",
+        f"{what} reach {biggest:.4g} (spread {spread:.4g}) and are fed to the network unscaled ({option}): "
+        "tanh/sigmoid units saturate and gradient steps are uneven",
+        f"drop {option} so {what} are standardized (mean 0, std 1)",
+    )
+
+
+def uneven_inputs(X) -> Diagnostic | None:
+    std = np.asarray(X, np.float64).std(axis=0)
+    if len(std) < 2 or std.min() <= 0 or std.max() / std.min() <= UNEVEN_SCALE:
+        return None
+    return Diagnostic(
+        "uneven_inputs",
+        f"input spreads differ {std.max() / std.min():.3g}-fold (std {std.min():.3g} to {std.max():.3g}) under --no-scale: "
+        "one learning rate cannot suit all weights",
+        "drop --no-scale so every input is standardized",
+    )
+
+
+def output_range(activation: str, seen_Y, scaled: bool, outputs=None) -> Diagnostic | None:
+    """Seed 004: an output activation whose values cannot reach the targets the network sees."""
+    lo, hi = OUTPUT_RANGES.get(activation, (-math.inf, math.inf))
+    seen_Y = np.asarray(seen_Y, np.float64)
+    outside = ((seen_Y < lo) | (seen_Y > hi)).mean(axis=0)
+    if not outside.any():
+        return None
+    k = int(np.argmax(outside))  # the output it fails worst, named so the user sees which one
+    name = outputs[k] if outputs else f"output {k + 1}"
+    bound = f"below {lo:g}" if math.isinf(hi) else f"outside ({lo:g}, {hi:g})"
+    units = "standardized" if scaled else "raw (--no-scale)"
+    return Diagnostic(
+        "output_range",
+        f"--output-activation {activation} cannot output values {bound}, but {outside[k]:.0%} of the "
+        f"targets of {name!r} ({units}, {seen_Y[:, k].min():.4g} to {seen_Y[:, k].max():.4g}) are there",
+        "use --output-activation identity (the default): no activation on the output layer",
+    )
+
+
+def linear_on_nonlinear(seen_X, seen_Y, seed: int) -> Diagnostic | None:
+    """Seed 003: a net without nonlinearity is a straight-line fit; is the target one?"""
+    linear, reference = linear_r2(seen_X, seen_Y), neighbour_r2(seen_X, seen_Y, seed)
+    if reference - linear <= NONLINEAR_GAP:
+        return None
+    return Diagnostic(
+        "nonlinear_target",
+        f"the model is linear (no hidden layer or identity activations) but the target is nonlinear: "
+        f"the best straight-line fit reaches R² {linear:.3f}, a nearest-neighbour fit {reference:.3f}",
+        "add an activation between hidden layers, e.g. --hidden 64,64 --activation tanh",
+    )
+
+
+def linear_r2(X, Y) -> float:
+    """R² (mean over outputs) of the least-squares affine fit: the best any linear net can do."""
+    A = np.hstack([X, np.ones((len(X), 1))])
+    coef, *_ = np.linalg.lstsq(A, Y, rcond=None)
+    return _mean_r2(Y, A @ coef)
+
+
+def neighbour_r2(X, Y, seed: int, k: int = 5) -> float:
+    """Leave-one-out R² of k-nearest-neighbour averaging on a subsample: a cheap nonlinear reference."""
+    if len(X) > REFERENCE_ROWS:
+        rows = np.random.default_rng(seed).choice(len(X), REFERENCE_ROWS, replace=False)
+        X, Y = X[rows], Y[rows]
+    k = min(k, len(X) - 1)
+    if k < 1:
+        return -math.inf
+    d = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(d, np.inf)
+    nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
+    return _mean_r2(Y, Y[nearest].mean(axis=1))
+
+
+def _mean_r2(Y, pred) -> float:
+    total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    resid = ((Y - pred) ** 2).sum(axis=0)
+    return float(np.mean(np.where(total > 0, 1 - resid / np.where(total > 0, total, 1), 1.0)))
+
+
+# ---------------------------------------------------------------- after evaluation (scores in the summary)
+
+UNDERFIT_R2 = 0.9  # training R² below this: the net has not learned the function
+UNDERFIT_ACCURACY = 0.8
+OVERFIT_R2_GAP = 0.1  # validation R² this far below training R²
+OVERFIT_ACCURACY_GAP = 0.1
+
+
+def after_evaluation(summary: dict) -> list[Diagnostic]:
+    """Checks that need the final scores; skipped when an earlier finding already explains them."""
+    known = {d["code"] for d in summary["diagnostics"]}
+    if known & {"diverged", "nonlinear_target", "output_range"}:
+        return []
+    found = underfit(summary)
+    # Overfitting only means something once the training data are learned.
+    return [found] if found is not None else [d for d in [overfit(summary)] if d is not None]
+
+
+def underfit(summary: dict) -> Diagnostic | None:
+    train = summary["metrics"]["train"]
+    epochs = summary["epochs"]
+    if summary["task"] == "classify":
+        score, limit, what = train["accuracy"], UNDERFIT_ACCURACY, "accuracy"
+    else:
+        score, limit, what = min(train["r2"]), UNDERFIT_R2, "R²"
+    if not score < limit:
+        return None
+    return Diagnostic(
+        "underfit",
+        f"training {what} is only {score:.3f} after {epochs} epochs: the net has not learned the training data",
+        f"train longer (--epochs {max(epochs * 4, 100)}), use a larger net (--hidden 128,128), or try another --lr",
+    )
+
+
+def overfit(summary: dict) -> Diagnostic | None:
+    if not summary.get("held_out", True):
+        return None
+    train, val = summary["metrics"]["train"], summary["metrics"]["val"]
+    if summary["task"] == "classify":
+        gap, limit, what = train["accuracy"] - val["accuracy"], OVERFIT_ACCURACY_GAP, "accuracy"
+        scores = f"{train['accuracy']:.3f} vs {val['accuracy']:.3f}"
+    else:
+        gaps = [a - b for a, b in zip(train["r2"], val["r2"])]
+        k = int(np.argmax(gaps))
+        gap, limit, what = gaps[k], OVERFIT_R2_GAP, "R²"
+        scores = f"{train['r2'][k]:.3f} vs {val['r2'][k]:.3f}"
+    if not gap > limit:
+        return None
+    return Diagnostic(
+        "overfit",
+        f"training {what} is far above validation {what} ({scores}): the net memorized its training points",
+        "use more data (--samples), a smaller net (--hidden 16,16), or fewer --epochs",
+    )
