@@ -210,6 +210,23 @@ def examples():
     click.echo("\nRun one with: mlpfit fit NAME   (options you give override the example's settings)")
 
 
+@app.command()
+@click.argument("run_dir", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def explain(run_dir, as_json):
+    """Show what the model in RUN learned: layers, its equation if linear, weights, dead units.
+
+    \b
+    Examples:
+      mlpfit explain runs/addition-20260101-120000
+      mlpfit explain runs/my-run --json
+    """
+    from mlpfit.explain import explain as explain_run, format_text
+
+    info = explain_run(run_dir)
+    click.echo(json.dumps(info) if as_json else format_text(info))
+
+
 # ---------------------------------------------------------------- entry point and error mapping
 
 
