@@ -234,8 +234,11 @@ def main(argv=None) -> None:
     """Run the CLI; never lets a traceback reach a user who made a mistake."""
     try:
         app.main(args=argv, prog_name="mlpfit", standalone_mode=False)
-    except click.exceptions.NoArgsIfNoCommand if False else click.exceptions.Exit as done:
+    except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    except click.exceptions.NoArgsIsHelpError as err:
+        click.echo(err.ctx.get_help())  # plain `mlpfit`: the help is the answer, not an error
+        sys.exit(0)
     except click.ClickException as err:
         # click's own messages (unknown option, missing argument, not an int) as one line.
         _fail(f"{err.format_message()} (see mlpfit {_command_name(argv)}--help)", 2)

@@ -98,7 +98,7 @@ class Loop:
             loss.backward()
             return loss
 
-        return float(self.optimizer.step(closure))
+        return float(self.optimizer.step(closure).detach())
 
     @torch.no_grad()
     def evaluate_loss(self, X, Y, chunk: int = 65536) -> float:

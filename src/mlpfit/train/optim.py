@@ -7,7 +7,7 @@ import math
 import torch
 
 # Peak learning rates that work without tuning on standardized data.
-DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-3, "sgd": 0.1, "lbfgs": 1.0}
+DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "sgd": 0.1, "lbfgs": 1.0}
 
 OPTIMIZERS = {
     "adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
