@@ -111,13 +111,13 @@ def test_summary_json_lists_diagnostics(tmp_path):
 
 def test_nonlinearity_reference_separates_linear_and_curved_targets():
     X = np.random.default_rng(0).uniform(-1, 1, (400, 2))
-    assert diagnose.linear_on_nonlinear(X, X.sum(axis=1, keepdims=True), 0) is None
-    assert diagnose.linear_on_nonlinear(X, (X**2).sum(axis=1, keepdims=True), 0) is not None
+    assert diagnose.linear_on_nonlinear(X, X.sum(axis=1, keepdims=True)) is None
+    assert diagnose.linear_on_nonlinear(X, (X**2).sum(axis=1, keepdims=True)) is not None
 
 
 def test_nonlinearity_check_is_quiet_on_tiny_data():
     X = np.array([[0.0], [1.0]])
-    assert diagnose.linear_on_nonlinear(X, X, 0) is None
+    assert diagnose.linear_on_nonlinear(X, X) is None
 
 
 @pytest.mark.parametrize("activation,low,high", [("relu", -0.5, 1.0), ("sigmoid", 0.2, 1.5), ("tanh", -1.5, 0.0),
@@ -172,3 +172,27 @@ def test_divergence_explains_everything_after_it():
 def test_suggested_lr_is_below_failed_and_at_most_the_default():
     assert diagnose.suggest_lr(1000.0, "sgd") == 0.1
     assert diagnose.suggest_lr(0.05, "adam") == 0.005
+
+
+def test_constant_columns_do_not_hide_uneven_inputs():
+    rng = np.random.default_rng(2)
+    X = np.column_stack([np.zeros(100), rng.normal(0, 0.01, 100), rng.normal(0, 50, 100)])
+    d = diagnose.uneven_inputs(X)
+    assert d is not None and "--no-scale" in d.hint
+
+
+def test_nonlinearity_check_subsamples_large_data():
+    X = np.random.default_rng(3).uniform(-1, 1, (20_000, 3))
+    config = FitConfig(DataConfig(), ModelConfig(hidden=[]), TrainConfig(), RunConfig())
+    found = diagnose.before_training(config=config, X=X, Y=np.sin(3 * X[:, :1]), task="regress",
+                                     x_scaler=Standardizer.fit(X), y_scaler=Standardizer.identity(1), parameters=4)
+    assert [d.code for d in found] == ["nonlinear_target"]
+
+
+def test_nonlinearity_check_skips_wide_inputs():
+    X = np.random.default_rng(4).uniform(-1, 1, (300, 100))
+    config = FitConfig(DataConfig(), ModelConfig(hidden=[]), TrainConfig(), RunConfig())
+    found = diagnose.before_training(config=config, X=X, Y=X[:, :1] ** 2, task="regress",
+                                     x_scaler=Standardizer.fit(X), y_scaler=Standardizer.fit(X[:, :1] ** 2),
+                                     parameters=101)
+    assert found == []

@@ -64,6 +64,9 @@ LARGE_SCALE = 10.0  # beyond this |value| or spread, unscaled data slows or brea
 UNEVEN_SCALE = 100.0  # ratio between the largest and smallest input spread
 NONLINEAR_GAP = 0.1  # a nearest-neighbour fit beats the best straight-line fit by this much R²
 REFERENCE_ROWS = 1000  # subsample for the nonlinearity check: an O(n²) distance matrix stays ~10 ms
+# With more inputs than this, nearest neighbours among 1,000 rows say little (every point is far
+# from every other) and the straight-line fit costs seconds: the check is skipped.
+REFERENCE_MAX_INPUTS = 32
 
 
 def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outputs=None) -> list[Diagnostic]:
@@ -72,7 +75,6 @@ def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outpu
     X, Y are the raw training split; the scalers give the units the network sees.
     """
     m = config.model
-    seen_X = x_scaler.transform(np.asarray(X, np.float64))
     checks = [few_samples(len(X), parameters)]
     if not config.data.scale:
         checks += [large_scale("inputs", X, "--no-scale"), uneven_inputs(X)]
@@ -81,8 +83,10 @@ def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outpu
         if not config.data.scale:
             checks.append(large_scale("targets", Y, "--no-scale"))
         checks.append(output_range(m.output_activation, seen_Y, config.data.scale, outputs))
-        if is_linear([X.shape[1], *m.hidden, Y.shape[1]], m.activation, m.output_activation):
-            checks.append(linear_on_nonlinear(seen_X, seen_Y, config.train.seed))
+        wide = X.shape[1] > REFERENCE_MAX_INPUTS
+        if not wide and is_linear([X.shape[1], *m.hidden, Y.shape[1]], m.activation, m.output_activation):
+            rows = _subsample(len(X), config.train.seed)  # scaling all of a large set costs more than the check
+            checks.append(linear_on_nonlinear(x_scaler.transform(np.asarray(X, np.float64)[rows]), seen_Y[rows]))
     return [d for d in checks if d is not None]
 
 
@@ -112,7 +116,8 @@ def large_scale(what: str, values, option: str) -> Diagnostic | None:
 
 def uneven_inputs(X) -> Diagnostic | None:
     std = np.asarray(X, np.float64).std(axis=0)
-    if len(std) < 2 or std.min() <= 0 or std.max() / std.min() <= UNEVEN_SCALE:
+    std = std[std > 0]  # a constant column (a blank pixel) carries nothing to scale
+    if len(std) < 2 or std.max() / std.min() <= UNEVEN_SCALE:
         return None
     return Diagnostic(
         "uneven_inputs",
@@ -141,9 +146,18 @@ def output_range(activation: str, seen_Y, scaled: bool, outputs=None) -> Diagnos
     )
 
 
-def linear_on_nonlinear(seen_X, seen_Y, seed: int) -> Diagnostic | None:
-    """Seed 003: a net without nonlinearity is a straight-line fit; is the target one?"""
-    linear, reference = linear_r2(seen_X, seen_Y), neighbour_r2(seen_X, seen_Y, seed)
+def _subsample(n: int, seed: int) -> np.ndarray:
+    if n <= REFERENCE_ROWS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, REFERENCE_ROWS, replace=False))
+
+
+def linear_on_nonlinear(seen_X, seen_Y) -> Diagnostic | None:
+    """Seed 003: a net without nonlinearity is a straight-line fit; is the target one?
+
+    Give at most a few thousand rows: the reference compares every pair of them.
+    """
+    linear, reference = linear_r2(seen_X, seen_Y), neighbour_r2(seen_X, seen_Y)
     if reference - linear <= NONLINEAR_GAP:
         return None
     return Diagnostic(
@@ -161,15 +175,13 @@ def linear_r2(X, Y) -> float:
     return _mean_r2(Y, A @ coef)
 
 
-def neighbour_r2(X, Y, seed: int, k: int = 5) -> float:
-    """Leave-one-out R² of k-nearest-neighbour averaging on a subsample: a cheap nonlinear reference."""
-    if len(X) > REFERENCE_ROWS:
-        rows = np.random.default_rng(seed).choice(len(X), REFERENCE_ROWS, replace=False)
-        X, Y = X[rows], Y[rows]
+def neighbour_r2(X, Y, k: int = 5) -> float:
+    """Leave-one-out R² of k-nearest-neighbour averaging: a cheap nonlinear reference (no training)."""
     k = min(k, len(X) - 1)
     if k < 1:
         return -math.inf
-    d = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    sq = (X * X).sum(axis=1)
+    d = sq[:, None] + sq[None, :] - 2 * X @ X.T  # |a-b|² without an n×n×inputs array
     np.fill_diagonal(d, np.inf)
     nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
     return _mean_r2(Y, Y[nearest].mean(axis=1))
