@@ -196,3 +196,18 @@ def test_nonlinearity_check_skips_wide_inputs():
                                      x_scaler=Standardizer.fit(X), y_scaler=Standardizer.fit(X[:, :1] ** 2),
                                      parameters=101)
     assert found == []
+
+
+def test_cli_good_fit_with_default_model_is_quiet(cli, tmp_path):
+    res = cli("fit", "x**2 + y**2", "--domain", "-14:14", "--samples", "6000", "--epochs", "20", "--json",
+              "--out", str(tmp_path / "r"))
+    summary = res.json()
+    assert res.code == 0 and summary["diagnostics"] == [] and min(summary["metrics"]["test"]["r2"]) > 0.99
+
+
+def test_cli_seed_004_gelu_output_names_the_bound_and_fix(cli, tmp_path):
+    res = cli("fit", "x*exp(x) - 10, exp(x), x**2", "--domain", "0.1:2.1", "--output-activation", "gelu",
+              "--no-scale", "--samples", "300", "--epochs", "10", "--out", str(tmp_path / "r"))
+    assert res.code == 0
+    assert "! output_range: --output-activation gelu cannot output values below -0.17" in res.out
+    assert "→ use --output-activation identity" in res.out

@@ -47,6 +47,7 @@ def app():
     mlpfit fit TARGET        train; writes a run folder (model, history, summary)
     mlpfit predict RUN V...  evaluate the trained model at a point (or --input FILE.csv)
     mlpfit examples          the built-in examples
+    mlpfit explain RUN       the layers, the equation of a linear net, weights, dead units
     """
 
 
