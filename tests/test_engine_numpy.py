@@ -27,6 +27,7 @@ def test_curve10_fits_its_ten_points_below_mse_1e3(curve10):
     summary = runs.read(curve10).summary
     assert summary["metrics"]["train"]["mse"][0] < 1e-3
     assert summary["architecture"]["sizes"] == [1, 5, 1] and summary["architecture"]["activation"] == "sigmoid"
+    assert summary["device"] == "cpu"  # NumPy trains on the CPU whatever --device says
 
 
 def test_run_folder_has_torch_engine_layout(curve10):

@@ -97,7 +97,7 @@ def few_samples(n: int, parameters: int) -> Diagnostic | None:
         "few_samples",
         f"{n} training examples for {parameters} parameters: the net can memorize them, "
         "so a good training score says little about new points",
-        "use more data (--samples) or a smaller net (--hidden)",
+        "use more examples (--samples for a formula) or a smaller net (e.g. --hidden 8)",
     )
 
 

@@ -33,6 +33,7 @@ def explain(path: str) -> dict:
     model = fitted.model
     params = {k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()}
     linear = is_linear(model.sizes, model.activation_name, model.output_activation_name)
+    eqs = equations(fitted) if linear else None  # None for a linear classifier: its logits are no equation
     result = {
         "run": path,
         "inputs": fitted.inputs,
@@ -40,8 +41,8 @@ def explain(path: str) -> dict:
         "layers": layer_table(model.sizes, model.activation_name, model.output_activation_name),
         "parameters": model.parameter_count,
         "linear": linear,
-        "equations": equations(fitted) if linear else None,
-        "weights": None if linear else weight_stats(params),
+        "equations": eqs,
+        "weights": None if eqs else weight_stats(params),
         "inactive_units": None,
         "diagnostics": summary.get("diagnostics", []),
     }

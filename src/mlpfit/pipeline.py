@@ -57,7 +57,7 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
         runs.prepare_dir(run_dir, config.run.force)
         config.run.out = run_dir
 
-    device = choose_device(config.train.device)
+    device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
     configure(config.train.threads, config.train.seed)
     fitted, data = _build(config, dataset, split, device)
     before = diagnose.before_training(config=config, X=dataset.X[split.train], Y=dataset.Y[split.train],
