@@ -72,6 +72,13 @@ def test_lr_1000_sgd_diverges_names_lr_and_suggests_smaller(cli, tmp_path):
     assert any(d["code"] == "diverged" for d in res.json()["diagnostics"])
 
 
+def test_big_net_on_few_points_of_a_wavy_surface_overfits():
+    found, result = run("sin(6*x)*cos(6*y)", domain=(-1.0, 1.0), samples=120, epochs=500, patience=500,
+                        hidden=[64, 64], activation="relu")
+    assert "overfit" in found and "few_samples" in found
+    assert "--samples" in found["overfit"]["hint"]
+
+
 def test_too_few_epochs_underfit():
     found, _ = run("x**2 + y**2", hidden=[8], epochs=1)
     assert "underfit" in found and "--epochs" in found["underfit"]["hint"]
