@@ -121,7 +121,8 @@ def uneven_inputs(X) -> Diagnostic | None:
         return None
     return Diagnostic(
         "uneven_inputs",
-        f"input spreads differ {std.max() / std.min():.3g}-fold (std {std.min():.3g} to {std.max():.3g}) under --no-scale: "
+        f"input spreads differ {std.max() / std.min():.3g}-fold (std {std.min():.3g} to {std.max():.3g}) "
+        "under --no-scale: "
         "one learning rate cannot suit all weights",
         "drop --no-scale so every input is standardized",
     )

@@ -88,7 +88,8 @@ def format_text(info: dict) -> str:
     lines = [f"run {info['run']}: {', '.join(info['inputs'])} → {', '.join(info['outputs'])}",
              f"  {'layer':<6}{'in':>6}{'out':>6}  {'activation':<12}{'parameters':>11}"]
     for row in info["layers"]:
-        lines.append(f"  {row['layer']:<6}{row['in']:>6}{row['out']:>6}  {row['activation']:<12}{row['parameters']:>11}")
+        lines.append(f"  {row['layer']:<6}{row['in']:>6}{row['out']:>6}  "
+                     f"{row['activation']:<12}{row['parameters']:>11}")
     lines.append(f"  {'total':<32}{info['parameters']:>11}")
     if info["equations"]:
         lines.append("the network is linear, so it is this equation (original units):")

@@ -34,7 +34,8 @@ def check_supported(config, task: str) -> None:
         raise UsageError(f"--optimizer {t.optimizer} is not available with --engine numpy: "
                          f"use --optimizer {' or --optimizer '.join(OPTIMIZERS)}, or drop --engine numpy")
     if t.loss is not None and t.loss != "mse":
-        raise UsageError(f"--loss {t.loss} is not available with --engine numpy: use --loss mse, or drop --engine numpy")
+        raise UsageError(f"--loss {t.loss} is not available with --engine numpy: "
+                         "use --loss mse, or drop --engine numpy")
 
 
 class NumpyLoop:
