@@ -109,3 +109,14 @@ def test_loop_keeps_the_best_validation_weights_and_stops_early():
     best = min(history.column("val_loss"))
     assert history.column("val_loss")[history.best_epoch - 1] == best
     assert loop.loss(X, X**2) == pytest.approx(best)
+
+
+def test_dropout_is_refused():
+    config = FitConfig(DataConfig(), ModelConfig(dropout=0.2), TrainConfig(engine="numpy"), RunConfig())
+    with pytest.raises(UsageError, match="--dropout 0.2"):
+        numpy_engine.check_supported(config, "regress")
+
+
+def test_cli_classification_target_is_refused(cli, tmp_path):
+    res = cli("fit", "digits", "--engine", "numpy", "--out", str(tmp_path / "r"))
+    assert res.code == 2 and "regression only" in res.err and "--engine numpy" in res.err

@@ -63,6 +63,7 @@ def app():
 @click.option("--activation", metavar="NAME", help=_choice_help("Between layers. Default tanh.", cfg.ACTIVATIONS))
 @click.option("--output-activation", metavar="NAME", default="identity", show_default=True,
               help="On the output layer; keep identity unless the targets are bounded.")
+@click.option("--dropout", type=float, metavar="P", help="Share of hidden units dropped while training. Default 0.2 for images, else 0.")
 @click.option("--epochs", type=int, metavar="N", help="Passes over the training data. Default: about 6000 optimizer steps.")
 @click.option("--batch-size", type=int, metavar="N", help="Examples per step. Default: all up to 512, else 256.")
 @click.option("--lr", type=float, metavar="X", help="Peak learning rate. Default 0.01 (adam), 0.1 (sgd), 1 (lbfgs).")
@@ -107,6 +108,7 @@ def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
         hidden=None if o["hidden"] is None else cfg.parse_hidden(o["hidden"]),
         activation=o["activation"],
         output_activation=o["output_activation"],
+        dropout=o["dropout"],
     )
     train = cfg.TrainConfig(
         epochs=o["epochs"], batch_size=o["batch_size"], lr=o["lr"], optimizer=o["optimizer"], loss=o["loss"],

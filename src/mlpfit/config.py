@@ -48,6 +48,7 @@ class ModelConfig:
     hidden: list[int] | None = None  # hidden widths; [] is a single Linear layer; None: [64, 64]
     activation: str | None = None  # between layers; None: tanh (smooth, so smooth targets fit to R² 0.999+)
     output_activation: str = "identity"  # on the last layer; identity, so any (scaled) target is reachable
+    dropout: float | None = None  # share of hidden units dropped while training; None: 0.2 for images, else 0
 
 
 @dataclass
@@ -214,6 +215,8 @@ def validate(config: FitConfig) -> FitConfig:
         raise UsageError(f"--seed must be between 0 and 2**63-1, got {t.seed}")
     if m.hidden is not None:
         _check_hidden(m.hidden, ",".join(map(str, m.hidden)))
+    if m.dropout is not None and not 0 <= m.dropout < 1:
+        raise UsageError(f"--dropout must be in [0, 1), got {m.dropout}: e.g. 0.2")
     for name, frac in (("val", d.val_fraction), ("test", d.test_fraction)):
         if not 0 <= frac < 0.5:
             raise UsageError(f"{name} fraction must be in [0, 0.5), got {frac}")

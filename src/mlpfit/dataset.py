@@ -28,7 +28,7 @@ class Dataset:
     domain: dict[str, tuple[float, float]] | None = None  # sampling box per input, for formula runs
     image_shape: tuple[int, ...] | None = None  # (h, w) when inputs are pixels
     notes: list[str] = field(default_factory=list)  # facts about the data worth telling the user
-    test: tuple[np.ndarray, np.ndarray] | None = None  # a fixed test set (IDX t10k files), else split off
+    fixed_test: int = 0  # the last this-many rows are the published test set (IDX t10k); 0: split one off
 
 
 @dataclass
@@ -39,13 +39,19 @@ class Split:
     held_out: bool  # False when everything is training data (tiny datasets)
 
 
-def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int, has_test: bool = False) -> Split:
-    """Shuffle once with the run's seed and cut; tiny sets are not split at all."""
+def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int, fixed_test: int = 0) -> Split:
+    """Shuffle once with the run's seed and cut; tiny sets are not split at all.
+
+    With ``fixed_test``, the last rows are the test set as published and validation comes out of
+    the rest.
+    """
     everything = np.arange(n)
-    if n < MIN_EXAMPLES_TO_SPLIT:
+    if n - fixed_test < MIN_EXAMPLES_TO_SPLIT:
         return Split(everything, everything, everything, held_out=False)
-    order = np.random.default_rng(seed).permutation(n)
-    n_test = 0 if has_test else max(1, int(round(n * test_fraction)))
-    n_val = max(1, int(round(n * val_fraction)))
-    test, val, train = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
+    pool = n - fixed_test
+    order = np.random.default_rng(seed).permutation(pool)
+    n_test = 0 if fixed_test else max(1, int(round(n * test_fraction)))
+    n_val = max(1, int(round(pool * val_fraction)))
+    test = np.arange(pool, n) if fixed_test else order[:n_test]
+    val, train = order[n_test : n_test + n_val], order[n_test + n_val :]
     return Split(np.sort(train), np.sort(val), np.sort(test), held_out=True)

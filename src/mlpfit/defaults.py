@@ -26,12 +26,25 @@ def resolve_data_defaults(data) -> None:
         data.samples = DEFAULT_SAMPLES
 
 
-def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str) -> None:
+# Images: a wider ReLU net, Adam at 2e-3 with the one-cycle schedule and minibatches of 256.
+# (Recipe measured on Fashion-MNIST; see README "Images".)
+IMAGE_HIDDEN = [256, 128]
+IMAGE_ACTIVATION = "relu"
+IMAGE_LR = 2e-3
+IMAGE_EPOCHS = 20
+IMAGE_DROPOUT = 0.2  # a wide net memorizes 60,000 images in a few epochs; dropout holds that off
+
+
+def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, images: bool = False) -> None:
     m, t = config.model, config.train
+    if images:
+        _resolve_images(m, t)
     if m.hidden is None:
         m.hidden = list(DEFAULT_HIDDEN)
     if m.activation is None:
         m.activation = DEFAULT_ACTIVATION
+    if m.dropout is None:
+        m.dropout = 0.0  # smooth functions from dense samples do not overfit; dropout only adds noise
     if t.loss is None:
         t.loss = "cross_entropy" if task == "classify" else "mse"
     if t.lr is None:
@@ -47,3 +60,18 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str) -> N
     if t.threads is None:
         params = count_parameters(layer_sizes(n_inputs, m.hidden, n_outputs))
         t.threads = 1 if params * min(t.batch_size, n_train) < 5e7 else 2
+
+
+def _resolve_images(m, t) -> None:
+    if m.hidden is None:
+        m.hidden = list(IMAGE_HIDDEN)
+    if m.activation is None:
+        m.activation = IMAGE_ACTIVATION
+    if m.dropout is None:
+        m.dropout = IMAGE_DROPOUT
+    if t.lr is None and t.optimizer in ("adam", "adamw"):
+        t.lr = IMAGE_LR
+    if t.batch_size is None:
+        t.batch_size = DEFAULT_BATCH
+    if t.epochs is None:
+        t.epochs = IMAGE_EPOCHS

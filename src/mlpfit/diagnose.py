@@ -69,24 +69,30 @@ REFERENCE_ROWS = 1000  # subsample for the nonlinearity check: an O(n²) distanc
 REFERENCE_MAX_INPUTS = 32
 
 
-def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outputs=None) -> list[Diagnostic]:
+def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outputs=None,
+                    rows=None) -> list[Diagnostic]:
     """Checks on the training data and the model's shape, before any step is taken.
 
-    X, Y are the raw training split; the scalers give the units the network sees.
+    X, Y are raw data and ``rows`` the training split's indices (None: all of them); the scalers
+    give the units the network sees. Image-size inputs are only copied when a check needs them.
     """
     m = config.model
-    checks = [few_samples(len(X), parameters)]
+    rows = np.arange(len(X)) if rows is None else np.asarray(rows)
+    checks = [few_samples(len(rows), parameters)]
     if not config.data.scale:
-        checks += [large_scale("inputs", X, "--no-scale"), uneven_inputs(X)]
+        X_train = X[rows]
+        checks += [large_scale("inputs", X_train, "--no-scale"), uneven_inputs(X_train)]
     if task == "regress":
-        seen_Y = y_scaler.transform(np.asarray(Y, np.float64))
+        Y_train = np.asarray(Y[rows], np.float64)
+        seen_Y = y_scaler.transform(Y_train)
         if not config.data.scale:
-            checks.append(large_scale("targets", Y, "--no-scale"))
+            checks.append(large_scale("targets", Y_train, "--no-scale"))
         checks.append(output_range(m.output_activation, seen_Y, config.data.scale, outputs))
         wide = X.shape[1] > REFERENCE_MAX_INPUTS
         if not wide and is_linear([X.shape[1], *m.hidden, Y.shape[1]], m.activation, m.output_activation):
-            rows = _subsample(len(X), config.train.seed)  # scaling all of a large set costs more than the check
-            checks.append(linear_on_nonlinear(x_scaler.transform(np.asarray(X, np.float64)[rows]), seen_Y[rows]))
+            some = _subsample(len(rows), config.train.seed)  # scaling all of a large set costs more than the check
+            seen_X = x_scaler.transform(np.asarray(X[rows[some]], np.float64))
+            checks.append(linear_on_nonlinear(seen_X, seen_Y[some]))
     return [d for d in checks if d is not None]
 
 
@@ -102,7 +108,7 @@ def few_samples(n: int, parameters: int) -> Diagnostic | None:
 
 
 def large_scale(what: str, values, option: str) -> Diagnostic | None:
-    values = np.asarray(values, np.float64)
+    values = np.asarray(values)  # no float copy: pixels may be a large uint8 array
     biggest, spread = float(np.abs(values).max()), float(values.std(axis=0).max())
     if biggest <= LARGE_SCALE and spread <= LARGE_SCALE:
         return None
@@ -115,7 +121,7 @@ def large_scale(what: str, values, option: str) -> Diagnostic | None:
 
 
 def uneven_inputs(X) -> Diagnostic | None:
-    std = np.asarray(X, np.float64).std(axis=0)
+    std = np.asarray(X).std(axis=0)
     std = std[std > 0]  # a constant column (a blank pixel) carries nothing to scale
     if len(std) < 2 or std.max() / std.min() <= UNEVEN_SCALE:
         return None

@@ -26,9 +26,11 @@ ACTIVATIONS: dict[str, type[nn.Module] | callable] = {
 class MLP(nn.Module):
     """Linear layers with one activation between them and an optional one on the output."""
 
-    def __init__(self, sizes: list[int], activation: str = "tanh", output_activation: str = "identity"):
+    def __init__(self, sizes: list[int], activation: str = "tanh", output_activation: str = "identity",
+                 dropout: float = 0.0):
         super().__init__()
         self.sizes = list(sizes)
+        self.dropout = dropout  # applied after each hidden activation while training; no parameters
         self.activation_name = activation
         self.output_activation_name = output_activation
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -38,6 +40,8 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
+            if self.dropout:
+                x = nn.functional.dropout(x, self.dropout, self.training)
         return self.output_activation(self.layers[-1](x))
 
     @property

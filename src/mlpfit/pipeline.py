@@ -47,8 +47,10 @@ def load_dataset(config: FitConfig) -> Dataset:
 def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     config = copy.deepcopy(config)
     dataset = load_dataset(config)
-    split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed)
-    defaults.resolve(config, len(split.train), dataset.X.shape[1], _n_outputs(dataset), dataset.task)
+    split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed,
+                          dataset.fixed_test)
+    defaults.resolve(config, len(split.train), dataset.X.shape[1], _n_outputs(dataset), dataset.task,
+                     images=dataset.image_shape is not None)
     if config.train.engine == "numpy":
         numpy_engine.check_supported(config, dataset.task)
     run_dir = None
@@ -60,7 +62,7 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
     configure(config.train.threads, config.train.seed)
     fitted, data = _build(config, dataset, split, device)
-    before = diagnose.before_training(config=config, X=dataset.X[split.train], Y=dataset.Y[split.train],
+    before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train,
                                       task=dataset.task, x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
                                       parameters=fitted.model.parameter_count, outputs=dataset.outputs)
     if config.train.engine == "numpy":  # hand-written backprop; torch only holds the result
@@ -69,7 +71,8 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
         loop = Loop(fitted.model, data, epochs=config.train.epochs, batch_size=config.train.batch_size,
                     lr=config.train.lr, optimizer=config.train.optimizer, loss=config.train.loss,
                     schedule=config.train.schedule, seed=config.train.seed,
-                    callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience), *callbacks])
+                    callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience, monitor=_monitor(config)),
+                               *callbacks])
         history = loop.run()
         seconds = loop.seconds
 
@@ -82,6 +85,10 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     return result
 
 
+def _monitor(config: FitConfig) -> str:
+    return "val_error" if config.train.loss == "cross_entropy" else "val_loss"
+
+
 def _n_outputs(dataset: Dataset) -> int:
     return len(dataset.classes) if dataset.task == "classify" else dataset.Y.shape[1]
 
@@ -89,20 +96,39 @@ def _n_outputs(dataset: Dataset) -> int:
 def _build(config, dataset, split, device) -> tuple[FittedModel, TrainData]:
     X, Y = dataset.X, dataset.Y
     scale = config.data.scale
-    x_scaler = Standardizer.fit(X[split.train]) if scale else Standardizer.identity(X.shape[1])
+    x_scaler = _input_scaler(dataset, split) if scale else Standardizer.identity(X.shape[1])
     classify = dataset.task == "classify"
     y_scaler = None if classify else (Standardizer.fit(Y[split.train]) if scale else Standardizer.identity(Y.shape[1]))
 
     def tensors(index):
-        x = torch.as_tensor(x_scaler.transform(X[index]), dtype=torch.float32, device=device)
+        x = _scaled_inputs(X[index], x_scaler, device)
         if classify:
             return x, torch.as_tensor(Y[index], dtype=torch.long, device=device)
         return x, torch.as_tensor(y_scaler.transform(Y[index]), dtype=torch.float32, device=device)
 
     sizes = layer_sizes(X.shape[1], config.model.hidden, _n_outputs(dataset))
-    model = MLP(sizes, config.model.activation, config.model.output_activation).to(device)
+    model = MLP(sizes, config.model.activation, config.model.output_activation, config.model.dropout).to(device)
     fitted = FittedModel(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes)
     return fitted, TrainData(*tensors(split.train), *tensors(split.val))
+
+
+def _input_scaler(dataset: Dataset, split: Split) -> Standardizer:
+    """Per-column standardization; for images one mean and std for all pixels (seed 001's Normalize)."""
+    if dataset.image_shape is None:
+        return Standardizer.fit(dataset.X[split.train])
+    from mlpfit.sources.images import pixel_statistics
+
+    mean, std = pixel_statistics(dataset.X[split.train])
+    columns = dataset.X.shape[1]
+    return Standardizer(mean=np.full(columns, mean), std=np.full(columns, std))
+
+
+def _scaled_inputs(X: np.ndarray, scaler: Standardizer, device) -> torch.Tensor:
+    """Float inputs are scaled in float64 first (precision); uint8 pixels go to the device as they
+    are and are scaled there, so no float64 copy of an image set is ever made."""
+    if X.dtype == np.uint8:
+        return scaler.transform(torch.as_tensor(X, device=device).to(torch.float32))
+    return torch.as_tensor(scaler.transform(X), dtype=torch.float32, device=device)
 
 
 def split_metrics(fitted: FittedModel, dataset: Dataset, split: Split) -> dict:
@@ -137,7 +163,7 @@ def _summary(config, dataset, split, fitted, history, seconds, diagnostics, devi
         "stopped_early": history.stopped_early,
         "parameters": fitted.model.parameter_count,
         "architecture": {"sizes": fitted.model.sizes, "activation": config.model.activation,
-                         "output_activation": config.model.output_activation},
+                         "output_activation": config.model.output_activation, "dropout": config.model.dropout},
         "metrics": split_metrics(fitted, dataset, split),
         "held_out": split.held_out,
         "examples": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},

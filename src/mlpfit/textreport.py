@@ -30,9 +30,13 @@ def fit_report(summary: dict) -> str:
     shape = "-".join(map(str, arch["sizes"]))
     act = arch["activation"] if len(arch["sizes"]) > 2 else "linear"
     ex = summary["examples"]
+    inputs = f"{', '.join(summary['inputs'][:6])}{' …' if len(summary['inputs']) > 6 else ''}"
+    if summary["task"] == "classify":
+        target = f"{summary['outputs'][0]} (classification, {len(summary['classes'])} classes)"
+    else:
+        target = f"{', '.join(summary['outputs'])} (regression)"
     lines = [
-        f"fit {summary['target']!r}: {', '.join(summary['inputs'][:6])}{' …' if len(summary['inputs']) > 6 else ''}"
-        f" → {len(summary['outputs']) if summary['task'] == 'regress' else 'class'}",
+        f"fit {summary['target']!r}: {len(summary['inputs'])} input(s) [{inputs}] → {target}",
         f"  model {shape} {act}, {summary['parameters']} parameters; "
         f"{ex['train']} train / {ex['val']} val / {ex['test']} test examples",
         f"  {summary['epochs']} epochs in {summary['seconds']:.2f} s"

@@ -40,9 +40,43 @@ def load_data(config) -> Dataset:
     kind = target_kind(target)
     if kind == "example" and target in EXAMPLES:
         return _load_example(config, EXAMPLES[target])
-    if kind == "formula":
-        return _load_formula(config, target, name="formula")
-    raise UsageError(f"{target!r}: tables and image folders are not supported yet")
+    if kind == "example":
+        return _load_image_example(config, target)
+    if kind == "csv":
+        return _load_table(config, target)
+    if kind == "idx":
+        from mlpfit.sources.images import idx_dataset
+
+        return idx_dataset(target)
+    return _load_formula(config, target, name="formula")
+
+
+def _load_image_example(config, name: str) -> Dataset:
+    from mlpfit.sources.images import digits_dataset, idx_dataset
+
+    if name == "digits":
+        return digits_dataset()
+    from mlpfit.sources.idx import find_dataset
+
+    return idx_dataset(find_dataset(name, config.data.data_dir), name)
+
+
+def _load_table(config, path: str) -> Dataset:
+    from mlpfit.sources.table import read_table
+
+    table = read_table(path, config.data.target_columns, config.data.feature_columns, config.data.task)
+    name = os.path.splitext(os.path.basename(path))[0]
+    if table.task == "regress":
+        return Dataset(name, table.X, table.Y.astype(np.float64), table.features, table.targets)
+    labels = table.Y.reshape(-1)
+    classes, Y = np.unique(labels, return_inverse=True)
+    return Dataset(name, table.X, Y.astype(np.int64), table.features, table.targets, task="classify",
+                   classes=[_plain(c) for c in classes])
+
+
+def _plain(label):
+    """A NumPy scalar label as a plain Python value, so it survives JSON unchanged."""
+    return label.item() if hasattr(label, "item") else label
 
 
 def _load_example(config, example) -> Dataset:

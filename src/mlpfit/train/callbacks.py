@@ -20,10 +20,16 @@ class Callback:
 
 
 class EarlyStopping(Callback):
-    """Stop when validation loss has not improved for ``patience`` epochs; keep the best weights."""
+    """Stop when the validation score has not improved for ``patience`` epochs; keep the best weights.
 
-    def __init__(self, patience: int, min_relative_improvement: float = 1e-4):
+    The score is validation loss, or for classification the validation error rate: cross-entropy
+    starts rising on a confident net while its accuracy is still improving, and accuracy is what
+    the user asked for.
+    """
+
+    def __init__(self, patience: int, min_relative_improvement: float = 1e-4, monitor: str = "val_loss"):
         self.patience = patience
+        self.monitor = monitor  # "val_loss", or "val_error" (1 - val_accuracy)
         self.min_relative_improvement = min_relative_improvement  # ignore improvements below noise
         self.best = math.inf
         self.best_epoch = None
@@ -31,7 +37,7 @@ class EarlyStopping(Callback):
         self.wait = 0
 
     def on_epoch_end(self, loop, logs):
-        loss = logs["val_loss"]
+        loss = 1 - logs["val_accuracy"] if self.monitor == "val_error" else logs["val_loss"]
         if not math.isfinite(loss):
             return
         if loss < self.best * (1 - self.min_relative_improvement) or self.best_state is None:

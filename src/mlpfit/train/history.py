@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass, field
 
 COLUMNS = ("epoch", "train_loss", "val_loss", "lr", "seconds")
+OPTIONAL = ("val_accuracy",)  # classification only
 
 
 @dataclass
@@ -18,7 +19,7 @@ class History:
     diverged_at: int | None = None  # the epoch it happened
 
     def append(self, logs: dict) -> None:
-        self.rows.append({key: logs[key] for key in COLUMNS})
+        self.rows.append({key: logs[key] for key in (*COLUMNS, *OPTIONAL) if key in logs})
 
     def column(self, key: str) -> list:
         return [row[key] for row in self.rows]
@@ -29,7 +30,8 @@ class History:
 
     def to_csv(self) -> str:
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        fields = [*COLUMNS, *(key for key in OPTIONAL if self.rows and key in self.rows[0])]
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.rows)
         return out.getvalue()
@@ -37,7 +39,7 @@ class History:
     @classmethod
     def from_csv(cls, text: str, meta: dict | None = None) -> "History":
         rows = [
-            {"epoch": int(r["epoch"]), **{k: float(r[k]) for k in COLUMNS[1:]}}
+            {"epoch": int(r["epoch"]), **{k: float(v) for k, v in r.items() if k != "epoch"}}
             for r in csv.DictReader(io.StringIO(text))
         ]
         return cls(rows=rows, **(meta or {}))

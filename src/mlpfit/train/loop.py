@@ -58,6 +58,8 @@ class Loop:
                 "lr": self.optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - start,
             }
+            if self.loss_name == "cross_entropy":
+                logs["val_accuracy"] = self.evaluate_accuracy(self.data.X_val, self.data.Y_val)
             self.history.append(logs)
             for cb in self.callbacks:
                 cb.on_epoch_end(self, logs)
@@ -99,6 +101,12 @@ class Loop:
             return loss
 
         return float(self.optimizer.step(closure).detach())
+
+    @torch.no_grad()
+    def evaluate_accuracy(self, X, Y, chunk: int = 65536) -> float:
+        self.model.eval()
+        hits = sum((self.model(X[i : i + chunk]).argmax(dim=1) == Y[i : i + chunk]).sum() for i in range(0, len(X), chunk))
+        return float(hits) / len(X)
 
     @torch.no_grad()
     def evaluate_loss(self, X, Y, chunk: int = 65536) -> float:

@@ -33,6 +33,9 @@ def check_supported(config, task: str) -> None:
     if t.optimizer not in OPTIMIZERS:
         raise UsageError(f"--optimizer {t.optimizer} is not available with --engine numpy: "
                          f"use --optimizer {' or --optimizer '.join(OPTIMIZERS)}, or drop --engine numpy")
+    if config.model.dropout:
+        raise UsageError(f"--dropout {config.model.dropout:g} is not available with --engine numpy: "
+                         "drop --dropout (or set it to 0), or drop --engine numpy")
     if t.loss is not None and t.loss != "mse":
         raise UsageError(f"--loss {t.loss} is not available with --engine numpy: "
                          "use --loss mse, or drop --engine numpy")
