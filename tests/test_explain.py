@@ -106,3 +106,12 @@ def test_explain_shows_the_runs_diagnostics(tmp_path):
     info = explain.explain(make_run(tmp_path, "x**2 + y**2", (-14.0, 14.0), hidden=[8], activation="identity"))
     assert "nonlinear_target" in {d["code"] for d in info["diagnostics"]}
     json.dumps(info)  # the --json object must be plain data
+
+
+def test_cli_explain_of_an_image_classifier_is_short_and_counts_dead_units(cli, tmp_path):
+    run = str(tmp_path / "r")
+    assert cli("fit", "digits", "--epochs", "3", "--quiet", "--out", run).code == 0
+    res = cli("explain", run)
+    first = res.out.splitlines()[0]
+    assert res.code == 0 and "(64 inputs)" in first and len(first) < 120
+    assert "units dead" in res.out

@@ -85,7 +85,8 @@ def inactive_units(params: dict, X: np.ndarray, activation: str, output_activati
 
 def format_text(info: dict) -> str:
     """The human-readable explanation."""
-    lines = [f"run {info['run']}: {', '.join(info['inputs'])} → {', '.join(info['outputs'])}",
+    inputs = ", ".join(info["inputs"][:6]) + (f" … ({len(info['inputs'])} inputs)" if len(info["inputs"]) > 6 else "")
+    lines = [f"run {info['run']}: {inputs} → {', '.join(info['outputs'])}",
              f"  {'layer':<6}{'in':>6}{'out':>6}  {'activation':<12}{'parameters':>11}"]
     for row in info["layers"]:
         lines.append(f"  {row['layer']:<6}{row['in']:>6}{row['out']:>6}  "
