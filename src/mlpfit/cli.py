@@ -47,6 +47,7 @@ def app():
     mlpfit fit TARGET        train; writes a run folder (model, history, summary)
     mlpfit predict RUN V...  evaluate the trained model at a point (or --input FILE.csv)
     mlpfit examples          the built-in examples
+    mlpfit explain RUN       the layers, the equation of a linear net, weights, dead units
     mlpfit report RUN        redraw the plots and report.html of a run
     """
 
@@ -228,6 +229,23 @@ def report(run_dir):
     from mlpfit.report import write_report
 
     click.echo(write_report(run_dir))
+
+
+@app.command()
+@click.argument("run_dir", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def explain(run_dir, as_json):
+    """Show what the model in RUN learned: layers, its equation if linear, weights, dead units.
+
+    \b
+    Examples:
+      mlpfit explain runs/addition-20260101-120000
+      mlpfit explain runs/my-run --json
+    """
+    from mlpfit.explain import explain as explain_run, format_text
+
+    info = explain_run(run_dir)
+    click.echo(json.dumps(info) if as_json else format_text(info))
 
 
 # ---------------------------------------------------------------- entry point and error mapping

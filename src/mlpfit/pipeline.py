@@ -22,6 +22,7 @@ from mlpfit.sources import load_data, prepare
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
 from mlpfit.train.history import History
 from mlpfit.train.loop import Loop, TrainData
+from mlpfit.train import numpy_engine
 
 
 @dataclass
@@ -50,24 +51,34 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
                           dataset.fixed_test)
     defaults.resolve(config, len(split.train), dataset.X.shape[1], _n_outputs(dataset), dataset.task,
                      images=dataset.image_shape is not None)
+    if config.train.engine == "numpy":
+        numpy_engine.check_supported(config, dataset.task)
     run_dir = None
     if save:
         run_dir = config.run.out or runs.default_run_dir(dataset.name)
         runs.prepare_dir(run_dir, config.run.force)
         config.run.out = run_dir
 
-    device = choose_device(config.train.device)
+    device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
     configure(config.train.threads, config.train.seed)
     fitted, data = _build(config, dataset, split, device)
-    loop = Loop(fitted.model, data, epochs=config.train.epochs, batch_size=config.train.batch_size,
-                lr=config.train.lr, optimizer=config.train.optimizer, loss=config.train.loss,
-                schedule=config.train.schedule, seed=config.train.seed,
-                callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience, monitor=_monitor(config)),
-                           *callbacks])
-    history = loop.run()
+    before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train,
+                                      task=dataset.task, x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
+                                      parameters=fitted.model.parameter_count, outputs=dataset.outputs)
+    if config.train.engine == "numpy":  # hand-written backprop; torch only holds the result
+        history, seconds = numpy_engine.train(fitted, dataset, split, config)
+    else:
+        loop = Loop(fitted.model, data, epochs=config.train.epochs, batch_size=config.train.batch_size,
+                    lr=config.train.lr, optimizer=config.train.optimizer, loss=config.train.loss,
+                    schedule=config.train.schedule, seed=config.train.seed,
+                    callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience, monitor=_monitor(config)),
+                               *callbacks])
+        history = loop.run()
+        seconds = loop.seconds
 
-    diagnostics = diagnose.after_training(history=history, config=config)
-    summary = _summary(config, dataset, split, fitted, history, loop.seconds, diagnostics, device, run_dir)
+    diagnostics = before + diagnose.after_training(history=history, config=config)
+    summary = _summary(config, dataset, split, fitted, history, seconds, diagnostics, device, run_dir)
+    summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary)]
     result = FitResult(config, fitted, history, summary, dataset, split, run_dir)
     if save:
         save_result(result)

@@ -1,0 +1,122 @@
+"""--engine numpy: the hand-written backprop trains, and leaves the same run folder as torch."""
+
+import csv
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from mlpfit import runs
+from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+from mlpfit.errors import UsageError
+from mlpfit.model import MLP
+from mlpfit.pipeline import fit, load_fitted
+from mlpfit.train import numpy_engine
+
+
+@pytest.fixture(scope="module")
+def curve10(tmp_path_factory):
+    """Seed 002's ten points with the curve10 recipe (1-5-1 sigmoid, Adam lr 0.05, 5000 epochs)."""
+    out = str(tmp_path_factory.mktemp("curve10") / "run")
+    fit(FitConfig(DataConfig(target="curve10"), ModelConfig(), TrainConfig(engine="numpy"), RunConfig(out=out)))
+    return out
+
+
+def test_curve10_fits_its_ten_points_below_mse_1e3(curve10):
+    summary = runs.read(curve10).summary
+    assert summary["metrics"]["train"]["mse"][0] < 1e-3
+    assert summary["architecture"]["sizes"] == [1, 5, 1] and summary["architecture"]["activation"] == "sigmoid"
+    assert summary["device"] == "cpu"  # NumPy trains on the CPU whatever --device says
+
+
+def test_run_folder_has_torch_engine_layout(curve10):
+    files = runs.read(curve10)
+    rows = list(csv.DictReader(io.StringIO(files.history_csv)))
+    assert len(rows) == files.summary["epochs"] and set(rows[0]) == {"epoch", "train_loss", "val_loss", "lr", "seconds"}
+    assert set(files.state) == {"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"}
+    assert all(t.dtype == torch.float64 for t in files.state.values())
+    model = MLP([1, 5, 1], "sigmoid").double()
+    model.load_state_dict(files.state)  # raises if names or shapes differ
+    assert files.config["train"]["engine"] == "numpy" and files.samples is not None
+
+
+def test_predict_reads_the_numpy_run(cli, curve10):
+    res = cli("predict", curve10, "1.11", "--json")
+    assert res.code == 0 and res.json()["predictions"][0][0] == pytest.approx(0.4576, abs=0.05)
+    _, fitted, _, _ = load_fitted(curve10)
+    assert fitted.predict(np.array([[-10.0]]))[0, 0] == pytest.approx(0.9413, abs=0.05)
+
+
+def test_explain_reads_the_numpy_run(cli, curve10):
+    res = cli("explain", curve10, "--json")
+    assert res.code == 0 and res.json()["parameters"] == 16
+
+
+def test_cli_fit_curve10_numpy_json(cli, tmp_path):
+    res = cli("fit", "curve10", "--engine", "numpy", "--epochs", "300", "--json", "--out", str(tmp_path / "r"))
+    assert res.code == 0
+    summary = res.json()
+    assert summary["epochs"] <= 300 and summary["run"] == str(tmp_path / "r")
+
+
+def test_numpy_engine_learns_a_smooth_function_like_torch():
+    def r2(engine):
+        config = FitConfig(DataConfig(target="sin(2*x)", samples=600), ModelConfig(hidden=[16, 16]),
+                           TrainConfig(epochs=300, engine=engine), RunConfig())
+        return fit(config, save=False).summary["metrics"]["test"]["r2"][0]
+
+    assert r2("numpy") > 0.99 and r2("torch") > 0.99
+
+
+def test_same_seed_same_weights():
+    def weights():
+        config = FitConfig(DataConfig(target="x**2", samples=100), ModelConfig(hidden=[4]),
+                           TrainConfig(epochs=20, engine="numpy", optimizer="sgd", batch_size=16), RunConfig())
+        return fit(config, save=False).fitted.model.layers[0].weight.detach().numpy()
+
+    np.testing.assert_array_equal(weights(), weights())
+
+
+def test_divergence_is_recorded_not_raised():
+    config = FitConfig(DataConfig(target="x**2 + y**2", domain=(-14.0, 14.0), samples=200), ModelConfig(hidden=[8]),
+                       TrainConfig(epochs=30, engine="numpy", optimizer="sgd", lr=1000.0), RunConfig())
+    result = fit(config, save=False)
+    assert result.history.diverged
+    assert result.summary["diagnostics"][-1]["code"] == "diverged"
+
+
+@pytest.mark.parametrize("option,value", [("--optimizer", "rmsprop"), ("--loss", "mae"), ("--optimizer", "lbfgs")])
+def test_unsupported_options_exit_2_naming_the_option(cli, tmp_path, option, value):
+    res = cli("fit", "x**2", "--engine", "numpy", option, value, "--out", str(tmp_path / "r"))
+    assert res.code == 2 and f"{option} {value}" in res.err and "--engine numpy" in res.err
+    assert not (tmp_path / "r").exists()  # refused before a run folder is made
+
+
+def test_classification_is_refused():
+    config = FitConfig(DataConfig(), ModelConfig(), TrainConfig(engine="numpy"), RunConfig())
+    with pytest.raises(UsageError, match="regression only"):
+        numpy_engine.check_supported(config, "classify")
+
+
+def test_loop_keeps_the_best_validation_weights_and_stops_early():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (40, 1))
+    loop = numpy_engine.NumpyLoop([1, 4, 1], (X, X**2, X, X**2), activation="tanh", output_activation="identity",
+                                  epochs=2000, batch_size=40, lr=0.05, optimizer="adam", schedule="constant",
+                                  patience=5, seed=0)
+    history = loop.run()
+    best = min(history.column("val_loss"))
+    assert history.column("val_loss")[history.best_epoch - 1] == best
+    assert loop.loss(X, X**2) == pytest.approx(best)
+
+
+def test_dropout_is_refused():
+    config = FitConfig(DataConfig(), ModelConfig(dropout=0.2), TrainConfig(engine="numpy"), RunConfig())
+    with pytest.raises(UsageError, match="--dropout 0.2"):
+        numpy_engine.check_supported(config, "regress")
+
+
+def test_cli_classification_target_is_refused(cli, tmp_path):
+    res = cli("fit", "digits", "--engine", "numpy", "--out", str(tmp_path / "r"))
+    assert res.code == 2 and "regression only" in res.err and "--engine numpy" in res.err
