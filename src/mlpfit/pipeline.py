@@ -13,6 +13,7 @@ import torch
 from mlpfit import __version__, defaults, diagnose, runs
 from mlpfit.config import FitConfig, validate
 from mlpfit.dataset import Dataset, Split, split_indices
+from mlpfit.equation import equations
 from mlpfit.evaluate import classification_metrics, regression_metrics
 from mlpfit.fitted import FittedModel
 from mlpfit.model import MLP, layer_sizes
@@ -170,6 +171,7 @@ def _summary(config, dataset, split, fitted, history, seconds, diagnostics, devi
         "architecture": {"sizes": fitted.model.sizes, "activation": config.model.activation,
                          "output_activation": config.model.output_activation, "dropout": config.model.dropout},
         "metrics": split_metrics(fitted, dataset, split),
+        "equations": equations(fitted),  # a linear net read back in original units; None otherwise
         "held_out": split.held_out,
         "examples": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
         "diagnostics": [d.to_dict() for d in diagnostics],

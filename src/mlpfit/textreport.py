@@ -44,6 +44,8 @@ def fit_report(summary: dict) -> str:
         + (" (stopped early)" if summary.get("stopped_early") else ""),
         *metrics_table(summary),
     ]
+    for equation in summary.get("equations") or []:
+        lines.append(f"  learned: {equation}")
     for d in summary["diagnostics"]:
         lines.append(f"  ! {d['code']}: {d['message']}\n    → {d['hint']}")
     for note in summary.get("notes", []):
