@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mlpfit import __version__, defaults, diagnose, runs
+from mlpfit import __version__, checkpoint, defaults, diagnose, runs
 from mlpfit.config import FitConfig, validate
 from mlpfit.dataset import Dataset, Split, split_indices
+from mlpfit.datacheck import check_dataset
 from mlpfit.evaluate import classification_metrics, regression_metrics
 from mlpfit.fitted import FittedModel
 from mlpfit.model import MLP, layer_sizes
@@ -43,15 +44,18 @@ def load_dataset(config: FitConfig) -> Dataset:
     return load_data(config)
 
 
-def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
+def fit(config: FitConfig, callbacks=(), save: bool = True, resume: dict | None = None) -> FitResult:
+    """Train and (by default) save; ``resume`` is a checkpoint state from :func:`resume_fit`."""
     config = copy.deepcopy(config)
     dataset = load_dataset(config)
+    check_dataset(dataset)
     split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed)
     defaults.resolve(config, len(split.train), dataset.X.shape[1], _n_outputs(dataset), dataset.task)
     run_dir = None
     if save:
         run_dir = config.run.out or runs.default_run_dir(dataset.name)
-        runs.prepare_dir(run_dir, config.run.force)
+        if resume is None:  # a resumed run continues in its own folder
+            runs.prepare_dir(run_dir, config.run.force)
         config.run.out = run_dir
 
     device = choose_device(config.train.device)
@@ -61,14 +65,31 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
                 lr=config.train.lr, optimizer=config.train.optimizer, loss=config.train.loss,
                 schedule=config.train.schedule, seed=config.train.seed,
                 callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience), *callbacks])
-    history = loop.run()
+    history = checkpoint.run(loop, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
 
     diagnostics = diagnose.after_training(history=history, config=config)
     summary = _summary(config, dataset, split, fitted, history, loop.seconds, diagnostics, device, run_dir)
     result = FitResult(config, fitted, history, summary, dataset, split, run_dir)
     if save:
         save_result(result)
+        checkpoint.discard(run_dir)
     return result
+
+
+def resume_fit(run_dir: str, target: str | None = None, *, json: bool | None = None, quiet: bool | None = None,
+               callbacks=()) -> FitResult:
+    """Continue the interrupted fit in ``run_dir`` from its checkpoint, with the config saved there."""
+    state = checkpoint.load(run_dir)
+    config = FitConfig.from_dict(state["config"])
+    if target is not None and target != config.data.target:
+        from mlpfit.errors import UsageError
+
+        raise UsageError(f"TARGET {target!r} differs from the checkpoint's {config.data.target!r}: "
+                         f"omit TARGET with --resume {run_dir}")
+    config.run.out = run_dir  # the folder may have been moved since
+    config.run.json = config.run.json if json is None else json
+    config.run.quiet = config.run.quiet if quiet is None else quiet
+    return fit(config, callbacks, resume=state)
 
 
 def _n_outputs(dataset: Dataset) -> int:
