@@ -192,7 +192,15 @@ def sample_bytes(dataset: Dataset, split: Split, seed: int) -> bytes:
 
 def load_fitted(path: str, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
     """Read a run folder back into a usable model (no pickle: JSON and safetensors only)."""
-    return fitted_from_files(runs.read(path), device)
+    files = runs.read(path)
+    try:
+        return fitted_from_files(files, device)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        # The checksums matched, so the manifest was rewritten to fit edited files: refuse them plainly.
+        from mlpfit.errors import RunFolderError
+
+        raise RunFolderError(f"{path}: config.json, summary.json, scalers.json or history.csv has unexpected content "
+                             f"({type(err).__name__}: {err}) although manifest.json matches: re-run the fit") from None
 
 
 def fitted_from_files(files: runs.RunFiles, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
