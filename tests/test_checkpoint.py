@@ -189,6 +189,8 @@ def test_pipeline_saves_on_a_signal_and_resume_fit_matches_a_straight_fit(tmp_pa
     for a, b in zip(straight.fitted.model.state_dict().values(), resumed.fitted.model.state_dict().values()):
         assert torch.equal(a, b)
     assert resumed.config.train.epochs == 6 and resumed.history.epochs == 6
+    seconds = resumed.history.column("seconds")
+    assert seconds == sorted(seconds) and resumed.summary["seconds"] >= seconds[-1] - 1e-3  # time adds up across the resume
     assert not checkpoint.exists(str(tmp_path / "b"))  # the finished run needs it no more
 
 

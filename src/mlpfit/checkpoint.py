@@ -88,6 +88,7 @@ def capture(loop, config: dict) -> dict:
         "history": {"rows": loop.history.rows, **loop.history.meta()},
         "rng": {"shuffle_epoch_start": loop.epoch_rng, "torch": torch.get_rng_state()},
         "partial_loss": loop.partial_loss,
+        "seconds": loop.seconds,
     }
 
 
@@ -104,6 +105,7 @@ def restore(loop, state: dict) -> None:
     vars(loop.history).update(history)
     loop.epoch, loop.step = state["epoch"], state["step"]
     loop.partial_loss = state["partial_loss"]
+    loop.seconds = state["seconds"]
     device = loop.data.X.device
     if isinstance(loop.partial_loss, torch.Tensor):
         loop.partial_loss = loop.partial_loss.to(device)

@@ -52,7 +52,7 @@ class Loop:
         self.partial_loss = None  # summed loss of the steps done in the current epoch
 
     def run(self) -> History:
-        start = time.perf_counter()
+        start = time.perf_counter() - self.seconds  # a resumed run also counts the time before the interrupt
         for cb in self.callbacks:
             cb.on_train_begin(self)
         for epoch in range(self.epoch, self.epochs + 1):
