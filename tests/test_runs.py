@@ -64,6 +64,13 @@ def test_force_writes_over_it(tmp_path, capsys, good_run):
     assert (run / "model.safetensors").read_bytes() != old and runs.read(str(run)).config["train"]["seed"] == 1
 
 
+def test_a_folder_with_an_interrupted_fit_points_to_resume(tmp_path, capsys):
+    (tmp_path / "checkpoint").mkdir()
+    (tmp_path / "checkpoint" / "manifest.json").write_text("{}")
+    code, _, err = run_cli(capsys, "fit", "x + y", "--out", str(tmp_path), "-q")
+    assert code == 2 and f"mlpfit fit --resume {tmp_path}" in err and "--force" in err
+
+
 # ---------------------------------------------------------------- a crash mid-save
 
 

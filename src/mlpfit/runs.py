@@ -43,6 +43,9 @@ def prepare_dir(path: str, force: bool) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--out {path!r} is a file: name a folder for the run")
     if os.path.isdir(path) and os.listdir(path) and not force:
+        if os.path.isfile(os.path.join(path, "checkpoint", "manifest.json")):
+            raise UsageError(f"run folder {path!r} holds an interrupted fit: continue it with mlpfit fit --resume {path}, "
+                             "or add --force to start over")
         raise UsageError(f"run folder {path!r} already exists and is not empty: choose another --out, or add --force")
     os.makedirs(path, exist_ok=True)
 
