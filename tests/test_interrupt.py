@@ -66,8 +66,11 @@ def interrupted_fit(out: Path, sig) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     proc = subprocess.Popen([sys.executable, "-m", "mlpfit", *FIT, "--out", str(out)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
-    first = proc.stderr.readline()  # the handlers are installed before this line is printed
-    assert "Ctrl-C" in first, first
+    first = ""
+    while "Ctrl-C" not in first:  # the handlers are installed before this line is printed
+        line = proc.stderr.readline()
+        assert line, f"fit ended before training started: {first}"
+        first += line
     time.sleep(0.3)  # land somewhere inside an epoch, not on the first step
     proc.send_signal(sig)
     stdout, rest = proc.communicate(timeout=300)
