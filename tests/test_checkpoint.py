@@ -199,3 +199,27 @@ def test_resume_refuses_a_different_target(tmp_path):
         pipeline.fit(_config(tmp_path), callbacks=[SignalAt(1)])
     with pytest.raises(Exception, match="differs from the checkpoint"):
         pipeline.resume_fit(str(tmp_path), "sin(x)")
+
+
+def test_a_checkpoint_that_does_not_fit_the_model_is_refused_in_one_line(tmp_path):
+    loop = _loop()
+    loop.should_stop = _stop_after(3)
+    loop.run()
+    state = checkpoint.capture(loop, {})
+    state["model"] = {"layers.0.weight": torch.zeros(5, 5)}
+    with pytest.raises(RunFolderError, match="does not fit this model") as err:
+        checkpoint.restore(_loop(), state, "RUN/checkpoint")
+    assert "\n" not in str(err.value) and "RUN/checkpoint" in str(err.value)
+
+
+def test_the_cli_resumes_with_the_same_target_given(tmp_path, capsys):
+    from mlpfit import cli
+
+    straight = pipeline.fit(_config(tmp_path / "a"))
+    with pytest.raises(Interrupted):
+        pipeline.fit(_config(tmp_path / "b"), callbacks=[SignalAt(3)])
+    with pytest.raises(SystemExit) as done:
+        cli.main(["fit", "x**2 + y", "--resume", str(tmp_path / "b"), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert done.value.code == 0 and out["epochs"] == 6 and out["run"] == str(tmp_path / "b")
+    assert out["metrics"]["test"] == straight.summary["metrics"]["test"]

@@ -92,8 +92,17 @@ def capture(loop, config: dict) -> dict:
     }
 
 
-def restore(loop, state: dict) -> None:
-    """Put a freshly built loop (same config, same data) into the captured state."""
+def restore(loop, state: dict, where: str = "the checkpoint") -> None:
+    """Put a freshly built loop (same config, same data) into the captured state, or refuse in one line."""
+    try:
+        _restore(loop, state)
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as err:
+        # Checksums matched, so this is a checkpoint from another mlpfit or an edited one: say so plainly.
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise RunFolderError(f"{where} does not fit this model and optimizer ({first}): start a new fit") from None
+
+
+def _restore(loop, state: dict) -> None:
     loop.model.load_state_dict(state["model"])
     loop.optimizer.load_state_dict(state["optimizer"])
     loop.scheduler.load_state_dict(state["scheduler"])
@@ -207,7 +216,7 @@ def discard(run_dir: str) -> None:
 def run(loop, config, run_dir: str | None, state: dict | None = None):
     """``loop.run()`` that stops cleanly on SIGINT/SIGTERM, saving a checkpoint to ``run_dir``."""
     if state is not None:
-        restore(loop, state)
+        restore(loop, state, folder(run_dir) if run_dir else "the checkpoint")
     with stop_signals() as request:
         loop.should_stop = lambda: request.requested
         if run_dir is not None and not config.run.quiet:

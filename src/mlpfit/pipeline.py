@@ -80,7 +80,12 @@ def resume_fit(run_dir: str, target: str | None = None, *, json: bool | None = N
                callbacks=()) -> FitResult:
     """Continue the interrupted fit in ``run_dir`` from its checkpoint, with the config saved there."""
     state = checkpoint.load(run_dir)
-    config = FitConfig.from_dict(state["config"])
+    try:
+        config = FitConfig.from_dict(state["config"])
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        from mlpfit.errors import RunFolderError
+
+        raise RunFolderError(f"{checkpoint.folder(run_dir)} holds no usable config ({err}): start a new fit") from None
     if target is not None and target != config.data.target:
         from mlpfit.errors import UsageError
 
