@@ -23,7 +23,7 @@ import sys
 
 import torch
 
-from mlpfit import atomic
+from mlpfit import atomic, runs
 from mlpfit.errors import RunFolderError
 from mlpfit.interrupt import Interrupted, stop_signals
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
@@ -142,13 +142,14 @@ def save(run_dir: str, state: dict) -> str:
     }
     path = folder(run_dir)
     os.makedirs(path, exist_ok=True)
-    names = {"tensors": None, "state": None}
+    names = {}
     for role, data in contents.items():
-        digest = hashlib.sha256(data).hexdigest()
-        names[role] = f"{role}-{digest[:16]}.{'safetensors' if role == 'tensors' else 'json'}"
+        extension = "safetensors" if role == "tensors" else "json"
+        names[role] = f"{role}-{hashlib.sha256(data).hexdigest()[:16]}.{extension}"  # new content, new name
         atomic.write_bytes(os.path.join(path, names[role]), data)
     manifest = {"format": FORMAT, "version": FORMAT_VERSION, "files": names,
                 "sha256": {names[role]: hashlib.sha256(data).hexdigest() for role, data in contents.items()}}
+    manifest["self"] = runs._manifest_digest(manifest)
     atomic.write_json(os.path.join(path, "manifest.json"), manifest)  # the switch to the new checkpoint
     _remove_unlisted(path, set(names.values()) | {"manifest.json"})
     return path
@@ -167,8 +168,6 @@ def exists(run_dir: str) -> bool:
 
 def load(run_dir: str) -> dict:
     """Read and verify RUN/checkpoint; any problem is one RunFolderError naming the file."""
-    from mlpfit import runs
-
     path = folder(run_dir)
     if not os.path.isdir(run_dir):
         raise RunFolderError(f"run folder {run_dir!r} does not exist: pass the folder of the interrupted fit")
@@ -188,8 +187,6 @@ def load(run_dir: str) -> dict:
 
 
 def _read_manifest(path: str) -> dict:
-    from mlpfit import runs
-
     name = os.path.join(path, "manifest.json")
     manifest = runs._parse_json(path, "manifest.json", open(name, "rb").read())
     ok = (isinstance(manifest, dict) and manifest.get("format") == FORMAT and isinstance(manifest.get("sha256"), dict)
@@ -200,6 +197,8 @@ def _read_manifest(path: str) -> dict:
     version = manifest.get("version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise RunFolderError(f"{name} has format version {version!r}, newer than this mlpfit reads ({FORMAT_VERSION}): upgrade mlpfit")
+    if manifest.get("self") != runs._manifest_digest(manifest):
+        raise RunFolderError(f"{name} does not match its own checksum: the checkpoint was changed or damaged (start a new fit)")
     if any(os.sep in n or n.startswith(".") for n in manifest["files"].values()):
         raise RunFolderError(f"{name} names a file outside the checkpoint folder: start a new fit")
     return manifest
