@@ -53,7 +53,7 @@ def app():
 
 
 @app.command(epilog=EPILOG_FIT, context_settings={"ignore_unknown_options": False})
-@click.argument("target")
+@click.argument("target", required=False)
 @click.option("--domain", metavar="LO:HI", help="Sampling box for a formula: -1:1 for all inputs, or x1=0:1,x2=-2:2. Default -1:1.")
 @click.option("--samples", type=int, metavar="N", help="Points to sample from a formula. Default 10000.")
 @click.option("--target", "target_columns", metavar="COL[,COL]", help="CSV column(s) to predict. Default: the last column.")
@@ -82,8 +82,14 @@ def app():
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots and report.html (mlpfit report RUN makes them later).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the summary) and nothing else on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+# Interrupt and resume (issue 8).
+@click.option("--resume", metavar="RUN", help="Continue the fit in RUN that Ctrl-C stopped; its config is used (TARGET may be omitted).")
 def fit(target, **options):
     """Train an MLP on TARGET and write a run folder."""
+    if options.pop("resume") is not None:
+        return resume(target, options)
+    if target is None:
+        raise UsageError("missing TARGET: give a formula, CSV file, IDX folder or example, e.g. mlpfit fit \"x**2 + y**2\"")
     config = build_fit_config(target, options)
     precheck_target(config)
     from mlpfit import pipeline
@@ -94,6 +100,21 @@ def fit(target, **options):
     if any(d["severity"] == "error" for d in result.summary["diagnostics"]):
         first = next(d for d in result.summary["diagnostics"] if d["severity"] == "error")
         raise MlpfitError(f"{first['message']}: {first['hint']}")
+
+
+def resume(target: str | None, options: dict) -> None:
+    """``fit --resume RUN``: the checkpoint holds the config, so only --json and --quiet may be given."""
+    context = click.get_current_context()
+    given = [name for name in options if name not in ("as_json", "quiet")
+             and context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise UsageError(f"{flag} cannot change a resumed fit (its config comes from the checkpoint): drop {flag}")
+    from mlpfit import pipeline
+
+    run = context.params["resume"]
+    result = pipeline.resume_fit(run, target, json=options["as_json"] or None, quiet=options["quiet"] or None)
+    show_fit(result, result.config.run)
 
 
 def build_fit_config(target: str, o: dict) -> cfg.FitConfig:

@@ -115,7 +115,7 @@ def parse_hidden(text: str) -> list[int]:
     match = re.fullmatch(r"(\d+)\s*[x*]\s*(\d+)", spec)
     if match:
         width, depth = int(match.group(1)), int(match.group(2))
-        sizes = [width] * depth
+        sizes = [width] * min(depth, 65)  # depth > 64 is refused below; never build a huge list first
     else:
         try:
             sizes = [int(part) for part in spec.split(",")]

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mlpfit import __version__, defaults, diagnose, runs
+from mlpfit import __version__, checkpoint, defaults, diagnose, runs
 from mlpfit.config import FitConfig, validate
 from mlpfit.dataset import Dataset, Split, split_indices
+from mlpfit.datacheck import check_dataset
 from mlpfit.equation import equations
 from mlpfit.evaluate import classification_metrics, regression_metrics
 from mlpfit.fitted import FittedModel
@@ -45,9 +46,11 @@ def load_dataset(config: FitConfig) -> Dataset:
     return load_data(config)
 
 
-def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
+def fit(config: FitConfig, callbacks=(), save: bool = True, resume: dict | None = None) -> FitResult:
+    """Train and (by default) save; ``resume`` is a checkpoint state from :func:`resume_fit`."""
     config = copy.deepcopy(config)
     dataset = load_dataset(config)
+    check_dataset(dataset)
     split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed,
                           dataset.fixed_test)
     defaults.resolve(config, len(split.train), dataset.X.shape[1], _n_outputs(dataset), dataset.task,
@@ -57,7 +60,8 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     run_dir = None
     if save:
         run_dir = config.run.out or runs.default_run_dir(dataset.name)
-        runs.prepare_dir(run_dir, config.run.force)
+        if resume is None:  # a resumed run continues in its own folder
+            runs.prepare_dir(run_dir, config.run.force)
         config.run.out = run_dir
 
     device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
@@ -74,7 +78,7 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
                     schedule=config.train.schedule, seed=config.train.seed,
                     callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience, monitor=_monitor(config)),
                                *callbacks])
-        history = loop.run()
+        history = checkpoint.run(loop, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
         seconds = loop.seconds
 
     diagnostics = before + diagnose.after_training(history=history, config=config)
@@ -83,6 +87,7 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     result = FitResult(config, fitted, history, summary, dataset, split, run_dir)
     if save:
         save_result(result)
+        checkpoint.discard(run_dir)
         if config.run.plots:
             from mlpfit.report import write_report
 
@@ -92,6 +97,27 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
 
 def _monitor(config: FitConfig) -> str:
     return "val_error" if config.train.loss == "cross_entropy" else "val_loss"
+
+
+def resume_fit(run_dir: str, target: str | None = None, *, json: bool | None = None, quiet: bool | None = None,
+               callbacks=()) -> FitResult:
+    """Continue the interrupted fit in ``run_dir`` from its checkpoint, with the config saved there."""
+    state = checkpoint.load(run_dir)
+    try:
+        config = FitConfig.from_dict(state["config"])
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        from mlpfit.errors import RunFolderError
+
+        raise RunFolderError(f"{checkpoint.folder(run_dir)} holds no usable config ({err}): start a new fit") from None
+    if target is not None and target != config.data.target:
+        from mlpfit.errors import UsageError
+
+        raise UsageError(f"TARGET {target!r} differs from the checkpoint's {config.data.target!r}: "
+                         f"omit TARGET with --resume {run_dir}")
+    config.run.out = run_dir  # the folder may have been moved since
+    config.run.json = config.run.json if json is None else json
+    config.run.quiet = config.run.quiet if quiet is None else quiet
+    return fit(config, callbacks, resume=state)
 
 
 def _n_outputs(dataset: Dataset) -> int:
@@ -215,7 +241,15 @@ def sample_bytes(dataset: Dataset, split: Split, seed: int) -> bytes:
 
 def load_fitted(path: str, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
     """Read a run folder back into a usable model (no pickle: JSON and safetensors only)."""
-    return fitted_from_files(runs.read(path), device)
+    files = runs.read(path)
+    try:
+        return fitted_from_files(files, device)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        # The checksums matched, so the manifest was rewritten to fit edited files: refuse them plainly.
+        from mlpfit.errors import RunFolderError
+
+        raise RunFolderError(f"{path}: config.json, summary.json, scalers.json or history.csv has unexpected content "
+                             f"({type(err).__name__}: {err}) although manifest.json matches: re-run the fit") from None
 
 
 def fitted_from_files(files: runs.RunFiles, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:

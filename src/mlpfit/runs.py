@@ -43,6 +43,9 @@ def prepare_dir(path: str, force: bool) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--out {path!r} is a file: name a folder for the run")
     if os.path.isdir(path) and os.listdir(path) and not force:
+        if os.path.isfile(os.path.join(path, "checkpoint", "manifest.json")):
+            raise UsageError(f"run folder {path!r} holds an interrupted fit: continue it with mlpfit fit --resume {path}, "
+                             "or add --force to start over")
         raise UsageError(f"run folder {path!r} already exists and is not empty: choose another --out, or add --force")
     os.makedirs(path, exist_ok=True)
 
@@ -64,7 +67,14 @@ def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: st
         atomic.write_bytes(os.path.join(path, name), data)
     manifest = {"format": "mlpfit-run", "version": FORMAT_VERSION,
                 "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in contents.items()}}
+    manifest["self"] = _manifest_digest(manifest)
     atomic.write_json(os.path.join(path, "manifest.json"), manifest)
+
+
+def _manifest_digest(manifest: dict) -> str:
+    """SHA-256 of the manifest's own entries, so a damaged checksum blames manifest.json, not the file it names."""
+    body = {k: v for k, v in manifest.items() if k != "self"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _json_bytes(obj) -> bytes:
@@ -103,6 +113,8 @@ def read(path: str) -> RunFiles:
 def _read_manifest(path: str) -> dict:
     name = os.path.join(path, "manifest.json")
     if not os.path.isfile(name):
+        if os.path.isfile(os.path.join(path, "checkpoint", "manifest.json")):
+            raise RunFolderError(f"{name} is missing: the fit in {path!r} was interrupted; finish it with mlpfit fit --resume {path}")
         raise RunFolderError(f"{name} is missing: {path!r} is not a complete mlpfit run folder (re-run the fit)")
     manifest = _parse_json(path, "manifest.json", open(name, "rb").read())
     if not isinstance(manifest, dict) or manifest.get("format") != "mlpfit-run" or not isinstance(manifest.get("sha256"), dict):
@@ -110,6 +122,8 @@ def _read_manifest(path: str) -> dict:
     version = manifest.get("version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise RunFolderError(f"{name} has format version {version!r}, newer than this mlpfit reads ({FORMAT_VERSION}): upgrade mlpfit")
+    if "self" in manifest and manifest["self"] != _manifest_digest(manifest):  # absent in the first run folders
+        raise RunFolderError(f"{name} does not match its own checksum: the manifest was changed or damaged (re-run the fit)")
     return manifest
 
 

@@ -44,13 +44,23 @@ class Loop:
         self.history = History()
         self.stop_training = False
         self.seconds = 0.0
+        # Interrupt and resume (mlpfit.checkpoint): where training stands, and a check after each step.
+        self.should_stop = lambda: False  # True stops the loop after the current step (Ctrl-C)
+        self.interrupted = False  # True when should_stop ended the run: the state is a checkpoint, not a result
+        self.epoch, self.step = 1, 0  # the epoch running and the steps already done in it
+        self.epoch_rng = None  # shuffling generator state at the epoch's start, so a resume replays its permutation
+        self.partial_loss = None  # summed loss of the steps done in the current epoch
 
     def run(self) -> History:
-        start = time.perf_counter()
+        start = time.perf_counter() - self.seconds  # a resumed run also counts the time before the interrupt
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        for epoch in range(1, self.epochs + 1):
+        for epoch in range(self.epoch, self.epochs + 1):
+            self.epoch = epoch
             train_loss = self.train_epoch()
+            if self.interrupted:
+                self.seconds = time.perf_counter() - start
+                return self.history  # mid-epoch: no logs, no on_train_end (best weights stay a checkpoint's)
             logs = {
                 "epoch": epoch,
                 "train_loss": train_loss,
@@ -73,10 +83,19 @@ class Loop:
     def train_epoch(self) -> float:
         self.model.train()
         X, Y = self.data.X, self.data.Y
-        if self.is_lbfgs:
-            return self._lbfgs_step(X, Y)
-        total = torch.zeros((), device=X.device)
-        for index in self._batches(len(X), X.device):
+        if self.is_lbfgs:  # one step per epoch; its loss is kept for the epoch's logs across a resume
+            if not self.step:
+                self.partial_loss, self.step = self._lbfgs_step(X, Y), 1
+                if self.should_stop():
+                    self.interrupted = True
+                    return math.nan
+            loss, self.step, self.partial_loss = self.partial_loss, 0, None
+            return loss
+        self.epoch_rng = self.generator.get_state()  # a resumed run replays this epoch's permutation from here
+        total = self.partial_loss if self.step else torch.zeros((), device=X.device)
+        for i, index in enumerate(self._batches(len(X), X.device)):
+            if i < self.step:
+                continue  # done before an interrupt; the permutation is replayed only to reach the rest
             xb, yb = (X, Y) if index is None else (X[index], Y[index])
             self.optimizer.zero_grad(set_to_none=True)
             loss = self.loss_fn(self.model(xb), yb)
@@ -84,6 +103,11 @@ class Loop:
             self.optimizer.step()
             self.scheduler.step()
             total += loss.detach() * len(xb)
+            self.step = i + 1
+            if self.should_stop():
+                self.partial_loss, self.interrupted = total, True
+                return math.nan
+        self.step, self.partial_loss = 0, None
         return total.item() / len(X)
 
     def _batches(self, n: int, device):
