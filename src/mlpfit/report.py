@@ -172,7 +172,7 @@ def write_report(run_dir: str) -> str:
     from mlpfit import equation, runs
     from mlpfit.pipeline import fitted_from_files
 
-    files = runs.read(run_dir)
+    files = runs.read(run_dir, check_derived=False)  # damaged plots are what this redraws
     config, fitted, summary, history = fitted_from_files(files)
     equations = equation.equations(fitted)
     samples = None if files.samples is None else {k: v.numpy() for k, v in files.samples.items()}
@@ -181,4 +181,5 @@ def write_report(run_dir: str) -> str:
     paths = plots.write_all(run_dir, summary, history, fitted, samples, equations)
     path = os.path.join(run_dir, REPORT_FILE)
     atomic.write_text(path, render(summary, files.config, paths, equations))
+    runs.register_derived(run_dir, [os.path.basename(p) for p in paths] + [REPORT_FILE])
     return path

@@ -92,12 +92,38 @@ class RunFiles:
     samples: dict | None = None  # name -> tensor from samples.safetensors, when the run has one
 
 
-def read(path: str) -> RunFiles:
-    """Read and verify a run folder; any problem is one RunFolderError naming the file."""
+def register_derived(path: str, names: list[str]) -> None:
+    """Add plots and report (drawn after the run was saved) to the manifest, so damage to them shows too."""
+    manifest = _read_manifest(path)
+    manifest["derived"] = {name: _sha256_file(os.path.join(path, name)) for name in names}
+    manifest["self"] = _manifest_digest(manifest)
+    atomic.write_json(os.path.join(path, "manifest.json"), manifest)
+
+
+def _sha256_file(name: str) -> str:
+    with open(name, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def _check_derived(path: str, manifest: dict) -> None:
+    for name, digest in (manifest.get("derived") or {}).items():
+        full = os.path.join(path, name)
+        if not os.path.isfile(full) or _sha256_file(full) != digest:
+            problem = "is missing" if not os.path.isfile(full) else "does not match its checksum in manifest.json"
+            raise RunFolderError(f"{full} {problem}: redraw the plots and report with `mlpfit report {path}`")
+
+
+def read(path: str, check_derived: bool = True) -> RunFiles:
+    """Read and verify a run folder; any problem is one RunFolderError naming the file.
+
+    ``check_derived=False`` skips the plots and report (for `mlpfit report`, which redraws them).
+    """
     if not os.path.isdir(path):
         raise RunFolderError(f"run folder {path!r} does not exist: pass the folder that `mlpfit fit` printed")
     manifest = _read_manifest(path)
     raw = {name: _read_verified(path, name, manifest) for name in FILES}
+    if check_derived:
+        _check_derived(path, manifest)
     return RunFiles(
         path=path,
         config=_parse_json(path, "config.json", raw["config.json"]),
