@@ -46,7 +46,17 @@ def load_dataset(config: FitConfig) -> Dataset:
 def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
     config = copy.deepcopy(config)
     dataset = load_dataset(config)
-    split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed)
+    return fit_dataset(config, dataset, callbacks, save)
+
+
+def fit_dataset(config: FitConfig, dataset: Dataset, callbacks=(), save: bool = False) -> FitResult:
+    """Train on a Dataset already in memory (the estimators' and API's path); resolves ``config`` in place.
+
+    A test fraction of 0 holds nothing out for testing (estimators are scored by their caller).
+    """
+    validate(config)
+    no_test = config.data.test_fraction == 0
+    split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed, no_test)
     defaults.resolve(config, len(split.train), dataset.X.shape[1], _n_outputs(dataset), dataset.task)
     run_dir = None
     if save:
@@ -98,6 +108,9 @@ def split_metrics(fitted: FittedModel, dataset: Dataset, split: Split) -> dict:
     metrics = {}
     for name in ("train", "val", "test"):
         index = getattr(split, name)
+        if len(index) == 0:  # nothing held out (test fraction 0): no score rather than a NaN one
+            metrics[name] = None
+            continue
         X, Y = dataset.X[index], dataset.Y[index]
         if dataset.task == "classify":
             metrics[name] = classification_metrics(Y, fitted.predict_proba(X), dataset.classes)
