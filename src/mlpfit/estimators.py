@@ -15,6 +15,8 @@ mlpfit's automatic choice, resolved at ``fit`` time from the data.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
@@ -94,7 +96,9 @@ class _MLPEstimator(BaseEstimator):
         if any(d["severity"] == "error" for d in result.summary["diagnostics"]):
             first = next(d for d in result.summary["diagnostics"] if d["severity"] == "error")
             raise UsageError(f"{first['message']}: {first['hint'].replace('--lr', 'lr=')}")
-        self.fitted_ = result.fitted
+        # Predict in float64: float32 sums depend on the batch's size at the 1e-7 level, and
+        # scikit-learn (rightly) expects a row's prediction not to depend on its neighbours.
+        self.fitted_ = dataclasses.replace(result.fitted, model=result.fitted.model.double())
         self.history_ = result.history
         self.summary_ = result.summary
         self.n_iter_ = result.history.epochs
@@ -102,7 +106,7 @@ class _MLPEstimator(BaseEstimator):
         return self
 
     def _raw_X(self, X) -> np.ndarray:
-        check_is_fitted(self, "fitted_")
+        """X checked against what fit saw (feature count and names), as float64."""
         return validate_data(self, X, reset=False, dtype=np.float64)
 
     def __sklearn_tags__(self):
@@ -137,6 +141,7 @@ class Regressor(RegressorMixin, _MLPEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Predictions in the targets' units: [n] when fit on 1-D y, else [n, outputs]."""
+        check_is_fitted(self, "fitted_")
         Y = self.fitted_.predict(self._raw_X(X))
         return Y[:, 0] if self._y_1d else Y
 
@@ -168,13 +173,16 @@ class Classifier(ClassifierMixin, _MLPEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities [n, classes], columns in the order of ``classes_``."""
+        check_is_fitted(self, "fitted_")
         return self.fitted_.predict_proba(self._raw_X(X))
 
     def decision_function(self, X) -> np.ndarray:
         """Logits [n, classes] (for two classes, the logit margin of class 1 over class 0, [n])."""
+        check_is_fitted(self, "fitted_")
         logits = self.fitted_.raw_output(self._raw_X(X))
         return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
 
     def predict(self, X) -> np.ndarray:
         """The most probable label for each row."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # first: it raises NotFittedError before classes_ is touched
+        return self.classes_[proba.argmax(axis=1)]
