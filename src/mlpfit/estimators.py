@@ -8,9 +8,9 @@ mlpfit's automatic choice, resolved at ``fit`` time from the data.
 >>> import numpy as np
 >>> from mlpfit import Regressor
 >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
->>> model = Regressor(hidden=16, epochs=300).fit(X, 3 * X[:, 0] + 1)
->>> round(model.score(X, 3 * X[:, 0] + 1), 3)
-1.0
+>>> model = Regressor(hidden=16, epochs=300, lr=0.03).fit(X, 3 * X[:, 0] + 1)
+>>> model.score(X, 3 * X[:, 0] + 1) > 0.999
+True
 """
 
 from __future__ import annotations
