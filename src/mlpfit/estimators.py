@@ -28,6 +28,10 @@ from mlpfit.errors import UsageError
 # Estimators score themselves through their caller (cross-validation); only a validation split
 # for early stopping is held out.
 DEFAULT_VALIDATION_FRACTION = 0.1
+# Optimizer steps when epochs=None. The CLI's 6,000 (defaults.TARGET_STEPS) aims at R² 0.9999 for
+# a picture; estimators are refit many times in a search, and 2,000 one-cycle steps already give
+# R² ≥ 0.9996 on x² + y² (10,000 points, one layer of 64; 3 seeds) in a third of the time.
+ESTIMATOR_STEPS = 2_000
 
 
 def hidden_sizes(hidden) -> list[int] | None:
@@ -45,6 +49,19 @@ def hidden_sizes(hidden) -> list[int] | None:
     except (TypeError, ValueError):
         raise UsageError(f"hidden={hidden!r} is not a list of layer widths: use e.g. 64, (64, 64), '32x5' or 'none'") from None
     return cfg.parse_hidden(",".join(map(str, sizes))) if sizes else []
+
+
+def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
+    """Epochs for about ``steps`` optimizer steps, with the split and batch rules of the pipeline."""
+    from mlpfit import defaults
+    from mlpfit.dataset import MIN_EXAMPLES_TO_SPLIT
+
+    if config.train.optimizer == "lbfgs":
+        return None  # L-BFGS has its own budget in defaults.resolve
+    n_train = n if n < MIN_EXAMPLES_TO_SPLIT else n - max(1, round(n * config.data.val_fraction))
+    batch = config.train.batch_size or (n_train if n_train <= defaults.FULL_BATCH_UP_TO else defaults.DEFAULT_BATCH)
+    per_epoch = -(-n_train // min(batch, n_train))
+    return int(min(defaults.MAX_AUTO_EPOCHS, max(10, -(-steps // per_epoch))))
 
 
 class _MLPEstimator(BaseEstimator):
@@ -89,10 +106,13 @@ class _MLPEstimator(BaseEstimator):
         from mlpfit import pipeline
         from mlpfit.dataset import Dataset
 
+        config = self._config()
+        if config.train.epochs is None:
+            config.train.epochs = auto_epochs(len(X), config)
         names = getattr(self, "feature_names_in_", None)
         inputs = [str(n) for n in names] if names is not None else [f"x{k + 1}" for k in range(X.shape[1])]
         dataset = Dataset("array", np.asarray(X, dtype=np.float64), Y, inputs, outputs, task=self._task, classes=classes)
-        result = pipeline.fit_dataset(self._config(), dataset)
+        result = pipeline.fit_dataset(config, dataset)
         if any(d["severity"] == "error" for d in result.summary["diagnostics"]):
             first = next(d for d in result.summary["diagnostics"] if d["severity"] == "error")
             raise UsageError(f"{first['message']}: {first['hint'].replace('--lr', 'lr=')}")
