@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -48,7 +49,17 @@ def hidden_sizes(hidden) -> list[int] | None:
             raise ValueError
     except (TypeError, ValueError):
         raise UsageError(f"hidden={hidden!r} is not a list of layer widths: use e.g. 64, (64, 64), '32x5' or 'none'") from None
+    if any(size <= 0 for size in sizes):
+        raise UsageError(f"hidden sizes must be > 0, got {min(sizes)} in hidden={hidden!r}: use e.g. 64 or (64, 64)")
     return cfg.parse_hidden(",".join(map(str, sizes))) if sizes else []
+
+
+def validated(config: cfg.FitConfig) -> cfg.FitConfig:
+    """cfg.validate with the messages in Python's words: ``--batch-size`` becomes ``batch_size``."""
+    try:
+        return cfg.validate(config)
+    except UsageError as err:
+        raise UsageError(re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), str(err))) from None
 
 
 def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
@@ -100,7 +111,7 @@ class _MLPEstimator(BaseEstimator):
                                 optimizer=self.optimizer or "adam", loss=self.loss,
                                 schedule=self.schedule or "onecycle", patience=self.patience,
                                 seed=int(self.seed or 0), device=self.device or "auto", threads=self.threads)
-        return cfg.validate(cfg.FitConfig(data, model, train, cfg.RunConfig()))
+        return validated(cfg.FitConfig(data, model, train, cfg.RunConfig()))
 
     def _train(self, X: np.ndarray, Y: np.ndarray, outputs: list[str], classes=None):
         from mlpfit import pipeline
