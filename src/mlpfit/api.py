@@ -45,8 +45,17 @@ def fit(target: str, *, domain=None, samples=None, target_columns=None, features
 
 
 def build_config(target: str, o: dict) -> cfg.FitConfig:
-    """The keyword arguments of :func:`fit` as a validated FitConfig (the CLI's rules, same messages)."""
-    from mlpfit.estimators import hidden_sizes, validated
+    """The keyword arguments of :func:`fit` as a validated FitConfig (the CLI's rules, in Python's words)."""
+    from mlpfit.estimators import python_words
+
+    try:
+        return _build_config(target, o)
+    except UsageError as err:
+        raise python_words(err) from None
+
+
+def _build_config(target: str, o: dict) -> cfg.FitConfig:
+    from mlpfit.estimators import hidden_sizes
 
     if not isinstance(target, str) or not target.strip():
         raise UsageError(f"target must be a formula, CSV path, IDX folder or example name, got {target!r}: e.g. 'x**2 + y**2'")
@@ -59,7 +68,7 @@ def build_config(target: str, o: dict) -> cfg.FitConfig:
                             loss=o["loss"], schedule=o["schedule"], patience=o["patience"], seed=o["seed"],
                             device=o["device"], threads=o["threads"], engine=o["engine"])
     run = cfg.RunConfig(out=None if o["out"] is None else os.fspath(o["out"]), quiet=True, force=o["force"])
-    return validated(cfg.FitConfig(data, model, train, run))
+    return cfg.validate(cfg.FitConfig(data, model, train, run))
 
 
 def _domain(domain):

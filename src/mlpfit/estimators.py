@@ -54,12 +54,17 @@ def hidden_sizes(hidden) -> list[int] | None:
     return cfg.parse_hidden(",".join(map(str, sizes))) if sizes else []
 
 
+def python_words(err: UsageError) -> UsageError:
+    """The same error in Python's words: the CLI's ``--batch-size`` becomes ``batch_size``."""
+    return UsageError(re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), str(err)))
+
+
 def validated(config: cfg.FitConfig) -> cfg.FitConfig:
-    """cfg.validate with the messages in Python's words: ``--batch-size`` becomes ``batch_size``."""
+    """cfg.validate, its messages naming the keyword arguments rather than the CLI options."""
     try:
         return cfg.validate(config)
     except UsageError as err:
-        raise UsageError(re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), str(err))) from None
+        raise python_words(err) from None
 
 
 def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
