@@ -122,3 +122,19 @@ def test_bad_keywords_fail_with_the_value_named(kwargs, words):
 def test_target_must_be_a_nonempty_string():
     with pytest.raises(UsageError, match="target must be"):
         mlpfit.fit(3.0)
+
+
+def test_result_of_a_classification_predicts_labels_and_probabilities():
+    from mlpfit import pipeline
+    from mlpfit.config import DataConfig, FitConfig, ModelConfig, TrainConfig
+    from mlpfit.dataset import Dataset
+
+    X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
+    dataset = Dataset("array", X, (X[:, 0] > 0).astype(np.int64), ["a", "b"], ["label"], task="classify",
+                      classes=["left", "right"])
+    config = FitConfig(DataConfig(task="classify"), ModelConfig(hidden=[8]), TrainConfig(epochs=200, lr=0.05))
+    fit = pipeline.fit_dataset(config, dataset)
+    result = api.Result(fit.config, fit.fitted, fit.history, fit.summary)
+    assert result.predict([[-0.5, 0.0], [0.5, 0.0]]).tolist() == ["left", "right"]
+    assert result.predict_proba([[0.5, 0.0]]).shape == (1, 2)
+    assert "accuracy" in result.explain()
