@@ -112,6 +112,7 @@ def test_load_of_a_missing_folder_is_a_run_folder_error(tmp_path):
     ({"hidden": "abc"}, "'abc'"),
     ({"batch_size": 0}, "batch_size must be"),
     ({"optimizer": "adma"}, "did you mean adam"),
+    ({"domain": {"z": (0, 1)}}, "'z'"),  # found once the formula is parsed, inside the pipeline
 ])
 def test_bad_keywords_fail_with_the_value_named(kwargs, words):
     with pytest.raises(UsageError) as err:

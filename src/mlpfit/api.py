@@ -37,9 +37,13 @@ def fit(target: str, *, domain=None, samples=None, target_columns=None, features
     (['x', 'y'], 20, 20)
     """
     from mlpfit import pipeline
+    from mlpfit.estimators import python_words
 
     config = build_config(target, locals())
-    result = pipeline.fit(config, callbacks=callbacks, save=out is not None)
+    try:
+        result = pipeline.fit(config, callbacks=callbacks, save=out is not None)
+    except UsageError as err:  # found only once data or device are in hand, e.g. device="cuda" without a GPU
+        raise python_words(err) from None
     return Result(result.config, result.fitted, result.history, result.summary,
                   samples=_split_samples(result), run_dir=result.run_dir)
 

@@ -129,7 +129,10 @@ class _MLPEstimator(BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         inputs = [str(n) for n in names] if names is not None else [f"x{k + 1}" for k in range(X.shape[1])]
         dataset = Dataset("array", np.asarray(X, dtype=np.float64), Y, inputs, outputs, task=self._task, classes=classes)
-        result = pipeline.fit_dataset(config, dataset)
+        try:
+            result = pipeline.fit_dataset(config, dataset)
+        except UsageError as err:  # e.g. device="cuda" without a GPU, found only when training starts
+            raise python_words(err) from None
         if any(d["severity"] == "error" for d in result.summary["diagnostics"]):
             first = next(d for d in result.summary["diagnostics"] if d["severity"] == "error")
             raise UsageError(f"{first['message']}: {first['hint'].replace('--lr', 'lr=')}")
