@@ -82,7 +82,18 @@ def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> 
 
 
 class _MLPEstimator(BaseEstimator):
-    """Parameters and the shared fit path; subclasses say how targets become a Dataset."""
+    """Parameters and the shared fit path; subclasses say how targets become a Dataset.
+
+    Parameters (``None``: mlpfit chooses from the data, as the CLI does):
+    hidden: widths, as an int, a sequence, or ``"64,64"`` / ``"32x5"`` / ``"none"``; None: 64,64.
+    activation: between layers (tanh when None); output_activation: on the last layer (identity).
+    epochs: None gives about 1,500 optimizer steps (ESTIMATOR_STEPS), at most 3,000 epochs.
+    lr, batch_size, optimizer, loss, schedule, patience: as ``mlpfit fit --help`` describes them.
+    scale: standardize inputs and regression targets (undone on predict).
+    validation_fraction: held out for early stopping, in (0, 0.5); None: 0.1. Below 50 rows
+    nothing is held out. seed: fixes init, split and shuffling. device: auto, cpu or cuda.
+    threads: CPU threads (None: 1 for small models; note torch's thread count is process-wide).
+    """
 
     _task = "regress"
 
