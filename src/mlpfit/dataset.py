@@ -50,7 +50,7 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int, 
         return Split(everything, everything, everything, held_out=False)
     pool = n - fixed_test
     order = np.random.default_rng(seed).permutation(pool)
-    n_test = 0 if fixed_test else max(1, int(round(n * test_fraction)))
+    n_test = 0 if fixed_test or test_fraction == 0 else max(1, int(round(n * test_fraction)))
     n_val = max(1, int(round(pool * val_fraction)))
     test = np.arange(pool, n) if fixed_test else order[:n_test]
     val, train = order[n_test : n_test + n_val], order[n_test + n_val :]

@@ -50,6 +50,16 @@ def fit(config: FitConfig, callbacks=(), save: bool = True, resume: dict | None 
     """Train and (by default) save; ``resume`` is a checkpoint state from :func:`resume_fit`."""
     config = copy.deepcopy(config)
     dataset = load_dataset(config)
+    return fit_dataset(config, dataset, callbacks, save, resume)
+
+
+def fit_dataset(config: FitConfig, dataset: Dataset, callbacks=(), save: bool = False,
+                resume: dict | None = None) -> FitResult:
+    """Train on a Dataset already in memory (the estimators' and API's path); resolves ``config`` in place.
+
+    A test fraction of 0 holds nothing out for testing (estimators are scored by their caller).
+    """
+    validate(config)
     check_dataset(dataset)
     split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed,
                           dataset.fixed_test)
@@ -166,6 +176,9 @@ def split_metrics(fitted: FittedModel, dataset: Dataset, split: Split) -> dict:
     metrics = {}
     for name in ("train", "val", "test"):
         index = getattr(split, name)
+        if len(index) == 0:  # nothing held out (test fraction 0): no score rather than a NaN one
+            metrics[name] = None
+            continue
         X, Y = dataset.X[index], dataset.Y[index]
         if dataset.task == "classify":
             metrics[name] = classification_metrics(Y, fitted.predict_proba(X), dataset.classes)

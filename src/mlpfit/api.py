@@ -1,0 +1,220 @@
+"""The Python API: ``mlpfit.fit(...)`` and ``mlpfit.load(path)``, as good as the command line.
+
+Keyword names are the CLI's option names (``--batch-size`` → ``batch_size``); ``scale=False`` is
+``--no-scale`` and ``target_columns`` is ``--target``. Nothing is written unless ``out`` is given.
+
+>>> import mlpfit
+>>> result = mlpfit.fit("3*x + 1", samples=200, hidden="none", epochs=300, lr=0.1)
+>>> result.predict([[2.0]]).round(2).tolist()
+[[7.0]]
+>>> print(result.explain().splitlines()[-1])
+y = 3.0000·x + 1.0000
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import numpy as np
+
+from mlpfit import config as cfg
+from mlpfit.errors import UsageError
+
+
+def fit(target: str, *, domain=None, samples=None, target_columns=None, features=None, data_dir=None, task=None,
+        hidden=None, activation=None, output_activation="identity", epochs=None, batch_size=None, lr=None,
+        optimizer="adam", loss=None, schedule="onecycle", patience=None, scale=True, seed=0, device="auto",
+        threads=None, engine="torch", out=None, force=False, callbacks=()) -> "Result":
+    """Fit an MLP to ``target`` (formula, CSV path, IDX folder or example name) and return a :class:`Result`.
+
+    ``domain`` is ``(lo, hi)``, ``{"x": (lo, hi), ...}`` or the CLI's ``"lo:hi"``; ``hidden`` is an
+    int, a list of widths, or the CLI's ``"64,64"`` / ``"32x5"`` / ``"none"``. With ``out`` the run
+    folder is written there, as ``mlpfit fit --out`` does.
+
+    >>> r = fit("x**2 + y**2", domain=(-1, 1), samples=500, hidden=16, epochs=20, seed=1)
+    >>> r.summary["inputs"], r.summary["epochs"], len(r.history.rows)
+    (['x', 'y'], 20, 20)
+    """
+    from mlpfit import pipeline
+    from mlpfit.estimators import python_words
+
+    config = build_config(target, locals())
+    try:
+        result = pipeline.fit(config, callbacks=callbacks, save=out is not None)
+    except UsageError as err:  # found only once data or device are in hand, e.g. device="cuda" without a GPU
+        raise python_words(err) from None
+    return Result(result.config, result.fitted, result.history, result.summary,
+                  samples=_split_samples(result), run_dir=result.run_dir)
+
+
+def build_config(target: str, o: dict) -> cfg.FitConfig:
+    """The keyword arguments of :func:`fit` as a validated FitConfig (the CLI's rules, in Python's words)."""
+    from mlpfit.estimators import python_words
+
+    try:
+        return _build_config(target, o)
+    except UsageError as err:
+        raise python_words(err) from None
+
+
+def _build_config(target: str, o: dict) -> cfg.FitConfig:
+    from mlpfit.estimators import hidden_sizes
+
+    if not isinstance(target, str) or not target.strip():
+        raise UsageError(f"target must be a formula, CSV path, IDX folder or example name, got {target!r}: e.g. 'x**2 + y**2'")
+    data = cfg.DataConfig(target=target, domain=_domain(o["domain"]), samples=o["samples"],
+                          target_columns=_columns(o["target_columns"]), feature_columns=_columns(o["features"]),
+                          data_dir=o["data_dir"], task=o["task"], scale=bool(o["scale"]))
+    model = cfg.ModelConfig(hidden=hidden_sizes(o["hidden"]), activation=o["activation"],
+                            output_activation=o["output_activation"])
+    train = cfg.TrainConfig(epochs=o["epochs"], batch_size=o["batch_size"], lr=o["lr"], optimizer=o["optimizer"],
+                            loss=o["loss"], schedule=o["schedule"], patience=o["patience"], seed=o["seed"],
+                            device=o["device"], threads=o["threads"], engine=o["engine"])
+    run = cfg.RunConfig(out=None if o["out"] is None else os.fspath(o["out"]), quiet=True, force=o["force"])
+    return cfg.validate(cfg.FitConfig(data, model, train, run))
+
+
+def _domain(domain):
+    if domain is None or isinstance(domain, str):
+        return None if domain is None else cfg.parse_domain(domain)
+    if isinstance(domain, dict):
+        return {str(k): _interval(v, domain) for k, v in domain.items()}
+    return _interval(domain, domain)
+
+
+def _interval(value, whole) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise UsageError(f"domain {whole!r} is not (lo, hi): write e.g. (-1, 1) or {{'x': (0, 1)}}") from None
+    return cfg.parse_domain(f"{lo!r}:{hi!r}")
+
+
+def _columns(columns):
+    if columns is None or isinstance(columns, str):
+        return cfg.parse_columns(columns)
+    return cfg.parse_columns(",".join(map(str, columns)))
+
+
+def load(path) -> "Result":
+    """Read a run folder (from ``mlpfit fit`` or :meth:`Result.save`) into a :class:`Result`.
+
+    >>> import tempfile, os
+    >>> folder = os.path.join(tempfile.mkdtemp(), "run")
+    >>> fit("2*x", samples=100, hidden="none", epochs=50, out=folder).summary["run"] == folder
+    True
+    >>> load(folder).summary["formula"]
+    '2*x'
+    """
+    from mlpfit import pipeline, runs
+
+    files = runs.read(os.fspath(path))
+    config, fitted, summary, history = pipeline.fitted_from_files(files)
+    samples = {k: v.numpy() for k, v in files.samples.items()} if files.samples else None
+    return Result(config, fitted, history, summary, samples=samples, run_dir=files.path)
+
+
+def _split_samples(result) -> dict:
+    """train_X/train_Y/test_X/test_Y in raw units, the same arrays a run folder keeps."""
+    from safetensors.torch import load as load_tensors
+
+    from mlpfit.pipeline import sample_bytes
+
+    tensors = load_tensors(sample_bytes(result.dataset, result.split, result.config.train.seed))
+    return {k: v.numpy() for k, v in tensors.items()}
+
+
+class Result:
+    """A trained model with its config, history and summary; from :func:`fit` or :func:`load`.
+
+    ``summary`` is the ``--json`` object; ``history`` the per-epoch losses; ``fitted`` the model
+    with its scalers; ``run_dir`` the folder it was saved to or read from (None if neither).
+    """
+
+    def __init__(self, config, fitted, history, summary: dict, samples: dict | None = None, run_dir=None):
+        self.config, self.fitted, self.history, self.summary = config, fitted, history, summary
+        self.samples, self.run_dir = samples, run_dir
+
+    def __repr__(self) -> str:
+        sizes = "-".join(map(str, self.summary["architecture"]["sizes"]))
+        return f"<mlpfit.Result {self.summary.get('target')!r} {sizes} {self.summary['task']}, {self.summary['epochs']} epochs>"
+
+    @property
+    def metrics(self) -> dict:
+        """Scores per split (train/val/test) in the targets' units."""
+        return self.summary["metrics"]
+
+    def predict(self, X) -> np.ndarray:
+        """Regression: [n, outputs] in original units. Classification: the class labels [n].
+
+        A 1-D X is one value per row for a one-input model, else one point.
+        """
+        X = self._inputs(X)
+        if self.fitted.task == "classify":
+            return np.asarray(self.fitted.classes)[self.fitted.predict(X)]
+        return self.fitted.predict(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities [n, classes] (classification only)."""
+        if self.fitted.task != "classify":
+            raise UsageError("predict_proba is for classification runs; this one is a regression: use predict")
+        return self.fitted.predict_proba(self._inputs(X))
+
+    def _inputs(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        n = len(self.fitted.inputs)
+        if X.ndim <= 1:
+            X = X.reshape(-1, 1) if n == 1 else X.reshape(1, -1)
+        if X.ndim != 2 or X.shape[1] != n:
+            raise UsageError(f"the model takes {n} input(s) ({', '.join(self.fitted.inputs[:6])}), "
+                             f"got an array of shape {X.shape}: pass rows of {n} values")
+        return X
+
+    def explain(self) -> str:
+        """The architecture, the scores and, for a linear network, its equation in original units."""
+        from mlpfit.equation import equations
+
+        s, arch = self.summary, self.summary["architecture"]
+        linear = len(arch["sizes"]) == 2 or arch["activation"] == "identity"
+        lines = [f"{'-'.join(map(str, arch['sizes']))} MLP, {'linear' if linear else arch['activation']} "
+                 f"hidden units, {arch['output_activation']} output, {s['parameters']} parameters"]
+        test = s["metrics"].get("test")
+        if test:
+            score = f"accuracy {test['accuracy']:.4f}" if s["task"] == "classify" else "R² " + ", ".join(f"{v:.5f}" for v in test["r2"])
+            lines.append(f"test {score} after {s['epochs']} epochs")
+        lines += equations(self.fitted) or []
+        return "\n".join(lines)
+
+    def plot(self, folder=None) -> list[str]:
+        """Draw every plot that fits this run (the ones ``mlpfit fit`` writes) as PNGs; returns their paths.
+
+        ``folder`` defaults to the run folder; a run that was never saved needs one.
+        """
+        from mlpfit import plots
+        from mlpfit.equation import equations
+
+        folder = os.fspath(folder) if folder is not None else self.run_dir
+        if folder is None:
+            raise UsageError("this result was not saved: pass a folder, e.g. result.plot('plots'), or save it first")
+        os.makedirs(folder, exist_ok=True)
+        return plots.write_all(folder, self.summary, self.history, self.fitted, self.samples, equations(self.fitted))
+
+    def save(self, path, force: bool = False) -> str:
+        """Write a run folder at ``path`` (what ``mlpfit fit --out`` writes); returns the path."""
+        from mlpfit import runs
+        from safetensors.torch import save as save_tensors
+        import torch
+
+        path = os.fspath(path)
+        runs.prepare_dir(path, force)
+        config = copy.deepcopy(self.config)
+        config.run.out = path
+        fitted = self.fitted
+        scalers = {"x": fitted.x_scaler.state(), "y": None if fitted.y_scaler is None else fitted.y_scaler.state()}
+        extra = {runs.SAMPLE_FILE: save_tensors({k: torch.as_tensor(v) for k, v in self.samples.items()})} if self.samples else {}
+        self.summary = {**self.summary, "run": path}
+        runs.save(path, config=config.to_dict(), state=fitted.model.state_dict(), scalers=scalers,
+                  history_csv=self.history.to_csv(), summary={**self.summary, "history": self.history.meta()}, extra=extra)
+        self.run_dir = path
+        return path

@@ -1,0 +1,143 @@
+"""The Python API: mlpfit.fit / mlpfit.load and their Result, and the lazy top-level exports."""
+import doctest
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlpfit
+from mlpfit import api, estimators, runs
+from mlpfit.errors import RunFolderError, UsageError
+
+
+@pytest.fixture(scope="module")
+def curve():
+    """A one-input tanh fit, small enough to be quick."""
+    return mlpfit.fit("sin(3*x)", samples=600, hidden=16, epochs=200, batch_size=32, seed=2)
+
+
+@pytest.fixture(scope="module")
+def line():
+    """A linear network, so explain() can read it back as an equation."""
+    return mlpfit.fit("2*x1 - 3*x2 + 1", samples=300, hidden="none", epochs=300, lr=0.1)
+
+
+@pytest.mark.parametrize("module", [api, estimators])
+def test_docstring_examples_run(module):
+    outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert outcome.attempted > 0
+    assert outcome.failed == 0
+
+
+def test_import_mlpfit_stays_light():
+    code = "import sys, mlpfit; print(json.dumps(['torch' in sys.modules, 'sklearn' in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert json.loads(out.stdout) == [False, False]
+    assert mlpfit.Regressor is estimators.Regressor and mlpfit.load is api.load
+    assert {"fit", "load", "Regressor", "Classifier", "Result"} <= set(dir(mlpfit))
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        mlpfit.no_such_thing
+
+
+def test_fit_returns_a_result_with_summary_history_and_predictions(curve):
+    assert curve.run_dir is None and curve.summary["run"] is None
+    assert curve.summary["inputs"] == ["x"] and curve.summary["architecture"]["sizes"] == [1, 16, 1]
+    assert len(curve.history.rows) == curve.summary["epochs"]
+    grid = np.linspace(-0.9, 0.9, 7)
+    assert curve.predict(grid).shape == (7, 1)  # 1-D X for a one-input model: one value per row
+    np.testing.assert_allclose(curve.predict(grid)[:, 0], np.sin(3 * grid), atol=0.05)
+    assert curve.metrics["test"]["r2"][0] > 0.99
+
+
+def test_predict_refuses_the_wrong_number_of_inputs(line):
+    assert line.predict([1.0, 1.0]).shape == (1, 1)  # 1-D X for a two-input model: one point
+    with pytest.raises(UsageError, match="takes 2 input"):
+        line.predict(np.zeros((4, 3)))
+    with pytest.raises(UsageError, match="predict_proba is for classification"):
+        line.predict_proba([[1.0, 2.0]])
+
+
+def test_explain_gives_the_equation_of_a_linear_net_only(line, curve):
+    text = line.explain()
+    assert text.splitlines()[-1] == "y = 2.0000·x1 - 3.0000·x2 + 1.0000"
+    assert "2-1 MLP" in text
+    assert "1-16-1 MLP, tanh" in curve.explain() and "y =" not in curve.explain()
+
+
+def test_plot_writes_the_runs_plots_into_a_folder(curve, line, tmp_path):
+    paths = curve.plot(tmp_path / "curve")
+    assert sorted(os.path.basename(p) for p in paths) == ["fit.png", "loss.png"]
+    assert all(open(p, "rb").read(4) == b"\x89PNG" for p in paths)
+    assert line.run_dir is None  # never saved, so there is nowhere to draw by default
+    with pytest.raises(UsageError, match="pass a folder"):
+        line.plot()
+
+
+def test_save_then_load_gives_the_same_model(curve, tmp_path):
+    folder = curve.save(tmp_path / "run")
+    assert folder == str(tmp_path / "run") and curve.run_dir == folder
+    loaded = mlpfit.load(folder)
+    grid = np.linspace(-1, 1, 11)
+    np.testing.assert_array_equal(loaded.predict(grid), curve.predict(grid))
+    assert loaded.summary["run"] == folder and loaded.history.rows == runs_history(folder)
+    assert set(loaded.samples) == {"train_X", "train_Y", "test_X", "test_Y"}
+    with pytest.raises(UsageError, match="already exists"):
+        curve.save(folder)
+    assert loaded.save(tmp_path / "copy") and mlpfit.load(tmp_path / "copy").summary["formula"] == "sin(3*x)"
+
+
+def runs_history(folder):
+    from mlpfit.train.history import History
+
+    return History.from_csv(runs.read(folder).history_csv).rows
+
+
+def test_fit_with_out_writes_a_run_folder_the_cli_can_read(tmp_path):
+    result = mlpfit.fit("x + y", domain={"x": (0, 1), "y": (-2, 2)}, samples=200, epochs=5, out=tmp_path / "r")
+    files = runs.read(str(tmp_path / "r"))
+    assert files.summary["domain"] == {"x": [0.0, 1.0], "y": [-2.0, 2.0]}
+    assert result.run_dir == str(tmp_path / "r")
+
+
+def test_load_of_a_missing_folder_is_a_run_folder_error(tmp_path):
+    with pytest.raises(RunFolderError, match="does not exist"):
+        mlpfit.load(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"domain": "1:0"}, "LO < HI"),
+    ({"domain": (0, "a")}, "(lo, hi)"),
+    ({"hidden": "abc"}, "'abc'"),
+    ({"batch_size": 0}, "batch_size must be"),
+    ({"optimizer": "adma"}, "did you mean adam"),
+    ({"domain": {"z": (0, 1)}}, "'z'"),  # found once the formula is parsed, inside the pipeline
+])
+def test_bad_keywords_fail_with_the_value_named(kwargs, words):
+    with pytest.raises(UsageError) as err:
+        mlpfit.fit("x", samples=50, epochs=2, **kwargs)
+    assert words in str(err.value) and "--" not in str(err.value)
+
+
+def test_target_must_be_a_nonempty_string():
+    with pytest.raises(UsageError, match="target must be"):
+        mlpfit.fit(3.0)
+
+
+def test_result_of_a_classification_predicts_labels_and_probabilities():
+    from mlpfit import pipeline
+    from mlpfit.config import DataConfig, FitConfig, ModelConfig, TrainConfig
+    from mlpfit.dataset import Dataset
+
+    X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
+    dataset = Dataset("array", X, (X[:, 0] > 0).astype(np.int64), ["a", "b"], ["label"], task="classify",
+                      classes=["left", "right"])
+    config = FitConfig(DataConfig(task="classify"), ModelConfig(hidden=[8]), TrainConfig(epochs=200, lr=0.05))
+    fit = pipeline.fit_dataset(config, dataset)
+    result = api.Result(fit.config, fit.fitted, fit.history, fit.summary)
+    assert result.predict([[-0.5, 0.0], [0.5, 0.0]]).tolist() == ["left", "right"]
+    assert result.predict_proba([[0.5, 0.0]]).shape == (1, 2)
+    assert "accuracy" in result.explain()

@@ -1,0 +1,138 @@
+"""mlpfit.Regressor and mlpfit.Classifier as scikit-learn estimators.
+
+The done-criteria of issue 7 are tests here: check_estimator, breast cancer by cross-validation,
+a grid search in a Pipeline on diabetes, and x² + y² from 10,000 points with one layer of 64.
+check_estimator runs ~50 fits, so it gets a small epoch budget.
+"""
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+from mlpfit import config as cfg
+from mlpfit.errors import MlpfitError, UsageError
+from mlpfit.estimators import ESTIMATOR_STEPS, Classifier, Regressor, auto_epochs, hidden_sizes
+
+
+@pytest.mark.parametrize("estimator", [Regressor(epochs=100), Classifier(epochs=100)], ids=["Regressor", "Classifier"])
+def test_check_estimator_passes(estimator):
+    results = check_estimator(estimator, on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
+    assert len(results) > 40
+    assert failed == []
+
+
+def test_breast_cancer_cross_validation_reaches_95_percent():
+    scores = cross_val_score(Classifier(), *load_breast_cancer(return_X_y=True), cv=3)
+    assert scores.mean() >= 0.95
+
+
+def test_grid_search_over_hidden_in_a_pipeline_on_diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    search = GridSearchCV(make_pipeline(StandardScaler(), Regressor()), {"regressor__hidden": [8, (32,), "16,16"]}, cv=3)
+    search.fit(X, y)
+    assert search.best_params_["regressor__hidden"] in (8, (32,), "16,16")
+    assert cross_val_score(search.best_estimator_, X, y, cv=3).mean() >= 0.40
+
+
+def test_paraboloid_with_one_layer_of_64_reaches_r2_0_999():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-14, 14, (10_000, 2))
+    y = (X**2).sum(axis=1)
+    model = Regressor(hidden=64).fit(X[:8000], y[:8000])
+    assert model.score(X[8000:], y[8000:]) >= 0.999
+    assert model.n_iter_ == auto_epochs(8000, model._config())
+
+
+def test_same_seed_same_predictions_other_seed_differs():
+    X, y = load_diabetes(return_X_y=True)
+    first = Regressor(hidden=8, epochs=30, seed=3).fit(X, y).predict(X)
+    again = Regressor(hidden=8, epochs=30, seed=3).fit(X, y).predict(X)
+    other = Regressor(hidden=8, epochs=30, seed=4).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
+
+
+def test_regressor_keeps_the_shape_of_y():
+    X = np.random.default_rng(1).uniform(-1, 1, (120, 3))
+    one = Regressor(hidden="none", epochs=20).fit(X, X.sum(axis=1))
+    two = Regressor(hidden="none", epochs=20).fit(X, np.c_[X.sum(axis=1), X[:, 0]])
+    assert one.predict(X).shape == (120,)
+    assert two.predict(X).shape == (120, 2)
+    assert two.fitted_.outputs == ["y1", "y2"]
+
+
+def test_targets_are_scaled_by_default():
+    X = np.random.default_rng(2).uniform(-1, 1, (200, 1))
+    y = 1e6 * X[:, 0] + 5e6  # far from unit scale: unscaled, the output layer cannot reach it
+    model = Regressor(hidden="none", epochs=300, lr=0.1).fit(X, y)
+    assert model.fitted_.y_scaler.std[0] > 1e5
+    assert model.score(X, y) > 0.999
+
+
+def test_frames_give_feature_names_and_are_checked_on_predict():
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    model = Regressor(hidden=4, epochs=10).fit(X, y)
+    assert list(model.feature_names_in_) == list(X.columns)
+    assert model.fitted_.inputs == list(X.columns)
+    assert model.n_features_in_ == 10
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(X.rename(columns={"age": "AGE"}))
+
+
+def test_classifier_with_string_labels_and_probabilities():
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = Classifier(hidden=16, epochs=150).fit(X, labels)
+    proba = clf.predict_proba(X)
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    assert clf.score(X, labels) > 0.9
+    assert clf.decision_function(X).shape == (150, 3)
+
+
+def test_params_round_trip_through_get_set_and_clone():
+    model = Regressor(hidden=(32, 32), activation="relu", lr=3e-3, seed=7)
+    assert model.get_params()["hidden"] == (32, 32)
+    model.set_params(hidden="8x2", patience=5)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert copy.hidden == "8x2" and copy.patience == 5
+    assert not hasattr(copy, "fitted_")
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"hidden": -3}, "-3"),
+    ({"hidden": "abc"}, "'abc'"),
+    ({"hidden": [1.5]}, "1.5"),
+    ({"activation": "relux"}, "relu"),
+    ({"validation_fraction": 0.7}, "0.7"),
+    ({"lr": -1.0}, "-1.0"),
+])
+def test_bad_parameters_fail_at_fit_with_the_value_named(params, words):
+    model = Regressor(**params)  # scikit-learn: __init__ only stores, fit validates
+    with pytest.raises(UsageError, match=None) as err:
+        model.fit(np.zeros((10, 1)), np.zeros(10))
+    assert isinstance(err.value, MlpfitError)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("given, widths", [(None, None), (64, [64]), ((32, 16), [32, 16]), ("32x2", [32, 32]),
+                                           ("none", []), ([], []), (np.int64(5), [5])])
+def test_hidden_sizes_accepts_ints_sequences_and_cli_strings(given, widths):
+    assert hidden_sizes(given) == widths
+
+
+def test_auto_epochs_follow_the_step_budget():
+    config = cfg.FitConfig(data=cfg.DataConfig(val_fraction=0.1))
+    # 10,000 rows: 9,000 train in batches of 256 → 36 steps per epoch.
+    assert auto_epochs(10_000, config) == -(-ESTIMATOR_STEPS // 36)
+    assert auto_epochs(300, config) == ESTIMATOR_STEPS  # full batch: one step per epoch
+    config.train.optimizer = "lbfgs"
+    assert auto_epochs(300, config) is None
