@@ -24,7 +24,8 @@ class EarlyStopping(Callback):
 
     The score is validation loss, or for classification the validation error rate: cross-entropy
     starts rising on a confident net while its accuracy is still improving, and accuracy is what
-    the user asked for.
+    the user asked for. On small validation sets many epochs tie on error rate; validation loss
+    breaks the tie, so the first lucky epoch of an undertrained net is not the one kept.
     """
 
     def __init__(self, patience: int, min_relative_improvement: float = 1e-4, monitor: str = "val_loss"):
@@ -32,6 +33,7 @@ class EarlyStopping(Callback):
         self.monitor = monitor  # "val_loss", or "val_error" (1 - val_accuracy)
         self.min_relative_improvement = min_relative_improvement  # ignore improvements below noise
         self.best = math.inf
+        self.best_loss = math.inf  # validation loss at the best epoch: the tie-breaker for "val_error"
         self.best_epoch = None
         self.best_state = None
         self.wait = 0
@@ -40,14 +42,20 @@ class EarlyStopping(Callback):
         loss = 1 - logs["val_accuracy"] if self.monitor == "val_error" else logs["val_loss"]
         if not math.isfinite(loss):
             return
-        if loss < self.best * (1 - self.min_relative_improvement) or self.best_state is None:
-            self.best, self.best_epoch, self.wait = loss, logs["epoch"], 0
+        if self._improved(loss, logs["val_loss"]) or self.best_state is None:
+            self.best, self.best_loss, self.best_epoch, self.wait = loss, logs["val_loss"], logs["epoch"], 0
             self.best_state = {k: v.detach().clone() for k, v in loop.model.state_dict().items()}
         else:
             self.wait += 1
             if self.wait >= self.patience:
                 loop.stop_training = True
                 loop.history.stopped_early = True
+
+    def _improved(self, score: float, val_loss: float) -> bool:
+        if score < self.best * (1 - self.min_relative_improvement):
+            return True
+        tied = self.monitor == "val_error" and score <= self.best
+        return tied and val_loss < self.best_loss * (1 - self.min_relative_improvement)
 
     def on_train_end(self, loop):
         if self.best_state is not None:
