@@ -78,6 +78,8 @@ def app():
 @click.option("--force", is_flag=True, help="Write into an existing run folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the summary) and nothing else on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--ensemble", type=int, default=1, show_default=True, metavar="K",
+              help="Train K members (init seeds seed..seed+K-1) as one batched model; predict gives their mean.")
 def fit(target, **options):
     """Train an MLP on TARGET and write a run folder."""
     config = build_fit_config(target, options)
@@ -106,6 +108,7 @@ def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
         hidden=None if o["hidden"] is None else cfg.parse_hidden(o["hidden"]),
         activation=o["activation"],
         output_activation=o["output_activation"],
+        ensemble=o.get("ensemble", 1),
     )
     train = cfg.TrainConfig(
         epochs=o["epochs"], batch_size=o["batch_size"], lr=o["lr"], optimizer=o["optimizer"], loss=o["loss"],
@@ -136,7 +139,9 @@ def show_fit(result, run: cfg.RunConfig) -> None:
     elif not run.quiet:
         from mlpfit.textreport import fit_report
 
-        click.echo(fit_report(result.summary))
+        from mlpfit.ensemble import report_lines
+
+        click.echo("\n".join([fit_report(result.summary), *report_lines(result.summary)]))
 
 
 @app.command(context_settings={"ignore_unknown_options": True})

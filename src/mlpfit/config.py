@@ -48,6 +48,7 @@ class ModelConfig:
     hidden: list[int] | None = None  # hidden widths; [] is a single Linear layer; None: [64, 64]
     activation: str | None = None  # between layers; None: tanh (smooth, so smooth targets fit to R² 0.999+)
     output_activation: str = "identity"  # on the last layer; identity, so any (scaled) target is reachable
+    ensemble: int = 1  # members trained together as one batched model (member k: init seed+k); 1: a single MLP
 
 
 @dataclass
@@ -214,7 +215,17 @@ def validate(config: FitConfig) -> FitConfig:
         raise UsageError(f"--seed must be between 0 and 2**63-1, got {t.seed}")
     if m.hidden is not None:
         _check_hidden(m.hidden, ",".join(map(str, m.hidden)))
+    _check_ensemble(m.ensemble, t)
     for name, frac in (("val", d.val_fraction), ("test", d.test_fraction)):
         if not 0 <= frac < 0.5:
             raise UsageError(f"{name} fraction must be in [0, 0.5), got {frac}")
     return config
+
+
+def _check_ensemble(members: int, t: TrainConfig) -> None:
+    """--ensemble needs an optimizer and engine that have a batched (stacked-weights) version."""
+    check_positive("--ensemble", members, limit=4096)
+    if members > 1 and t.optimizer not in ("adam", "adamw", "sgd"):
+        raise UsageError(f"--optimizer {t.optimizer} has no batched version for --ensemble {members}: use adam, adamw or sgd")
+    if members > 1 and t.engine != "torch":
+        raise UsageError(f"--engine {t.engine} trains one model at a time: drop --engine or --ensemble {members}")

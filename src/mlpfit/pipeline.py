@@ -56,6 +56,10 @@ def fit(config: FitConfig, callbacks=(), save: bool = True) -> FitResult:
 
     device = choose_device(config.train.device)
     configure(config.train.threads, config.train.seed)
+    if config.model.ensemble > 1:  # K members as one batched model: see ensemble.py
+        from mlpfit import ensemble
+
+        return ensemble.fit(config, dataset, split, device, run_dir, callbacks, save)
     fitted, data = _build(config, dataset, split, device)
     loop = Loop(fitted.model, data, epochs=config.train.epochs, batch_size=config.train.batch_size,
                 lr=config.train.lr, optimizer=config.train.optimizer, loss=config.train.loss,
@@ -175,6 +179,10 @@ def load_fitted(path: str, device: str = "cpu") -> tuple[FitConfig, FittedModel,
 
 
 def fitted_from_files(files: runs.RunFiles, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
+    if files.summary.get("ensemble"):
+        from mlpfit import ensemble
+
+        return ensemble.load_files(files, device)
     path = files.path
     config = FitConfig.from_dict(files.config)
     s = files.summary
