@@ -87,6 +87,8 @@ def parse_grid(text: str) -> list[dict]:
 
 def _grid_value(key: str, text: str, item: str):
     try:
+        if not text.strip():
+            raise ValueError  # "lr=1e-3,,1e-2": a missing value, not "none"
         value = GRID_KEYS[key](text)
     except (ValueError, UsageError):
         hint = " (write hidden sizes as 32x2 or 64-32: commas separate values)" if key == "hidden" else ""
@@ -312,8 +314,11 @@ def run_trials(shared: Shared, plan: Plan, progress=lambda text: None):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # In memory the sweep repeats exactly; workers sharing a storage each get their own sampler
+    # stream (seeded by pid), or they would all propose the same settings.
+    seed = shared.base.train.seed if plan.storage is None else shared.base.train.seed + os.getpid()
     study = optuna.create_study(study_name=plan.study, storage=make_storage(plan.storage), load_if_exists=True,
-                                direction="minimize", sampler=optuna.samplers.TPESampler(seed=shared.base.train.seed),
+                                direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed),
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=4))
     worker = f"{socket.gethostname()}:{os.getpid()}"
     rows, done = [], 0
