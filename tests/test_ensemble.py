@@ -11,12 +11,14 @@ import torch
 from safetensors.torch import load_file
 from torch.nn import functional as F
 
+from mlpfit import ensemble as ensemble_module
 from mlpfit import pipeline
 from mlpfit.cli import main
 from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig, validate
 from mlpfit.dataset import split_indices
 from mlpfit.defaults import resolve
-from mlpfit.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble, StackedOptimizer, member_loss
+from mlpfit.ensemble import (EnsembleMLP, EnsembleTrainer, FittedEnsemble, StackedOptimizer, member_chunks,
+                             member_loss)
 from mlpfit.errors import UsageError
 from mlpfit.evaluate import r2_per_output
 from mlpfit.model import MLP
@@ -184,7 +186,7 @@ def test_each_member_stops_on_its_own_and_keeps_its_best_weights():
     assert trainer.best_epoch[1] < trainer.best_epoch[0]
     assert trainer.history.epochs > trainer.best_epoch[1] + 5  # member 0 kept going after member 1 stopped
     restored = trainer.evaluate(data.X_val, data.Y_val)
-    np.testing.assert_allclose(restored, trainer.best.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(restored, trainer.best, rtol=1e-5)
 
 
 # ---------------------------------------------------------------- pipeline, run folder, predict
@@ -251,3 +253,20 @@ def test_ensemble_config_roundtrips():
     config = FitConfig(model=ModelConfig(ensemble=5))
     assert FitConfig.from_dict(copy.deepcopy(config.to_dict())).model.ensemble == 5
     assert FitConfig.from_dict({"model": {"hidden": [4]}}).model.ensemble == 1  # run folders from before
+
+
+def test_member_chunks_cover_every_member_once():
+    chunks = member_chunks(10, 2**16, torch.device("cpu"))  # 4 members' activations per chunk
+    assert [list(range(10))[c] for c in chunks] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert member_chunks(10, 2**16, torch.device("cuda")) == [slice(0, 10)]
+    assert member_chunks(3, 10**9, torch.device("cpu")) == [slice(0, 1), slice(1, 2), slice(2, 3)]
+
+
+def test_chunked_training_equals_all_members_at_once(monkeypatch):
+    config, dataset, split, template, data = small_problem(samples=300, batch_size=64, epochs=5)
+    whole, _ = train_batched(data, [0, 1, 2], config)
+    monkeypatch.setattr(ensemble_module, "CPU_CHUNK_VALUES", 1)  # one member per chunk
+    chunked, trainer = train_batched(data, [0, 1, 2], config)
+    assert len(trainer.chunks) == 3
+    for a, b in zip(whole.parameters(), chunked.parameters()):
+        torch.testing.assert_close(a, b)

@@ -33,6 +33,10 @@ from mlpfit.train.history import History
 from mlpfit.train.optim import SCHEDULES
 
 STACKED_OPTIMIZERS = ("adam", "adamw", "sgd")  # the optimizers with a stacked, per-member-lr implementation
+# On a CPU, members go through forward and backward in chunks whose activations ([members, rows,
+# width] float32) stay near this many values (~1 MB): all 64 members at once spill out of cache
+# and ran no faster per member than single fits. A GPU takes every member at once.
+CPU_CHUNK_VALUES = 2**18
 
 
 class StackedLinear(nn.Module):
@@ -43,11 +47,12 @@ class StackedLinear(nn.Module):
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # x: [K, N, in] (or [N, in], shared by every member) -> [K, N, out]
+    def forward(self, x: torch.Tensor, members: slice = slice(None)) -> torch.Tensor:
+        # x: [K, N, in] (or [N, in], shared by every member) -> [K, N, out]; members picks a slice of K
+        weight, bias = self.weight[members], self.bias[members]
         if x.dim() == 2:
-            x = x.expand(self.weight.shape[0], *x.shape)
-        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+            x = x.expand(weight.shape[0], *x.shape)
+        return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
 
 
 class StackedLayers(nn.Module):
@@ -79,11 +84,11 @@ class EnsembleMLP(nn.Module):
     def k(self) -> int:
         return len(self.seeds)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, members: slice = slice(None)) -> torch.Tensor:
         layers = self.members.layers
         for layer in layers[:-1]:
-            x = self.activation(layer(x))
-        return self.output_activation(layers[-1](x))
+            x = self.activation(layer(x, members))
+        return self.output_activation(layers[-1](x, members))
 
     @property
     def parameter_count(self) -> int:
@@ -185,15 +190,18 @@ class EnsembleTrainer:
         lr = [lr] * self.k if np.isscalar(lr) else list(lr)
         self.optimizer = StackedOptimizer(optimizer, model.parameters(), lr)
         self.steps_total = max(1, epochs * math.ceil(len(data.X) / self.batch_size))
+        self.chunks = member_chunks(self.k, self.batch_size * max(model.sizes), data.X.device)
         self.factor = SCHEDULES[schedule]
         self.generator = torch.Generator().manual_seed(seed)
         self.callbacks = list(callbacks)
         self.history = History()
         self.stop_training = False
         self.seconds = 0.0
-        device = data.X.device
-        self.active = torch.ones(self.k, device=device)  # 1 while a member trains, 0 once stopped
-        self.best = torch.full((self.k,), math.inf, device=device)
+        # active: 1 while a member trains, 0 once stopped (multiplies its lr); running: the same on
+        # the host, so the per-epoch bookkeeping never waits for the device.
+        self.active = torch.ones(self.k, device=data.X.device)
+        self.running = [True] * self.k
+        self.best = [math.inf] * self.k
         self.best_epoch = [None] * self.k
         self.wait = [0] * self.k
         self.stopped_early = [False] * self.k
@@ -205,6 +213,7 @@ class EnsembleTrainer:
 
     def stop_member(self, k: int, pruned: bool = False) -> None:
         self.active[k] = 0.0
+        self.running[k] = False
         self.pruned[k] = self.pruned[k] or pruned
 
     def run(self) -> History:
@@ -219,7 +228,7 @@ class EnsembleTrainer:
             self.history.append(logs)
             for cb in self.callbacks:
                 cb.on_epoch_end(self, logs)
-            if self.stop_training or not bool(self.active.any()):
+            if self.stop_training or not any(self.running):
                 break
         self._restore_best()
         for cb in self.callbacks:
@@ -232,10 +241,14 @@ class EnsembleTrainer:
         X, Y = self.data.X, self.data.Y
         total = torch.zeros(self.k, device=X.device)
         for index in self._batches(len(X), X.device):
-            xb, yb = (X, Y) if index is None else (X[index], Y[index])
             self.optimizer.zero_grad()
-            losses = member_loss(self.loss_name, self.model(xb), yb)
-            losses.sum().backward()  # members share no parameters: each gets its own gradient
+            parts = []
+            for members in self.chunks:
+                xb, yb = (X, Y) if index is None else (X[index[members]], Y[index[members]])
+                part = member_loss(self.loss_name, self.model(xb, members), yb)
+                part.sum().backward()  # members share no parameters: each gets its own gradient
+                parts.append(part.detach())
+            losses = torch.cat(parts)
             step = self.optimizer.t
             self.optimizer.step(self.factor(step, self.steps_total), self.active)
             total += losses.detach() * (len(X) if index is None else index.shape[1])
@@ -252,7 +265,9 @@ class EnsembleTrainer:
     def evaluate(self, X, Y, chunk: int = 65536) -> np.ndarray:
         total = torch.zeros(self.k, device=X.device)
         for i in range(0, len(X), chunk):
-            total += member_loss(self.loss_name, self.model(X[i : i + chunk]), Y[i : i + chunk]) * len(X[i : i + chunk])
+            rows = len(X[i : i + chunk])
+            total += torch.cat([member_loss(self.loss_name, self.model(X[i : i + chunk], members), Y[i : i + chunk])
+                                for members in self.chunks]) * rows
         return (total / max(1, len(X))).cpu().numpy()
 
     def _track(self, epoch: int, train: np.ndarray, val: np.ndarray) -> None:
@@ -260,7 +275,7 @@ class EnsembleTrainer:
         self.member_rows.append([float(v) for v in val])
         improved = torch.zeros(self.k, dtype=torch.bool)
         for k in range(self.k):
-            if not self.active[k]:
+            if not self.running[k]:
                 continue
             if self.first_loss[k] is None and math.isfinite(train[k]):
                 self.first_loss[k] = max(float(train[k]), 1e-12)
@@ -268,7 +283,7 @@ class EnsembleTrainer:
             if not (math.isfinite(train[k]) and math.isfinite(val[k])) or exploded:
                 self.diverged[k] = True
                 self.stop_member(k)
-            elif val[k] < float(self.best[k]) * (1 - self.min_relative_improvement) or self.best_epoch[k] is None:
+            elif val[k] < self.best[k] * (1 - self.min_relative_improvement) or self.best_epoch[k] is None:
                 self.best[k], self.best_epoch[k], self.wait[k] = float(val[k]), epoch, 0
                 improved[k] = True
             else:
@@ -306,8 +321,16 @@ class EnsembleTrainer:
         }
 
     def member_summary(self) -> list[dict]:
-        return [{"seed": self.model.seeds[k], "best_epoch": self.best_epoch[k], "best_val_loss": float(self.best[k]),
+        return [{"seed": self.model.seeds[k], "best_epoch": self.best_epoch[k], "best_val_loss": self.best[k],
                  "stopped_early": self.stopped_early[k], "diverged": self.diverged[k]} for k in range(self.k)]
+
+
+def member_chunks(k: int, values_per_member: int, device) -> list[slice]:
+    """Slices of the K members that go through one forward/backward together."""
+    if device.type != "cpu":
+        return [slice(0, k)]
+    size = max(1, min(k, CPU_CHUNK_VALUES // max(1, values_per_member)))
+    return [slice(i, min(i + size, k)) for i in range(0, k, size)]
 
 
 # ---------------------------------------------------------------- the fitted ensemble

@@ -288,7 +288,7 @@ class Pruner:
         if logs["epoch"] % self.every:
             return
         for k, (trial, loss) in enumerate(zip(self.trials, logs["member_val_loss"])):
-            if trainer.active[k] and math.isfinite(loss):
+            if trainer.running[k] and math.isfinite(loss):
                 trial.report(loss, logs["epoch"])
                 if trial.should_prune():
                     trainer.stop_member(k, pruned=True)
