@@ -366,6 +366,7 @@ class SweepResult:
     best: dict  # the setting that was refit
     best_run: str  # <out>/best
     csv: str  # <out>/sweep.csv
+    task: str = "regress"  # what val_score is: mean R² over outputs, or accuracy
 
 
 def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None) -> SweepResult:
@@ -387,7 +388,7 @@ def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None) -> SweepRes
     refit = apply_setting(base, best)
     refit.run = cfg.RunConfig(out=os.path.join(out, "best"), json=True, quiet=True, force=True)
     pipeline.fit(refit)
-    return SweepResult(out, rows, best, refit.run.out, csv_path)
+    return SweepResult(out, rows, best, refit.run.out, csv_path, shared.dataset.task)
 
 
 def best_setting(rows: list[dict]) -> dict:
@@ -416,11 +417,11 @@ def write_csv(path: str, rows: list[dict]) -> None:
     atomic.write_text(path, pd.DataFrame(rows).to_csv(index=False))
 
 
-def table(result: SweepResult, task: str = "regress"):
+def table(result: SweepResult):
     """A rich table of the rows, best first."""
     from rich.table import Table
 
-    score = "val acc" if task == "classify" else "val R²"
+    score = "val acc" if result.task == "classify" else "val R²"
     grid = Table(title=f"sweep: {len(result.rows)} settings (best refit in {result.best_run})")
     for name in ("#", "lr", "hidden", "activation", "batch", "epochs", "seed", "val loss", score, "best ep", "state", "batched"):
         grid.add_column(name, justify="left" if name in ("hidden", "activation", "state") else "right", no_wrap=True)
