@@ -305,7 +305,9 @@ class EnsembleTrainer:
         finite = [e for e in self.best_epoch if e is not None]
         self.history.best_epoch = max(finite) if finite else None
         self.history.stopped_early = all(self.stopped_early)
-        self.history.diverged = all(self.diverged)
+        # A member that never had a finite validation loss has no weights to restore, and would
+        # make the mean NaN: the ensemble as a whole then counts as diverged.
+        self.history.diverged = all(self.diverged) or not all(e is not None for e in self.best_epoch)
         if self.history.diverged:
             self.history.diverged_at = self.history.epochs
 

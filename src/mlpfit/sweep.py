@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from mlpfit import config as cfg
 from mlpfit.errors import UsageError
+from mlpfit.train.callbacks import Callback
 
 # --grid keys -> how one value is parsed. Hidden sizes use 32x2 or 64-32 (commas separate values).
 GRID_KEYS = {
@@ -272,17 +273,11 @@ def _describe(setting: dict, config: cfg.FitConfig) -> dict:
             "setting": json.dumps(setting)}
 
 
-class Pruner:
+class Pruner(Callback):
     """Reports each member's validation loss to its trial and stops members Optuna prunes."""
 
     def __init__(self, trials, every: int):
         self.trials, self.every = trials, every
-
-    def on_train_begin(self, trainer):
-        pass
-
-    def on_train_end(self, trainer):
-        pass
 
     def on_epoch_end(self, trainer, logs):
         if logs["epoch"] % self.every:
