@@ -270,3 +270,16 @@ def test_chunked_training_equals_all_members_at_once(monkeypatch):
     assert len(trainer.chunks) == 3
     for a, b in zip(whole.parameters(), chunked.parameters()):
         torch.testing.assert_close(a, b)
+
+
+def test_classifier_ensemble_averages_probabilities_not_logits():
+    from mlpfit.scaling import Standardizer
+
+    model = EnsembleMLP([2, 4, 3], seeds=[0, 1])
+    fitted = FittedEnsemble(model, Standardizer.identity(2), None, ["a", "b"], ["label"], "classify", ["x", "y", "z"])
+    X = np.array([[0.3, -2.0], [4.0, 1.0]])
+    logits = fitted.member_outputs(X)
+    expected = (np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)).mean(0)
+    np.testing.assert_allclose(fitted.predict_proba(X), expected, rtol=1e-6)
+    np.testing.assert_array_equal(fitted.predict(X), expected.argmax(1))
+    assert fitted.predict_std(X).shape == (2, 3)
