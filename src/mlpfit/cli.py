@@ -254,7 +254,8 @@ def sweep(target, grid, trials, space, storage, study, **options):
         from rich.console import Console
 
         Console(width=max(120, shutil.get_terminal_size().columns)).print(sweeping.table(result))
-        click.echo(f"best: {json.dumps(result.best)} → {result.best_run}\nnext: mlpfit predict {result.best_run} ...")
+        ones = " ".join(["1"] * len(result.inputs[:4]))
+        click.echo(f"best: {json.dumps(result.best)} → {result.best_run}\nnext: mlpfit predict {result.best_run} {ones}")
 
 
 # The sweep takes every option of `fit` (defined once, above) except --ensemble.

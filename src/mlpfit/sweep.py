@@ -362,6 +362,7 @@ class SweepResult:
     best_run: str  # <out>/best
     csv: str  # <out>/sweep.csv
     task: str = "regress"  # what val_score is: mean R² over outputs, or accuracy
+    inputs: list = field(default_factory=list)  # input names, for the predict hint
 
 
 def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None) -> SweepResult:
@@ -383,7 +384,7 @@ def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None) -> SweepRes
     refit = apply_setting(base, best)
     refit.run = cfg.RunConfig(out=os.path.join(out, "best"), json=True, quiet=True, force=True)
     pipeline.fit(refit)
-    return SweepResult(out, rows, best, refit.run.out, csv_path, shared.dataset.task)
+    return SweepResult(out, rows, best, refit.run.out, csv_path, shared.dataset.task, list(shared.dataset.inputs))
 
 
 def best_setting(rows: list[dict]) -> dict:
