@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 
 import click
@@ -84,6 +85,8 @@ def app():
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 # Interrupt and resume (issue 8).
 @click.option("--resume", metavar="RUN", help="Continue the fit in RUN that Ctrl-C stopped; its config is used (TARGET may be omitted).")
+@click.option("--ensemble", type=int, default=1, show_default=True, metavar="K",
+              help="Train K members (init seeds seed..seed+K-1) as one batched model; predict gives their mean.")
 def fit(target, **options):
     """Train an MLP on TARGET and write a run folder."""
     if options.pop("resume") is not None:
@@ -133,6 +136,7 @@ def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
         activation=o["activation"],
         output_activation=o["output_activation"],
         dropout=o["dropout"],
+        ensemble=o.get("ensemble", 1),
     )
     train = cfg.TrainConfig(
         epochs=o["epochs"], batch_size=o["batch_size"], lr=o["lr"], optimizer=o["optimizer"], loss=o["loss"],
@@ -164,7 +168,9 @@ def show_fit(result, run: cfg.RunConfig) -> None:
     elif not run.quiet:
         from mlpfit.textreport import fit_report
 
-        click.echo(fit_report(result.summary))
+        from mlpfit.ensemble import report_lines
+
+        click.echo("\n".join([fit_report(result.summary), *report_lines(result.summary)]))
 
 
 @app.command(context_settings={"ignore_unknown_options": True})
@@ -267,6 +273,50 @@ def explain(run_dir, as_json):
 
     info = explain_run(run_dir)
     click.echo(json.dumps(info) if as_json else format_text(info))
+EPILOG_SWEEP = """\b
+Every option of `mlpfit fit` sets the base setting; --grid or --trials varies it.
+Settings of one shape (hidden, activation, epochs, batch size) train as one batched model.
+\b
+Examples:
+  mlpfit sweep "x**2 + y**2" --domain -14:14 --grid "lr=1e-3,3e-3,1e-2 hidden=32x2,64x2"
+  mlpfit sweep curve10 --trials 40 --space "lr=1e-3:3e-2 depth=1:2"
+  mlpfit sweep "sin(x)" --trials 20 --storage sweep.journal --study sines   (run it in several shells)
+"""
+
+
+@app.command(epilog=EPILOG_SWEEP)
+@click.argument("target")
+@click.option("--grid", metavar="SPEC", help='Settings to try, all combinations: "lr=1e-3,1e-2 hidden=32x2,64-32 activation=tanh,silu" '
+              "(keys: lr, hidden, activation, batch_size, epochs, seed, optimizer).")
+@click.option("--trials", type=int, metavar="N", help="Let Optuna (TPE, median pruning) choose N settings instead of a grid.")
+@click.option("--space", metavar="SPEC", help='Ranges for --trials, e.g. "lr=1e-4:1e-2 width=32,64 depth=1:3 activation=tanh,silu". '
+              "Default: lr 1e-4:3e-2 (log), width 16,32,64,128, depth 1:4, activation tanh,silu,gelu,relu.")
+@click.option("--storage", metavar="URL", help="Optuna storage for --trials: a journal file path (several local workers "
+              "share it) or a database URL. Default: in memory.")
+@click.option("--study", metavar="NAME", help="Study name in --storage. Default mlpfit-sweep.")
+def sweep(target, grid, trials, space, storage, study, **options):
+    """Try many settings on TARGET; write sweep.csv and refit the best into <out>/best."""
+    from mlpfit import sweep as sweeping
+
+    plan = sweeping.make_plan(grid, trials, space, storage, study)
+    config = build_fit_config(target, {**options, "ensemble": 1})
+    sweeping.check_base(config)
+    precheck_target(config)
+    say = (lambda text: None) if config.run.json or config.run.quiet else (lambda text: click.echo(text, err=True))
+    result = sweeping.run(config, plan, progress=say)
+    if config.run.json:
+        click.echo(json.dumps({"sweep": result.out, "csv": result.csv, "best": result.best, "best_run": result.best_run,
+                               "rows": result.rows}, allow_nan=True))
+    elif not config.run.quiet:
+        from rich.console import Console
+
+        Console(width=max(120, shutil.get_terminal_size().columns)).print(sweeping.table(result))
+        ones = " ".join(["1"] * len(result.inputs[:4]))
+        click.echo(f"best: {json.dumps(result.best)} → {result.best_run}\nnext: mlpfit predict {result.best_run} {ones}")
+
+
+# The sweep takes every option of `fit` (defined once, above) except --ensemble and --resume.
+sweep.params[1:1] = [p for p in fit.params if isinstance(p, click.Option) and p.name not in ("ensemble", "resume")]
 
 
 # ---------------------------------------------------------------- entry point and error mapping

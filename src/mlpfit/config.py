@@ -49,6 +49,7 @@ class ModelConfig:
     activation: str | None = None  # between layers; None: tanh (smooth, so smooth targets fit to R² 0.999+)
     output_activation: str = "identity"  # on the last layer; identity, so any (scaled) target is reachable
     dropout: float | None = None  # share of hidden units dropped while training; None: 0.2 for images, else 0
+    ensemble: int = 1  # members trained together as one batched model (member k: init seed+k); 1: a single MLP
 
 
 @dataclass
@@ -218,7 +219,17 @@ def validate(config: FitConfig) -> FitConfig:
         _check_hidden(m.hidden, ",".join(map(str, m.hidden)))
     if m.dropout is not None and not 0 <= m.dropout < 1:
         raise UsageError(f"--dropout must be in [0, 1), got {m.dropout}: e.g. 0.2")
+    _check_ensemble(m.ensemble, t)
     for name, frac in (("val", d.val_fraction), ("test", d.test_fraction)):
         if not 0 <= frac < 0.5:
             raise UsageError(f"{name} fraction must be in [0, 0.5), got {frac}")
     return config
+
+
+def _check_ensemble(members: int, t: TrainConfig) -> None:
+    """--ensemble needs an optimizer and engine that have a batched (stacked-weights) version."""
+    check_positive("--ensemble", members, limit=4096)
+    if members > 1 and t.optimizer not in ("adam", "adamw", "sgd"):
+        raise UsageError(f"--optimizer {t.optimizer} has no batched version for --ensemble {members}: use adam, adamw or sgd")
+    if members > 1 and t.engine != "torch":
+        raise UsageError(f"--engine {t.engine} trains one model at a time: drop --engine or --ensemble {members}")

@@ -76,6 +76,10 @@ def fit_dataset(config: FitConfig, dataset: Dataset, callbacks=(), save: bool = 
 
     device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
     configure(config.train.threads, config.train.seed)
+    if config.model.ensemble > 1:  # K members as one batched model: see ensemble.py
+        from mlpfit import ensemble
+
+        return ensemble.fit(config, dataset, split, device, run_dir, callbacks, save)
     fitted, data = _build(config, dataset, split, device)
     before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train,
                                       task=dataset.task, x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
@@ -266,6 +270,10 @@ def load_fitted(path: str, device: str = "cpu") -> tuple[FitConfig, FittedModel,
 
 
 def fitted_from_files(files: runs.RunFiles, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
+    if files.summary.get("ensemble"):
+        from mlpfit import ensemble
+
+        return ensemble.load_files(files, device)
     path = files.path
     config = FitConfig.from_dict(files.config)
     s = files.summary

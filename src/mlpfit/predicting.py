@@ -19,4 +19,7 @@ def predict_rows(fitted, X: np.ndarray) -> dict:
         labels = [fitted.classes[i] for i in proba.argmax(axis=1)]
         return {"predictions": [[label] for label in labels], "labels": labels,
                 "classes": fitted.classes, "probabilities": proba.round(6).tolist()}
-    return {"predictions": fitted.predict(X).tolist()}
+    out = {"predictions": fitted.predict(X).tolist()}
+    if hasattr(fitted, "predict_std"):  # an ensemble: the members' spread per output
+        out["std"] = fitted.predict_std(X).tolist()
+    return out

@@ -1,0 +1,109 @@
+"""Batched ensemble vs a loop of single fits, in one run.
+
+K members of 2-32-32-1 tanh learn x² + y² on -14:14 from 2,000 points (1,600 train) with 500
+full-batch one-cycle Adam steps (lr 1e-2, no early stopping, so both sides do the same work).
+Member k and single fit k start from the same init (seed k) and see the same data, so any
+difference in quality comes from the training arithmetic, not from luck.
+
+    PYTHONPATH=src python benchmarks/ensemble.py [--members 64 32] [--threads 1 2]
+
+Prints training time of each side, the ratio, and mean / worst test R² of each side. The issue's
+bar: 32 members cost ≥ 2.5x less training time than 32 single fits, worst R² within 0.001.
+Timings on a shared machine are noisy; the script prints ``os.getloadavg()`` with them, and CPU
+time (process_time, less sensitive to other processes than wall time) beside wall time.
+
+Measured 2026-11-22 on the 2-core shared dev box (Xeon, AVX-512), other developers' jobs running:
+  load 8.3:  64 members  singles 107.6 s wall / 31.0 s CPU, batched 61.6 s / 16.0 s  -> 1.75x wall, 1.94x CPU
+  load 5.3:  32 members  singles  16.0 s wall / 15.5 s CPU, batched  8.3 s /  8.2 s  -> 1.91x wall, 1.89x CPU
+  worst test R² 0.999361 on both sides (members reproduce the single fits: gap 0.000000).
+  2 threads for the batched side: did not finish 32 members in 185 s under that load (1 thread: 8.3 s),
+  so both sides use 1 thread. The issue's 2.5x bar is not met here: at 1,600 rows x 32 units each
+  single fit is already mostly arithmetic (tanh and its backward, the 32x32 matmul), which batching
+  does not remove; it removes per-op overhead and Adam's per-tensor loop. Members go through in
+  cache-sized chunks (ensemble.CPU_CHUNK_VALUES), which was ~25% faster than all 64 at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+
+from mlpfit import pipeline
+from mlpfit.config import DataConfig, FitConfig, ModelConfig, TrainConfig
+from mlpfit.dataset import split_indices
+from mlpfit.defaults import resolve
+from mlpfit.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble
+from mlpfit.evaluate import r2_per_output
+from mlpfit.model import MLP
+from mlpfit.train.loop import Loop
+
+STEPS = 500
+SIZES = [2, 32, 32, 1]
+
+
+def setup(device):
+    config = FitConfig(DataConfig(target="x**2 + y**2", domain=(-14.0, 14.0), samples=2000),
+                       ModelConfig(hidden=SIZES[1:-1], activation="tanh"),
+                       TrainConfig(epochs=STEPS, batch_size=10**6, lr=1e-2, patience=1_000_000))
+    dataset = pipeline.load_dataset(config)
+    split = split_indices(len(dataset.X), 0.1, 0.1, 0)
+    resolve(config, len(split.train), 2, 1, "regress")
+    template, data = pipeline._build(config, dataset, split, device)
+    X_test, Y_test = dataset.X[split.test], dataset.Y[split.test]
+    return template, data, X_test, Y_test
+
+
+def singles(members, template, data, X_test, Y_test, device):
+    scores, start, cpu = [], time.perf_counter(), time.process_time()
+    for k in range(members):
+        torch.manual_seed(k)
+        model = MLP(SIZES, "tanh").to(device)
+        Loop(model, data, epochs=STEPS, batch_size=len(data.X), lr=1e-2, optimizer="adam", loss="mse",
+             schedule="onecycle", seed=k).run()
+        template.model = model
+        scores.append(r2_per_output(Y_test, template.predict(X_test))[0])
+    return time.perf_counter() - start, time.process_time() - cpu, np.array(scores)
+
+
+def batched(members, template, data, X_test, Y_test, device):
+    start, cpu = time.perf_counter(), time.process_time()
+    model = EnsembleMLP(SIZES, "tanh", seeds=list(range(members))).to(device)
+    EnsembleTrainer(model, data, epochs=STEPS, batch_size=len(data.X), lr=1e-2, optimizer="adam", loss="mse",
+                    schedule="onecycle", seed=0, patience=10**9).run()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    fitted = FittedEnsemble(model, template.x_scaler, template.y_scaler, ["x", "y"], ["f"])
+    scores = np.array([r2_per_output(Y_test, p)[0] for p in fitted.member_predictions(X_test)])
+    return seconds, cpu, scores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, nargs="+", default=[64, 32])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
+                        help="thread counts tried for the batched side (2 was far slower on the loaded 2-core box)")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    template, data, X_test, Y_test = setup(device)
+    print(f"load average {os.getloadavg()}  cores {os.cpu_count()}  torch {torch.__version__}  device {device}")
+    print(f"{'K':>3} {'side':<18} {'wall s':>7} {'ratio':>6} {'cpu s':>7} {'ratio':>6} {'mean R²':>9} {'worst R²':>9}")
+    for members in args.members:
+        torch.set_num_threads(1)
+        wall_1, cpu_1, r_single = singles(members, template, data, X_test, Y_test, device)
+        print(f"{members:>3} {'single fits, 1 th':<18} {wall_1:>7.2f} {1:>6.2f} {cpu_1:>7.2f} {1:>6.2f} "
+              f"{r_single.mean():>9.6f} {r_single.min():>9.6f}")
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            wall, cpu, r_batch = batched(members, template, data, X_test, Y_test, device)
+            print(f"{members:>3} {f'batched, {threads} th':<18} {wall:>7.2f} {wall_1 / wall:>6.2f} {cpu:>7.2f} "
+                  f"{cpu_1 / cpu:>6.2f} {r_batch.mean():>9.6f} {r_batch.min():>9.6f}   "
+                  f"worst-R² gap {r_single.min() - r_batch.min():+.6f}", flush=True)
+    print(f"load average {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
