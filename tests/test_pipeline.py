@@ -88,3 +88,10 @@ def test_tiny_point_sets_are_not_split_and_say_so():
     result = fit(FitConfig(DataConfig(target="curve10")), save=False)
     assert not result.split.held_out and any("only 10 examples" in n for n in result.summary["notes"])
     assert result.summary["metrics"]["train"]["mse"][0] < 1e-3
+
+
+def test_circle_fits_its_points_but_says_it_cannot_know_the_plane():
+    result = fit(FitConfig(DataConfig(target="circle")), save=False)
+    assert result.summary["metrics"]["train"]["r2"][0] > 0.99
+    off = [n for n in result.summary["notes"] if n.startswith("against the true x**2 + y**2")]
+    assert off and float(off[0].split("R² is ")[1].split(":")[0]) < 0.5

@@ -195,6 +195,9 @@ def _summary(config, dataset, split, fitted, history, seconds, diagnostics, devi
     notes = list(dataset.notes)
     if not split.held_out:
         notes.append(f"only {len(dataset.X)} examples: all are used for training, so val and test scores are training scores")
+    coverage = truth_off_the_points(fitted, dataset)
+    if coverage:
+        notes.append(coverage)
     return {
         "run": run_dir,
         "name": dataset.name,
@@ -224,6 +227,25 @@ def _summary(config, dataset, split, fitted, history, seconds, diagnostics, devi
         "mlpfit": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def truth_off_the_points(fitted: FittedModel, dataset: Dataset, n: int = 4000) -> str | None:
+    """For fixed points with a known truth (seed 003's circle): how the model does on the whole box.
+
+    A fit can pass through every given point and still know nothing about the function between
+    them; scoring it on fresh points of the points' bounding box shows that in one number.
+    """
+    if dataset.formula is None or dataset.domain is not None or dataset.task != "regress":
+        return None
+    from mlpfit.evaluate import r2_per_output
+    from mlpfit.sources.formula import parse_formula
+
+    lows, highs = dataset.X.min(axis=0), dataset.X.max(axis=0)
+    X = lows + (highs - lows) * np.random.default_rng(0).random((n, len(lows)))
+    r2 = min(r2_per_output(parse_formula(dataset.formula).numpy(X), fitted.predict(X)))
+    box = " × ".join(f"[{lo:.3g}, {hi:.3g}]" for lo, hi in zip(lows, highs))
+    return (f"against the true {dataset.formula} at {n} fresh points of the box {box}, R² is {r2:.3g}: "
+            "the given points do not pin the function down between them")
 
 
 def save_result(result: FitResult) -> None:
