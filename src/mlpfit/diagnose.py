@@ -78,7 +78,8 @@ def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outpu
     """
     m = config.model
     rows = np.arange(len(X)) if rows is None else np.asarray(rows)
-    checks = [few_samples(len(rows), parameters)]
+    per_example = len(outputs or []) if task == "regress" else int(np.max(Y[rows])) + 1 if len(rows) else 1
+    checks = [few_samples(len(rows), parameters, max(1, per_example))]
     if not config.data.scale:
         X_train = X[rows]
         checks += [large_scale("inputs", X_train, "--no-scale"), uneven_inputs(X_train)]
@@ -96,8 +97,10 @@ def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outpu
     return [d for d in checks if d is not None]
 
 
-def few_samples(n: int, parameters: int) -> Diagnostic | None:
-    if n >= parameters:
+def few_samples(n: int, parameters: int, values_per_example: int = 1) -> Diagnostic | None:
+    """Fewer training values than parameters. An example carries one value per output (or per
+    class score), so 54,000 images of 10 classes constrain a 110,000-parameter net well enough."""
+    if n * values_per_example >= parameters:
         return None
     return Diagnostic(
         "few_samples",
