@@ -1,6 +1,6 @@
 """mlpfit's estimators against scikit-learn's MLPRegressor / MLPClassifier: same data, same shape, one run.
 
-    PYTHONPATH=src python benchmarks/sklearn.py [--domain 14] [--repeats 1] [--threads 1]
+    python benchmarks/estimators.py [--domain 14] [--repeats 1] [--threads 1]
 
 Each side gets the same train/test split and one hidden layer of 64 units. scikit-learn's model
 sits in a StandardScaler pipeline (as its docs advise) with adam and its defaults otherwise,
@@ -19,12 +19,7 @@ import sys
 import time
 import warnings
 
-# Run as a script, this file's folder comes first on sys.path and its name would shadow the real
-# scikit-learn package: drop the folder before importing it.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
-import numpy as np  # noqa: E402 - after the sys.path fix above
+import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
