@@ -14,8 +14,6 @@ scikit-learn's R², in at most two thirds of its time.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 import warnings
 

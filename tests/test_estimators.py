@@ -5,7 +5,6 @@ a grid search in a Pipeline on diabetes, and x² + y² from 10,000 points with o
 check_estimator runs ~50 fits, so it gets a small epoch budget.
 """
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris

@@ -6,7 +6,6 @@ import functools
 import gzip
 import hashlib
 import http.server
-import os
 import struct
 import threading
 from pathlib import Path

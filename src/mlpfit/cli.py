@@ -207,7 +207,7 @@ def predict(run_dir, values, input_path, device, as_json):
     click.echo(json.dumps(out) if as_json else _format_predictions(out, fitted))
 
 
-def _parse_point(values) -> "np.ndarray":
+def _parse_point(values):
     import numpy as np
 
     try:
