@@ -24,16 +24,10 @@ from mlpfit.evaluate import r2_per_output
 from mlpfit.model import MLP
 from mlpfit.train.loop import Loop
 
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 SIZES = [2, 16, 16, 1]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """As a fit does for small models: a second thread only adds contention on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def small_problem(samples=600, batch_size=None, epochs=60):

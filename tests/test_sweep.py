@@ -10,7 +10,6 @@ import sys
 
 import optuna
 import pytest
-import torch
 
 from mlpfit import sweep
 from mlpfit.cli import main
@@ -19,13 +18,7 @@ from mlpfit.errors import UsageError
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def base_config(**train) -> FitConfig:

@@ -428,29 +428,12 @@ def member_metrics(fitted: FittedEnsemble, dataset, split) -> list[dict]:
 
 def load_files(files, device: str = "cpu"):
     """A run folder written by an ensemble fit, as ``(config, FittedEnsemble, summary, history)``."""
-    import os
+    from mlpfit.pipeline import assemble
 
-    from mlpfit.config import FitConfig
-    from mlpfit.errors import RunFolderError
-    from mlpfit.runtime import choose_device
-    from mlpfit.scaling import Standardizer
-
-    s = files.summary
-    arch = s["architecture"]
-    seeds = [m["seed"] for m in s["members"]]
+    arch = files.summary["architecture"]
+    seeds = [m["seed"] for m in files.summary["members"]]
     model = EnsembleMLP(arch["sizes"], arch["activation"], arch["output_activation"], seeds)
-    try:
-        model.load_state_dict(files.state)
-    except RuntimeError as err:
-        raise RunFolderError(f"{os.path.join(files.path, 'model.safetensors')} does not fit the {len(seeds)}-member "
-                             f"architecture in summary.json: {str(err).splitlines()[0]}") from None
-    model.to(choose_device(device))
-    y_state = files.scalers.get("y")
-    fitted = FittedEnsemble(model, Standardizer.from_state(files.scalers["x"]),
-                            None if y_state is None else Standardizer.from_state(y_state),
-                            s["inputs"], s["outputs"], s["task"], s.get("classes"))
-    history = History.from_csv(files.history_csv, s.get("history"))
-    return FitConfig.from_dict(files.config), fitted, s, history
+    return assemble(files, model, device, FittedEnsemble, what=f"the {len(seeds)}-member architecture")
 
 
 def report_lines(summary: dict) -> list[str]:

@@ -296,21 +296,26 @@ def fitted_from_files(files: runs.RunFiles, device: str = "cpu") -> tuple[FitCon
         from mlpfit import ensemble
 
         return ensemble.load_files(files, device)
-    path = files.path
-    config = FitConfig.from_dict(files.config)
-    s = files.summary
-    arch = s["architecture"]
+    arch = files.summary["architecture"]
     model = MLP(arch["sizes"], arch["activation"], arch["output_activation"])
+    return assemble(files, model, device)
+
+
+def assemble(files: runs.RunFiles, model, device: str = "cpu", fitted_type=FittedModel,
+             what: str = "the architecture") -> tuple[FitConfig, FittedModel, dict, History]:
+    """Load a run's weights into ``model`` and wrap it with its scalers, names and history."""
+    s = files.summary
     try:
         model.load_state_dict(files.state)
     except RuntimeError as err:
         from mlpfit.errors import RunFolderError
 
-        raise RunFolderError(f"{os.path.join(path, 'model.safetensors')} does not fit the architecture in summary.json: {str(err).splitlines()[0]}") from None
+        raise RunFolderError(f"{os.path.join(files.path, 'model.safetensors')} does not fit {what} in summary.json: "
+                             f"{str(err).splitlines()[0]}") from None
     model.to(choose_device(device))
     y_state = files.scalers.get("y")
-    fitted = FittedModel(model, Standardizer.from_state(files.scalers["x"]),
+    fitted = fitted_type(model, Standardizer.from_state(files.scalers["x"]),
                          None if y_state is None else Standardizer.from_state(y_state),
                          s["inputs"], s["outputs"], s["task"], s.get("classes"))
     history = History.from_csv(files.history_csv, s.get("history"))
-    return config, fitted, s, history
+    return FitConfig.from_dict(files.config), fitted, s, history
