@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 def _fmt(value) -> str:
     return "—" if value is None else f"{value:.4g}"
@@ -53,5 +55,8 @@ def fit_report(summary: dict) -> str:
     run = summary.get("run")
     if run:
         lines.append(f"run folder: {run}")
+        page = os.path.join(run, "report.html")
+        if os.path.exists(page):
+            lines.append(f"report: {page} (plots, metrics, diagnostics; open it in a browser)")
         lines.append(f"next: mlpfit predict {run} {' '.join(['1'] * len(summary['inputs'][:4]))}".rstrip())
     return "\n".join(lines)
