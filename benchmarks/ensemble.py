@@ -39,6 +39,7 @@ from mlpfit.defaults import resolve
 from mlpfit.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble
 from mlpfit.evaluate import r2_per_output
 from mlpfit.model import MLP
+from mlpfit.runtime import keep_freed_memory
 from mlpfit.train.loop import Loop
 
 STEPS = 500
@@ -88,6 +89,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     device = torch.device(args.device)
+    keep_freed_memory()  # what every mlpfit fit does (runtime.configure); process-wide, so both sides get it
     template, data, X_test, Y_test = setup(device)
     print(f"load average {os.getloadavg()}  cores {os.cpu_count()}  torch {torch.__version__}  device {device}")
     print(f"{'K':>3} {'side':<18} {'wall s':>7} {'ratio':>6} {'cpu s':>7} {'ratio':>6} {'mean R²':>9} {'worst R²':>9}")

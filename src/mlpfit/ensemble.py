@@ -264,10 +264,12 @@ class EnsembleTrainer:
     @torch.no_grad()
     def evaluate(self, X, Y, chunk: int = 65536) -> np.ndarray:
         total = torch.zeros(self.k, device=X.device)
+        # Chunks sized for these rows, not the training batch: a small validation set goes in one pass.
+        groups = member_chunks(self.k, min(chunk, len(X)) * max(self.model.sizes), X.device)
         for i in range(0, len(X), chunk):
             rows = len(X[i : i + chunk])
             total += torch.cat([member_loss(self.loss_name, self.model(X[i : i + chunk], members), Y[i : i + chunk])
-                                for members in self.chunks]) * rows
+                                for members in groups]) * rows
         return (total / max(1, len(X))).cpu().numpy()
 
     def _track(self, epoch: int, train: np.ndarray, val: np.ndarray) -> None:
