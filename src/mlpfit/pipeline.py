@@ -67,12 +67,7 @@ def fit_dataset(config: FitConfig, dataset: Dataset, callbacks=(), save: bool = 
                      images=dataset.image_shape is not None)
     if config.train.engine == "numpy":
         numpy_engine.check_supported(config, dataset.task)
-    run_dir = None
-    if save:
-        run_dir = config.run.out or runs.default_run_dir(dataset.name)
-        if resume is None:  # a resumed run continues in its own folder
-            runs.prepare_dir(run_dir, config.run.force)
-        config.run.out = run_dir
+    run_dir = _run_dir(config, dataset, resume) if save else None
 
     device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
     configure(config.train.threads, config.train.seed)
@@ -84,17 +79,7 @@ def fit_dataset(config: FitConfig, dataset: Dataset, callbacks=(), save: bool = 
     before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train,
                                       task=dataset.task, x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
                                       parameters=fitted.model.parameter_count, outputs=dataset.outputs)
-    if config.train.engine == "numpy":  # hand-written backprop; torch only holds the result
-        history, seconds = numpy_engine.train(fitted, dataset, split, config)
-    else:
-        loop = Loop(fitted.model, data, epochs=config.train.epochs, batch_size=config.train.batch_size,
-                    lr=config.train.lr, optimizer=config.train.optimizer, loss=config.train.loss,
-                    schedule=config.train.schedule, seed=config.train.seed,
-                    callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience, monitor=_monitor(config)),
-                               *callbacks])
-        history = checkpoint.run(loop, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
-        seconds = loop.seconds
-
+    history, seconds = _train(config, fitted, data, dataset, split, run_dir, resume, callbacks)
     diagnostics = before + diagnose.after_training(history=history, config=config)
     summary = _summary(config, dataset, split, fitted, history, seconds, diagnostics, device, run_dir)
     summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary)]
@@ -107,6 +92,28 @@ def fit_dataset(config: FitConfig, dataset: Dataset, callbacks=(), save: bool = 
 
             write_report(run_dir)  # from the saved files, so `mlpfit report` later draws the same
     return result
+
+
+def _run_dir(config: FitConfig, dataset: Dataset, resume: dict | None) -> str:
+    """The run folder, created empty (or refused) unless a resumed run continues in its own."""
+    run_dir = config.run.out or runs.default_run_dir(dataset.name)
+    if resume is None:
+        runs.prepare_dir(run_dir, config.run.force)
+    config.run.out = run_dir
+    return run_dir
+
+
+def _train(config, fitted, data, dataset, split, run_dir, resume, callbacks) -> tuple[History, float]:
+    """Run the chosen engine; returns the history and the training seconds."""
+    if config.train.engine == "numpy":  # hand-written backprop; torch only holds the result
+        return numpy_engine.train(fitted, dataset, split, config)
+    loop = Loop(fitted.model, data, epochs=config.train.epochs, batch_size=config.train.batch_size,
+                lr=config.train.lr, optimizer=config.train.optimizer, loss=config.train.loss,
+                schedule=config.train.schedule, seed=config.train.seed,
+                callbacks=[DivergenceGuard(), EarlyStopping(config.train.patience, monitor=_monitor(config)),
+                           *callbacks])
+    history = checkpoint.run(loop, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
+    return history, loop.seconds
 
 
 def _monitor(config: FitConfig) -> str:
