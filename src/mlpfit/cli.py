@@ -114,9 +114,11 @@ def resume(target: str | None, options: dict) -> None:
         flag = "--" + given[0].replace("_", "-")
         raise UsageError(f"{flag} cannot change a resumed fit (its config comes from the checkpoint): drop {flag}")
     from mlpfit import pipeline
+    from mlpfit.progress import progress_callbacks
 
     run = context.params["resume"]
-    result = pipeline.resume_fit(run, target, json=options["as_json"] or None, quiet=options["quiet"] or None)
+    result = pipeline.resume_fit(run, target, json=options["as_json"] or None, quiet=options["quiet"] or None,
+                                 callbacks=progress_callbacks(options["quiet"], options["as_json"]))
     show_fit(result, result.config.run)
 
 
