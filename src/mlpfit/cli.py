@@ -76,7 +76,7 @@ def app():
 @click.option("--no-scale", is_flag=True, help="Do not standardize inputs and targets (the tutorials' naive setup).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Fixes sampling, split, init and shuffling.")
 @click.option("--device", metavar="NAME", default="auto", show_default=True, help="auto, cpu or cuda.")
-@click.option("--threads", type=int, metavar="N", help="CPU threads. Default: 1 for small models, 2 for large work (wide nets, ensembles); 1 on a busy machine.")
+@click.option("--threads", type=int, metavar="N", help="CPU threads. Default: 1 for small models, 2 for large work (wide nets, ensembles); pass 1 on a busy machine.")
 @click.option("--engine", metavar="NAME", default="torch", show_default=True, help="torch, or numpy (hand-written backprop).")
 @click.option("--out", metavar="DIR", help="Run folder. Default runs/<name>-<time>.")
 @click.option("--force", is_flag=True, help="Write into an existing run folder.")
