@@ -49,8 +49,8 @@ def test_existing_run_folder_needs_force(cli, tmp_path):
 
 def test_examples_lists_the_seeds(cli):
     result = cli("examples")
-    for name in ("addition", "curve10", "circle", "multi"):
-        assert name in result.out
+    for name in ("addition", "curve10", "circle", "multi", "digits", "mnist", "fashion-mnist"):
+        assert f"\n{name} " in "\n" + result.out
 
 
 @pytest.mark.parametrize("argv, words", [

@@ -239,10 +239,13 @@ def _format_predictions(out: dict, fitted) -> str:
 @app.command()
 def examples():
     """List the built-in examples, one line each."""
+    from mlpfit.sources import IMAGE_EXAMPLES
     from mlpfit.sources.examples import EXAMPLES
 
     for name, example in EXAMPLES.items():
         click.echo(f"{name:<14} {example.summary}")
+    for name, summary in IMAGE_EXAMPLES.items():
+        click.echo(f"{name:<14} {summary}")
     click.echo("\nRun one with: mlpfit fit NAME   (options you give override the example's settings)")
 
 

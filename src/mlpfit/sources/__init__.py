@@ -24,8 +24,12 @@ def target_kind(target: str) -> str:
     return "formula"
 
 
-# Image examples are read by the image source (issue: tables and images); listed here for dispatch.
-IMAGE_EXAMPLES = ("digits", "mnist", "fashion-mnist")
+# Image examples, read by sources.images; name -> the line `mlpfit examples` prints.
+IMAGE_EXAMPLES = {
+    "digits": "scikit-learn's bundled 8x8 digits, 10 classes: works anywhere offline",
+    "mnist": "MNIST digits with a 784-...-10 MLP (seed 001): needs --data-dir or the files in ~/data/mnist",
+    "fashion-mnist": "Fashion-MNIST, 10 clothing classes: Debian's dataset-fashion-mnist, found by itself",
+}
 
 
 def prepare(config) -> None:
