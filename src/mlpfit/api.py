@@ -45,7 +45,8 @@ def fit(target: str, *, domain=None, samples=None, target_columns=None, features
     except UsageError as err:  # found only once data or device are in hand, e.g. device="cuda" without a GPU
         raise python_words(err) from None
     return Result(result.config, result.fitted, result.history, result.summary,
-                  samples=_split_samples(result), run_dir=result.run_dir)
+                  samples=pipeline.split_samples(result.dataset, result.split, result.config.train.seed),
+                  run_dir=result.run_dir)
 
 
 def build_config(target: str, o: dict) -> cfg.FitConfig:
@@ -113,16 +114,6 @@ def load(path) -> "Result":
     config, fitted, summary, history = pipeline.fitted_from_files(files)
     samples = {k: v.numpy() for k, v in files.samples.items()} if files.samples else None
     return Result(config, fitted, history, summary, samples=samples, run_dir=files.path)
-
-
-def _split_samples(result) -> dict:
-    """train_X/train_Y/test_X/test_Y in raw units, the same arrays a run folder keeps."""
-    from safetensors.torch import load as load_tensors
-
-    from mlpfit.pipeline import sample_bytes
-
-    tensors = load_tensors(sample_bytes(result.dataset, result.split, result.config.train.seed))
-    return {k: v.numpy() for k, v in tensors.items()}
 
 
 class Result:
@@ -202,19 +193,13 @@ class Result:
 
     def save(self, path, force: bool = False) -> str:
         """Write a run folder at ``path`` (what ``mlpfit fit --out`` writes); returns the path."""
-        from mlpfit import runs
-        from safetensors.torch import save as save_tensors
-        import torch
+        from mlpfit import pipeline, runs
 
         path = os.fspath(path)
         runs.prepare_dir(path, force)
         config = copy.deepcopy(self.config)
         config.run.out = path
-        fitted = self.fitted
-        scalers = {"x": fitted.x_scaler.state(), "y": None if fitted.y_scaler is None else fitted.y_scaler.state()}
-        extra = {runs.SAMPLE_FILE: save_tensors({k: torch.as_tensor(v) for k, v in self.samples.items()})} if self.samples else {}
         self.summary = {**self.summary, "run": path}
-        runs.save(path, config=config.to_dict(), state=fitted.model.state_dict(), scalers=scalers,
-                  history_csv=self.history.to_csv(), summary={**self.summary, "history": self.history.meta()}, extra=extra)
+        pipeline.write_run(path, config, self.fitted, self.history, self.summary, self.samples)
         self.run_dir = path
         return path

@@ -256,11 +256,19 @@ def truth_off_the_points(fitted: FittedModel, dataset: Dataset, n: int = 4000) -
 
 
 def save_result(result: FitResult) -> None:
-    fitted = result.fitted
+    write_run(result.run_dir, result.config, result.fitted, result.history, result.summary,
+              split_samples(result.dataset, result.split, result.config.train.seed))
+
+
+def write_run(path: str, config: FitConfig, fitted: FittedModel, history: History, summary: dict,
+              samples: dict[str, np.ndarray] | None) -> None:
+    """Write every file of a run folder (runs.save); the one place that knows what goes in it."""
+    from safetensors.numpy import save as save_arrays
+
     scalers = {"x": fitted.x_scaler.state(), "y": None if fitted.y_scaler is None else fitted.y_scaler.state()}
-    runs.save(result.run_dir, config=result.config.to_dict(), state=fitted.model.state_dict(), scalers=scalers,
-              history_csv=result.history.to_csv(), summary={**result.summary, "history": result.history.meta()},
-              extra={runs.SAMPLE_FILE: sample_bytes(result.dataset, result.split, result.config.train.seed)})
+    extra = {runs.SAMPLE_FILE: save_arrays({k: np.ascontiguousarray(v) for k, v in samples.items()})} if samples else {}
+    runs.save(path, config=config.to_dict(), state=fitted.model.state_dict(), scalers=scalers,
+              history_csv=history.to_csv(), summary={**summary, "history": history.meta()}, extra=extra)
 
 
 # A run folder keeps at most this many values per split sample (~4 MB as float32), so plots and
@@ -268,21 +276,18 @@ def save_result(result: FitResult) -> None:
 SAMPLE_VALUES = 1_000_000
 
 
-def sample_bytes(dataset: Dataset, split: Split, seed: int) -> bytes:
+def split_samples(dataset: Dataset, split: Split, seed: int) -> dict[str, np.ndarray]:
     """train_X/train_Y/test_X/test_Y: a seeded random subset of each split in raw units."""
-    from safetensors.torch import save as save_tensors
-
     rng = np.random.default_rng(seed)
     rows = max(1, min(10_000, SAMPLE_VALUES // max(1, dataset.X.shape[1])))
-    tensors = {}
+    samples = {}
     for name in ("train", "test"):
         index = getattr(split, name)
         if len(index) > rows:
             index = np.sort(rng.choice(index, rows, replace=False))
-        tensors[f"{name}_X"] = torch.as_tensor(dataset.X[index], dtype=torch.float32)
-        y = dataset.Y[index]
-        tensors[f"{name}_Y"] = torch.as_tensor(y, dtype=torch.long if dataset.task == "classify" else torch.float64)
-    return save_tensors(tensors)
+        samples[f"{name}_X"] = dataset.X[index].astype(np.float32)
+        samples[f"{name}_Y"] = dataset.Y[index].astype(np.int64 if dataset.task == "classify" else np.float64)
+    return samples
 
 
 def load_fitted(path: str, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
