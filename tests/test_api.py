@@ -141,3 +141,9 @@ def test_result_of_a_classification_predicts_labels_and_probabilities():
     assert result.predict([[-0.5, 0.0], [0.5, 0.0]]).tolist() == ["left", "right"]
     assert result.predict_proba([[0.5, 0.0]]).shape == (1, 2)
     assert "accuracy" in result.explain()
+
+
+def test_fit_takes_dropout_and_ensemble_like_the_cli():
+    result = mlpfit.fit("sin(x)", samples=300, hidden=8, epochs=5, dropout=0.1, ensemble=3)
+    assert result.config.model.dropout == 0.1 and result.summary["ensemble"] == 3
+    assert len(result.summary["members"]) == 3

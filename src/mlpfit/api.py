@@ -23,7 +23,7 @@ from mlpfit.errors import UsageError
 
 
 def fit(target: str, *, domain=None, samples=None, target_columns=None, features=None, data_dir=None, task=None,
-        hidden=None, activation=None, output_activation="identity", epochs=None, batch_size=None, lr=None,
+        hidden=None, activation=None, output_activation="identity", dropout=None, ensemble=1, epochs=None, batch_size=None, lr=None,
         optimizer="adam", loss=None, schedule="onecycle", patience=None, scale=True, seed=0, device="auto",
         threads=None, engine="torch", out=None, force=False, callbacks=()) -> "Result":
     """Fit an MLP to ``target`` (formula, CSV path, IDX folder or example name) and return a :class:`Result`.
@@ -68,7 +68,7 @@ def _build_config(target: str, o: dict) -> cfg.FitConfig:
                           target_columns=_columns(o["target_columns"]), feature_columns=_columns(o["features"]),
                           data_dir=o["data_dir"], task=o["task"], scale=bool(o["scale"]))
     model = cfg.ModelConfig(hidden=hidden_sizes(o["hidden"]), activation=o["activation"],
-                            output_activation=o["output_activation"])
+                            output_activation=o["output_activation"], dropout=o["dropout"], ensemble=o["ensemble"])
     train = cfg.TrainConfig(epochs=o["epochs"], batch_size=o["batch_size"], lr=o["lr"], optimizer=o["optimizer"],
                             loss=o["loss"], schedule=o["schedule"], patience=o["patience"], seed=o["seed"],
                             device=o["device"], threads=o["threads"], engine=o["engine"])
