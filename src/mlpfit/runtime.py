@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from mlpfit.errors import UsageError
@@ -32,6 +34,7 @@ MMAP_THRESHOLD = 64 << 20  # allocations below this come from the heap, not a fr
 TRIM_THRESHOLD = 256 << 20  # free heap kept for reuse before it is returned to the system
 
 
+@functools.cache  # process-wide: once is enough
 def keep_freed_memory() -> bool:
     """Let glibc reuse freed activation buffers instead of unmapping and re-faulting them.
 
