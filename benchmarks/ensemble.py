@@ -34,14 +34,14 @@ import time
 import numpy as np
 import torch
 
-from mlpfit import pipeline
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, TrainConfig
-from mlpfit.dataset import split_indices
-from mlpfit.defaults import resolve
-from mlpfit.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble
-from mlpfit.evaluate import r2_per_output
-from mlpfit.defaults import default_threads
-from mlpfit.model import MLP, count_parameters
+from mlpfit.fitting import pipeline
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
+from mlpfit.data.dataset import split_indices
+from mlpfit.config.defaults import resolve
+from mlpfit.fitting.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble
+from mlpfit.fitting.metrics import r2_per_output
+from mlpfit.config.defaults import default_threads
+from mlpfit.nn.model import MLP, count_parameters
 from mlpfit.runtime import keep_freed_memory
 from mlpfit.train.loop import Loop
 

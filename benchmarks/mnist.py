@@ -29,7 +29,7 @@ from torch import nn
 
 
 def load(args):
-    from mlpfit.sources.idx import find_dataset, load_idx_folder
+    from mlpfit.data.sources.idx import find_dataset, load_idx_folder
 
     folder = args.data_dir or find_dataset("fashion-mnist")
     return folder, load_idx_folder(folder)
@@ -85,8 +85,8 @@ def sklearn_mlp(images, epochs=10):
 
 
 def mlpfit_run(folder, **options):
-    from mlpfit.config import DataConfig, FitConfig, ModelConfig, TrainConfig
-    from mlpfit.pipeline import fit
+    from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
+    from mlpfit.fitting.pipeline import fit
 
     model = {k: options.pop(k) for k in ("hidden", "activation", "dropout") if k in options}
     config = FitConfig(DataConfig(target=folder), ModelConfig(**model), TrainConfig(**options))

@@ -2,7 +2,7 @@
 
 import torch
 
-from mlpfit.sources.formula import parse_formula
+from mlpfit.data.sources.formula import parse_formula
 
 
 def test_cuda_is_visible():

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from mlpfit import pipeline
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+from mlpfit.fitting import pipeline
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 
 
 def test_ensemble_fits_and_predicts_on_the_gpu(tmp_path):

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import pytest
 from matplotlib.image import imread
 
-from mlpfit.cli import main
-from mlpfit.sources.images import digits_dataset  # noqa: F401 - used by fixtures below
+from mlpfit.cli.app import main
+from mlpfit.data.sources.images import digits_dataset  # noqa: F401 - used by fixtures below
 
 
 def formula_config(target: str, out: str, *, domain=(-2.0, 2.0), hidden=(16,), epochs=20, samples=300):
-    from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+    from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 
     return FitConfig(data=DataConfig(target=target, domain=domain, samples=samples),
                      model=ModelConfig(hidden=list(hidden)), train=TrainConfig(epochs=epochs),
@@ -28,7 +28,7 @@ def runs_root(tmp_path_factory):
 @pytest.fixture(scope="session")
 def curve_run(runs_root):
     """One input, two outputs, formula truth."""
-    from mlpfit import pipeline
+    from mlpfit.fitting import pipeline
 
     return pipeline.fit(formula_config("sin(x), x**2", str(runs_root / "curve")))
 
@@ -36,7 +36,7 @@ def curve_run(runs_root):
 @pytest.fixture(scope="session")
 def surface_run(runs_root):
     """Two inputs with a formula truth: heatmaps."""
-    from mlpfit import pipeline
+    from mlpfit.fitting import pipeline
 
     return pipeline.fit(formula_config("x*y", str(runs_root / "surface")))
 
@@ -44,7 +44,7 @@ def surface_run(runs_root):
 @pytest.fixture(scope="session")
 def wide_run(runs_root):
     """Three inputs: predicted vs actual and residuals."""
-    from mlpfit import pipeline
+    from mlpfit.fitting import pipeline
 
     return pipeline.fit(formula_config("x1 + x2*x3", str(runs_root / "wide")))
 
@@ -52,7 +52,7 @@ def wide_run(runs_root):
 @pytest.fixture(scope="session")
 def linear_run(runs_root):
     """No hidden layer: the learned equation goes into the plot title and the report."""
-    from mlpfit import pipeline
+    from mlpfit.fitting import pipeline
 
     return pipeline.fit(formula_config("x1 + x2", str(runs_root / "linear"), hidden=(), epochs=60))
 
@@ -60,8 +60,8 @@ def linear_run(runs_root):
 @pytest.fixture(scope="session")
 def digits_run(runs_root):
     """A small MLP trained on scikit-learn's digits through pipeline.fit."""
-    from mlpfit import pipeline
-    from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+    from mlpfit.fitting import pipeline
+    from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 
     config = FitConfig(data=DataConfig(target="digits"), model=ModelConfig(hidden=[32]), train=TrainConfig(epochs=15),
                        run=RunConfig(out=str(runs_root / "digits"), quiet=True))

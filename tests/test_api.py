@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import mlpfit
-from mlpfit import api, estimators, runs
+from mlpfit import api, estimators
+from mlpfit.runfolder import store as runs
 from mlpfit.errors import RunFolderError, UsageError
 
 
@@ -128,9 +129,9 @@ def test_target_must_be_a_nonempty_string():
 
 
 def test_result_of_a_classification_predicts_labels_and_probabilities():
-    from mlpfit import pipeline
-    from mlpfit.config import DataConfig, FitConfig, ModelConfig, TrainConfig
-    from mlpfit.dataset import Dataset
+    from mlpfit.fitting import pipeline
+    from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
+    from mlpfit.data.dataset import Dataset
 
     X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
     dataset = Dataset("array", X, (X[:, 0] > 0).astype(np.int64), ["a", "b"], ["label"], task="classify",

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlpfit import pipeline
-from mlpfit.config import DataConfig, FitConfig, RunConfig, TrainConfig
-from mlpfit.datacheck import check_dataset
-from mlpfit.dataset import Dataset
+from mlpfit.fitting import pipeline
+from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
+from mlpfit.data.checks import check_dataset
+from mlpfit.data.dataset import Dataset
 from mlpfit.errors import DataError
 
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -8,11 +8,12 @@ import signal
 import pytest
 import torch
 
-from mlpfit import checkpoint, pipeline
-from mlpfit.config import DataConfig, FitConfig, RunConfig, TrainConfig
+from mlpfit.runfolder import checkpoint
+from mlpfit.fitting import pipeline
+from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
 from mlpfit.errors import RunFolderError
 from mlpfit.interrupt import Interrupted
-from mlpfit.model import MLP
+from mlpfit.nn.model import MLP
 from mlpfit.train.callbacks import Callback, DivergenceGuard, EarlyStopping
 from mlpfit.train.loop import Loop, TrainData
 
@@ -214,7 +215,7 @@ def test_a_checkpoint_that_does_not_fit_the_model_is_refused_in_one_line(tmp_pat
 
 
 def test_the_cli_resumes_with_the_same_target_given(tmp_path, capsys):
-    from mlpfit import cli
+    from mlpfit.cli import app as cli
 
     straight = pipeline.fit(_config(tmp_path / "a"))
     with pytest.raises(Interrupted):

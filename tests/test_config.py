@@ -1,6 +1,6 @@
 import pytest
 
-from mlpfit import config as cfg
+from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
 
 
@@ -47,8 +47,8 @@ def test_validate_refuses_nonpositive_numbers(field, value):
 
 
 def test_name_lists_match_the_registries():
-    from mlpfit.losses import LOSSES
-    from mlpfit.model import ACTIVATIONS
+    from mlpfit.nn.losses import LOSSES
+    from mlpfit.nn.model import ACTIVATIONS
     from mlpfit.train.optim import OPTIMIZERS, SCHEDULES
 
     assert set(cfg.ACTIVATIONS) == set(ACTIVATIONS)

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from mlpfit import diagnose
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
-from mlpfit.pipeline import fit
-from mlpfit.scaling import Standardizer
+from mlpfit.fitting import diagnose
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+from mlpfit.fitting.pipeline import fit
+from mlpfit.data.scaling import Standardizer
 
 
 def run(target, domain=(-14.0, 14.0), samples=500, epochs=20, scale=True, **options):

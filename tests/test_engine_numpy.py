@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from mlpfit import runs
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+from mlpfit.runfolder import store as runs
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 from mlpfit.errors import UsageError
-from mlpfit.model import MLP
-from mlpfit.pipeline import fit, load_fitted
+from mlpfit.nn.model import MLP
+from mlpfit.fitting.pipeline import fit, load_fitted
 from mlpfit.train import numpy_engine
 
 

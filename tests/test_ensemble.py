@@ -11,17 +11,17 @@ import torch
 from safetensors.torch import load_file
 from torch.nn import functional as F
 
-from mlpfit import ensemble as ensemble_module
-from mlpfit import pipeline
-from mlpfit.cli import main
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig, validate
-from mlpfit.dataset import split_indices
-from mlpfit.defaults import resolve
-from mlpfit.ensemble import (EnsembleMLP, EnsembleTrainer, FittedEnsemble, StackedOptimizer, member_chunks,
+from mlpfit.fitting import ensemble as ensemble_module
+from mlpfit.fitting import pipeline
+from mlpfit.cli.app import main
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig, validate
+from mlpfit.data.dataset import split_indices
+from mlpfit.config.defaults import resolve
+from mlpfit.fitting.ensemble import (EnsembleMLP, EnsembleTrainer, FittedEnsemble, StackedOptimizer, member_chunks,
                              member_loss)
 from mlpfit.errors import UsageError
-from mlpfit.evaluate import r2_per_output
-from mlpfit.model import MLP
+from mlpfit.fitting.metrics import r2_per_output
+from mlpfit.nn.model import MLP
 from mlpfit.train.loop import Loop
 
 
@@ -267,7 +267,7 @@ def test_chunked_training_equals_all_members_at_once(monkeypatch):
 
 
 def test_classifier_ensemble_averages_probabilities_not_logits():
-    from mlpfit.scaling import Standardizer
+    from mlpfit.data.scaling import Standardizer
 
     model = EnsembleMLP([2, 4, 3], seeds=[0, 1])
     fitted = FittedEnsemble(model, Standardizer.identity(2), None, ["a", "b"], ["label"], "classify", ["x", "y", "z"])

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from mlpfit import config as cfg
+from mlpfit.config import schema as cfg
 from mlpfit.errors import MlpfitError, UsageError
 from mlpfit.estimators import ESTIMATOR_STEPS, Classifier, Regressor, auto_epochs, hidden_sizes
 

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from mlpfit import explain
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+from mlpfit.report import explain
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 from mlpfit.errors import RunFolderError
-from mlpfit.pipeline import fit
+from mlpfit.fitting.pipeline import fit
 
 
 def make_run(tmp_path, target, domain, epochs=60, **model):

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlpfit.errors import FormulaError
-from mlpfit.sources.formula import FUNCTION_ARITY, Formula, natural_key, parse_formula
+from mlpfit.data.sources.formula import FUNCTION_ARITY, Formula, natural_key, parse_formula
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -180,7 +180,7 @@ def test_formula_is_a_frozen_value():
 
 def test_parsing_does_not_import_torch():
     code = (
-        "import sys, mlpfit.sources.formula as f; f.parse_formula('x+1, sin(y)'); "
+        "import sys, mlpfit.data.sources.formula as f; f.parse_formula('x+1, sin(y)'); "
         "import numpy; f.parse_formula('x').numpy(numpy.zeros((2, 1))); "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )

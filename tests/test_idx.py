@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlpfit.errors import DataError
-from mlpfit.sources import idx
-from mlpfit.sources.idx import GZ_NAMES, find_dataset, load_idx_folder, read_idx
+from mlpfit.data.sources import idx
+from mlpfit.data.sources.idx import GZ_NAMES, find_dataset, load_idx_folder, read_idx
 
 TYPE_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -427,7 +427,7 @@ def test_parse_sums_formats():
 
 
 def idx_sums(text: str) -> dict[str, str]:
-    from mlpfit.sources.download import parse_sums
+    from mlpfit.data.sources.download import parse_sums
 
     return parse_sums(text)
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from mlpfit.model import MLP
+from mlpfit.nn.model import MLP
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
 from mlpfit.train.loop import Loop, TrainData
 from mlpfit.train.optim import SCHEDULES

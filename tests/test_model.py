@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mlpfit.model import ACTIVATIONS, MLP, count_parameters
+from mlpfit.nn.model import ACTIVATIONS, MLP, count_parameters
 
 
 def test_shapes_and_parameter_count():

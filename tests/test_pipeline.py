@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
-from mlpfit.pipeline import fit, load_fitted
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+from mlpfit.fitting.pipeline import fit, load_fitted
 
 
 def config(target, tmp_path=None, **parts):
@@ -17,9 +17,9 @@ def config(target, tmp_path=None, **parts):
 
 def fresh_r2(result, n=2000, seed=123):
     """R² of the fitted model on points it never saw, drawn anew from the formula's domain."""
-    from mlpfit.evaluate import r2_per_output
-    from mlpfit.sources.formula import parse_formula
-    from mlpfit.sources.sampling import sample_box
+    from mlpfit.fitting.metrics import r2_per_output
+    from mlpfit.data.sources.formula import parse_formula
+    from mlpfit.data.sources.sampling import sample_box
 
     formula = parse_formula(result.dataset.formula)
     X = sample_box(result.dataset.domain, n, np.random.default_rng(seed))

@@ -1,9 +1,9 @@
 """pipeline.fit_dataset: training on a Dataset already in memory, the path arrays take."""
 import numpy as np
 
-from mlpfit import pipeline
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, TrainConfig
-from mlpfit.dataset import Dataset
+from mlpfit.fitting import pipeline
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
+from mlpfit.data.dataset import Dataset
 
 
 def _dataset(n=200):

@@ -8,8 +8,10 @@ import numpy as np
 from conftest import assert_not_blank
 from matplotlib.image import imread
 
-from mlpfit import equation, plots, runs
-from mlpfit.pipeline import fitted_from_files
+from mlpfit.nn import equation
+from mlpfit.report import plots
+from mlpfit.runfolder import store as runs
+from mlpfit.fitting.pipeline import fitted_from_files
 from mlpfit.train.history import History
 
 
@@ -103,7 +105,7 @@ def test_a_run_without_samples_still_gets_its_loss_plot(curve_run, tmp_path):
 def test_no_plots_flag_leaves_only_the_run_files(runs_root):
     from conftest import formula_config
 
-    from mlpfit import pipeline
+    from mlpfit.fitting import pipeline
 
     config = formula_config("x", str(runs_root / "noplots"), epochs=3, samples=60)
     config.run.plots = False

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from mlpfit import cli
-from mlpfit.progress import BarProgress, LineProgress, progress_callbacks
+from mlpfit.cli import app as cli
+from mlpfit.cli.progress import BarProgress, LineProgress, progress_callbacks
 
 
 class FakeTerminal(io.StringIO):

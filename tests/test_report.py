@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 
-from mlpfit import report
+from mlpfit.report import html as report
 
 # Appended to a copy of the page: once loaded, write "decoded/total" images into the DOM.
 COUNT_IMAGES = """<script>
@@ -118,7 +118,7 @@ def test_cli_report_on_a_missing_folder_is_one_line_and_exit_2(tmp_path):
 
 
 def test_cli_fit_writes_plots_and_report_unless_no_plots(capsys, tmp_path):
-    from mlpfit import cli
+    from mlpfit.cli import app as cli
 
     base = ["fit", "x**2", "--samples", "60", "--epochs", "5", "--hidden", "4", "--quiet"]
     for out, extra, expected in (("with", [], {"fit.png", "loss.png", "report.html"}), ("without", ["--no-plots"], set())):

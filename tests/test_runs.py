@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlpfit import cli, pipeline, runs
-from mlpfit.config import DataConfig, FitConfig, RunConfig, TrainConfig
+from mlpfit.cli import app as cli
+from mlpfit.fitting import pipeline
+from mlpfit.runfolder import store as runs
+from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
 from mlpfit.errors import RunFolderError
 
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mlpfit.errors import DataError, UsageError
-from mlpfit.sources.sampling import check_finite, resolve_domain, sample_box
+from mlpfit.data.sources.sampling import check_finite, resolve_domain, sample_box
 
 
 def test_one_interval_applies_to_every_input():

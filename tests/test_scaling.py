@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from mlpfit.scaling import Standardizer
+from mlpfit.data.scaling import Standardizer
 
 
 def test_standardizes_and_inverts():

@@ -6,10 +6,10 @@ import struct
 import numpy as np
 import pytest
 
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, TrainConfig
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.errors import UsageError
-from mlpfit.pipeline import fit
-from mlpfit.sources import target_kind
+from mlpfit.fitting.pipeline import fit
+from mlpfit.data.sources import target_kind
 
 
 def write_csv(path, header, rows):

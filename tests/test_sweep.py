@@ -11,9 +11,9 @@ import sys
 import optuna
 import pytest
 
-from mlpfit import sweep
-from mlpfit.cli import main
-from mlpfit.config import DataConfig, FitConfig, ModelConfig, TrainConfig
+from mlpfit.fitting import sweep
+from mlpfit.cli.app import main
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.errors import UsageError
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")

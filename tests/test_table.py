@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlpfit.errors import DataError, UsageError
-from mlpfit.sources.table import detect_task, read_inputs, read_table
+from mlpfit.data.sources.table import detect_task, read_inputs, read_table
 
 
 def write(tmp_path, text: str | bytes, name: str = "data.csv"):

@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from mlpfit import config as cfg
+from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
 
 
@@ -36,7 +36,7 @@ def fit(target: str, *, domain=None, samples=None, target_columns=None, features
     >>> r.summary["inputs"], r.summary["epochs"], len(r.history.rows)
     (['x', 'y'], 20, 20)
     """
-    from mlpfit import pipeline
+    from mlpfit.fitting import pipeline
     from mlpfit.estimators import python_words
 
     config = build_config(target, locals())
@@ -108,7 +108,8 @@ def load(path) -> "Result":
     >>> load(folder).summary["formula"]
     '2*x'
     """
-    from mlpfit import pipeline, runs
+    from mlpfit.fitting import pipeline
+    from mlpfit.runfolder import store as runs
 
     files = runs.read(os.fspath(path))
     config, fitted, summary, history = pipeline.fitted_from_files(files)
@@ -164,7 +165,7 @@ class Result:
 
     def explain(self) -> str:
         """The architecture, the scores and, for a linear network, its equation in original units."""
-        from mlpfit.equation import equations
+        from mlpfit.nn.equation import equations
 
         s, arch = self.summary, self.summary["architecture"]
         linear = len(arch["sizes"]) == 2 or arch["activation"] == "identity"
@@ -182,8 +183,8 @@ class Result:
 
         ``folder`` defaults to the run folder; a run that was never saved needs one.
         """
-        from mlpfit import plots
-        from mlpfit.equation import equations
+        from mlpfit.report import plots
+        from mlpfit.nn.equation import equations
 
         folder = os.fspath(folder) if folder is not None else self.run_dir
         if folder is None:
@@ -193,7 +194,8 @@ class Result:
 
     def save(self, path, force: bool = False) -> str:
         """Write a run folder at ``path`` (what ``mlpfit fit --out`` writes); returns the path."""
-        from mlpfit import pipeline, runs
+        from mlpfit.fitting import pipeline
+        from mlpfit.runfolder import store as runs
 
         path = os.fspath(path)
         runs.prepare_dir(path, force)

@@ -1,6 +1,6 @@
 """scikit-learn estimators: :class:`Regressor` and :class:`Classifier`.
 
-They train through the same engine as ``mlpfit fit`` (:func:`mlpfit.pipeline.fit_dataset`), so
+They train through the same engine as ``mlpfit fit`` (:func:`mlpfit.fitting.pipeline.fit_dataset`), so
 inputs and regression targets are standardized by default, a validation split drives early
 stopping and the best weights are kept. Parameters are named like the CLI options; ``None`` means
 mlpfit's automatic choice, resolved at ``fit`` time from the data.
@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mlpfit import config as cfg
+from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
 
 # Estimators score themselves through their caller (cross-validation); only a validation split
@@ -70,8 +70,8 @@ def validated(config: cfg.FitConfig) -> cfg.FitConfig:
 
 def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
     """Epochs for about ``steps`` optimizer steps, with the split and batch rules of the pipeline."""
-    from mlpfit import defaults
-    from mlpfit.dataset import MIN_EXAMPLES_TO_SPLIT
+    from mlpfit.config import defaults
+    from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT
 
     if config.train.optimizer == "lbfgs":
         return None  # L-BFGS has its own budget in defaults.resolve
@@ -131,8 +131,8 @@ class _MLPEstimator(BaseEstimator):
         return validated(cfg.FitConfig(data, model, train, cfg.RunConfig()))
 
     def _train(self, X: np.ndarray, Y: np.ndarray, outputs: list[str], classes=None):
-        from mlpfit import pipeline
-        from mlpfit.dataset import Dataset
+        from mlpfit.fitting import pipeline
+        from mlpfit.data.dataset import Dataset
 
         config = self._config()
         if config.train.epochs is None:
@@ -169,7 +169,7 @@ class _MLPEstimator(BaseEstimator):
 class Regressor(RegressorMixin, _MLPEstimator):
     """An MLP regressor: 1-D or 2-D targets, standardized inputs and targets by default.
 
-    Fitted attributes: ``fitted_`` (the :class:`~mlpfit.fitted.FittedModel`), ``history_``,
+    Fitted attributes: ``fitted_`` (the :class:`~mlpfit.nn.fitted.FittedModel`), ``history_``,
     ``summary_``, ``n_iter_`` (epochs run), ``loss_curve_``, ``n_features_in_`` and, for frames,
     ``feature_names_in_``.
 

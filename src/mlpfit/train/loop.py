@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mlpfit.losses import get_loss, loss_sum
+from mlpfit.nn.losses import get_loss, loss_sum
 from mlpfit.train.callbacks import Callback
 from mlpfit.train.history import History
 from mlpfit.train.optim import make_optimizer, make_schedule
@@ -44,7 +44,7 @@ class Loop:
         self.history = History()
         self.stop_training = False
         self.seconds = 0.0
-        # Interrupt and resume (mlpfit.checkpoint): where training stands, and a check after each step.
+        # Interrupt and resume (mlpfit.runfolder.checkpoint): where training stands, and a check after each step.
         self.should_stop = lambda: False  # True stops the loop after the current step (Ctrl-C)
         self.interrupted = False  # True when should_stop ended the run: the state is a checkpoint, not a result
         self.epoch, self.step = 1, 0  # the epoch running and the steps already done in it

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Collection, Mapping, Sequence
 
-from mlpfit.sources.messages import data_error
+from mlpfit.data.sources.messages import data_error
 
 SUMS_FILE = "SHA256SUMS"
 CHUNK_BYTES = 1 << 20

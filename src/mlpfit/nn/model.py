@@ -1,4 +1,4 @@
-"""The multilayer perceptron, built from a :class:`~mlpfit.config.ModelConfig`.
+"""The multilayer perceptron, built from a :class:`~mlpfit.config.schema.ModelConfig`.
 
 Parameters are named ``layers.{i}.weight`` / ``layers.{i}.bias`` (i counts Linear layers only),
 the same names the NumPy engine uses, so a run folder does not care which engine wrote it.

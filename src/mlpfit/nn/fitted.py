@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mlpfit.scaling import Standardizer
+from mlpfit.data.scaling import Standardizer
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Turn a TARGET (example name, formula, CSV file, IDX folder) into a :class:`~mlpfit.dataset.Dataset`."""
+"""Turn a TARGET (example name, formula, CSV file, IDX folder) into a :class:`~mlpfit.data.dataset.Dataset`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 
-from mlpfit.dataset import Dataset
+from mlpfit.data.dataset import Dataset
 from mlpfit.errors import UsageError
-from mlpfit.sources.examples import EXAMPLES, apply_overrides, point_set
+from mlpfit.data.sources.examples import EXAMPLES, apply_overrides, point_set
 
 
 def target_kind(target: str) -> str:
@@ -49,24 +49,24 @@ def load_data(config) -> Dataset:
     if kind == "csv":
         return _load_table(config, target)
     if kind == "idx":
-        from mlpfit.sources.images import idx_dataset
+        from mlpfit.data.sources.images import idx_dataset
 
         return idx_dataset(target)
     return _load_formula(config, target, name="formula")
 
 
 def _load_image_example(config, name: str) -> Dataset:
-    from mlpfit.sources.images import digits_dataset, idx_dataset
+    from mlpfit.data.sources.images import digits_dataset, idx_dataset
 
     if name == "digits":
         return digits_dataset()
-    from mlpfit.sources.idx import find_dataset
+    from mlpfit.data.sources.idx import find_dataset
 
     return idx_dataset(find_dataset(name, config.data.data_dir), name)
 
 
 def _load_table(config, path: str) -> Dataset:
-    from mlpfit.sources.table import read_table
+    from mlpfit.data.sources.table import read_table
 
     table = read_table(path, config.data.target_columns, config.data.feature_columns, config.data.task)
     name = os.path.splitext(os.path.basename(path))[0]
@@ -94,8 +94,8 @@ def _load_example(config, example) -> Dataset:
 
 
 def _load_formula(config, text: str, name: str) -> Dataset:
-    from mlpfit.sources.formula import parse_formula
-    from mlpfit.sources.sampling import check_finite, resolve_domain, sample_box
+    from mlpfit.data.sources.formula import parse_formula
+    from mlpfit.data.sources.sampling import check_finite, resolve_domain, sample_box
 
     formula = parse_formula(text)
     box = resolve_domain(formula.inputs, config.data.domain)

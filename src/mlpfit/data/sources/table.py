@@ -30,7 +30,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from mlpfit.errors import UsageError
-from mlpfit.sources.messages import data_error, quote
+from mlpfit.data.sources.messages import data_error, quote
 
 TASKS = ("regress", "classify")
 MAX_CLASSES = 20  # integer targets with more distinct values than this are treated as numbers

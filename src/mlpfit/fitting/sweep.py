@@ -1,7 +1,7 @@
 """Hyperparameter search: a grid, or Optuna trials, with same-shape settings trained as one batch.
 
 Settings that share a network shape and a training schedule (hidden sizes, activation, epochs,
-batch size, optimizer, loss) become members of one :class:`~mlpfit.ensemble.EnsembleMLP`; the
+batch size, optimizer, loss) become members of one :class:`~mlpfit.fitting.ensemble.EnsembleMLP`; the
 stacked optimizer takes a learning rate per member, so settings that differ in ``lr`` or ``seed``
 (init) train together. Settings of different shapes train one group after another.
 
@@ -26,7 +26,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from mlpfit import config as cfg
+from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
 from mlpfit.train.callbacks import Callback
 
@@ -194,8 +194,8 @@ class Shared:
 
 
 def load_shared(base: cfg.FitConfig) -> Shared:
-    from mlpfit import pipeline
-    from mlpfit.dataset import split_indices
+    from mlpfit.fitting import pipeline
+    from mlpfit.data.dataset import split_indices
     from mlpfit.runtime import choose_device
 
     base = copy.deepcopy(base)
@@ -205,8 +205,8 @@ def load_shared(base: cfg.FitConfig) -> Shared:
 
 
 def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
-    from mlpfit import defaults
-    from mlpfit.pipeline import _n_outputs
+    from mlpfit.config import defaults
+    from mlpfit.fitting.pipeline import _n_outputs
 
     config = cfg.validate(apply_setting(shared.base, setting))
     ds = shared.dataset
@@ -216,8 +216,8 @@ def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
 
 def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=()) -> tuple[list[dict], object]:
     """Train same-shape configs as one batched model; one result dict per config."""
-    from mlpfit import pipeline
-    from mlpfit.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble, member_metrics
+    from mlpfit.fitting import pipeline
+    from mlpfit.fitting.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble, member_metrics
     from mlpfit.runtime import configure
 
     first = configs[0]
@@ -366,7 +366,8 @@ class SweepResult:
 
 
 def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None) -> SweepResult:
-    from mlpfit import pipeline, runs
+    from mlpfit.fitting import pipeline
+    from mlpfit.runfolder import store as runs
 
     shared = load_shared(base)
     out = base.run.out or runs.default_run_dir(f"sweep-{shared.dataset.name}")
@@ -408,7 +409,7 @@ def _study_best(study, rows: list[dict]) -> dict:
 def write_csv(path: str, rows: list[dict]) -> None:
     import pandas as pd
 
-    from mlpfit import atomic
+    from mlpfit.runfolder import files as atomic
 
     atomic.write_text(path, pd.DataFrame(rows).to_csv(index=False))
 

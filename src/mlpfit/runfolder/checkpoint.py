@@ -23,7 +23,8 @@ import sys
 
 import torch
 
-from mlpfit import atomic, runs
+from mlpfit.runfolder import files as atomic
+from mlpfit.runfolder import store as runs
 from mlpfit.errors import RunFolderError
 from mlpfit.interrupt import Interrupted, stop_signals
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping

@@ -10,17 +10,21 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mlpfit import __version__, checkpoint, defaults, diagnose, runs
-from mlpfit.config import FitConfig, validate
-from mlpfit.dataset import Dataset, Split, split_indices
-from mlpfit.datacheck import check_dataset
-from mlpfit.equation import equations
-from mlpfit.evaluate import classification_metrics, regression_metrics
-from mlpfit.fitted import FittedModel
-from mlpfit.model import MLP, layer_sizes
+from mlpfit import __version__
+from mlpfit.runfolder import checkpoint
+from mlpfit.config import defaults
+from mlpfit.fitting import diagnose
+from mlpfit.runfolder import store as runs
+from mlpfit.config.schema import FitConfig, validate
+from mlpfit.data.dataset import Dataset, Split, split_indices
+from mlpfit.data.checks import check_dataset
+from mlpfit.nn.equation import equations
+from mlpfit.fitting.metrics import classification_metrics, regression_metrics
+from mlpfit.nn.fitted import FittedModel
+from mlpfit.nn.model import MLP, layer_sizes
 from mlpfit.runtime import choose_device, configure
-from mlpfit.scaling import Standardizer
-from mlpfit.sources import load_data, prepare
+from mlpfit.data.scaling import Standardizer
+from mlpfit.data.sources import load_data, prepare
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
 from mlpfit.train.history import History
 from mlpfit.train.loop import Loop, TrainData
@@ -72,7 +76,7 @@ def fit_dataset(config: FitConfig, dataset: Dataset, callbacks=(), save: bool = 
     device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
     configure(config.train.threads, config.train.seed)
     if config.model.ensemble > 1:  # K members as one batched model: see ensemble.py
-        from mlpfit import ensemble
+        from mlpfit.fitting import ensemble
 
         return ensemble.fit(config, dataset, split, device, run_dir, callbacks, save)
     fitted, data = _build(config, dataset, split, device)
@@ -88,7 +92,7 @@ def fit_dataset(config: FitConfig, dataset: Dataset, callbacks=(), save: bool = 
         save_result(result)
         checkpoint.discard(run_dir)
         if config.run.plots:
-            from mlpfit.report import write_report
+            from mlpfit.report.html import write_report
 
             write_report(run_dir)  # from the saved files, so `mlpfit report` later draws the same
     return result
@@ -168,7 +172,7 @@ def _input_scaler(dataset: Dataset, split: Split) -> Standardizer:
     """Per-column standardization; for images one mean and std for all pixels (seed 001's Normalize)."""
     if dataset.image_shape is None:
         return Standardizer.fit(dataset.X[split.train])
-    from mlpfit.sources.images import pixel_statistics
+    from mlpfit.data.sources.images import pixel_statistics
 
     mean, std = pixel_statistics(dataset.X[split.train])
     columns = dataset.X.shape[1]
@@ -244,8 +248,8 @@ def truth_off_the_points(fitted: FittedModel, dataset: Dataset, n: int = 4000) -
     """
     if dataset.formula is None or dataset.domain is not None or dataset.task != "regress":
         return None
-    from mlpfit.evaluate import r2_per_output
-    from mlpfit.sources.formula import parse_formula
+    from mlpfit.fitting.metrics import r2_per_output
+    from mlpfit.data.sources.formula import parse_formula
 
     lows, highs = dataset.X.min(axis=0), dataset.X.max(axis=0)
     X = lows + (highs - lows) * np.random.default_rng(0).random((n, len(lows)))
@@ -305,7 +309,7 @@ def load_fitted(path: str, device: str = "cpu") -> tuple[FitConfig, FittedModel,
 
 def fitted_from_files(files: runs.RunFiles, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
     if files.summary.get("ensemble"):
-        from mlpfit import ensemble
+        from mlpfit.fitting import ensemble
 
         return ensemble.load_files(files, device)
     arch = files.summary["architecture"]

@@ -27,8 +27,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from mlpfit.errors import UsageError
-from mlpfit.fitted import FittedModel
-from mlpfit.model import ACTIVATIONS, MLP
+from mlpfit.nn.fitted import FittedModel
+from mlpfit.nn.model import ACTIVATIONS, MLP
 from mlpfit.train.history import History
 from mlpfit.train.optim import SCHEDULES
 
@@ -389,8 +389,9 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def fit(config, dataset, split, device, run_dir, callbacks=(), save=True):
-    """What :func:`mlpfit.pipeline.fit` does for one model, for ``config.model.ensemble`` members."""
-    from mlpfit import diagnose, pipeline
+    """What :func:`mlpfit.fitting.pipeline.fit` does for one model, for ``config.model.ensemble`` members."""
+    from mlpfit.fitting import diagnose
+    from mlpfit.fitting import pipeline
 
     t = config.train
     template, data = pipeline._build(config, dataset, split, device)  # scalers and tensors, shared by all
@@ -414,7 +415,7 @@ def fit(config, dataset, split, device, run_dir, callbacks=(), save=True):
 
 def member_metrics(fitted: FittedEnsemble, dataset, split) -> list[dict]:
     """Each member's train/val/test metrics, in original units, as a single fit reports them."""
-    from mlpfit.evaluate import classification_metrics, regression_metrics
+    from mlpfit.fitting.metrics import classification_metrics, regression_metrics
 
     per_split = {}
     for name in ("train", "val", "test"):
@@ -430,7 +431,7 @@ def member_metrics(fitted: FittedEnsemble, dataset, split) -> list[dict]:
 
 def load_files(files, device: str = "cpu"):
     """A run folder written by an ensemble fit, as ``(config, FittedEnsemble, summary, history)``."""
-    from mlpfit.pipeline import assemble
+    from mlpfit.fitting.pipeline import assemble
 
     arch = files.summary["architecture"]
     seeds = [m["seed"] for m in files.summary["members"]]

@@ -20,7 +20,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from mlpfit import atomic
+from mlpfit.runfolder import files as atomic
 from mlpfit.errors import RunFolderError, UsageError
 
 FORMAT_VERSION = 1

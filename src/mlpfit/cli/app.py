@@ -16,7 +16,7 @@ import sys
 
 import click
 
-from mlpfit import config as cfg
+from mlpfit.config import schema as cfg
 from mlpfit.errors import MlpfitError, UsageError
 
 EPILOG_FIT = """\b
@@ -95,8 +95,8 @@ def fit(target, **options):
         raise UsageError("missing TARGET: give a formula, CSV file, IDX folder or example, e.g. mlpfit fit \"x**2 + y**2\"")
     config = build_fit_config(target, options)
     precheck_target(config)
-    from mlpfit import pipeline
-    from mlpfit.progress import progress_callbacks
+    from mlpfit.fitting import pipeline
+    from mlpfit.cli.progress import progress_callbacks
 
     result = pipeline.fit(config, callbacks=progress_callbacks(config.run.quiet, config.run.json))
     show_fit(result, config.run)
@@ -113,8 +113,8 @@ def resume(target: str | None, options: dict) -> None:
     if given:
         flag = "--" + given[0].replace("_", "-")
         raise UsageError(f"{flag} cannot change a resumed fit (its config comes from the checkpoint): drop {flag}")
-    from mlpfit import pipeline
-    from mlpfit.progress import progress_callbacks
+    from mlpfit.fitting import pipeline
+    from mlpfit.cli.progress import progress_callbacks
 
     run = context.params["resume"]
     result = pipeline.resume_fit(run, target, json=options["as_json"] or None, quiet=options["quiet"] or None,
@@ -152,14 +152,14 @@ def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
 
 def precheck_target(config: cfg.FitConfig) -> None:
     """Parse a formula target now, before torch is imported, so a bad one fails instantly."""
-    from mlpfit.sources import target_kind
+    from mlpfit.data.sources import target_kind
 
     if target_kind(config.data.target) == "formula":
-        from mlpfit.sources.formula import parse_formula
+        from mlpfit.data.sources.formula import parse_formula
 
         formula = parse_formula(config.data.target)
         if config.data.domain is not None:
-            from mlpfit.sources.sampling import resolve_domain
+            from mlpfit.data.sources.sampling import resolve_domain
 
             resolve_domain(formula.inputs, config.data.domain)
 
@@ -168,9 +168,9 @@ def show_fit(result, run: cfg.RunConfig) -> None:
     if run.json:
         click.echo(json.dumps(result.summary, allow_nan=True))
     elif not run.quiet:
-        from mlpfit.textreport import fit_report
+        from mlpfit.report.text import fit_report
 
-        from mlpfit.ensemble import report_lines
+        from mlpfit.fitting.ensemble import report_lines
 
         click.echo("\n".join([fit_report(result.summary), *report_lines(result.summary)]))
 
@@ -193,9 +193,9 @@ def predict(run_dir, values, input_path, device, as_json):
     X = _parse_point(values) if values else None
     if (X is None) == (input_path is None):
         raise UsageError("give either the input values (mlpfit predict RUN 2 3) or --input FILE.csv, not both or neither")
-    from mlpfit.predicting import predict_rows, read_input_rows
+    from mlpfit.fitting.predicting import predict_rows, read_input_rows
 
-    from mlpfit.pipeline import load_fitted
+    from mlpfit.fitting.pipeline import load_fitted
 
     _, fitted, summary, _ = load_fitted(run_dir, device)
     if X is None:
@@ -239,8 +239,8 @@ def _format_predictions(out: dict, fitted) -> str:
 @app.command()
 def examples():
     """List the built-in examples, one line each."""
-    from mlpfit.sources import IMAGE_EXAMPLES
-    from mlpfit.sources.examples import EXAMPLES
+    from mlpfit.data.sources import IMAGE_EXAMPLES
+    from mlpfit.data.sources.examples import EXAMPLES
 
     for name, example in EXAMPLES.items():
         click.echo(f"{name:<14} {example.summary}")
@@ -258,7 +258,7 @@ def report(run_dir):
     Example:
       mlpfit report runs/addition-20260101-120000
     """
-    from mlpfit.report import write_report
+    from mlpfit.report.html import write_report
 
     click.echo(write_report(run_dir))
 
@@ -274,7 +274,7 @@ def explain(run_dir, as_json):
       mlpfit explain runs/addition-20260101-120000
       mlpfit explain runs/my-run --json
     """
-    from mlpfit.explain import explain as explain_run, format_text
+    from mlpfit.report.explain import explain as explain_run, format_text
 
     info = explain_run(run_dir)
     click.echo(json.dumps(info) if as_json else format_text(info))
@@ -301,7 +301,7 @@ Examples:
 @click.option("--study", metavar="NAME", help="Study name in --storage. Default mlpfit-sweep.")
 def sweep(target, grid, trials, space, storage, study, **options):
     """Try many settings on TARGET; write sweep.csv and refit the best into <out>/best."""
-    from mlpfit import sweep as sweeping
+    from mlpfit.fitting import sweep as sweeping
 
     plan = sweeping.make_plan(grid, trials, space, storage, study)
     config = build_fit_config(target, {**options, "ensemble": 1})

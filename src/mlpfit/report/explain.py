@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpfit import runs
-from mlpfit.equation import equations, is_linear
+from mlpfit.runfolder import store as runs
+from mlpfit.nn.equation import equations, is_linear
 from mlpfit.scratch.network import forward
 
 # Per activation, when a hidden unit is useless on every stored input: (what it is called, test
@@ -26,7 +26,7 @@ INACTIVE_RULES = {
 
 def explain(path: str) -> dict:
     """Everything ``explain`` shows, as plain data (the --json object)."""
-    from mlpfit.pipeline import fitted_from_files
+    from mlpfit.fitting.pipeline import fitted_from_files
 
     files = runs.read(path)
     _, fitted, summary, _ = fitted_from_files(files)

@@ -23,8 +23,8 @@ from typing import BinaryIO, Collection, Iterator, Mapping
 
 import numpy as np
 
-from mlpfit.sources.download import download_files
-from mlpfit.sources.messages import data_error
+from mlpfit.data.sources.download import download_files
+from mlpfit.data.sources.messages import data_error
 
 # IDX type byte -> big-endian dtype, as defined on Yann LeCun's MNIST page.
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

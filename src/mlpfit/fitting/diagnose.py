@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from mlpfit.equation import is_linear
+from mlpfit.nn.equation import is_linear
 
 
 @dataclass

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from mlpfit.dataset import Dataset
+from mlpfit.data.dataset import Dataset
 
 
 def digits_dataset() -> Dataset:
@@ -24,7 +24,7 @@ def digits_dataset() -> Dataset:
 
 
 def idx_dataset(folder: str, name: str | None = None) -> Dataset:
-    from mlpfit.sources.idx import load_idx_folder
+    from mlpfit.data.sources.idx import load_idx_folder
 
     images = load_idx_folder(folder)
     h, w = images.train_images.shape[1:]

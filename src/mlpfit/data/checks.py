@@ -1,6 +1,6 @@
 """Checks on a Dataset before anything is scaled or trained: refuse what cannot be learned.
 
-Every source ends in a :class:`~mlpfit.dataset.Dataset`; these checks run on it whatever the
+Every source ends in a :class:`~mlpfit.data.dataset.Dataset`; these checks run on it whatever the
 source, so a reader that lets a NaN through still cannot poison the scalers (a single NaN makes
 every mean, every scaled value and every weight NaN).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpfit.dataset import Dataset
+from mlpfit.data.dataset import Dataset
 from mlpfit.errors import DataError
 
 # Beyond this magnitude, squaring a value (as the standard deviation does) overflows float64.

@@ -2,7 +2,7 @@
 
 The CLI and the Python API both build a :class:`FitConfig`; nothing below the CLI reads
 command-line options. ``None`` means "choose for me from the data" and is resolved by
-:func:`mlpfit.defaults.resolve`, which records the choice so a run folder always holds concrete
+:func:`mlpfit.config.defaults.resolve`, which records the choice so a run folder always holds concrete
 values. This module imports nothing heavy, so validating options stays instant.
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from mlpfit.model import count_parameters, layer_sizes
+from mlpfit.nn.model import count_parameters, layer_sizes
 from mlpfit.train.optim import DEFAULT_LR
 
 DEFAULT_SAMPLES = 10_000  # enough points that a 64x64 net fits smooth 1-3 input functions to R² ≥ 0.999

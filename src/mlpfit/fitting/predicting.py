@@ -7,7 +7,7 @@ import numpy as np
 
 def read_input_rows(path: str, names: list[str]) -> np.ndarray:
     """The columns ``names`` of a CSV, matched by header name."""
-    from mlpfit.sources.table import read_inputs
+    from mlpfit.data.sources.table import read_inputs
 
     return read_inputs(path, names)
 
