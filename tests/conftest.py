@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from matplotlib.image import imread
 
-from mlpfit.cli.app import main
+from mlpfit.cli.main import main
 from mlpfit.data.sources.images import digits_dataset  # noqa: F401 - used by fixtures below
 
 

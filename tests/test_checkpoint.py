@@ -215,7 +215,7 @@ def test_a_checkpoint_that_does_not_fit_the_model_is_refused_in_one_line(tmp_pat
 
 
 def test_the_cli_resumes_with_the_same_target_given(tmp_path, capsys):
-    from mlpfit.cli import app as cli
+    from mlpfit.cli import main as cli
 
     straight = pipeline.fit(_config(tmp_path / "a"))
     with pytest.raises(Interrupted):

@@ -86,7 +86,7 @@ def test_predict_checks_the_number_of_values(cli, tmp_path):
 def test_help_and_bad_options_answer_without_importing_torch():
     code = (
         "import sys\n"
-        "from mlpfit.cli.app import main\n"
+        "from mlpfit.cli.main import main\n"
         "try:\n    main(['fit', 'x', '--hidden', '-3'])\n"
         "except SystemExit as e:\n    assert e.code == 2\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"

@@ -13,7 +13,7 @@ from torch.nn import functional as F
 
 from mlpfit.fitting import ensemble as ensemble_module
 from mlpfit.fitting import pipeline
-from mlpfit.cli.app import main
+from mlpfit.cli.main import main
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig, validate
 from mlpfit.data.dataset import split_indices
 from mlpfit.config.defaults import resolve

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mlpfit.cli import app as cli
+from mlpfit.cli import main as cli
 from mlpfit.cli.progress import BarProgress, LineProgress, progress_callbacks
 
 

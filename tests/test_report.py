@@ -118,7 +118,7 @@ def test_cli_report_on_a_missing_folder_is_one_line_and_exit_2(tmp_path):
 
 
 def test_cli_fit_writes_plots_and_report_unless_no_plots(capsys, tmp_path):
-    from mlpfit.cli import app as cli
+    from mlpfit.cli import main as cli
 
     base = ["fit", "x**2", "--samples", "60", "--epochs", "5", "--hidden", "4", "--quiet"]
     for out, extra, expected in (("with", [], {"fit.png", "loss.png", "report.html"}), ("without", ["--no-plots"], set())):

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlpfit.cli import app as cli
+from mlpfit.cli import main as cli
 from mlpfit.fitting import pipeline
 from mlpfit.runfolder import store as runs
 from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig

@@ -12,7 +12,7 @@ import optuna
 import pytest
 
 from mlpfit.fitting import sweep
-from mlpfit.cli.app import main
+from mlpfit.cli.main import main
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.errors import UsageError
 

@@ -1,6 +1,6 @@
 """``python -m mlpfit``: the same as the ``mlpfit`` command."""
 
-from mlpfit.cli.app import main
+from mlpfit.cli.main import main
 
 if __name__ == "__main__":
     main()
