@@ -17,12 +17,10 @@ Parsing does not import torch: the CLI validates a formula before paying for tha
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 import warnings
 from dataclasses import dataclass, field
-from functools import cache
-from typing import TYPE_CHECKING, Any, Callable, Union
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,76 +29,11 @@ from mlpfit.errors import FormulaError
 if TYPE_CHECKING:  # only for annotations; torch is imported lazily in Formula.torch
     import torch
 
-__all__ = ["Formula", "parse_formula", "natural_key"]
+__all__ = ["FUNCTION_ARITY", "Formula", "parse_formula", "natural_key"]
 
-MAX_LENGTH = 10_000  # characters; longer text is surely a mistake (or an attack)
-MAX_DEPTH = 100  # nesting of operators, calls and parentheses; also bounds closure recursion
-MAX_EXPONENT = 100  # |constant exponent|; beyond it float64 overflows for any base > ~1000
-
-# name -> number of positional arguments. Only functions both NumPy and torch provide.
-FUNCTION_ARITY: dict[str, int] = {
-    **{
-        name: 1
-        for name in (
-            "sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh "
-            "exp expm1 log log1p log2 log10 sqrt abs sign floor ceil sigmoid relu softplus"
-        ).split()
-    },
-    "min": 2,
-    "max": 2,
-    "atan2": 2,
-}
-CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e)}
-
-_FUNCTION_LIST = ", ".join(FUNCTION_ARITY)
-_GRAMMAR_HINT = (
-    "use only numbers, variables, + - * / ** ^, parentheses, pi, e and the functions "
-    + _FUNCTION_LIST
-)
-_VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
-
-# Friendly names for the syntax Python accepts but a formula does not.
-_NODE_DESCRIPTIONS: dict[type, str] = {
-    ast.Attribute: "attribute access",
-    ast.Subscript: "indexing",
-    ast.Lambda: "lambda",
-    ast.ListComp: "a comprehension",
-    ast.SetComp: "a comprehension",
-    ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a comprehension",
-    ast.Compare: "a comparison",
-    ast.BoolOp: "and/or",
-    ast.IfExp: "if/else",
-    ast.NamedExpr: "assignment (:=)",
-    ast.JoinedStr: "an f-string",
-    ast.List: "a list",
-    ast.Set: "a set",
-    ast.Dict: "a dict",
-    ast.Tuple: "a nested tuple",
-    ast.Starred: "unpacking (*)",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-    ast.Slice: "a slice",
-}
-
-_BINARY_OPERATORS: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
-    ast.Add: ("+", lambda a, b: a + b),
-    ast.Sub: ("-", lambda a, b: a - b),
-    ast.Mult: ("*", lambda a, b: a * b),
-    ast.Div: ("/", lambda a, b: a / b),
-    ast.Pow: ("**", lambda a, b: a**b),
-}
-_UNARY_OPERATORS: dict[type, Callable[[Any], Any]] = {
-    ast.UAdd: lambda a: +a,
-    ast.USub: lambda a: -a,
-}
-
-# A compiled node is either a float (a folded constant) or fn(columns, ops) -> column.
-Columns = dict[str, Any]
-Ops = dict[str, Callable[..., Any]]
-Compiled = Union[float, Callable[[Columns, Ops], Any]]
-
+from mlpfit.data.sources.formula_compile import compile_node, evaluate, numpy_ops, torch_ops
+from mlpfit.data.sources.formula_grammar import (CONSTANTS, FUNCTION_ARITY, GRAMMAR_HINT, MAX_DEPTH, MAX_LENGTH,
+                                                 Compiled, one_line, quote, quote_name)
 
 # ----------------------------------------------------------------------------------------------
 # Public API
@@ -124,9 +57,9 @@ class Formula:
         x = np.asarray(x, dtype=np.float64)
         self._check_shape(tuple(x.shape))
         columns = {name: x[:, i] for i, name in enumerate(self.inputs)}
-        ops = _numpy_ops()
+        ops = numpy_ops()
         with np.errstate(all="ignore"):
-            values = [_evaluate(node, columns, ops) for node in self._compiled]
+            values = [evaluate(node, columns, ops) for node in self._compiled]
         return np.stack([np.broadcast_to(v, (x.shape[0],)) for v in values], axis=1)
 
     def torch(self, x: torch.Tensor) -> torch.Tensor:
@@ -140,8 +73,8 @@ class Formula:
         if not x.is_floating_point():
             x = x.to(torch.get_default_dtype())
         columns = {name: x[:, i] for i, name in enumerate(self.inputs)}
-        ops = _torch_ops()
-        values = [_evaluate(node, columns, ops) for node in self._compiled]
+        ops = torch_ops()
+        values = [evaluate(node, columns, ops) for node in self._compiled]
         full = [v if torch.is_tensor(v) else torch.full_like(x[:, 0], v) for v in values]
         return torch.stack([v.to(x.dtype) for v in full], dim=1)
 
@@ -164,11 +97,11 @@ def parse_formula(text: str) -> Formula:
     _check_depth(tree, text)
     _refuse_private_names(tree)
     expressions = _split_outputs(tree.body, text)
-    compiled = tuple(_compile(e) for e in expressions)
+    compiled = tuple(compile_node(e) for e in expressions)
     inputs = _free_variables(expressions)
     if not inputs:
         raise FormulaError(
-            f"formula {_quote(text)} has no variables: write it in terms of x, or x1, x2, ..."
+            f"formula {quote(text)} has no variables: write it in terms of x, or x1, x2, ..."
         )
     outputs = tuple(ast.unparse(e) for e in expressions)
     return Formula(text=text, inputs=inputs, outputs=outputs, _compiled=compiled)
@@ -189,10 +122,10 @@ def _check_text(text: str) -> None:
     if not text:
         raise FormulaError('the formula is empty: write one such as "sin(x)" or "x1 + x2"')
     if "\x00" in text:
-        raise FormulaError(f"formula {_quote(text)} contains a null byte: remove it")
+        raise FormulaError(f"formula {quote(text)} contains a null byte: remove it")
     if len(text) > MAX_LENGTH:
         raise FormulaError(
-            f"formula {_quote(text)} is {len(text)} characters long (limit {MAX_LENGTH}): "
+            f"formula {quote(text)} is {len(text)} characters long (limit {MAX_LENGTH}): "
             "shorten it"
         )
     if _bracket_depth(text) > MAX_DEPTH:
@@ -213,7 +146,7 @@ def _bracket_depth(text: str) -> int:
 
 def _too_deep_message(text: str) -> str:
     return (
-        f"formula {_quote(text)} is nested more than {MAX_DEPTH} levels deep: "
+        f"formula {quote(text)} is nested more than {MAX_DEPTH} levels deep: "
         "simplify it or split it into fewer nested terms"
     )
 
@@ -231,7 +164,7 @@ def _parse(text: str, converted: str) -> ast.Expression:
         raise FormulaError(_too_deep_message(text)) from None
     except (ValueError, OverflowError) as error:  # e.g. an integer with > 4300 digits
         raise FormulaError(
-            f"cannot read formula {_quote(text)} ({_one_line(str(error))}): "
+            f"cannot read formula {quote(text)} ({one_line(str(error))}): "
             "use ordinary numbers"
         ) from None
 
@@ -242,9 +175,9 @@ def _syntax_message(text: str, error: SyntaxError) -> str:
     line = lines[min(line_number, len(lines)) - 1]
     column = _original_column(line, error.offset or 1)
     where = f"column {column}" if len(lines) == 1 else f"line {line_number}, column {column}"
-    reason = _quote(error.msg or "invalid syntax")[1:-1]  # one line, and short
+    reason = quote(error.msg or "invalid syntax")[1:-1]  # one line, and short
     return (
-        f"formula {_quote(text)} is not valid at {where} ({reason}): check for a missing "
+        f"formula {quote(text)} is not valid at {where} ({reason}): check for a missing "
         "operator (write 2*x, not 2x), a missing operand or an unbalanced parenthesis"
     )
 
@@ -278,13 +211,13 @@ def _refuse_private_names(tree: ast.AST) -> None:
         names = (getattr(node, field, None) for field in ("id", "attr", "arg"))
         name = next((n for n in names if isinstance(n, str)), "")
         if name.startswith("_"):
-            raise FormulaError(f"{_quote_name(name)} is not allowed in a formula: {_GRAMMAR_HINT}")
+            raise FormulaError(f"{quote_name(name)} is not allowed in a formula: {GRAMMAR_HINT}")
 
 
 def _split_outputs(body: ast.expr, text: str) -> list[ast.expr]:
     expressions = body.elts if isinstance(body, ast.Tuple) else [body]
     if not expressions:
-        raise FormulaError(f"formula {_quote(text)} has no outputs: write at least one expression")
+        raise FormulaError(f"formula {quote(text)} has no outputs: write at least one expression")
     return list(expressions)
 
 
@@ -298,228 +231,3 @@ def _free_variables(expressions: list[ast.expr]) -> tuple[str, ...]:
     return tuple(sorted(names, key=natural_key))
 
 
-# ----------------------------------------------------------------------------------------------
-# Whitelist and compilation to closures
-
-
-def _compile(node: ast.expr) -> Compiled:
-    """Check one node against the whitelist and turn it into a constant or a closure."""
-    compilers = {
-        ast.Constant: _compile_constant,
-        ast.Name: _compile_name,
-        ast.BinOp: _compile_binary,
-        ast.UnaryOp: _compile_unary,
-        ast.Call: _compile_call,
-    }
-    compiler = compilers.get(type(node))
-    if compiler is None:
-        what = _NODE_DESCRIPTIONS.get(type(node), "this construct")
-        raise FormulaError(
-            f"{what} {_quote(ast.unparse(node))} is not allowed in a formula: {_GRAMMAR_HINT}"
-        )
-    return compiler(node)
-
-
-def _compile_constant(node: ast.Constant) -> Compiled:
-    value = node.value
-    # bool is an int subclass, so test it first.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FormulaError(
-            f"{_quote(ast.unparse(node))} is not a real number: {_GRAMMAR_HINT}"
-        )
-    try:
-        return _finite_constant(float(value), node)
-    except OverflowError:
-        raise FormulaError(
-            f"number {_quote(ast.unparse(node))} is too large for float64: use a smaller one"
-        ) from None
-
-
-def _compile_name(node: ast.Name) -> Compiled:
-    name = node.id
-    if name in CONSTANTS:
-        return CONSTANTS[name]
-    if name in FUNCTION_ARITY:
-        raise FormulaError(
-            f"{_quote_name(name)} is a function, not a variable: call it, as in {name}(x)"
-        )
-    if not _VARIABLE_NAME.fullmatch(name):
-        raise FormulaError(
-            f"variable name {_quote(name)} is not allowed: use ASCII letters, digits and "
-            "underscores, starting with a letter"
-        )
-    return lambda columns, ops: columns[name]
-
-
-def _compile_binary(node: ast.BinOp) -> Compiled:
-    operator = _BINARY_OPERATORS.get(type(node.op))
-    if operator is None:
-        raise FormulaError(
-            f"operator in {_quote(ast.unparse(node))} is not allowed in a formula: {_GRAMMAR_HINT}"
-        )
-    symbol, apply = operator
-    if symbol == "**":
-        _check_exponent(node)
-    left, right = _compile(node.left), _compile(node.right)
-    if symbol == "**" and isinstance(right, float) and abs(right) > MAX_EXPONENT:
-        raise FormulaError(
-            f"exponent in {_quote(ast.unparse(node))} is {right:g}: use an exponent between "
-            f"-{MAX_EXPONENT} and {MAX_EXPONENT}"
-        )
-    return _combine(apply, (left, right), node)
-
-
-def _check_exponent(node: ast.BinOp) -> None:
-    # A power inside an exponent (x**x**x, 2**2**2**2**2**2) grows beyond any float at once.
-    if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(node.right)):
-        raise FormulaError(
-            f"power tower {_quote(ast.unparse(node))}: an exponent may not itself contain a "
-            "power; compute a simpler expression"
-        )
-
-
-def _compile_unary(node: ast.UnaryOp) -> Compiled:
-    apply = _UNARY_OPERATORS.get(type(node.op))
-    if apply is None:
-        raise FormulaError(
-            f"operator in {_quote(ast.unparse(node))} is not allowed in a formula: {_GRAMMAR_HINT}"
-        )
-    return _combine(apply, (_compile(node.operand),), node)
-
-
-def _compile_call(node: ast.Call) -> Compiled:
-    source = _quote(ast.unparse(node))
-    if not isinstance(node.func, ast.Name):
-        raise FormulaError(
-            f"only functions called by name are allowed, not {source}: {_GRAMMAR_HINT}"
-        )
-    name = node.func.id
-    _check_function_name(name, source)
-    arity = FUNCTION_ARITY[name]
-    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-        raise FormulaError(
-            f"{source} uses keyword or * arguments: call {name} with {arity} plain argument(s)"
-        )
-    if len(node.args) != arity:
-        raise FormulaError(
-            f"{source} passes {len(node.args)} argument(s): {name} takes exactly {arity}"
-        )
-    arguments = tuple(_compile(a) for a in node.args)
-    return _combine(lambda *values, ops=None: ops[name](*values), arguments, node, needs_ops=True)
-
-
-def _check_function_name(name: str, source: str) -> None:
-    if name in FUNCTION_ARITY:
-        return
-    if name in CONSTANTS:
-        raise FormulaError(
-            f"{_quote_name(name)} is a constant, not a function, in {source}: "
-            f"write {name}*(...) to multiply"
-        )
-    close = difflib.get_close_matches(name, FUNCTION_ARITY, n=3)
-    suggestion = f"did you mean {', '.join(close)}? " if close else ""
-    raise FormulaError(
-        f"unknown function {_quote_name(name)} in {source}: {suggestion}use one of "
-        f"{_FUNCTION_LIST} (to multiply write {name}*(...))"
-    )
-
-
-def _combine(apply: Callable, operands: tuple[Compiled, ...], node: ast.expr, needs_ops=False):
-    """Fold when all operands are constants, else build the closure that applies `apply`."""
-    if all(isinstance(o, float) for o in operands):
-        with np.errstate(all="ignore"):
-            values = [np.float64(o) for o in operands]
-            result = apply(*values, ops=_numpy_ops()) if needs_ops else apply(*values)
-        return _finite_constant(float(result), node)
-    closures = [_as_closure(o) for o in operands]
-    if needs_ops:
-        return lambda columns, ops: apply(*(c(columns, ops) for c in closures), ops=ops)
-    return lambda columns, ops: apply(*(c(columns, ops) for c in closures))
-
-
-def _as_closure(compiled: Compiled) -> Callable[[Columns, Ops], Any]:
-    if isinstance(compiled, float):
-        return lambda columns, ops: compiled
-    return compiled
-
-
-def _finite_constant(value: float, node: ast.expr) -> float:
-    if not np.isfinite(value):
-        raise FormulaError(
-            f"{_quote(ast.unparse(node))} evaluates to {value}: use numbers that stay finite"
-        )
-    return value
-
-
-def _evaluate(compiled: Compiled, columns: Columns, ops: Ops) -> Any:
-    return compiled if isinstance(compiled, float) else compiled(columns, ops)
-
-
-# ----------------------------------------------------------------------------------------------
-# Backends: the function table for each library
-
-
-@cache
-def _numpy_ops() -> Ops:
-    return {
-        "sin": np.sin, "cos": np.cos, "tan": np.tan,
-        "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
-        "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
-        "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
-        "exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p,
-        "log2": np.log2, "log10": np.log10, "sqrt": np.sqrt, "abs": np.abs,
-        "sign": np.sign, "floor": np.floor, "ceil": np.ceil,
-        # exp(-softplus(-x)) is the sigmoid without overflow in exp for large negative x.
-        "sigmoid": lambda a: np.exp(-np.logaddexp(0.0, -a)),
-        "relu": lambda a: np.maximum(a, 0.0),
-        "softplus": lambda a: np.logaddexp(0.0, a),
-        "min": np.minimum, "max": np.maximum, "atan2": np.arctan2,
-    }  # fmt: skip
-
-
-@cache
-def _torch_ops() -> Ops:
-    import torch
-
-    def binary(function):
-        # torch's two-tensor functions refuse a Python float; lift it to the other's dtype/device.
-        def lifted(a, b):
-            if not torch.is_tensor(a):
-                a = torch.as_tensor(a, dtype=b.dtype, device=b.device)
-            if not torch.is_tensor(b):
-                b = torch.as_tensor(b, dtype=a.dtype, device=a.device)
-            return function(a, b)
-
-        return lifted
-
-    return {
-        "sin": torch.sin, "cos": torch.cos, "tan": torch.tan,
-        "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
-        "sinh": torch.sinh, "cosh": torch.cosh, "tanh": torch.tanh,
-        "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
-        "exp": torch.exp, "expm1": torch.expm1, "log": torch.log, "log1p": torch.log1p,
-        "log2": torch.log2, "log10": torch.log10, "sqrt": torch.sqrt, "abs": torch.abs,
-        "sign": torch.sign, "floor": torch.floor, "ceil": torch.ceil,
-        "sigmoid": torch.sigmoid, "relu": torch.relu,
-        "softplus": torch.nn.functional.softplus,
-        "min": binary(torch.minimum), "max": binary(torch.maximum), "atan2": binary(torch.atan2),
-    }  # fmt: skip
-
-
-# ----------------------------------------------------------------------------------------------
-# Messages: always one line, and never the full 10,000 characters of a hostile formula
-
-
-def _one_line(text: str) -> str:
-    """Escape every non-printable character (newlines, U+2028, ...) so a message stays one line."""
-    escaped = (c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-    return "".join(escaped)
-
-
-def _quote(text: str, limit: int = 80) -> str:
-    shown = text if len(text) <= limit else text[: limit - 3] + "..."
-    return f'"{_one_line(shown)}"'
-
-
-def _quote_name(name: str) -> str:
-    return f"'{_one_line(name[:80])}'"
