@@ -34,16 +34,19 @@ import time
 import numpy as np
 import torch
 
-from mlpfit.fitting import pipeline
-from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
-from mlpfit.data.dataset import split_indices
-from mlpfit.config.defaults import resolve
-from mlpfit.fitting.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble
-from mlpfit.fitting.metrics import r2_per_output
 from mlpfit.config.defaults import default_threads
-from mlpfit.nn.model import MLP, count_parameters
+from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
+from mlpfit.engines.torch_single import TorchEngine
+from mlpfit.engines.torch_stacked import StackedEngine
+from mlpfit.fitting.build import build, train_data
+from mlpfit.fitting.metrics import r2_per_output
+from mlpfit.fitting.prepare import load_dataset, prepare
+from mlpfit.nn.fitted import FittedEnsemble
+from mlpfit.nn.model import MLP
+from mlpfit.nn.sizes import count_parameters
+from mlpfit.nn.stacked import EnsembleMLP
 from mlpfit.runtime import keep_freed_memory
-from mlpfit.train.loop import Loop
+from mlpfit.train.trainer import Trainer
 
 STEPS = 500
 SIZES = [2, 32, 32, 1]
@@ -53,10 +56,10 @@ def setup(device):
     config = FitConfig(DataConfig(target="x**2 + y**2", domain=(-14.0, 14.0), samples=2000),
                        ModelConfig(hidden=SIZES[1:-1], activation="tanh"),
                        TrainConfig(epochs=STEPS, batch_size=10**6, lr=1e-2, patience=1_000_000))
-    dataset = pipeline.load_dataset(config)
-    split = split_indices(len(dataset.X), 0.1, 0.1, 0)
-    resolve(config, len(split.train), 2, 1, "regress")
-    template, data = pipeline._build(config, dataset, split, device)
+    dataset = load_dataset(config)
+    split = prepare(config, dataset)
+    template, _ = build(config, dataset, split, device)
+    data = train_data(dataset, split, template.x_scaler, template.y_scaler, device)
     X_test, Y_test = dataset.X[split.test], dataset.Y[split.test]
     return template, data, X_test, Y_test
 
@@ -66,8 +69,9 @@ def singles(members, template, data, X_test, Y_test, device):
     for k in range(members):
         torch.manual_seed(k)
         model = MLP(SIZES, "tanh").to(device)
-        Loop(model, data, epochs=STEPS, batch_size=len(data.X), lr=1e-2, optimizer="adam", loss="mse",
-             schedule="onecycle", seed=k).run()
+        engine = TorchEngine(model, data, epochs=STEPS, batch_size=len(data.X), lr=1e-2, optimizer="adam", loss="mse",
+                             schedule="onecycle", seed=k)
+        Trainer(engine, STEPS).run()
         template.model = model
         scores.append(r2_per_output(Y_test, template.predict(X_test))[0])
     return time.perf_counter() - start, time.process_time() - cpu, np.array(scores)
@@ -76,8 +80,9 @@ def singles(members, template, data, X_test, Y_test, device):
 def batched(members, template, data, X_test, Y_test, device):
     start, cpu = time.perf_counter(), time.process_time()
     model = EnsembleMLP(SIZES, "tanh", seeds=list(range(members))).to(device)
-    EnsembleTrainer(model, data, epochs=STEPS, batch_size=len(data.X), lr=1e-2, optimizer="adam", loss="mse",
-                    schedule="onecycle", seed=0, patience=10**9).run()
+    engine = StackedEngine(model, data, epochs=STEPS, batch_size=len(data.X), lr=1e-2, optimizer="adam", loss="mse",
+                           schedule="onecycle", seed=0)
+    Trainer(engine, STEPS).run()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     fitted = FittedEnsemble(model, template.x_scaler, template.y_scaler, ["x", "y"], ["f"])
     scores = np.array([r2_per_output(Y_test, p)[0] for p in fitted.member_predictions(X_test)])

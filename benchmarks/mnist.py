@@ -86,7 +86,7 @@ def sklearn_mlp(images, epochs=10):
 
 def mlpfit_run(folder, **options):
     from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
-    from mlpfit.fitting.pipeline import fit
+    from mlpfit.fitting.fit import fit
 
     model = {k: options.pop(k) for k in ("hidden", "activation", "dropout") if k in options}
     config = FitConfig(DataConfig(target=folder), ModelConfig(**model), TrainConfig(**options))

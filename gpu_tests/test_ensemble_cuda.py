@@ -3,7 +3,8 @@
 import numpy as np
 import torch
 
-from mlpfit.fitting import pipeline
+from mlpfit.fitting.fit import fit
+from mlpfit.runfolder.load import load_fitted
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 
 
@@ -12,9 +13,9 @@ def test_ensemble_fits_and_predicts_on_the_gpu(tmp_path):
     for device in ("cpu", "cuda"):
         config = FitConfig(DataConfig(target="x**2 + y**2", samples=300), ModelConfig(hidden=[8], ensemble=3),
                            TrainConfig(epochs=20, device=device), RunConfig(out=str(tmp_path / device), quiet=True))
-        runs[device] = pipeline.fit(config)
+        runs[device] = fit(config)
     assert runs["cuda"].summary["device"].startswith("cuda")
-    _, fitted, _, _ = pipeline.load_fitted(runs["cuda"].run_dir, "cuda")
+    _, fitted, _, _ = load_fitted(runs["cuda"].run_dir, "cuda")
     assert next(fitted.model.parameters()).device.type == "cuda"
     X = np.array([[0.1, 0.2], [-0.5, 0.7]])
     assert fitted.predict_std(X).shape == (2, 1)

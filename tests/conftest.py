@@ -28,46 +28,46 @@ def runs_root(tmp_path_factory):
 @pytest.fixture(scope="session")
 def curve_run(runs_root):
     """One input, two outputs, formula truth."""
-    from mlpfit.fitting import pipeline
+    from mlpfit.fitting.fit import fit
 
-    return pipeline.fit(formula_config("sin(x), x**2", str(runs_root / "curve")))
+    return fit(formula_config("sin(x), x**2", str(runs_root / "curve")))
 
 
 @pytest.fixture(scope="session")
 def surface_run(runs_root):
     """Two inputs with a formula truth: heatmaps."""
-    from mlpfit.fitting import pipeline
+    from mlpfit.fitting.fit import fit
 
-    return pipeline.fit(formula_config("x*y", str(runs_root / "surface")))
+    return fit(formula_config("x*y", str(runs_root / "surface")))
 
 
 @pytest.fixture(scope="session")
 def wide_run(runs_root):
     """Three inputs: predicted vs actual and residuals."""
-    from mlpfit.fitting import pipeline
+    from mlpfit.fitting.fit import fit
 
-    return pipeline.fit(formula_config("x1 + x2*x3", str(runs_root / "wide")))
+    return fit(formula_config("x1 + x2*x3", str(runs_root / "wide")))
 
 
 @pytest.fixture(scope="session")
 def linear_run(runs_root):
     """No hidden layer: the learned equation goes into the plot title and the report."""
-    from mlpfit.fitting import pipeline
+    from mlpfit.fitting.fit import fit
 
-    return pipeline.fit(formula_config("x1 + x2", str(runs_root / "linear"), hidden=(), epochs=60))
+    return fit(formula_config("x1 + x2", str(runs_root / "linear"), hidden=(), epochs=60))
 
 
 @pytest.fixture(scope="session")
 def digits_run(runs_root):
-    """A small MLP trained on scikit-learn's digits through pipeline.fit."""
-    from mlpfit.fitting import pipeline
+    """A small MLP trained on scikit-learn's digits through fit."""
+    from mlpfit.fitting.fit import fit
     from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 
     config = FitConfig(data=DataConfig(target="digits"), model=ModelConfig(hidden=[32]), train=TrainConfig(epochs=15),
                        run=RunConfig(out=str(runs_root / "digits"), quiet=True))
     with pytest.MonkeyPatch.context() as mp:  # undone at once, so later fits read their real targets
-        mp.setattr(pipeline, "load_dataset", lambda config: digits_dataset())
-        return pipeline.fit(config)
+        mp.setattr("mlpfit.fitting.fit.load_dataset", lambda config: digits_dataset())
+        return fit(config)
 
 
 def assert_not_blank(path) -> None:

@@ -129,7 +129,7 @@ def test_target_must_be_a_nonempty_string():
 
 
 def test_result_of_a_classification_predicts_labels_and_probabilities():
-    from mlpfit.fitting import pipeline
+    from mlpfit.fitting.fit import fit
     from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
     from mlpfit.data.dataset import Dataset
 
@@ -137,7 +137,7 @@ def test_result_of_a_classification_predicts_labels_and_probabilities():
     dataset = Dataset("array", X, (X[:, 0] > 0).astype(np.int64), ["a", "b"], ["label"], task="classify",
                       classes=["left", "right"])
     config = FitConfig(DataConfig(task="classify"), ModelConfig(hidden=[8]), TrainConfig(epochs=200, lr=0.05))
-    fit = pipeline.fit_dataset(config, dataset)
+    fit = fit(config, dataset=dataset, save=False)
     result = api.Result(fit.config, fit.fitted, fit.history, fit.summary)
     assert result.predict([[-0.5, 0.0], [0.5, 0.0]]).tolist() == ["left", "right"]
     assert result.predict_proba([[0.5, 0.0]]).shape == (1, 2)

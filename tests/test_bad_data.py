@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlpfit.fitting import pipeline
+from mlpfit.fitting.fit import fit
 from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
 from mlpfit.data.checks import check_dataset
 from mlpfit.data.dataset import Dataset
@@ -24,11 +24,11 @@ def dataset(X, Y, name="table"):
 
 
 def fit_dataset(data: Dataset, monkeypatch, epochs=200):
-    """pipeline.fit on a Dataset built here, as a table reader would hand it over (nothing saved)."""
-    monkeypatch.setattr(pipeline, "load_dataset", lambda config: data)
+    """fit on a Dataset built here, as a table reader would hand it over (nothing saved)."""
+    monkeypatch.setattr("mlpfit.fitting.fit.load_dataset", lambda config: data)
     config = FitConfig(data=DataConfig(target="table.csv"), train=TrainConfig(epochs=epochs, threads=1),
                        run=RunConfig(quiet=True))
-    return pipeline.fit(config, save=False)
+    return fit(config, save=False)
 
 
 def line_grid(n=400, seed=0):

@@ -8,14 +8,21 @@ import signal
 import pytest
 import torch
 
-from mlpfit.runfolder import checkpoint
-from mlpfit.fitting import pipeline
+import numpy as np
+
 from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
+from mlpfit.engines.numpy_mlp import NumpyEngine
+from mlpfit.engines.torch_single import TorchEngine
+from mlpfit.engines.torch_stacked import StackedEngine
 from mlpfit.errors import RunFolderError
+from mlpfit.fitting import interruptible
+from mlpfit.fitting.fit import fit, resume_fit
 from mlpfit.interrupt import Interrupted
 from mlpfit.nn.model import MLP
+from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.runfolder import checkpoint
 from mlpfit.train.callbacks import Callback, DivergenceGuard, EarlyStopping
-from mlpfit.train.loop import Loop, TrainData
+from mlpfit.train.trainer import Trainer, TrainData
 
 
 def test_pack_round_trips_int_keys_tuples_tensors_and_infinities():
@@ -44,11 +51,29 @@ def _data(n=300, seed=0):
     return TrainData(X[:250], Y[:250], X[250:], Y[250:])
 
 
-def _loop(optimizer="adam", batch_size=32, epochs=6, patience=50):
+def _loop(optimizer="adam", batch_size=32, epochs=6, patience=50, engine="torch"):
+    """A trainer of one engine kind on the same small problem: "torch", "stacked" (3 members, per-member lr)
+    or "numpy" (2 members)."""
     torch.manual_seed(0)
-    model = MLP([2, 16, 1], "tanh")
-    return Loop(model, _data(), epochs=epochs, batch_size=batch_size, lr=0.01, optimizer=optimizer, loss="mse",
-                schedule="onecycle", seed=0, callbacks=[DivergenceGuard(), EarlyStopping(patience)])
+    common = dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule="onecycle")
+    if engine == "torch":
+        made = TorchEngine(MLP([2, 16, 1], "tanh"), _data(), lr=0.01, loss="mse", seed=0, **common)
+    elif engine == "stacked":
+        model = EnsembleMLP([2, 16, 1], "tanh", seeds=[0, 1, 2], dropout=0.1)
+        made = StackedEngine(model, _data(), lr=[0.01, 0.02, 0.005], loss="mse", seed=0, **common)
+    else:
+        data = _data()
+        arrays = TrainData(*(t.double().numpy() for t in (data.X, data.Y, data.X_val, data.Y_val)))
+        made = NumpyEngine([2, 16, 1], arrays, activation="tanh", output_activation="identity", lr=0.01,
+                           seeds=[0, 1], **common)
+    return Trainer(made, epochs, [DivergenceGuard(), EarlyStopping(patience)])
+
+
+def _weights(trainer) -> list:
+    engine = trainer.engine
+    if isinstance(engine, NumpyEngine):
+        return [torch.from_numpy(v) for p in engine.params for v in p.values()]
+    return list(engine.model.state_dict().values())
 
 
 def _stop_after(steps):
@@ -66,10 +91,10 @@ def _interrupted_then_resumed(tmp_path, stop_at, **kw):
     first.should_stop = _stop_after(stop_at)
     first.run()
     assert first.interrupted
-    checkpoint.save(str(tmp_path), checkpoint.capture(first, {"note": "cfg"}))
+    checkpoint.save(str(tmp_path), {"config": {"note": "cfg"}, "trainer": first.state_dict()})
     torch.manual_seed(123)  # a fresh process would not share the global RNG state
     second = _loop(**kw)
-    checkpoint.restore(second, checkpoint.load(str(tmp_path)))
+    interruptible.restore(second, checkpoint.load(str(tmp_path)), "RUN/checkpoint")
     second.run()
     return second
 
@@ -80,13 +105,17 @@ def _interrupted_then_resumed(tmp_path, stop_at, **kw):
     ({"batch_size": 1000}, 3),                 # full batch
     ({"optimizer": "lbfgs", "epochs": 3}, 2),  # L-BFGS: its history of curvature pairs
     ({"patience": 2, "epochs": 20}, 52),       # early stopping state (wait is 1 here): best weights, wait
+    ({"engine": "stacked"}, 20),               # an ensemble: per-member lr, dropout masks, kept weights
+    ({"engine": "stacked", "patience": 2, "epochs": 20}, 52),
+    ({"engine": "numpy"}, 20),                 # the NumPy engine: its generators and Adam moments
+    ({"engine": "numpy", "optimizer": "sgd", "batch_size": 1000}, 3),
 ])
 def test_resumed_loop_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, kw, stop_at):
     straight = _loop(**kw)
     straight.run()
     resumed = _interrupted_then_resumed(tmp_path, stop_at, **kw)
-    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
-        assert torch.equal(a, b), name
+    for i, (a, b) in enumerate(zip(_weights(straight), _weights(resumed))):
+        assert torch.equal(a, b), i
     assert [r["train_loss"] for r in resumed.history.rows] == [r["train_loss"] for r in straight.history.rows]
     assert (resumed.history.best_epoch, resumed.history.stopped_early) == (straight.history.best_epoch, straight.history.stopped_early)
 
@@ -100,7 +129,8 @@ def test_early_stopping_really_stopped_in_the_patience_case(tmp_path):
 
 
 def _saved(tmp_path, value=1.0):
-    return checkpoint.save(str(tmp_path), {"config": {"v": value}, "w": torch.full((3,), value)})
+    return checkpoint.save(str(tmp_path), {"config": {"v": value}, "w": torch.full((3,), value),
+                                           "a": np.full(2, value)})
 
 
 def test_a_crash_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
@@ -118,6 +148,7 @@ def test_a_crash_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatc
     monkeypatch.undo()
     state = checkpoint.load(str(tmp_path))
     assert state["config"] == {"v": 1.0} and torch.equal(state["w"], torch.full((3,), 1.0))
+    assert isinstance(state["a"], np.ndarray) and state["a"].tolist() == [1.0, 1.0]  # NumPy stays NumPy
 
 
 def test_a_second_save_replaces_the_first_and_leaves_no_stale_files(tmp_path):
@@ -150,7 +181,7 @@ def test_a_newer_checkpoint_format_is_refused(tmp_path):
     manifest = json.load(open(os.path.join(folder, "manifest.json")))
     manifest["version"] = checkpoint.FORMAT_VERSION + 1
     json.dump(manifest, open(os.path.join(folder, "manifest.json"), "w"))
-    with pytest.raises(RunFolderError, match="newer than this mlpfit"):
+    with pytest.raises(RunFolderError, match="upgrade mlpfit"):
         checkpoint.load(str(tmp_path))
 
 
@@ -169,7 +200,7 @@ class SignalAt(Callback):
     def __init__(self, epoch, sig=signal.SIGINT):
         self.epoch, self.sig = epoch, sig
 
-    def on_epoch_end(self, loop, logs):
+    def on_epoch_end(self, trainer, logs):
         if logs["epoch"] == self.epoch:
             signal.raise_signal(self.sig)
 
@@ -180,14 +211,14 @@ def _config(out):
 
 
 def test_pipeline_saves_on_a_signal_and_resume_fit_matches_a_straight_fit(tmp_path):
-    straight = pipeline.fit(_config(tmp_path / "a"))
+    straight = fit(_config(tmp_path / "a"))
     before = signal.getsignal(signal.SIGINT)  # default_int_handler, or SIG_IGN when run in the background
     with pytest.raises(Interrupted) as err:
-        pipeline.fit(_config(tmp_path / "b"), callbacks=[SignalAt(2)])
+        fit(_config(tmp_path / "b"), callbacks=[SignalAt(2)])
     assert err.value.exit_code == 130 and "mlpfit fit --resume" in str(err.value)
     assert checkpoint.exists(str(tmp_path / "b"))
     assert signal.getsignal(signal.SIGINT) is before  # handlers restored
-    resumed = pipeline.resume_fit(str(tmp_path / "b"), "x**2 + y")
+    resumed = resume_fit(str(tmp_path / "b"), "x**2 + y")
     for a, b in zip(straight.fitted.model.state_dict().values(), resumed.fitted.model.state_dict().values()):
         assert torch.equal(a, b)
     assert resumed.config.train.epochs == 6 and resumed.history.epochs == 6
@@ -198,28 +229,72 @@ def test_pipeline_saves_on_a_signal_and_resume_fit_matches_a_straight_fit(tmp_pa
 
 def test_resume_refuses_a_different_target(tmp_path):
     with pytest.raises(Interrupted):
-        pipeline.fit(_config(tmp_path), callbacks=[SignalAt(1)])
+        fit(_config(tmp_path), callbacks=[SignalAt(1)])
     with pytest.raises(Exception, match="differs from the checkpoint"):
-        pipeline.resume_fit(str(tmp_path), "sin(x)")
+        resume_fit(str(tmp_path), "sin(x)")
 
 
-def test_a_checkpoint_that_does_not_fit_the_model_is_refused_in_one_line(tmp_path):
-    loop = _loop()
-    loop.should_stop = _stop_after(3)
-    loop.run()
-    state = checkpoint.capture(loop, {})
-    state["model"] = {"layers.0.weight": torch.zeros(5, 5)}
+def _stopped_state(engine="torch") -> dict:
+    trainer = _loop(engine=engine)
+    trainer.should_stop = _stop_after(3)
+    trainer.run()
+    return {"trainer": trainer.state_dict()}
+
+
+def _refused(state, engine="torch"):
     with pytest.raises(RunFolderError, match="does not fit this model") as err:
-        checkpoint.restore(_loop(), state, "RUN/checkpoint")
+        interruptible.restore(_loop(engine=engine), state, "RUN/checkpoint")
     assert "\n" not in str(err.value) and "RUN/checkpoint" in str(err.value)
+    return str(err.value)
+
+
+def test_a_checkpoint_that_does_not_fit_the_model_is_refused_in_one_line():
+    state = _stopped_state()
+    state["trainer"]["engine"]["model"] = {"layers.0.weight": torch.zeros(5, 5)}
+    _refused(state)
+
+
+@pytest.mark.parametrize("shape", [(16,), (15, 2)])
+def test_optimizer_moments_of_the_wrong_shape_are_refused_not_stepped_on(shape):
+    """A fused Adam stepping on a moment of the wrong shape crashed the process (exit 139) or broadcast silently."""
+    state = _stopped_state()
+    moments = state["trainer"]["engine"]["optimizer"]["state"][0]
+    moments["exp_avg_sq"] = torch.zeros(shape)
+    assert "exp_avg_sq" in _refused(state)
+
+
+@pytest.mark.parametrize("engine, edit", [
+    ("stacked", lambda e: e["optimizer"]["moments"][0].__setitem__(1, torch.zeros(3, 16))),
+    ("stacked", lambda e: e.__setitem__("kept", e["kept"][:-1])),
+    ("numpy", lambda e: e["optimizers"][0]["m"].__setitem__("layers.0.weight", np.zeros(16))),
+    ("numpy", lambda e: e["params"][1].pop("layers.1.bias")),
+    ("torch", lambda e: e.__setitem__("epoch_rng", torch.zeros(3, dtype=torch.uint8))),
+])
+def test_every_engine_checks_its_saved_state_against_the_model(engine, edit):
+    state = _stopped_state(engine)
+    edit(state["trainer"]["engine"])
+    _refused(state, engine)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.__setitem__("epoch", 10**9),
+    lambda t: t.__setitem__("running", [True, False]),
+    lambda t: t["callbacks"]["EarlyStopping"].__setitem__("wait", [1, 2, 3]),
+    lambda t: t["callbacks"].pop("DivergenceGuard"),
+    lambda t: t["history"].__setitem__("rows", [{"epoch": "one"}]),
+])
+def test_the_trainer_checks_its_own_saved_state(edit):
+    state = _stopped_state()
+    edit(state["trainer"])
+    _refused(state)
 
 
 def test_the_cli_resumes_with_the_same_target_given(tmp_path, capsys):
     from mlpfit.cli import main as cli
 
-    straight = pipeline.fit(_config(tmp_path / "a"))
+    straight = fit(_config(tmp_path / "a"))
     with pytest.raises(Interrupted):
-        pipeline.fit(_config(tmp_path / "b"), callbacks=[SignalAt(3)])
+        fit(_config(tmp_path / "b"), callbacks=[SignalAt(3)])
     with pytest.raises(SystemExit) as done:
         cli.main(["fit", "x**2 + y", "--resume", str(tmp_path / "b"), "--json"])
     out = json.loads(capsys.readouterr().out)

@@ -1,7 +1,7 @@
 """Defaults chosen from the data: thread count."""
 
 from mlpfit.config.defaults import default_threads
-from mlpfit.nn.model import count_parameters
+from mlpfit.nn.sizes import count_parameters
 
 
 def test_small_models_train_on_one_thread():

@@ -5,7 +5,7 @@ import pytest
 
 from mlpfit.fitting import diagnose
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
-from mlpfit.fitting.pipeline import fit
+from mlpfit.fitting.fit import fit
 from mlpfit.data.scaling import Standardizer
 
 

@@ -11,8 +11,11 @@ from mlpfit.runfolder import store as runs
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 from mlpfit.errors import UsageError
 from mlpfit.nn.model import MLP
-from mlpfit.fitting.pipeline import fit, load_fitted
-from mlpfit.train import numpy_engine
+from mlpfit.fitting.fit import fit
+from mlpfit.runfolder.load import load_fitted
+from mlpfit.engines import numpy_mlp as numpy_engine
+from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
+from mlpfit.train.trainer import Trainer, TrainData
 
 
 @pytest.fixture(scope="module")
@@ -102,13 +105,14 @@ def test_classification_is_refused():
 def test_loop_keeps_the_best_validation_weights_and_stops_early():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (40, 1))
-    loop = numpy_engine.NumpyLoop([1, 4, 1], (X, X**2, X, X**2), activation="tanh", output_activation="identity",
-                                  epochs=2000, batch_size=40, lr=0.05, optimizer="adam", schedule="constant",
-                                  patience=5, seed=0)
-    history = loop.run()
+    engine = numpy_engine.NumpyEngine([1, 4, 1], TrainData(X, X**2, X, X**2), activation="tanh",
+                                      output_activation="identity", epochs=2000, batch_size=40, lr=0.05,
+                                      optimizer="adam", schedule="constant", seeds=[0])
+    history = Trainer(engine, 2000, [DivergenceGuard(), EarlyStopping(5)]).run()
     best = min(history.column("val_loss"))
+    assert history.stopped_early and history.epochs < 2000
     assert history.column("val_loss")[history.best_epoch - 1] == best
-    assert loop.loss(X, X**2) == pytest.approx(best)
+    assert engine.evaluate()["val_loss"][0] == pytest.approx(best)
 
 
 def test_dropout_is_refused():

@@ -11,18 +11,25 @@ import torch
 from safetensors.torch import load_file
 from torch.nn import functional as F
 
-from mlpfit.fitting import ensemble as ensemble_module
-from mlpfit.fitting import pipeline
 from mlpfit.cli.main import main
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig, validate
 from mlpfit.data.dataset import split_indices
 from mlpfit.config.defaults import resolve
-from mlpfit.fitting.ensemble import (EnsembleMLP, EnsembleTrainer, FittedEnsemble, StackedOptimizer, member_chunks,
-                             member_loss)
+from mlpfit.engines.torch_single import TorchEngine
+from mlpfit.engines.torch_stacked import StackedEngine, member_chunks
+from mlpfit.fitting import build as building
+from mlpfit.fitting.fit import fit
+from mlpfit.fitting.prepare import load_dataset
+from mlpfit.nn.fitted import FittedEnsemble
+from mlpfit.nn.losses import member_loss
+from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.runfolder.load import load_fitted
+from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
+from mlpfit.train.stacked_optim import StackedOptimizer
+from mlpfit.train.trainer import Trainer
 from mlpfit.errors import UsageError
 from mlpfit.fitting.metrics import r2_per_output
 from mlpfit.nn.model import MLP
-from mlpfit.train.loop import Loop
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -34,10 +41,11 @@ def small_problem(samples=600, batch_size=None, epochs=60):
     """x² + y² on -3:3, resolved like a fit, with scaled train/val tensors."""
     config = FitConfig(DataConfig(target="x**2 + y**2", domain=(-3.0, 3.0), samples=samples),
                        ModelConfig(hidden=SIZES[1:-1]), TrainConfig(epochs=epochs, batch_size=batch_size, patience=1000))
-    dataset = pipeline.load_dataset(config)
+    dataset = load_dataset(config)
     split = split_indices(len(dataset.X), 0.1, 0.1, 0)
     resolve(config, len(split.train), 2, 1, "regress")
-    template, data = pipeline._build(config, dataset, split, torch.device("cpu"))
+    template, _ = building.build(config, dataset, split, torch.device("cpu"))
+    data = building.train_data(dataset, split, template.x_scaler, template.y_scaler, torch.device("cpu"))
     return config, dataset, split, template, data
 
 
@@ -45,16 +53,18 @@ def train_single(data, seed, config, lr=None):
     torch.manual_seed(seed)
     model = MLP(SIZES)
     t = config.train
-    Loop(model, data, epochs=t.epochs, batch_size=t.batch_size, lr=lr or t.lr, optimizer="adam", loss="mse",
-         schedule=t.schedule, seed=seed).run()
+    engine = TorchEngine(model, data, epochs=t.epochs, batch_size=t.batch_size, lr=lr or t.lr, optimizer="adam",
+                         loss="mse", schedule=t.schedule, seed=seed)
+    Trainer(engine, t.epochs).run()
     return model
 
 
 def train_batched(data, seeds, config, lr=None, patience=1000):
     model = EnsembleMLP(SIZES, seeds=seeds)
     t = config.train
-    trainer = EnsembleTrainer(model, data, epochs=t.epochs, batch_size=t.batch_size, lr=lr or t.lr, optimizer="adam",
-                              loss="mse", schedule=t.schedule, seed=0, patience=patience)
+    engine = StackedEngine(model, data, epochs=t.epochs, batch_size=t.batch_size, lr=lr or t.lr, optimizer="adam",
+                           loss="mse", schedule=t.schedule, seed=0)
+    trainer = Trainer(engine, t.epochs, [DivergenceGuard(), EarlyStopping(patience)])
     trainer.run()
     return model, trainer
 
@@ -176,11 +186,12 @@ def test_each_member_stops_on_its_own_and_keeps_its_best_weights():
     config.train.schedule = "constant"
     # Member 1's learning rate is absurd: it diverges or stalls, member 0 trains on.
     model, trainer = train_batched(data, [0, 1], config, lr=[1e-2, 50.0], patience=5)
-    assert trainer.stopped_early[1] or trainer.diverged[1]
-    assert trainer.best_epoch[1] < trainer.best_epoch[0]
-    assert trainer.history.epochs > trainer.best_epoch[1] + 5  # member 0 kept going after member 1 stopped
-    restored = trainer.evaluate(data.X_val, data.Y_val)
-    np.testing.assert_allclose(restored, trainer.best, rtol=1e-5)
+    guard, stopping = trainer.callbacks
+    assert stopping.stopped[1] or guard.diverged[1]
+    assert stopping.best_epoch[1] < stopping.best_epoch[0]
+    assert trainer.history.epochs > stopping.best_epoch[1] + 5  # member 0 kept going after member 1 stopped
+    restored = trainer.engine.evaluate()["val_loss"]
+    np.testing.assert_allclose(restored, stopping.best, rtol=1e-5)
 
 
 # ---------------------------------------------------------------- pipeline, run folder, predict
@@ -192,7 +203,7 @@ def ensemble_run(tmp_path_factory):
     config = FitConfig(DataConfig(target="x**2 + y**2", domain=(-2.0, 2.0), samples=500),
                        ModelConfig(hidden=[16, 16], ensemble=3), TrainConfig(epochs=30, seed=4),
                        RunConfig(out=out, quiet=True))
-    return pipeline.fit(config)
+    return fit(config)
 
 
 def test_run_folder_stores_stacked_weights_and_every_member(ensemble_run):
@@ -208,7 +219,7 @@ def test_run_folder_stores_stacked_weights_and_every_member(ensemble_run):
 
 
 def test_load_fitted_gives_the_members_mean_and_spread(ensemble_run):
-    _, fitted, summary, history = pipeline.load_fitted(ensemble_run.run_dir)
+    _, fitted, summary, history = load_fitted(ensemble_run.run_dir)
     assert isinstance(fitted, FittedEnsemble)
     X = np.array([[0.5, -1.0], [1.5, 1.5]])
     members = fitted.member_predictions(X)
@@ -259,9 +270,9 @@ def test_member_chunks_cover_every_member_once():
 def test_chunked_training_equals_all_members_at_once(monkeypatch):
     config, dataset, split, template, data = small_problem(samples=300, batch_size=64, epochs=5)
     whole, _ = train_batched(data, [0, 1, 2], config)
-    monkeypatch.setattr(ensemble_module, "CPU_CHUNK_VALUES", 1)  # one member per chunk
+    monkeypatch.setattr("mlpfit.engines.torch_stacked.CPU_CHUNK_VALUES", 1)  # one member per chunk
     chunked, trainer = train_batched(data, [0, 1, 2], config)
-    assert len(trainer.chunks) == 3
+    assert len(trainer.engine.chunks) == 3
     for a, b in zip(whole.parameters(), chunked.parameters()):
         torch.testing.assert_close(a, b)
 

@@ -8,7 +8,7 @@ import pytest
 from mlpfit.report import explain
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 from mlpfit.errors import RunFolderError
-from mlpfit.fitting.pipeline import fit
+from mlpfit.fitting.fit import fit
 
 
 def make_run(tmp_path, target, domain, epochs=60, **model):

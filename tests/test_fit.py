@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
-from mlpfit.fitting.pipeline import fit, load_fitted
+from mlpfit.fitting.fit import fit
+from mlpfit.runfolder.load import load_fitted
 
 
 def config(target, tmp_path=None, **parts):

@@ -1,7 +1,8 @@
-"""pipeline.fit_dataset: training on a Dataset already in memory, the path arrays take."""
+"""fit(config, dataset=...): training on a Dataset already in memory, the path arrays take."""
 import numpy as np
 
-from mlpfit.fitting import pipeline
+from mlpfit.fitting.fit import fit
+from mlpfit.runfolder.load import load_fitted
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.data.dataset import Dataset
 
@@ -13,8 +14,8 @@ def _dataset(n=200):
 
 def test_fit_dataset_trains_resolves_and_saves_nothing():
     config = FitConfig(DataConfig(test_fraction=0.0), ModelConfig(hidden=[]), TrainConfig(epochs=200, lr=0.1))
-    result = pipeline.fit_dataset(config, _dataset())
-    assert result.run_dir is None and config.train.batch_size == 180  # resolved in place: full batch
+    result = fit(config, dataset=_dataset(), save=False)
+    assert result.run_dir is None and result.config.train.batch_size == 180  # resolved: full batch
     assert len(result.split.test) == 0 and result.summary["metrics"]["test"] is None
     assert result.summary["examples"] == {"train": 180, "val": 20, "test": 0}
     assert result.summary["metrics"]["train"]["r2"][0] > 0.999
@@ -23,6 +24,6 @@ def test_fit_dataset_trains_resolves_and_saves_nothing():
 def test_fit_dataset_holds_out_a_test_split_when_asked(tmp_path):
     config = FitConfig(DataConfig(test_fraction=0.2), ModelConfig(hidden=[4]), TrainConfig(epochs=3))
     config.run.out = str(tmp_path / "run")
-    result = pipeline.fit_dataset(config, _dataset(), save=True)
+    result = fit(config, dataset=_dataset(), save=True)
     assert len(result.split.test) == 40 and result.summary["metrics"]["test"]["n"] == 40
-    assert pipeline.load_fitted(str(tmp_path / "run"))[1].inputs == ["a", "b"]
+    assert load_fitted(str(tmp_path / "run"))[1].inputs == ["a", "b"]

@@ -11,7 +11,7 @@ from matplotlib.image import imread
 from mlpfit.nn import equation
 from mlpfit.report import plots
 from mlpfit.runfolder import store as runs
-from mlpfit.fitting.pipeline import fitted_from_files
+from mlpfit.runfolder.load import fitted_from_files
 from mlpfit.train.history import History
 
 
@@ -105,11 +105,11 @@ def test_a_run_without_samples_still_gets_its_loss_plot(curve_run, tmp_path):
 def test_no_plots_flag_leaves_only_the_run_files(runs_root):
     from conftest import formula_config
 
-    from mlpfit.fitting import pipeline
+    from mlpfit.fitting.fit import fit
 
     config = formula_config("x", str(runs_root / "noplots"), epochs=3, samples=60)
     config.run.plots = False
-    result = pipeline.fit(config)
+    result = fit(config)
     assert not [n for n in os.listdir(result.run_dir) if n.endswith((".png", ".html"))]
 
 

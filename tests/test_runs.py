@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlpfit.cli import main as cli
-from mlpfit.fitting import pipeline
+from mlpfit.fitting.fit import fit
+from mlpfit.runfolder.load import load_fitted
 from mlpfit.runfolder import store as runs
 from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
 from mlpfit.errors import RunFolderError
@@ -23,7 +24,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 def small_fit(out, seed=0, force=False):
     config = FitConfig(data=DataConfig(target="x + y", samples=200), train=TrainConfig(epochs=3, seed=seed),
                        run=RunConfig(out=str(out), quiet=True, force=force))
-    return pipeline.fit(config)
+    return fit(config)
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +195,7 @@ def resign(files: dict) -> dict:
     """Make the manifest match the files again: tampering that passes the checksums."""
     manifest = {"format": "mlpfit-run", "version": runs.FORMAT_VERSION,
                 "sha256": {n: __import__("hashlib").sha256(d).hexdigest() for n, d in files.items() if n != "manifest.json"}}
-    manifest["self"] = runs._manifest_digest(manifest)
+    manifest["self"] = runs.manifest_digest(manifest)
     return {**files, "manifest.json": json.dumps(manifest).encode()}
 
 
@@ -225,7 +226,7 @@ def test_fuzz_re_signed_tampering_is_loaded_or_refused_cleanly(data):
     with tempfile.TemporaryDirectory() as folder:
         write_run(Path(folder), files)
         try:
-            pipeline.load_fitted(folder)
+            load_fitted(folder)
         except RunFolderError as err:
             assert "\n" not in str(err)
 

@@ -8,7 +8,7 @@ import pytest
 
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.errors import UsageError
-from mlpfit.fitting.pipeline import fit
+from mlpfit.fitting.fit import fit
 from mlpfit.data.sources import target_kind
 
 

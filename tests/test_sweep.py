@@ -11,7 +11,7 @@ import sys
 import optuna
 import pytest
 
-from mlpfit.fitting import sweep
+from mlpfit.fitting import sweep, sweep_plan
 from mlpfit.cli.main import main
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.errors import UsageError
@@ -30,11 +30,11 @@ def base_config(**train) -> FitConfig:
 
 
 def test_grid_is_the_cartesian_product():
-    settings = sweep.parse_grid("lr=1e-3,3e-3,1e-2 hidden=32x2,64-32")
+    settings = sweep_plan.parse_grid("lr=1e-3,3e-3,1e-2 hidden=32x2,64-32")
     assert len(settings) == 6
     assert settings[0] == {"lr": 1e-3, "hidden": [32, 32]}
     assert settings[-1] == {"lr": 1e-2, "hidden": [64, 32]}
-    assert sweep.parse_grid("batch-size=32 activation=silu") == [{"batch_size": 32, "activation": "silu"}]
+    assert sweep_plan.parse_grid("batch-size=32 activation=silu") == [{"batch_size": 32, "activation": "silu"}]
 
 
 @pytest.mark.parametrize("text, words", [
@@ -47,28 +47,28 @@ def test_grid_is_the_cartesian_product():
 ])
 def test_bad_grid_names_the_value(text, words):
     with pytest.raises(UsageError, match=None) as err:
-        sweep.parse_grid(text)
+        sweep_plan.parse_grid(text)
     assert words in str(err.value)
 
 
 def test_space_overrides_defaults_and_refuses_nonsense():
-    space = sweep.parse_space("lr=1e-3:1e-2 width=32,64 activation=tanh")
+    space = sweep_plan.parse_space("lr=1e-3:1e-2 width=32,64 activation=tanh")
     assert space["lr"] == (1e-3, 1e-2) and space["width"] == [32, 64] and space["activation"] == ["tanh"]
-    assert space["depth"] == sweep.DEFAULT_SPACE["depth"]
+    assert space["depth"] == sweep_plan.DEFAULT_SPACE["depth"]
     with pytest.raises(UsageError, match="LO:HI"):
-        sweep.parse_space("lr=1e-2:1e-3")
+        sweep_plan.parse_space("lr=1e-2:1e-3")
     with pytest.raises(UsageError, match="KEY"):
-        sweep.parse_space("momentum=0.9")
+        sweep_plan.parse_space("momentum=0.9")
 
 
 def test_plan_needs_exactly_one_of_grid_and_trials():
     with pytest.raises(UsageError, match="either"):
-        sweep.make_plan("lr=1e-3", 5, None, None, None)
+        sweep_plan.make_plan("lr=1e-3", 5, None, None, None)
     with pytest.raises(UsageError, match="either"):
-        sweep.make_plan(None, None, None, None, None)
+        sweep_plan.make_plan(None, None, None, None, None)
     with pytest.raises(UsageError, match="--storage"):
-        sweep.make_plan("lr=1e-3", None, None, "x.journal", None)
-    assert sweep.make_plan(None, 3, None, None, None).study == sweep.DEFAULT_STUDY
+        sweep_plan.make_plan("lr=1e-3", None, None, "x.journal", None)
+    assert sweep_plan.make_plan(None, 3, None, None, None).study == sweep_plan.DEFAULT_STUDY
 
 
 def test_storage_kinds(tmp_path):
@@ -90,7 +90,7 @@ def test_settings_differing_in_lr_or_seed_share_a_batch():
 
 def test_grid_rows_follow_the_settings_and_batch_by_shape():
     shared = sweep.load_shared(base_config())
-    settings = sweep.parse_grid("lr=1e-3,1e-2 hidden=8,4x2")
+    settings = sweep_plan.parse_grid("lr=1e-3,1e-2 hidden=8,4x2")
     rows = sweep.run_grid(shared, settings)
     assert [r["hidden"] for r in rows] == ["8x1", "4x2", "8x1", "4x2"]
     assert [r["lr"] for r in rows] == [1e-3, 1e-3, 1e-2, 1e-2]
@@ -101,7 +101,7 @@ def test_grid_rows_follow_the_settings_and_batch_by_shape():
 
 def test_a_batched_member_equals_the_same_setting_trained_alone():
     shared = sweep.load_shared(base_config(batch_size=10_000))
-    together = sweep.run_grid(shared, sweep.parse_grid("lr=1e-3,3e-3,1e-2"))
+    together = sweep.run_grid(shared, sweep_plan.parse_grid("lr=1e-3,3e-3,1e-2"))
     alone = sweep.run_grid(shared, [{"lr": 3e-3}])
     assert together[1]["val_loss"] == pytest.approx(alone[0]["val_loss"], rel=1e-3)
     assert together[1]["val_loss"] != pytest.approx(together[0]["val_loss"], rel=1e-2)
@@ -117,7 +117,7 @@ def test_best_setting_ignores_diverged_and_pruned_rows():
 
 def test_trials_in_memory_record_every_trial(tmp_path):
     shared = sweep.load_shared(base_config(epochs=20))
-    plan = sweep.make_plan(None, 5, "width=4,8 depth=1:2", None, None)
+    plan = sweep_plan.make_plan(None, 5, "width=4,8 depth=1:2", None, None)
     rows, study = sweep.run_trials(shared, plan)
     assert len(rows) == 5 and len(study.trials) == 5
     assert {r["state"] for r in rows} <= {"complete", "pruned", "diverged"}

@@ -1,14 +1,15 @@
-"""The training loop: batching, early stopping, divergence, optimizers."""
+"""The trainer with the torch engine: batching, early stopping, divergence, optimizers."""
 
 import math
 
 import pytest
 import torch
 
+from mlpfit.engines.torch_single import TorchEngine
 from mlpfit.nn.model import MLP
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
-from mlpfit.train.loop import Loop, TrainData
-from mlpfit.train.optim import SCHEDULES
+from mlpfit.train.schedules import SCHEDULES
+from mlpfit.train.trainer import Trainer, TrainData
 
 
 def data(n=256, seed=0):
@@ -21,13 +22,14 @@ def data(n=256, seed=0):
 
 def make_loop(optimizer="adam", lr=1e-2, epochs=200, batch_size=64, callbacks=(), seed=0):
     torch.manual_seed(seed)
-    return Loop(MLP([2, 32, 1], "tanh"), data(), epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
-                loss="mse", schedule="onecycle", seed=seed, callbacks=list(callbacks))
+    engine = TorchEngine(MLP([2, 32, 1], "tanh"), data(), epochs=epochs, batch_size=batch_size, lr=lr,
+                         optimizer=optimizer, loss="mse", schedule="onecycle", seed=seed)
+    return Trainer(engine, epochs, list(callbacks))
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "radam", "sgd", "rmsprop", "lbfgs"])
 def test_every_optimizer_reduces_the_loss(optimizer):
-    from mlpfit.train.optim import DEFAULT_LR
+    from mlpfit.config.defaults import DEFAULT_LR
 
     # RAdam's own rectification warm-up makes its first few hundred steps slow: give it more.
     epochs = {"lbfgs": 30, "radam": 300}.get(optimizer, 100)
@@ -47,8 +49,8 @@ def test_early_stopping_restores_the_best_weights():
     loop = make_loop(epochs=300, callbacks=[stopper])
     history = loop.run()
     best = min(history.column("val_loss"))
-    assert history.best_epoch == stopper.best_epoch
-    assert loop.evaluate_loss(loop.data.X_val, loop.data.Y_val) == pytest.approx(best, rel=1e-5)
+    assert history.best_epoch == stopper.best_epoch[0] and history.epochs > history.best_epoch
+    assert loop.engine.evaluate()["val_loss"][0] == pytest.approx(best, rel=1e-5)
 
 
 def test_divergence_is_detected_and_stops_training():
@@ -60,7 +62,7 @@ def test_divergence_is_detected_and_stops_training():
 def test_same_seed_same_weights():
     a, b = make_loop(epochs=5), make_loop(epochs=5)
     a.run(), b.run()
-    for p, q in zip(a.model.parameters(), b.model.parameters()):
+    for p, q in zip(a.engine.model.parameters(), b.engine.model.parameters()):
         assert torch.equal(p, q)
 
 
@@ -70,3 +72,20 @@ def test_schedules_stay_positive_and_end_low(name):
     assert all(0 < v <= 1.0 for v in values)
     if name != "constant":
         assert values[-1] < 0.01
+
+
+def test_an_interrupted_epoch_resumes_to_the_same_weights():
+    """should_stop mid-epoch leaves a state; a fresh trainer loaded with it finishes like an uninterrupted run."""
+    straight = make_loop(epochs=6, callbacks=[DivergenceGuard(), EarlyStopping(3)])
+    straight.run()
+    stopped = make_loop(epochs=6, callbacks=[DivergenceGuard(), EarlyStopping(3)])
+    steps = iter(range(1000))
+    stopped.should_stop = lambda: next(steps) == 9  # mid-epoch 3 (4 steps per epoch)
+    stopped.run()
+    assert stopped.interrupted and stopped.epoch == 3 and stopped.engine.step == 2
+    resumed = make_loop(epochs=6, callbacks=[DivergenceGuard(), EarlyStopping(3)])
+    resumed.load_state_dict(stopped.state_dict())
+    resumed.run()
+    for p, q in zip(straight.engine.model.parameters(), resumed.engine.model.parameters()):
+        assert torch.equal(p, q)
+    assert straight.history.rows == [dict(r, seconds=s["seconds"]) for r, s in zip(resumed.history.rows, straight.history.rows)]

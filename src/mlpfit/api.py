@@ -22,80 +22,59 @@ from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
 
 
-def fit(target: str, *, domain=None, samples=None, target_columns=None, features=None, data_dir=None, task=None,
-        hidden=None, activation=None, output_activation="identity", dropout=None, ensemble=1, epochs=None, batch_size=None, lr=None,
-        optimizer="adam", loss=None, schedule="onecycle", patience=None, scale=True, seed=0, device="auto",
-        threads=None, engine="torch", out=None, force=False, callbacks=()) -> "Result":
+def fit(target: str, *, callbacks=(), **options) -> "Result":
     """Fit an MLP to ``target`` (formula, CSV path, IDX folder or example name) and return a :class:`Result`.
 
-    ``domain`` is ``(lo, hi)``, ``{"x": (lo, hi), ...}`` or the CLI's ``"lo:hi"``; ``hidden`` is an
-    int, a list of widths, or the CLI's ``"64,64"`` / ``"32x5"`` / ``"none"``. With ``out`` the run
-    folder is written there, as ``mlpfit fit --out`` does.
+    The keywords are the options of ``mlpfit fit`` (config/options.py's table, listed below), with
+    ``_`` for ``-`` and the CLI's values or Python ones: ``domain`` is ``(lo, hi)``,
+    ``{"x": (lo, hi), ...}`` or ``"lo:hi"``; ``hidden`` an int, a list of widths, or ``"64,64"`` /
+    ``"32x5"`` / ``"none"``; ``scale=False`` is ``--no-scale``, ``plots=False`` ``--no-plots``.
+    With ``out`` the run folder is written there, as ``mlpfit fit --out`` does.
 
     >>> r = fit("x**2 + y**2", domain=(-1, 1), samples=500, hidden=16, epochs=20, seed=1)
     >>> r.summary["inputs"], r.summary["epochs"], len(r.history.rows)
     (['x', 'y'], 20, 20)
     """
-    from mlpfit.fitting import pipeline
     from mlpfit.estimators import python_words
+    from mlpfit.fitting.fit import fit as run_fit
+    from mlpfit.fitting.summary import split_samples
 
-    config = build_config(target, locals())
+    config = build_config(target, options)
     try:
-        result = pipeline.fit(config, callbacks=callbacks, save=out is not None)
+        result = run_fit(config, callbacks=callbacks, save=config.run.out is not None)
     except UsageError as err:  # found only once data or device are in hand, e.g. device="cuda" without a GPU
         raise python_words(err) from None
     return Result(result.config, result.fitted, result.history, result.summary,
-                  samples=pipeline.split_samples(result.dataset, result.split, result.config.train.seed),
+                  samples=split_samples(result.dataset, result.split, result.config.train.seed),
                   run_dir=result.run_dir)
 
 
-def build_config(target: str, o: dict) -> cfg.FitConfig:
+def build_config(target: str, options: dict) -> cfg.FitConfig:
     """The keyword arguments of :func:`fit` as a validated FitConfig (the CLI's rules, in Python's words)."""
+    from mlpfit.config.build import to_config
     from mlpfit.estimators import python_words
-
-    try:
-        return _build_config(target, o)
-    except UsageError as err:
-        raise python_words(err) from None
-
-
-def _build_config(target: str, o: dict) -> cfg.FitConfig:
-    from mlpfit.estimators import hidden_sizes
 
     if not isinstance(target, str) or not target.strip():
         raise UsageError(f"target must be a formula, CSV path, IDX folder or example name, got {target!r}: e.g. 'x**2 + y**2'")
-    data = cfg.DataConfig(target=target, domain=_domain(o["domain"]), samples=o["samples"],
-                          target_columns=_columns(o["target_columns"]), feature_columns=_columns(o["features"]),
-                          data_dir=o["data_dir"], task=o["task"], scale=bool(o["scale"]))
-    model = cfg.ModelConfig(hidden=hidden_sizes(o["hidden"]), activation=o["activation"],
-                            output_activation=o["output_activation"], dropout=o["dropout"], ensemble=o["ensemble"])
-    train = cfg.TrainConfig(epochs=o["epochs"], batch_size=o["batch_size"], lr=o["lr"], optimizer=o["optimizer"],
-                            loss=o["loss"], schedule=o["schedule"], patience=o["patience"], seed=o["seed"],
-                            device=o["device"], threads=o["threads"], engine=o["engine"])
-    run = cfg.RunConfig(out=None if o["out"] is None else os.fspath(o["out"]), quiet=True, force=o["force"])
-    return cfg.validate(cfg.FitConfig(data, model, train, run))
-
-
-def _domain(domain):
-    if domain is None or isinstance(domain, str):
-        return None if domain is None else cfg.parse_domain(domain)
-    if isinstance(domain, dict):
-        return {str(k): _interval(v, domain) for k, v in domain.items()}
-    return _interval(domain, domain)
-
-
-def _interval(value, whole) -> tuple[float, float]:
+    if options.get("out") is not None:
+        options = {**options, "out": os.fspath(options["out"])}
     try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise UsageError(f"domain {whole!r} is not (lo, hi): write e.g. (-1, 1) or {{'x': (0, 1)}}") from None
-    return cfg.parse_domain(f"{lo!r}:{hi!r}")
+        config = to_config(target, options)
+    except UsageError as err:
+        raise python_words(err) from None
+    config.run.quiet = True
+    return config
 
 
-def _columns(columns):
-    if columns is None or isinstance(columns, str):
-        return cfg.parse_columns(columns)
-    return cfg.parse_columns(",".join(map(str, columns)))
+def option_list() -> str:
+    """The keywords of :func:`fit`, one line each, from the table of options."""
+    from mlpfit.config.build import help_text
+    from mlpfit.config.options import OPTIONS
+
+    return "\n".join(f"    {o.key}: {help_text(o)}" for o in OPTIONS)
+
+
+fit.__doc__ += "\n    Keywords (``mlpfit fit --help`` says the same):\n\n" + option_list() + "\n"
 
 
 def load(path) -> "Result":
@@ -108,11 +87,11 @@ def load(path) -> "Result":
     >>> load(folder).summary["formula"]
     '2*x'
     """
-    from mlpfit.fitting import pipeline
     from mlpfit.runfolder import store as runs
+    from mlpfit.runfolder.load import fitted_from_files
 
     files = runs.read(os.fspath(path))
-    config, fitted, summary, history = pipeline.fitted_from_files(files)
+    config, fitted, summary, history = fitted_from_files(files)
     samples = {k: v.numpy() for k, v in files.samples.items()} if files.samples else None
     return Result(config, fitted, history, summary, samples=samples, run_dir=files.path)
 
@@ -194,14 +173,14 @@ class Result:
 
     def save(self, path, force: bool = False) -> str:
         """Write a run folder at ``path`` (what ``mlpfit fit --out`` writes); returns the path."""
-        from mlpfit.fitting import pipeline
         from mlpfit.runfolder import store as runs
+        from mlpfit.runfolder.write import write_run
 
         path = os.fspath(path)
         runs.prepare_dir(path, force)
         config = copy.deepcopy(self.config)
         config.run.out = path
         self.summary = {**self.summary, "run": path}
-        pipeline.write_run(path, config, self.fitted, self.history, self.summary, self.samples)
+        write_run(path, config.to_dict(), self.fitted, self.history, self.summary, self.samples)
         self.run_dir = path
         return path

@@ -1,19 +1,28 @@
-"""Atomic file writes: a crash or a full disk leaves the previous file, never half a file."""
+"""Atomic file writes: a crash or a full disk leaves the previous file, never half a file.
+
+Everything mlpfit writes (run folders, checkpoints, plots, downloads, exports) goes through
+:func:`replacing`: the bytes go to a temporary file beside the target, which is renamed over it
+only when the whole write succeeded.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 
 
-def write_bytes(path: str, data: bytes) -> None:
+@contextlib.contextmanager
+def replacing(path: str):
+    """A binary file handle for ``path``: renamed into place when the block ends, removed if it raises."""
+    path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a run folder is meant to be shared
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; a run folder is meant to be shared
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)  # atomic on POSIX and Windows within one file system
@@ -21,6 +30,11 @@ def write_bytes(path: str, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    with replacing(path) as handle:
+        handle.write(data)
 
 
 def write_text(path: str, text: str) -> None:
@@ -31,7 +45,7 @@ def write_json(path: str, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, allow_nan=True) + "\n")
 
 
-def _umask() -> int:
+def umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current

@@ -1,6 +1,6 @@
 """scikit-learn estimators: :class:`Regressor` and :class:`Classifier`.
 
-They train through the same engine as ``mlpfit fit`` (:func:`mlpfit.fitting.pipeline.fit_dataset`), so
+They train through the same engine as ``mlpfit fit`` (:func:`mlpfit.fitting.fit.fit`), so
 inputs and regression targets are standardized by default, a validation split drives early
 stopping and the best weights are kept. Parameters are named like the CLI options; ``None`` means
 mlpfit's automatic choice, resolved at ``fit`` time from the data.
@@ -69,7 +69,7 @@ def validated(config: cfg.FitConfig) -> cfg.FitConfig:
 
 
 def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
-    """Epochs for about ``steps`` optimizer steps, with the split and batch rules of the pipeline."""
+    """Epochs for about ``steps`` optimizer steps, with the split and batch rules of a fit."""
     from mlpfit.config import defaults
     from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT
 
@@ -131,8 +131,8 @@ class _MLPEstimator(BaseEstimator):
         return validated(cfg.FitConfig(data, model, train, cfg.RunConfig()))
 
     def _train(self, X: np.ndarray, Y: np.ndarray, outputs: list[str], classes=None):
-        from mlpfit.fitting import pipeline
         from mlpfit.data.dataset import Dataset
+        from mlpfit.fitting.fit import fit
 
         config = self._config()
         if config.train.epochs is None:
@@ -141,7 +141,7 @@ class _MLPEstimator(BaseEstimator):
         inputs = [str(n) for n in names] if names is not None else [f"x{k + 1}" for k in range(X.shape[1])]
         dataset = Dataset("array", np.asarray(X, dtype=np.float64), Y, inputs, outputs, task=self._task, classes=classes)
         try:
-            result = pipeline.fit_dataset(config, dataset)
+            result = fit(config, dataset=dataset, save=False)
         except UsageError as err:  # e.g. device="cuda" without a GPU, found only when training starts
             raise python_words(err) from None
         if any(d["severity"] == "error" for d in result.summary["diagnostics"]):

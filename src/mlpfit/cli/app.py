@@ -10,10 +10,6 @@ from __future__ import annotations
 import click
 
 
-def choice_help(text: str, choices) -> str:
-    return f"{text} One of: {', '.join(choices)}."
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="mlpfit", prog_name="mlpfit")
 def app():

@@ -31,7 +31,7 @@ def predict(run_dir, values, input_path, device, as_json):
         raise UsageError("give either the input values (mlpfit predict RUN 2 3) or --input FILE.csv, not both or neither")
     from mlpfit.fitting.predicting import predict_rows, read_input_rows
 
-    from mlpfit.fitting.pipeline import load_fitted
+    from mlpfit.runfolder.load import load_fitted
 
     _, fitted, summary, _ = load_fitted(run_dir, device)
     if X is None:
@@ -42,7 +42,7 @@ def predict(run_dir, values, input_path, device, as_json):
             f"e.g. mlpfit predict {run_dir} {' '.join(['1'] * len(fitted.inputs))}"
         )
     out = predict_rows(fitted, X)
-    click.echo(json.dumps(out) if as_json else _format_predictions(out, fitted))
+    click.echo(json.dumps(out) if as_json else format_predictions(out))
 
 
 def _parse_point(values):
@@ -66,7 +66,7 @@ def _is_float(text: str) -> bool:
         return False
 
 
-def _format_predictions(out: dict, fitted) -> str:
+def format_predictions(out: dict) -> str:
     if "classes" in out:
         return "\n".join(str(label) for label in out["labels"])
     return "\n".join(" ".join(f"{v:.6g}" for v in row) for row in out["predictions"])

@@ -35,10 +35,11 @@ Examples:
 def sweep(target, grid, trials, space, storage, study, **options):
     """Try many settings on TARGET; write sweep.csv and refit the best into <out>/best."""
     from mlpfit.fitting import sweep as sweeping
+    from mlpfit.fitting.sweep_plan import check_base, make_plan
 
-    plan = sweeping.make_plan(grid, trials, space, storage, study)
+    plan = make_plan(grid, trials, space, storage, study)
     config = build_fit_config(target, {**options, "ensemble": 1})
-    sweeping.check_base(config)
+    check_base(config)
     precheck_target(config)
     say = (lambda text: None) if config.run.json or config.run.quiet else (lambda text: click.echo(text, err=True))
     result = sweeping.run(config, plan, progress=say)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 
-from mlpfit.nn.model import count_parameters, layer_sizes
-from mlpfit.train.optim import DEFAULT_LR
+from mlpfit.nn.sizes import count_parameters, layer_sizes
+
+# Peak learning rates that work without tuning on standardized data (diagnose's hints never go above them).
+DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "sgd": 0.1, "lbfgs": 1.0}
 
 DEFAULT_SAMPLES = 10_000  # enough points that a 64x64 net fits smooth 1-3 input functions to R² ≥ 0.999
 DEFAULT_HIDDEN = [64, 64]  # two layers: enough for smooth functions, small enough to train in seconds

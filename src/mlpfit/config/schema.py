@@ -12,17 +12,9 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
+from mlpfit.config.options import (ACTIVATIONS, DEVICES, ENGINES, LOSSES, OPTIMIZERS, OPTIONS,  # noqa: F401 - the
+                                    SCHEDULES, TASKS)  # registries' names, for validating without torch
 from mlpfit.errors import UsageError
-
-# Registries live next to their implementations; these name lists let the CLI validate
-# without importing torch. tests/test_config.py checks they match the real registries.
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "silu", "elu", "leaky_relu", "softplus", "identity")
-OPTIMIZERS = ("adam", "adamw", "radam", "sgd", "rmsprop", "lbfgs")
-LOSSES = ("mse", "mae", "huber", "cross_entropy")
-SCHEDULES = ("onecycle", "cosine", "constant")
-DEVICES = ("auto", "cpu", "cuda")
-TASKS = ("regress", "classify")
-ENGINES = ("torch", "numpy")
 
 
 @dataclass
@@ -197,22 +189,14 @@ def check_positive(option: str, value, *, integer: bool = True, limit: float | N
 def validate(config: FitConfig) -> FitConfig:
     """Check every value that can be checked without data; raise UsageError naming the first bad one."""
     m, t, d = config.model, config.train, config.data
-    check_choice("--activation", m.activation, ACTIVATIONS)
     if m.output_activation in ("none", "linear"):
         m.output_activation = "identity"
-    check_choice("--output-activation", m.output_activation, ACTIVATIONS)
-    check_choice("--optimizer", t.optimizer, OPTIMIZERS)
-    check_choice("--loss", t.loss, LOSSES)
-    check_choice("--schedule", t.schedule, SCHEDULES)
-    check_choice("--device", t.device, DEVICES)
-    check_choice("--task", d.task, TASKS)
-    check_choice("--engine", t.engine, ENGINES)
-    check_positive("--epochs", t.epochs, limit=1_000_000)
-    check_positive("--batch-size", t.batch_size, limit=10_000_000)
-    check_positive("--lr", t.lr, integer=False, limit=1e6)
-    check_positive("--samples", d.samples, limit=50_000_000)
-    check_positive("--patience", t.patience, limit=1_000_000)
-    check_positive("--threads", t.threads, limit=1024)
+    for option in OPTIONS:  # choices and limits, as config/options.py states them
+        value = getattr(getattr(config, option.section), option.attribute)
+        if option.kind == "choice":
+            check_choice(option.cli_flag, value, option.choices)
+        elif option.limit is not None:
+            check_positive(option.cli_flag, value, integer=option.kind == "int", limit=option.limit)
     if t.seed < 0 or t.seed >= 2**63:
         raise UsageError(f"--seed must be between 0 and 2**63-1, got {t.seed}")
     if m.hidden is not None:
@@ -227,9 +211,6 @@ def validate(config: FitConfig) -> FitConfig:
 
 
 def _check_ensemble(members: int, t: TrainConfig) -> None:
-    """--ensemble needs an optimizer and engine that have a batched (stacked-weights) version."""
-    check_positive("--ensemble", members, limit=4096)
+    """--ensemble needs an optimizer that has a batched (stacked-weights) version."""
     if members > 1 and t.optimizer not in ("adam", "adamw", "sgd"):
         raise UsageError(f"--optimizer {t.optimizer} has no batched version for --ensemble {members}: use adam, adamw or sgd")
-    if members > 1 and t.engine != "torch":
-        raise UsageError(f"--engine {t.engine} trains one model at a time: drop --engine or --ensemble {members}")

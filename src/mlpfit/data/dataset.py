@@ -1,7 +1,7 @@
 """A dataset in memory, and its split into train / validation / test.
 
 Every source (formula, CSV, IDX, example) ends here: float64 NumPy arrays plus the names that the
-run folder and ``predict`` need. Tensors are made from it once, on the device, by the trainer.
+run folder and ``predict`` need. Tensors (or NumPy arrays for the NumPy engine) are made from it once, in fitting/build.py.
 """
 
 from __future__ import annotations

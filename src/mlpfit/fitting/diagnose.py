@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from mlpfit.config.defaults import DEFAULT_LR
+from mlpfit.fitting.metrics import r2_per_output
 from mlpfit.nn.equation import is_linear
 
 
@@ -21,14 +23,11 @@ class Diagnostic:
         return asdict(self)
 
 
-# Learning rates known to work on standardized data (train/optim.py's DEFAULT_LR, kept here so
-# diagnosing needs no torch import).
-SAFE_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-3, "sgd": 0.1, "lbfgs": 1.0}
 
 
 def suggest_lr(lr: float, optimizer: str | None = None) -> float:
     """A decade below the failed rate, and no more than the optimizer's usual default."""
-    return min(float(f"{lr / 10:.0e}"), SAFE_LR.get(optimizer, math.inf))
+    return min(float(f"{lr / 10:.0e}"), DEFAULT_LR.get(optimizer, math.inf))
 
 
 def divergence(history, lr: float, optimizer: str) -> Diagnostic | None:
@@ -198,9 +197,7 @@ def neighbour_r2(X, Y, k: int = 5) -> float:
 
 
 def _mean_r2(Y, pred) -> float:
-    total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
-    resid = ((Y - pred) ** 2).sum(axis=0)
-    return float(np.mean(np.where(total > 0, 1 - resid / np.where(total > 0, total, 1), 1.0)))
+    return float(np.mean(r2_per_output(Y, pred)))
 
 
 # ---------------------------------------------------------------- after evaluation (scores in the summary)

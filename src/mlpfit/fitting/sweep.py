@@ -1,7 +1,7 @@
 """Hyperparameter search: a grid, or Optuna trials, with same-shape settings trained as one batch.
 
 Settings that share a network shape and a training schedule (hidden sizes, activation, epochs,
-batch size, optimizer, loss) become members of one :class:`~mlpfit.fitting.ensemble.EnsembleMLP`; the
+batch size, optimizer, loss) become members of one :class:`~mlpfit.nn.stacked.EnsembleMLP`; the
 stacked optimizer takes a learning rate per member, so settings that differ in ``lr`` or ``seed``
 (init) train together. Settings of different shapes train one group after another.
 
@@ -18,133 +18,20 @@ This module imports torch only inside the functions that train, so option errors
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import math
 import os
 import socket
 import time
+
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
+from mlpfit.fitting.sweep_plan import TRIALS_PER_BATCH, Plan
 from mlpfit.train.callbacks import Callback
-
-# --grid keys -> how one value is parsed. Hidden sizes use 32x2 or 64-32 (commas separate values).
-GRID_KEYS = {
-    "lr": float,
-    "hidden": lambda text: cfg.parse_hidden(text.replace("-", ",")),
-    "activation": str,
-    "batch_size": int,
-    "epochs": int,
-    "seed": int,
-    "optimizer": str,
-}
-# The default --trials search space (the issue's ranges).
-DEFAULT_SPACE = {
-    "lr": (1e-4, 3e-2),  # log-uniform
-    "width": [16, 32, 64, 128],
-    "depth": (1, 4),  # integer range, inclusive
-    "activation": ["tanh", "silu", "gelu", "relu"],
-}
-SPACE_RANGES = {"lr": float, "depth": int}  # keys that may be LO:HI ranges; the rest are choices
-SPACE_CHOICES = {"lr": float, "width": int, "depth": int, "activation": str, "batch_size": int}
-TRIALS_PER_BATCH = 8  # trials asked from Optuna at once, so same-shape ones can share a batch
-DEFAULT_STUDY = "mlpfit-sweep"
-
-
-@dataclass
-class Plan:
-    """What to search and where to keep the study."""
-
-    grid: list[dict] | None = None  # explicit settings (cartesian product of --grid)
-    trials: int | None = None  # number of Optuna trials
-    space: dict = field(default_factory=lambda: dict(DEFAULT_SPACE))  # --trials ranges
-    storage: str | None = None  # None: in memory; journal file path; or an RDB URL
-    study: str = DEFAULT_STUDY  # study name, shared by workers on one storage
-
-
-# ---------------------------------------------------------------- parsing the options
-
-
-def parse_grid(text: str) -> list[dict]:
-    """``lr=1e-3,1e-2 hidden=32x2,64x2`` -> the cartesian product as a list of settings."""
-    axes = {}
-    for item in text.split():
-        key, sep, values = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not values:
-            raise UsageError(f"--grid item {item!r} is not KEY=V1,V2: write e.g. --grid \"lr=1e-3,1e-2 hidden=32x2,64x2\"")
-        if key not in GRID_KEYS:
-            raise UsageError(f"--grid key {key!r} is not known: use {', '.join(GRID_KEYS)}")
-        axes[key] = [_grid_value(key, value, item) for value in values.split(",")]
-    if not axes:
-        raise UsageError("--grid is empty: write e.g. --grid \"lr=1e-3,1e-2 hidden=32x2,64x2\"")
-    settings = [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
-    if len(settings) > 10_000:
-        raise UsageError(f"--grid has {len(settings)} settings: keep it under 10,000 (or use --trials N)")
-    return settings
-
-
-def _grid_value(key: str, text: str, item: str):
-    try:
-        if not text.strip():
-            raise ValueError  # "lr=1e-3,,1e-2": a missing value, not "none"
-        value = GRID_KEYS[key](text)
-    except (ValueError, UsageError):
-        hint = " (write hidden sizes as 32x2 or 64-32: commas separate values)" if key == "hidden" else ""
-        raise UsageError(f"--grid {item!r}: {text!r} is not a valid {key}{hint}") from None
-    if key == "activation":
-        cfg.check_choice("--grid activation", value, cfg.ACTIVATIONS)
-    if key == "optimizer":
-        cfg.check_choice("--grid optimizer", value, ("adam", "adamw", "sgd"))
-    if key in ("lr", "batch_size", "epochs"):
-        cfg.check_positive(f"--grid {key}", value, integer=key != "lr", limit=1e7)
-    return value
-
-
-def parse_space(text: str | None) -> dict:
-    """``lr=1e-4:1e-2 width=32,64 depth=1:3 activation=tanh`` over the default space."""
-    space = dict(DEFAULT_SPACE)
-    for item in (text or "").split():
-        key, _, values = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if key not in SPACE_CHOICES or not values:
-            raise UsageError(f"--space item {item!r}: write KEY=LO:HI or KEY=A,B with KEY one of {', '.join(SPACE_CHOICES)}")
-        try:
-            if ":" in values and key in SPACE_RANGES:
-                lo, hi = (SPACE_RANGES[key](v) for v in values.split(":", 1))
-                if not 0 < lo <= hi:
-                    raise ValueError
-                space[key] = (lo, hi)
-            else:
-                space[key] = [SPACE_CHOICES[key](v) for v in values.split(",")]
-        except ValueError:
-            raise UsageError(f"--space {item!r} is not KEY=LO:HI (0 < LO <= HI) or KEY=A,B,C of {key} values") from None
-    for name in space.get("activation", []):
-        cfg.check_choice("--space activation", name, cfg.ACTIVATIONS)
-    return space
-
-
-def make_plan(grid: str | None, trials: int | None, space: str | None, storage: str | None, study: str | None) -> Plan:
-    """Check the sweep options together; exactly one of --grid and --trials."""
-    if (grid is None) == (trials is None):
-        raise UsageError("give either --grid \"lr=1e-3,1e-2 hidden=32x2,64x2\" or --trials N, not both or neither")
-    if grid is not None:
-        if storage or study or space:
-            raise UsageError("--storage, --study and --space go with --trials N, not with --grid")
-        return Plan(grid=parse_grid(grid))
-    cfg.check_positive("--trials", trials, limit=100_000)
-    return Plan(trials=trials, space=parse_space(space), storage=storage, study=study or DEFAULT_STUDY)
-
-
-def check_base(config: cfg.FitConfig) -> None:
-    """The base setting must be one the batched trainer can train."""
-    if config.train.optimizer not in ("adam", "adamw", "sgd"):
-        raise UsageError(f"--optimizer {config.train.optimizer} has no batched version for a sweep: use adam, adamw or sgd")
-    if config.train.engine != "torch":
-        raise UsageError(f"--engine {config.train.engine} is not batched: drop --engine for a sweep")
-
 
 def make_storage(url: str | None):
     """None: in memory; a URL with ``://``: passed to Optuna (RDB); otherwise a journal file path."""
@@ -194,50 +81,60 @@ class Shared:
 
 
 def load_shared(base: cfg.FitConfig) -> Shared:
-    from mlpfit.fitting import pipeline
-    from mlpfit.data.dataset import split_indices
+    """Data and split exactly as the refit of the best setting (mlpfit.fitting.fit) will see them."""
+    from mlpfit.fitting.prepare import load_dataset, prepare
     from mlpfit.runtime import choose_device
 
-    base = copy.deepcopy(base)
-    dataset = pipeline.load_dataset(base)
-    split = split_indices(len(dataset.X), base.data.val_fraction, base.data.test_fraction, base.train.seed)
+    resolved_base = copy.deepcopy(base)
+    dataset = load_dataset(resolved_base)
+    split = prepare(resolved_base, dataset)
     return Shared(base, dataset, split, choose_device(base.train.device))
 
 
 def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
-    from mlpfit.config import defaults
-    from mlpfit.fitting.pipeline import _n_outputs
+    """The base config with the setting in place and every default chosen as a fit would."""
+    from mlpfit.fitting.prepare import resolve
 
     config = cfg.validate(apply_setting(shared.base, setting))
-    ds = shared.dataset
-    defaults.resolve(config, len(shared.split.train), ds.X.shape[1], _n_outputs(ds), ds.task)
+    resolve(config, shared.dataset, shared.split)
     return config
 
 
 def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=()) -> tuple[list[dict], object]:
-    """Train same-shape configs as one batched model; one result dict per config."""
-    from mlpfit.fitting import pipeline
-    from mlpfit.fitting.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble, member_metrics
+    """Train same-shape configs as one batched model, each a member with its own lr and seed; one row per config."""
+    from mlpfit.engines.torch_stacked import StackedEngine
+    from mlpfit.fitting.build import scalers, train_data
+    from mlpfit.fitting.fit import monitor
+    from mlpfit.fitting.prepare import n_outputs
+    from mlpfit.fitting.summary import member_info, member_metrics
+    from mlpfit.nn.fitted import FittedEnsemble
+    from mlpfit.nn.sizes import layer_sizes
+    from mlpfit.nn.stacked import EnsembleMLP
     from mlpfit.runtime import configure
+    from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
+    from mlpfit.train.trainer import Trainer
 
-    first = configs[0]
-    t = first.train
+    first, ds = configs[0], shared.dataset
+    m, t = first.model, first.train
     configure(t.threads, t.seed)
-    template, data = pipeline._build(first, shared.dataset, shared.split, shared.device)
-    model = EnsembleMLP(template.model.sizes, first.model.activation, first.model.output_activation,
-                        [c.train.seed for c in configs]).to(shared.device)
-    trainer = EnsembleTrainer(model, data, epochs=t.epochs, batch_size=t.batch_size, lr=[c.train.lr for c in configs],
-                              optimizer=t.optimizer, loss=t.loss, schedule=t.schedule, seed=t.seed,
-                              patience=t.patience, callbacks=callbacks)
+    x_scaler, y_scaler = scalers(first, ds, shared.split)
+    seeds = [c.train.seed for c in configs]
+    model = EnsembleMLP(layer_sizes(ds.X.shape[1], m.hidden, n_outputs(ds)), m.activation, m.output_activation, seeds,
+                        dropout=m.dropout).to(shared.device)
+    engine = StackedEngine(model, train_data(ds, shared.split, x_scaler, y_scaler, shared.device), epochs=t.epochs,
+                           batch_size=t.batch_size, lr=[c.train.lr for c in configs], optimizer=t.optimizer,
+                           loss=t.loss, schedule=t.schedule, seed=t.seed)
+    guard, stopping = DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(first))
+    trainer = Trainer(engine, t.epochs, [guard, stopping, *callbacks])
     trainer.run()
-    ds = shared.dataset
-    fitted = FittedEnsemble(model, template.x_scaler, template.y_scaler, ds.inputs, ds.outputs, ds.task, ds.classes)
+    fitted = FittedEnsemble(model, x_scaler, y_scaler, ds.inputs, ds.outputs, ds.task, ds.classes)
+    pruned = next((cb.pruned for cb in callbacks if isinstance(cb, Pruner)), set())
     rows = []
-    for info, metrics in zip(trainer.member_summary(), member_metrics(fitted, ds, shared.split)):
+    for k, (info, metrics) in enumerate(zip(member_info(seeds, stopping, guard), member_metrics(fitted, ds, shared.split))):
         val = metrics["val"]
         score = val["accuracy"] if ds.task == "classify" else sum(val["r2"]) / len(val["r2"])
         rows.append({"val_loss": info["best_val_loss"], "val_score": score, "best_epoch": info["best_epoch"],
-                     "state": _state(info, trainer.pruned[len(rows)]), "seconds": round(trainer.seconds, 3),
+                     "state": _state(info, k in pruned), "seconds": round(trainer.seconds, 3),
                      "batched_with": len(configs)})
     return rows, trainer
 
@@ -278,15 +175,17 @@ class Pruner(Callback):
 
     def __init__(self, trials, every: int):
         self.trials, self.every = trials, every
+        self.pruned: set[int] = set()  # members stopped by Optuna
 
     def on_epoch_end(self, trainer, logs):
         if logs["epoch"] % self.every:
             return
         for k, (trial, loss) in enumerate(zip(self.trials, logs["member_val_loss"])):
             if trainer.running[k] and math.isfinite(loss):
-                trial.report(loss, logs["epoch"])
+                trial.report(float(loss), logs["epoch"])
                 if trial.should_prune():
-                    trainer.stop_member(k, pruned=True)
+                    self.pruned.add(k)
+                    trainer.stop_members(np.arange(len(self.trials)) == k)
 
 
 def suggest(trial, space: dict) -> dict:
@@ -366,7 +265,7 @@ class SweepResult:
 
 
 def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None) -> SweepResult:
-    from mlpfit.fitting import pipeline
+    from mlpfit.fitting.fit import fit
     from mlpfit.runfolder import store as runs
 
     shared = load_shared(base)
@@ -384,7 +283,7 @@ def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None) -> SweepRes
     write_csv(csv_path, rows)
     refit = apply_setting(base, best)
     refit.run = cfg.RunConfig(out=os.path.join(out, "best"), json=True, quiet=True, force=True)
-    pipeline.fit(refit)
+    fit(refit)
     return SweepResult(out, rows, best, refit.run.out, csv_path, shared.dataset.task, list(shared.dataset.inputs))
 
 
@@ -409,7 +308,7 @@ def _study_best(study, rows: list[dict]) -> dict:
 def write_csv(path: str, rows: list[dict]) -> None:
     import pandas as pd
 
-    from mlpfit.runfolder import files as atomic
+    from mlpfit import atomic
 
     atomic.write_text(path, pd.DataFrame(rows).to_csv(index=False))
 

@@ -53,12 +53,42 @@ def format_equation(output: str, inputs: list[str], weights: np.ndarray, bias: f
     return text + (f" {sign} {abs(bias):.{digits}f}" if inputs else f" {bias:.{digits}f}")
 
 
-def equations(fitted) -> list[str] | None:
-    """One equation per output for a linear regression model, else None."""
+def member_maps(fitted) -> list[AffineMap] | None:
+    """Each member's affine map in original units for a linear regression model (one for a single fit), else None."""
     model = fitted.model
     if fitted.task != "regress" or not is_linear(model.sizes, model.activation_name, model.output_activation_name):
         return None
-    layers = [(layer.weight.detach().double().cpu().numpy(), layer.bias.detach().double().cpu().numpy()) for layer in model.layers]
-    amap = affine_map(layers, fitted.x_scaler.mean, fitted.x_scaler.std, fitted.y_scaler.mean, fitted.y_scaler.std)
+    members = [model] if fitted.members == 1 else [model.member(k) for k in range(fitted.members)]
+    x, y = fitted.x_scaler, fitted.y_scaler
+    return [affine_map(linear_layers(m), x.mean, x.std, y.mean, y.std) for m in members]
+
+
+def linear_layers(mlp) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(layer.weight.detach().double().cpu().numpy(), layer.bias.detach().double().cpu().numpy())
+            for layer in mlp.layers]
+
+
+def equations(fitted) -> list[str] | None:
+    """One equation per output for a linear regression model, else None.
+
+    An ensemble's mean prediction is the mean of its members' affine maps, itself affine: its
+    coefficients are the members' mean coefficients.
+    """
+    maps = member_maps(fitted)
+    if maps is None:
+        return None
+    weights = np.mean([m.weights for m in maps], axis=0)
+    bias = np.mean([m.bias for m in maps], axis=0)
     name = lambda k: "y" if len(fitted.outputs) == 1 else f"y{k + 1}"  # noqa: E731 - short label per output
-    return [format_equation(name(k), fitted.inputs, amap.weights[k], amap.bias[k]) for k in range(len(fitted.outputs))]
+    return [format_equation(name(k), fitted.inputs, weights[k], bias[k]) for k in range(len(fitted.outputs))]
+
+
+def coefficient_spread(fitted) -> list[dict] | None:
+    """For a linear ensemble: the standard deviation over members of each coefficient, per output."""
+    maps = member_maps(fitted)
+    if maps is None or len(maps) < 2:
+        return None
+    weights = np.std([m.weights for m in maps], axis=0)
+    bias = np.std([m.bias for m in maps], axis=0)
+    return [{"output": out, "weights": dict(zip(fitted.inputs, map(float, weights[k]))), "bias": float(bias[k])}
+            for k, out in enumerate(fitted.outputs)]

@@ -44,7 +44,63 @@ class FittedModel:
         return self.y_scaler.inverse_transform(out)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        logits = self.raw_output(X)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return softmax(self.raw_output(X))
+
+    @property
+    def members(self) -> int:
+        return 1
+
+
+class FittedEnsemble(FittedModel):
+    """A :class:`FittedModel` of K stacked members whose predictions are their mean; adds ``predict_std``.
+
+    Regression averages values (the scalers are affine, so averaging scaled outputs is the same);
+    classification averages probabilities, not logits.
+    """
+
+    @property
+    def members(self) -> int:
+        return self.model.k
+
+    @torch.no_grad()
+    def member_outputs(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
+        """Every member's raw output ``[K, n, outputs]`` (scaled targets, or logits)."""
+        self.model.eval()
+        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        dtype = next(self.model.parameters()).dtype
+        parts = []
+        for i in range(0, len(X), chunk):
+            xb = torch.as_tensor(self.x_scaler.transform(X[i : i + chunk]), dtype=dtype, device=self.device)
+            parts.append(self.model(xb).double().cpu().numpy())
+        return np.concatenate(parts, axis=1) if parts else np.zeros((self.model.k, 0, len(self.outputs)))
+
+    def member_predictions(self, X: np.ndarray) -> np.ndarray:
+        """Regression: each member's values in original units ``[K, n, outputs]``."""
+        return self.y_scaler.inverse_transform(self.member_outputs(X))
+
+    def member_probabilities(self, X: np.ndarray) -> np.ndarray:
+        """Classification: each member's class probabilities ``[K, n, classes]``."""
+        return softmax(self.member_outputs(X))
+
+    def raw_output(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
+        return self.member_outputs(X, chunk).mean(axis=0)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.task == "classify":
+            return self.predict_proba(X).argmax(axis=1)
+        return self.member_predictions(X).mean(axis=0)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.member_probabilities(X).mean(axis=0)
+
+    def predict_std(self, X: np.ndarray) -> np.ndarray:
+        """Spread of the members' predictions ``[n, outputs]`` (class probabilities for classification)."""
+        if self.task == "classify":
+            return self.member_probabilities(X).std(axis=0)
+        return self.member_predictions(X).std(axis=0)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from logits along the last axis (shifted by the max, so large logits do not overflow)."""
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)

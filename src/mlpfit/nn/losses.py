@@ -17,10 +17,18 @@ def get_loss(name: str):
     return LOSSES[name]
 
 
-def is_classification_loss(name: str) -> bool:
-    return name == "cross_entropy"
-
-
 def loss_sum(name: str, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Summed (not averaged) loss, so a split's loss can be accumulated over chunks exactly."""
     return LOSSES[name](prediction, target, reduction="sum") / (1 if name == "cross_entropy" else prediction.shape[1])
+
+
+def member_loss(name: str, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean loss of each of K members, ``[K]``, from ``prediction [K, N, ...]``; ``target`` is
+    ``[N, ...]`` (shared by every member) or ``[K, N, ...]`` (each member's own rows)."""
+    k = prediction.shape[0]
+    if name == "cross_entropy":
+        target = target.expand(k, *target.shape[-1:]) if target.dim() == 1 else target
+        flat = F.cross_entropy(prediction.reshape(-1, prediction.shape[-1]), target.reshape(-1), reduction="none")
+        return flat.view(k, -1).mean(1)
+    per_item = LOSSES[name](prediction, target.expand_as(prediction), reduction="none")
+    return per_item.reshape(k, -1).mean(1)

@@ -1,4 +1,4 @@
-"""The multilayer perceptron, built from a :class:`~mlpfit.config.schema.ModelConfig`.
+"""The multilayer perceptron: Linear layers with one activation between them.
 
 Parameters are named ``layers.{i}.weight`` / ``layers.{i}.bias`` (i counts Linear layers only),
 the same names the NumPy engine uses, so a run folder does not care which engine wrote it.
@@ -47,12 +47,3 @@ class MLP(nn.Module):
     @property
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
-
-
-def layer_sizes(inputs: int, hidden: list[int], outputs: int) -> list[int]:
-    return [inputs, *hidden, outputs]
-
-
-def count_parameters(sizes: list[int]) -> int:
-    """Weights plus biases of the Linear layers, without building the model."""
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlpfit.runfolder import store as runs
-from mlpfit.nn.equation import equations, is_linear
+from mlpfit.nn.equation import coefficient_spread, equations, is_linear
+from mlpfit.runfolder.load import fitted_from_files
 from mlpfit.scratch.network import forward
 
 # Per activation, when a hidden unit is useless on every stored input: (what it is called, test
@@ -26,16 +27,18 @@ INACTIVE_RULES = {
 
 def explain(path: str) -> dict:
     """Everything ``explain`` shows, as plain data (the --json object)."""
-    from mlpfit.fitting.pipeline import fitted_from_files
-
     files = runs.read(path)
     _, fitted, summary, _ = fitted_from_files(files)
     model = fitted.model
-    params = {k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()}
+    # An ensemble's weights and units are shown for its first member (the equation is the mean's).
+    first = model if fitted.members == 1 else model.member(0)
+    params = {k: v.detach().double().cpu().numpy() for k, v in first.state_dict().items()}
     linear = is_linear(model.sizes, model.activation_name, model.output_activation_name)
     eqs = equations(fitted) if linear else None  # None for a linear classifier: its logits are no equation
     result = {
         "run": path,
+        "members": fitted.members,
+        "coefficient_spread": coefficient_spread(fitted) if eqs else None,
         "inputs": fitted.inputs,
         "outputs": fitted.outputs,
         "layers": layer_table(model.sizes, model.activation_name, model.output_activation_name),

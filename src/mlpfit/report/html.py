@@ -12,7 +12,7 @@ import html
 import json
 import os
 
-from mlpfit.runfolder import files as atomic
+from mlpfit import atomic
 from mlpfit.report.plots import run_name
 
 REPORT_FILE = "report.html"
@@ -170,14 +170,14 @@ def render(summary: dict, config: dict, plot_paths: list[str], equations: list[s
 def write_report(run_dir: str) -> str:
     """Redraw the plots and report.html of a run folder from its files; returns the page's path."""
     from mlpfit.nn import equation
+    from mlpfit.report import plots
     from mlpfit.runfolder import store as runs
-    from mlpfit.fitting.pipeline import fitted_from_files
+    from mlpfit.runfolder.load import fitted_from_files
 
     files = runs.read(run_dir, check_derived=False)  # damaged plots are what this redraws
     config, fitted, summary, history = fitted_from_files(files)
     equations = equation.equations(fitted)
     samples = None if files.samples is None else {k: v.numpy() for k, v in files.samples.items()}
-    from mlpfit.report import plots
 
     paths = plots.write_all(run_dir, summary, history, fitted, samples, equations)
     path = os.path.join(run_dir, REPORT_FILE)

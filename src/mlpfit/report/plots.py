@@ -19,7 +19,7 @@ matplotlib.use("Agg")  # files only: never open a window, work without a display
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 import numpy as np  # noqa: E402
 
-from mlpfit.runfolder import files as atomic  # noqa: E402
+from mlpfit import atomic  # noqa: E402
 
 # One look for every figure: readable at 100 dpi, light grid, no top/right frame.
 STYLE = {

@@ -5,10 +5,6 @@ from __future__ import annotations
 import os
 
 
-def _fmt(value) -> str:
-    return "—" if value is None else f"{value:.4g}"
-
-
 def metrics_table(summary: dict) -> list[str]:
     metrics = summary["metrics"]
     if summary["task"] == "classify":
@@ -45,6 +41,7 @@ def fit_report(summary: dict) -> str:
         + (f", best at epoch {summary['best_epoch']}" if summary.get("best_epoch") else "")
         + (" (stopped early)" if summary.get("stopped_early") else ""),
         *metrics_table(summary),
+        *ensemble_lines(summary),
     ]
     for equation in summary.get("equations") or []:
         lines.append(f"  learned: {equation}")
@@ -60,3 +57,16 @@ def fit_report(summary: dict) -> str:
             lines.append(f"report: {page} (plots, metrics, diagnostics; open it in a browser)")
         lines.append(f"next: mlpfit predict {run} {' '.join(['1'] * len(summary['inputs'][:4]))}".rstrip())
     return "\n".join(lines)
+
+
+def ensemble_lines(summary: dict) -> list[str]:
+    """The spread of an ensemble's member scores (the table above scores the mean prediction)."""
+    members = summary.get("members") or []
+    if not members or not all(m["metrics"].get("test") for m in members):
+        return []
+    if summary["task"] == "classify":
+        scores, label = [m["metrics"]["test"]["accuracy"] for m in members], "test accuracy"
+    else:
+        scores, label = [min(m["metrics"]["test"]["r2"]) for m in members], "test R² (worst output)"
+    return [f"  ensemble of {len(members)} members (mean prediction above); member {label}: "
+            f"mean {sum(scores) / len(scores):.5f}, worst {min(scores):.5f}, best {max(scores):.5f}"]

@@ -20,7 +20,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from mlpfit.runfolder import files as atomic
+from mlpfit import atomic
 from mlpfit.errors import RunFolderError, UsageError
 
 FORMAT_VERSION = 1
@@ -55,29 +55,29 @@ def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: st
     from safetensors.torch import save as save_tensors
 
     contents = {
-        "config.json": _json_bytes(config),
+        "config.json": json_bytes(config),
         "model.safetensors": save_tensors({k: v.detach().cpu().contiguous() for k, v in state.items()},
                                           metadata={"format": "mlpfit", "version": str(FORMAT_VERSION)}),
-        "scalers.json": _json_bytes(scalers),
+        "scalers.json": json_bytes(scalers),
         "history.csv": history_csv.encode(),
-        "summary.json": _json_bytes(summary),
+        "summary.json": json_bytes(summary),
         **(extra or {}),
     }
     for name, data in contents.items():
         atomic.write_bytes(os.path.join(path, name), data)
     manifest = {"format": "mlpfit-run", "version": FORMAT_VERSION,
                 "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in contents.items()}}
-    manifest["self"] = _manifest_digest(manifest)
+    manifest["self"] = manifest_digest(manifest)
     atomic.write_json(os.path.join(path, "manifest.json"), manifest)
 
 
-def _manifest_digest(manifest: dict) -> str:
+def manifest_digest(manifest: dict) -> str:
     """SHA-256 of the manifest's own entries, so a damaged checksum blames manifest.json, not the file it names."""
     body = {k: v for k, v in manifest.items() if k != "self"}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _json_bytes(obj) -> bytes:
+def json_bytes(obj) -> bytes:
     return (json.dumps(obj, indent=2) + "\n").encode()
 
 
@@ -95,12 +95,12 @@ class RunFiles:
 def register_derived(path: str, names: list[str]) -> None:
     """Add plots and report (drawn after the run was saved) to the manifest, so damage to them shows too."""
     manifest = _read_manifest(path)
-    manifest["derived"] = {name: _sha256_file(os.path.join(path, name)) for name in names}
-    manifest["self"] = _manifest_digest(manifest)
+    manifest["derived"] = {name: sha256_file(os.path.join(path, name)) for name in names}
+    manifest["self"] = manifest_digest(manifest)
     atomic.write_json(os.path.join(path, "manifest.json"), manifest)
 
 
-def _sha256_file(name: str) -> str:
+def sha256_file(name: str) -> str:
     with open(name, "rb") as handle:
         return hashlib.sha256(handle.read()).hexdigest()
 
@@ -108,7 +108,7 @@ def _sha256_file(name: str) -> str:
 def _check_derived(path: str, manifest: dict) -> None:
     for name, digest in (manifest.get("derived") or {}).items():
         full = os.path.join(path, name)
-        if not os.path.isfile(full) or _sha256_file(full) != digest:
+        if not os.path.isfile(full) or sha256_file(full) != digest:
             problem = "is missing" if not os.path.isfile(full) else "does not match its checksum in manifest.json"
             raise RunFolderError(f"{full} {problem}: redraw the plots and report with `mlpfit report {path}`")
 
@@ -121,17 +121,17 @@ def read(path: str, check_derived: bool = True) -> RunFiles:
     if not os.path.isdir(path):
         raise RunFolderError(f"run folder {path!r} does not exist: pass the folder that `mlpfit fit` printed")
     manifest = _read_manifest(path)
-    raw = {name: _read_verified(path, name, manifest) for name in FILES}
+    raw = {name: read_verified(path, name, manifest) for name in FILES}
     if check_derived:
         _check_derived(path, manifest)
     return RunFiles(
         path=path,
-        config=_parse_json(path, "config.json", raw["config.json"]),
-        state=_parse_tensors(path, raw["model.safetensors"]),
-        scalers=_parse_json(path, "scalers.json", raw["scalers.json"]),
+        config=parse_json(path, "config.json", raw["config.json"]),
+        state=parse_tensors(path, raw["model.safetensors"]),
+        scalers=parse_json(path, "scalers.json", raw["scalers.json"]),
         history_csv=raw["history.csv"].decode("utf-8", errors="replace"),
-        summary=_parse_json(path, "summary.json", raw["summary.json"]),
-        samples=_parse_tensors(path, _read_verified(path, SAMPLE_FILE, manifest), SAMPLE_FILE)
+        summary=parse_json(path, "summary.json", raw["summary.json"]),
+        samples=parse_tensors(path, read_verified(path, SAMPLE_FILE, manifest), SAMPLE_FILE)
         if SAMPLE_FILE in manifest["sha256"] else None,
     )
 
@@ -142,18 +142,18 @@ def _read_manifest(path: str) -> dict:
         if os.path.isfile(os.path.join(path, "checkpoint", "manifest.json")):
             raise RunFolderError(f"{name} is missing: the fit in {path!r} was interrupted; finish it with mlpfit fit --resume {path}")
         raise RunFolderError(f"{name} is missing: {path!r} is not a complete mlpfit run folder (re-run the fit)")
-    manifest = _parse_json(path, "manifest.json", open(name, "rb").read())
+    manifest = parse_json(path, "manifest.json", open(name, "rb").read())
     if not isinstance(manifest, dict) or manifest.get("format") != "mlpfit-run" or not isinstance(manifest.get("sha256"), dict):
         raise RunFolderError(f"{name} is not an mlpfit manifest: re-run the fit to make a new run folder")
     version = manifest.get("version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise RunFolderError(f"{name} has format version {version!r}, newer than this mlpfit reads ({FORMAT_VERSION}): upgrade mlpfit")
-    if "self" in manifest and manifest["self"] != _manifest_digest(manifest):  # absent in the first run folders
+    if "self" in manifest and manifest["self"] != manifest_digest(manifest):  # absent in the first run folders
         raise RunFolderError(f"{name} does not match its own checksum: the manifest was changed or damaged (re-run the fit)")
     return manifest
 
 
-def _read_verified(path: str, name: str, manifest: dict) -> bytes:
+def read_verified(path: str, name: str, manifest: dict) -> bytes:
     full = os.path.join(path, name)
     if not os.path.isfile(full):
         raise RunFolderError(f"{full} is missing: the run folder is incomplete (re-run the fit)")
@@ -163,14 +163,14 @@ def _read_verified(path: str, name: str, manifest: dict) -> bytes:
     return data
 
 
-def _parse_json(path: str, name: str, data: bytes):
+def parse_json(path: str, name: str, data: bytes):
     try:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise RunFolderError(f"{os.path.join(path, name)} is not valid JSON ({err}): re-run the fit") from None
 
 
-def _parse_tensors(path: str, data: bytes, name: str = "model.safetensors") -> dict:
+def parse_tensors(path: str, data: bytes, name: str = "model.safetensors") -> dict:
     from safetensors.torch import load as load_tensors
 
     try:

@@ -29,6 +29,18 @@ def batches(n, batch_size, rng):
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
+def train_step(params, opt, x, t, activation="tanh", output_activation="identity"):
+    """One step on the batch (x, t): forward, loss, backward, update. Returns the batch's loss.
+
+    The same step trains ``fit`` below and mlpfit's NumPy engine (mlpfit.engines.numpy_mlp).
+    """
+    y, cache = forward(params, x, activation, output_activation)  # 1. predict
+    loss, dloss_dy = mse_loss(y, t)  # 2. how wrong, and which way
+    grads = backward(params, cache, dloss_dy)  # 3. blame each parameter
+    opt.step(params, grads)  # 4. nudge it downhill
+    return loss
+
+
 def fit(
     X,
     Y,
@@ -67,11 +79,7 @@ def fit(
     for epoch in range(epochs):
         total = 0.0
         for rows in batches(len(X), batch_size, rng):
-            y, cache = forward(params, X[rows], activation, output_activation)  # 1. predict
-            loss, dloss_dy = mse_loss(y, Y[rows])  # 2. how wrong, and which way
-            grads = backward(params, cache, dloss_dy)  # 3. blame each parameter
-            opt.step(params, grads)  # 4. nudge it downhill
-            total += loss * len(rows)
+            total += train_step(params, opt, X[rows], Y[rows], activation, output_activation) * len(rows)
         epoch_loss = total / len(X)
         if not np.isfinite(epoch_loss):
             raise TrainingError(

@@ -1,26 +1,60 @@
-"""Callbacks: small objects the loop calls with a flat ``logs`` dict after every epoch.
+"""Callbacks: small objects the trainer calls with a flat ``logs`` dict after every epoch.
 
-A callback asks the loop to stop by setting ``loop.stop_training``; it never raises to do so.
+Each rule is written once and holds per member (K = 1 for a single fit): a callback reads the
+``member_*`` arrays of the logs and stops members with ``trainer.stop_members``; it never raises
+to do so. Its state is plain data (``state_dict``), so a checkpoint can carry it.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 class Callback:
-    def on_train_begin(self, loop) -> None:
+    def on_train_begin(self, trainer) -> None:
         pass
 
-    def on_epoch_end(self, loop, logs: dict) -> None:
+    def on_epoch_end(self, trainer, logs: dict) -> None:
         pass
 
-    def on_train_end(self, loop) -> None:
+    def on_train_end(self, trainer) -> None:
+        pass
+
+    def state_dict(self) -> dict | None:
+        return None  # stateless: nothing to checkpoint
+
+    def load_state_dict(self, state: dict | None, members: int) -> None:
         pass
 
 
-class EarlyStopping(Callback):
-    """Stop when the validation score has not improved for ``patience`` epochs; keep the best weights.
+class MemberState(Callback):
+    """A callback whose state is a few per-member arrays, saved and checked as plain lists."""
+
+    FIELDS: tuple[str, ...] = ()
+
+    def on_train_begin(self, trainer) -> None:
+        self.reset(trainer.members)
+
+    def reset(self, k: int) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        return {name: getattr(self, name).tolist() for name in self.FIELDS}
+
+    def load_state_dict(self, state: dict, members: int) -> None:
+        self.reset(members)
+        for name in self.FIELDS:
+            mine = getattr(self, name)
+            saved = np.asarray(state[name], dtype=mine.dtype)
+            if saved.shape != mine.shape:
+                raise ValueError(f"{type(self).__name__}.{name} has shape {saved.shape}, expected {mine.shape}")
+            setattr(self, name, saved)
+
+
+class EarlyStopping(MemberState):
+    """Stop a member when its validation score has not improved for ``patience`` epochs; keep its best weights.
 
     The score is validation loss, or for classification the validation error rate: cross-entropy
     starts rising on a confident net while its accuracy is still improving, and accuracy is what
@@ -28,54 +62,83 @@ class EarlyStopping(Callback):
     breaks the tie, so the first lucky epoch of an undertrained net is not the one kept.
     """
 
-    def __init__(self, patience: int, min_relative_improvement: float = 1e-4, monitor: str = "val_loss"):
+    FIELDS = ("best", "best_loss", "best_epoch", "wait", "stopped")
+
+    def __init__(self, patience: int, monitor: str = "val_loss", min_relative_improvement: float = 1e-4):
         self.patience = patience
         self.monitor = monitor  # "val_loss", or "val_error" (1 - val_accuracy)
         self.min_relative_improvement = min_relative_improvement  # ignore improvements below noise
-        self.best = math.inf
-        self.best_loss = math.inf  # validation loss at the best epoch: the tie-breaker for "val_error"
-        self.best_epoch = None
-        self.best_state = None
-        self.wait = 0
+        self.reset(1)
 
-    def on_epoch_end(self, loop, logs):
-        loss = 1 - logs["val_accuracy"] if self.monitor == "val_error" else logs["val_loss"]
-        if not math.isfinite(loss):
-            return
-        if self._improved(loss, logs["val_loss"]) or self.best_state is None:
-            self.best, self.best_loss, self.best_epoch, self.wait = loss, logs["val_loss"], logs["epoch"], 0
-            self.best_state = {k: v.detach().clone() for k, v in loop.model.state_dict().items()}
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                loop.stop_training = True
-                loop.history.stopped_early = True
+    def reset(self, k: int) -> None:
+        self.best = np.full(k, math.inf)  # best score per member
+        self.best_loss = np.full(k, math.inf)  # validation loss at the best epoch: the tie-breaker for "val_error"
+        self.best_epoch = np.zeros(k, dtype=np.int64)  # 0: no finite score yet, nothing kept
+        self.wait = np.zeros(k, dtype=np.int64)  # epochs since the last improvement
+        self.stopped = np.zeros(k, dtype=bool)  # patience ran out
 
-    def _improved(self, score: float, val_loss: float) -> bool:
-        if score < self.best * (1 - self.min_relative_improvement):
-            return True
-        tied = self.monitor == "val_error" and score <= self.best
-        return tied and val_loss < self.best_loss * (1 - self.min_relative_improvement)
+    def on_epoch_end(self, trainer, logs):
+        loss = np.asarray(logs["member_val_loss"], dtype=np.float64)
+        score = 1 - np.asarray(logs["member_val_accuracy"]) if self.monitor == "val_error" else loss
+        judged = trainer.running & np.isfinite(score)  # a NaN epoch is the divergence guard's business
+        improved = judged & (self.improved(score, loss) | (self.best_epoch == 0))
+        if improved.any():
+            trainer.engine.keep(improved)
+            self.best[improved], self.best_loss[improved] = score[improved], loss[improved]
+            self.best_epoch[improved], self.wait[improved] = logs["epoch"], 0
+        waiting = judged & ~improved
+        self.wait[waiting] += 1
+        done = waiting & (self.wait >= self.patience)
+        if done.any():
+            self.stopped |= done
+            trainer.stop_members(done)
 
-    def on_train_end(self, loop):
-        if self.best_state is not None:
-            loop.model.load_state_dict(self.best_state)
-            loop.history.best_epoch = self.best_epoch
+    def improved(self, score: np.ndarray, loss: np.ndarray) -> np.ndarray:
+        threshold = 1 - self.min_relative_improvement
+        better = score < self.best * threshold
+        if self.monitor != "val_error":
+            return better
+        return better | ((score <= self.best) & (loss < self.best_loss * threshold))
+
+    def on_train_end(self, trainer):
+        kept = self.best_epoch > 0
+        trainer.engine.restore(kept)
+        history = trainer.history
+        history.best_epoch = int(self.best_epoch[kept].max()) if kept.any() else None
+        history.stopped_early = bool(self.stopped.all())
+        if not kept.all():  # a member never had a finite score: no weights worth keeping, the mean is lost
+            history.diverged = True
+            history.diverged_at = history.diverged_at or history.epochs
 
 
-class DivergenceGuard(Callback):
-    """Stop on a NaN/inf loss or one that grew 1,000-fold over its start: the lr is too large."""
+class DivergenceGuard(MemberState):
+    """Stop a member on a NaN/inf loss or one that grew 1,000-fold over its start: its lr is too large."""
+
+    FIELDS = ("first", "diverged", "diverged_at")
 
     def __init__(self, factor: float = 1e3):
         self.factor = factor
-        self.first = None
+        self.reset(1)
 
-    def on_epoch_end(self, loop, logs):
-        loss = logs["train_loss"]
-        if self.first is None and math.isfinite(loss):
-            self.first = max(loss, 1e-12)
-        exploded = self.first is not None and loss > self.factor * self.first and loss > 10
-        if not math.isfinite(loss) or not math.isfinite(logs["val_loss"]) or exploded:
-            loop.stop_training = True
-            loop.history.diverged = True
-            loop.history.diverged_at = logs["epoch"]
+    def reset(self, k: int) -> None:
+        self.first = np.full(k, math.nan)  # first finite training loss per member
+        self.diverged = np.zeros(k, dtype=bool)
+        self.diverged_at = np.zeros(k, dtype=np.int64)  # 0: not diverged
+
+    def on_epoch_end(self, trainer, logs):
+        train = np.asarray(logs["member_train_loss"], dtype=np.float64)
+        val = np.asarray(logs["member_val_loss"], dtype=np.float64)
+        starting = np.isnan(self.first) & np.isfinite(train)
+        self.first[starting] = np.maximum(train[starting], 1e-12)
+        with np.errstate(invalid="ignore"):
+            exploded = (train > self.factor * self.first) & (train > 10)
+        bad = trainer.running & (~np.isfinite(train) | ~np.isfinite(val) | exploded)
+        if bad.any():
+            self.diverged |= bad
+            self.diverged_at[bad] = logs["epoch"]
+            trainer.stop_members(bad)
+
+    def on_train_end(self, trainer):
+        if self.diverged.all():
+            trainer.history.diverged = True
+            trainer.history.diverged_at = int(self.diverged_at.max())

@@ -51,3 +51,15 @@ class History:
             "diverged": self.diverged,
             "diverged_at": self.diverged_at,
         }
+
+    @classmethod
+    def from_state(cls, state: dict) -> "History":
+        """A history saved by a checkpoint: rows of known columns with numbers, and the flags."""
+        rows = state["rows"]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and set(r) <= {*COLUMNS, *OPTIONAL} for r in rows):
+            raise ValueError("history rows must be dicts of the known columns")
+        for row in rows:
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row.values()):
+                raise ValueError("history values must be numbers")
+        meta = {key: state[key] for key in ("best_epoch", "stopped_early", "diverged", "diverged_at")}
+        return cls(rows=[dict(r) for r in rows], **meta)

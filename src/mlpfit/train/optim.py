@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-# Peak learning rates that work without tuning on standardized data.
-DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "sgd": 0.1, "lbfgs": 1.0}
+from mlpfit.train.schedules import SCHEDULES
 
 OPTIMIZERS = {
     # fused: one kernel per step instead of one per parameter tensor; small MLPs are bound by
@@ -33,18 +30,3 @@ def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: factor(step, max(total_steps, 1)))
 
 
-def _onecycle(step: int, total: int) -> float:
-    # Linear warm-up over the first 10% from lr/25, then cosine down to lr/10,000:
-    # the warm-up keeps the first large steps from wrecking a fresh init, the long tail polishes.
-    warm = max(1, int(0.1 * total))
-    if step < warm:
-        return 0.04 + 0.96 * step / warm
-    progress = min(1.0, (step - warm) / max(1, total - warm))
-    return 1e-4 + (1 - 1e-4) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def _cosine(step: int, total: int) -> float:
-    return 1e-4 + (1 - 1e-4) * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total)))
-
-
-SCHEDULES = {"onecycle": _onecycle, "cosine": _cosine, "constant": lambda step, total: 1.0}

@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Collection, Mapping, Sequence
 
+from mlpfit import atomic
 from mlpfit.data.sources.messages import data_error
 
 SUMS_FILE = "SHA256SUMS"
@@ -81,20 +81,14 @@ def parse_sums(text: str) -> dict[str, str]:
 
 def download_one(url: str, target: Path, expected: Collection[str], fix: str) -> None:
     """Stream ``url`` to a temporary file beside ``target``; rename it only if its hash is expected."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            digest = _copy_hashed(url, out, fix)
+    with atomic.replacing(target) as out:
+        digest = _copy_hashed(url, out, fix)
         if digest not in expected:
             raise data_error(
                 url,
                 f"SHA-256 {digest} does not match the known checksum {sorted(expected)[0]}",
                 f"the mirror serves a different or damaged file, so it was deleted; {fix}",
             )
-        os.replace(temporary, target)
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
 
 
 def _copy_hashed(url: str, out, fix: str) -> str:
@@ -137,9 +131,3 @@ def _reason(error: BaseException) -> str:
         return str(error.reason)
     return str(error) or type(error).__name__
 
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass

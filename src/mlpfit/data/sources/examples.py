@@ -36,7 +36,6 @@ class Example:
     formula: str | None = None  # a formula target (sampled over `domain`)
     domain: tuple[float, float] | None = None
     points: str | None = None  # name of a fixed point set in POINT_SETS
-    images: str | None = None  # an image set, read by sources.images
     overrides: dict = field(default_factory=dict)  # "section.field" -> value, applied where the user left None
 
 

@@ -1,0 +1,96 @@
+"""The options of a fit, as data: one table from which the CLI's options and help, the Python API's
+keyword checks and the config's validation all come.
+
+Each :class:`Option` names its place in :class:`~mlpfit.config.FitConfig`, its kind, its
+limits or choices, one sentence of help and the rule that chooses its default from the data. The
+default *values* are the config dataclasses' (py); the rules that fill a ``None`` live in
+config/defaults.py, and the sentences here describe them, so ``--help`` shows both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Registries live next to their implementations; these name lists let the CLI validate
+# without importing torch. tests/test_config.py checks they match the real registries.
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "silu", "elu", "leaky_relu", "softplus", "identity")
+OPTIMIZERS = ("adam", "adamw", "radam", "sgd", "rmsprop", "lbfgs")
+LOSSES = ("mse", "mae", "huber", "cross_entropy")
+SCHEDULES = ("onecycle", "cosine", "constant")
+DEVICES = ("auto", "cpu", "cuda")
+TASKS = ("regress", "classify")
+ENGINES = ("torch", "numpy")
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str  # keyword of mlpfit.fit; the CLI flag is --key with dashes (unless `flag` says otherwise)
+    section: str  # the FitConfig section: data, model, train or run
+    kind: str  # int, float, text, choice, hidden, domain, columns, flag (True when given), off (False when given)
+    help: str  # what it does, one sentence
+    default: str = ""  # how the default is chosen, when the config's value is None
+    choices: tuple[str, ...] = ()  # the registry's names, for kind "choice"
+    limit: float | None = None  # the largest value accepted (numbers must also be > 0)
+    metavar: str = ""  # the value's placeholder in --help
+    field: str | None = None  # the config attribute, when it differs from key
+    flag: str | None = None  # the CLI flag, when it differs from --key
+
+    @property
+    def attribute(self) -> str:
+        return self.field or self.key
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.key.replace("_", "-")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("domain", "data", "domain", "Sampling box for a formula: -1:1 for every input, or x1=0:1,x2=-2:2.",
+           "-1:1", metavar="LO:HI"),
+    Option("samples", "data", "int", "Points to sample from a formula.", "10000", limit=50_000_000, metavar="N"),
+    Option("target_columns", "data", "columns", "CSV column(s) to predict.", "the last column",
+           metavar="COL[,COL]", flag="--target"),
+    Option("features", "data", "columns", "CSV input columns.", "every other column", metavar="COL[,COL]",
+           field="feature_columns"),
+    Option("data_dir", "data", "text", "Folder of MNIST-format IDX files for mnist / fashion-mnist.",
+           "the usual places, and Debian's dataset-fashion-mnist", metavar="DIR"),
+    Option("task", "data", "choice", "What to predict.", "detected from the target", choices=TASKS,
+           metavar="KIND"),
+    Option("hidden", "model", "hidden", "Hidden layer widths: 64,64 or 32x5 (five layers of 32) or none (one Linear layer).",
+           "64,64; images 512,256", metavar="SPEC"),
+    Option("activation", "model", "choice", "Between layers.", "tanh; images relu", choices=ACTIVATIONS,
+           metavar="NAME"),
+    Option("output_activation", "model", "choice", "On the output layer; keep identity unless the targets are bounded.",
+           choices=ACTIVATIONS, metavar="NAME"),
+    Option("dropout", "model", "float", "Share of hidden units dropped while training.", "0.2 for images, else 0",
+           metavar="P"),
+    Option("ensemble", "model", "int", "Train K members (init seeds seed..seed+K-1) as one batched model; "
+           "predict gives their mean and spread.", limit=4096, metavar="K"),
+    Option("epochs", "train", "int", "Passes over the training data.", "about 6000 optimizer steps; images 30",
+           limit=1_000_000, metavar="N"),
+    Option("batch_size", "train", "int", "Examples per step.", "all up to 512, else 256", limit=10_000_000,
+           metavar="N"),
+    Option("lr", "train", "float", "Peak learning rate.", "0.01 (adam; images 0.002), 0.1 (sgd), 1 (lbfgs)",
+           limit=1e6, metavar="X"),
+    Option("optimizer", "train", "choice", "How the weights move.", choices=OPTIMIZERS, metavar="NAME"),
+    Option("loss", "train", "choice", "What training minimizes.", "mse, or cross_entropy for classes",
+           choices=LOSSES, metavar="NAME"),
+    Option("schedule", "train", "choice", "Learning-rate schedule.", choices=SCHEDULES, metavar="NAME"),
+    Option("patience", "train", "int", "Stop after N epochs without validation improvement.",
+           "a fifth of the epochs, at least 10", limit=1_000_000, metavar="N"),
+    Option("scale", "data", "off", "Do not standardize inputs and targets (the tutorials' naive setup).",
+           flag="--no-scale"),
+    Option("seed", "train", "int", "Fixes sampling, split, init and shuffling.", metavar="N"),
+    Option("device", "train", "choice", "Where to train.", choices=DEVICES, metavar="NAME"),
+    Option("threads", "train", "int", "CPU threads.", "1 for small models, 2 for large work (wide nets, ensembles); "
+           "pass 1 on a busy machine", limit=1024, metavar="N"),
+    Option("engine", "train", "choice", "torch, or numpy (hand-written backprop, no torch).", choices=ENGINES,
+           metavar="NAME"),
+    Option("out", "run", "text", "Run folder.", "runs/<name>-<time>", metavar="DIR"),
+    Option("force", "run", "flag", "Write into an existing run folder that mlpfit made."),
+    Option("plots", "run", "off", "Skip the PNG plots and report.html (mlpfit report RUN makes them later).",
+           flag="--no-plots"),
+)
+BY_KEY = {option.key: option for option in OPTIONS}
+
+

@@ -1,0 +1,158 @@
+"""``--engine numpy``: K MLPs trained with mlpfit.scratch's hand-written forward and backward.
+
+No torch here. Member k starts and shuffles exactly as a single NumPy fit with seed ``seed + k``
+(one generator each), steps with :func:`mlpfit.scratch.train.train_step`, and follows the torch
+engines' habits: the same per-step learning-rate schedule, SGD with momentum 0.9, the mean
+training loss of the epoch measured on each batch before its step. Regression (MSE) only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mlpfit.errors import UsageError
+from mlpfit.scratch.network import forward, init_params, mse_loss
+from mlpfit.scratch.optim import OPTIMIZERS, make_optimizer
+from mlpfit.scratch.train import batches, train_step
+from mlpfit.train.schedules import SCHEDULES
+from mlpfit.train.trainer import TrainData
+
+SGD_MOMENTUM = 0.9  # the torch engine's SGD uses momentum 0.9 too (train/optim.py)
+
+
+def check_supported(config, task: str) -> None:
+    """Refuse what the NumPy engine does not implement, naming the option and the fix."""
+    t = config.train
+    if task == "classify":
+        raise UsageError("--engine numpy fits regression only (MSE), but this target is a classification: "
+                         "drop --engine numpy to use the torch engine")
+    if t.optimizer not in OPTIMIZERS:
+        raise UsageError(f"--optimizer {t.optimizer} is not available with --engine numpy: "
+                         f"use --optimizer {' or --optimizer '.join(OPTIMIZERS)}, or drop --engine numpy")
+    if config.model.dropout:
+        raise UsageError(f"--dropout {config.model.dropout:g} is not available with --engine numpy: "
+                         "drop --dropout (or set it to 0), or drop --engine numpy")
+    if t.loss is not None and t.loss != "mse":
+        raise UsageError(f"--loss {t.loss} is not available with --engine numpy: "
+                         "use --loss mse, or drop --engine numpy")
+
+
+class NumpyEngine:
+    def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
+                 schedule, seeds):
+        self.data, self.members = data, len(seeds)
+        self.activation, self.output_activation = activation, output_activation
+        self.batch_size = min(batch_size, len(data.X))
+        self.rngs = [np.random.default_rng(seed) for seed in seeds]
+        self.params = [init_params(sizes, rng) for rng in self.rngs]
+        options = {"momentum": SGD_MOMENTUM} if optimizer == "sgd" else {}
+        self.optimizers = [make_optimizer(optimizer, lr, **options) for _ in seeds]
+        self.peak_lr = lr
+        self.factor = SCHEDULES[schedule]
+        self.total_steps = max(1, epochs * math.ceil(len(data.X) / self.batch_size))
+        self.steps_done = 0  # optimizer steps so far (the schedule's clock)
+        self.active = np.ones(self.members, dtype=bool)
+        self.kept = [{k: v.copy() for k, v in p.items()} for p in self.params]
+        self.step = 0  # steps done in the running epoch
+        self.epoch_rng = [rng.bit_generator.state for rng in self.rngs]
+        self.partial_loss = None
+
+    @property
+    def lr(self) -> float:
+        return self.optimizers[0].lr
+
+    def train_epoch(self, should_stop) -> np.ndarray | None:
+        """One pass: every active member steps on its own shuffle of the rows."""
+        X, Y = self.data.X, self.data.Y
+        if not self.step:
+            self.epoch_rng = [rng.bit_generator.state for rng in self.rngs]
+        else:
+            for rng, state in zip(self.rngs, self.epoch_rng):
+                rng.bit_generator.state = state  # replay the interrupted epoch's shuffles
+        orders = [batches(len(X), self.batch_size, rng) for rng in self.rngs]
+        total = self.partial_loss.copy() if self.step else np.zeros(self.members)
+        with np.errstate(all="ignore"):  # a diverging run overflows; the divergence guard reports it
+            for i in range(self.step, len(orders[0])):
+                lr = self.peak_lr * self.factor(self.steps_done, self.total_steps)
+                for k in np.flatnonzero(self.active):
+                    rows = orders[k][i]
+                    self.optimizers[k].lr = lr
+                    total[k] += train_step(self.params[k], self.optimizers[k], X[rows], Y[rows],
+                                           self.activation, self.output_activation) * len(rows)
+                self.steps_done += 1
+                self.step = i + 1
+                if should_stop():
+                    self.partial_loss = total
+                    return None
+        self.step, self.partial_loss = 0, None
+        return total / len(X)
+
+    def evaluate(self) -> dict:
+        with np.errstate(all="ignore"):
+            losses = [mse_loss(self.outputs(k, self.data.X_val), self.data.Y_val)[0] for k in range(self.members)]
+        return {"val_loss": np.array(losses, dtype=np.float64)}
+
+    def outputs(self, k: int, X: np.ndarray) -> np.ndarray:
+        return forward(self.params[k], X, self.activation, self.output_activation)[0]
+
+    def freeze(self, frozen: np.ndarray) -> None:
+        self.active = ~np.asarray(frozen, dtype=bool)
+
+    def keep(self, members: np.ndarray) -> None:
+        for k in np.flatnonzero(members):
+            self.kept[k] = {name: value.copy() for name, value in self.params[k].items()}
+
+    def restore(self, members: np.ndarray) -> None:
+        for k in np.flatnonzero(members):
+            self.params[k] = {name: value.copy() for name, value in self.kept[k].items()}
+
+    def state_dict(self) -> dict:
+        return {"params": self.params, "kept": self.kept, "optimizers": [vars(o) for o in self.optimizers],
+                "rng": [rng.bit_generator.state for rng in self.rngs], "epoch_rng": self.epoch_rng,
+                "active": self.active, "steps_done": self.steps_done, "step": self.step,
+                "partial_loss": self.partial_loss}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name in ("params", "kept"):
+            check_member_params(state[name], self.params, name)
+        if len(state["optimizers"]) != self.members:
+            raise ValueError(f"{len(state['optimizers'])} optimizer states for {self.members} members")
+        for saved, mine, params in zip(state["optimizers"], self.optimizers, self.params):
+            check_optimizer_state(saved, vars(mine), params)
+        self.params = [{k: np.array(v, dtype=np.float64) for k, v in p.items()} for p in state["params"]]
+        self.kept = [{k: np.array(v, dtype=np.float64) for k, v in p.items()} for p in state["kept"]]
+        for saved, mine in zip(state["optimizers"], self.optimizers):
+            vars(mine).update(saved)
+        for rng, saved in zip(self.rngs, state["rng"]):
+            rng.bit_generator.state = saved
+        self.epoch_rng = list(state["epoch_rng"])
+        self.active = np.asarray(state["active"], dtype=bool).reshape(self.members)
+        self.steps_done, self.step = int(state["steps_done"]), int(state["step"])
+        partial = state["partial_loss"]
+        self.partial_loss = None if partial is None else np.asarray(partial, dtype=np.float64).reshape(self.members)
+
+
+def check_member_params(saved, reference: list[dict], what: str) -> None:
+    if len(saved) != len(reference):
+        raise ValueError(f"{len(saved)} members' {what} for {len(reference)} members")
+    for theirs, mine in zip(saved, reference):
+        if set(theirs) != set(mine) or any(np.shape(theirs[k]) != mine[k].shape for k in mine):
+            raise ValueError(f"{what} do not have the model's names and shapes")
+
+
+def check_optimizer_state(saved: dict, mine: dict, params: dict) -> None:
+    """The saved optimizer has this optimizer's fields, and its per-parameter moments the parameters' shapes."""
+    if set(saved) != set(mine):
+        raise ValueError(f"optimizer fields {sorted(saved)}, expected {sorted(mine)}")
+    for field, value in saved.items():
+        if isinstance(value, dict):  # moments or velocities, by parameter name
+            for name, moment in value.items():
+                if name not in params or np.shape(moment) != params[name].shape:
+                    raise ValueError(f"optimizer {field}[{name!r}] does not fit the parameters")
+
+
+def fitted_state(params: dict) -> dict:
+    """One member's weights as float64 arrays named like the torch MLP's state dict."""
+    return {name: np.ascontiguousarray(value) for name, value in params.items()}

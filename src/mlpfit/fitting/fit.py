@@ -1,0 +1,115 @@
+"""One fit, start to end, for every kind of fit: source → dataset → scaling → model → training →
+evaluation → run folder → report.
+
+One model or an ensemble, the torch or the NumPy engine, regression or classes, a CLI fit, the
+Python API or an estimator: all come through :func:`fit`, so a feature written here works for all.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+
+from mlpfit.config.schema import FitConfig
+from mlpfit.data.dataset import Dataset, Split
+from mlpfit.errors import RunFolderError, UsageError
+from mlpfit.fitting import diagnose, interruptible
+from mlpfit.fitting.build import build, finish, member_seeds
+from mlpfit.fitting.prepare import load_dataset, prepare
+from mlpfit.fitting.summary import make_summary, member_info, split_samples
+from mlpfit.interrupt import stop_signals
+from mlpfit.nn.fitted import FittedModel
+from mlpfit.runfolder import checkpoint, store
+from mlpfit.runfolder.write import write_run
+from mlpfit.runtime import choose_device, configure
+from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
+from mlpfit.train.history import History
+from mlpfit.train.trainer import Trainer
+
+
+@dataclass
+class FitResult:
+    config: FitConfig  # resolved: every default concrete
+    fitted: FittedModel
+    history: History
+    summary: dict  # the --json object
+    dataset: Dataset
+    split: Split
+    run_dir: str | None  # None when nothing was saved
+
+
+def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: bool = True,
+        resume: dict | None = None) -> FitResult:
+    """Train on ``config``'s target (or on ``dataset``, already in memory) and, by default, save a run folder.
+
+    ``config`` is not changed; the result holds the resolved copy. ``resume`` is a checkpoint's
+    state (:func:`resume_fit`).
+    """
+    config = copy.deepcopy(config)
+    if dataset is None:
+        dataset = load_dataset(config)
+    split = prepare(config, dataset)
+    run_dir = claim_run_dir(config, dataset, resume) if save else None
+    device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
+    configure(config.train.threads, config.train.seed)
+    fitted, engine = build(config, dataset, split, device)
+    before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train, task=dataset.task,
+                                      x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
+                                      parameters=fitted.model.parameter_count // fitted.members, outputs=dataset.outputs)
+    guard, stopping = DivergenceGuard(), EarlyStopping(config.train.patience, monitor=monitor(config))
+    trainer = Trainer(engine, config.train.epochs, [guard, stopping, *callbacks])
+    history = interruptible.run(trainer, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
+    finish(fitted, engine)
+    diagnostics = before + diagnose.after_training(history=history, config=config)
+    summary = make_summary(config, dataset, split, fitted, history, trainer.seconds, diagnostics, device, run_dir,
+                           members=member_info(member_seeds(config), stopping, guard))
+    summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary)]
+    result = FitResult(config, fitted, history, summary, dataset, split, run_dir)
+    if save:
+        save_result(result)
+    return result
+
+
+def monitor(config: FitConfig) -> str:
+    """Classification stops on validation error (ties broken by loss), everything else on validation loss."""
+    return "val_error" if config.train.loss == "cross_entropy" else "val_loss"
+
+
+def claim_run_dir(config: FitConfig, dataset: Dataset, resume: dict | None) -> str:
+    """The run folder, created empty (or refused) unless a resumed run continues in its own."""
+    run_dir = config.run.out or store.default_run_dir(dataset.name)
+    if resume is None:
+        store.prepare_dir(run_dir, config.run.force)
+    config.run.out = run_dir
+    return run_dir
+
+
+def save_result(result: FitResult) -> None:
+    """Write the run folder, drop the checkpoint, draw the report; a Ctrl-C meanwhile waits until it is done,
+    so a trained model is never lost half-written."""
+    with stop_signals():
+        write_run(result.run_dir, result.config.to_dict(), result.fitted, result.history, result.summary,
+                  split_samples(result.dataset, result.split, result.config.train.seed))
+        checkpoint.discard(result.run_dir)
+    if result.config.run.plots:
+        from mlpfit.report.html import write_report
+
+        write_report(result.run_dir)  # from the saved files, so `mlpfit report` later draws the same
+
+
+def resume_fit(run_dir: str, target: str | None = None, *, json: bool | None = None, quiet: bool | None = None,
+               callbacks=()) -> FitResult:
+    """Continue the interrupted fit in ``run_dir`` from its checkpoint, with the config saved there."""
+    state = checkpoint.load(run_dir)
+    try:
+        config = FitConfig.from_dict(state["config"])
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise RunFolderError(f"{checkpoint.folder(run_dir)} holds no usable config ({err}): start a new fit") from None
+    if target is not None and target != config.data.target:
+        raise UsageError(f"TARGET {target!r} differs from the checkpoint's {config.data.target!r}: "
+                         f"omit TARGET with --resume {run_dir}")
+    config.run.out = os.fspath(run_dir)  # the folder may have been moved since
+    config.run.json = config.run.json if json is None else json
+    config.run.quiet = config.run.quiet if quiet is None else quiet
+    return fit(config, callbacks=callbacks, resume=state)

@@ -1,0 +1,48 @@
+"""Preparation shared by every fit, sweep and estimator: data in, config resolved, split made.
+
+``fit``, ``sweep`` and the estimators call these two functions and nothing else to get from a
+config to data ready for training, so a default or a check applies to all of them at once.
+"""
+
+from __future__ import annotations
+
+from mlpfit.config import defaults
+from mlpfit.config.schema import FitConfig, validate
+from mlpfit.data.checks import check_dataset
+from mlpfit.data.dataset import Dataset, Split, split_indices
+from mlpfit.data.sources import load_data, prepare as apply_example
+from mlpfit.engines.numpy_mlp import check_supported
+
+
+def load_dataset(config: FitConfig) -> Dataset:
+    """Validate, apply the example's settings, and read or sample the data (``config`` in place)."""
+    validate(config)
+    apply_example(config)
+    defaults.resolve_data_defaults(config.data)
+    return load_data(config)
+
+
+def prepare(config: FitConfig, dataset: Dataset) -> Split:
+    """Check the data, split it with the seed and resolve every default left open (``config`` in place).
+
+    A test fraction of 0 holds nothing out for testing (estimators are scored by their caller).
+    """
+    validate(config)
+    check_dataset(dataset)
+    split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed,
+                          dataset.fixed_test)
+    resolve(config, dataset, split)
+    return split
+
+
+def resolve(config: FitConfig, dataset: Dataset, split: Split) -> None:
+    """Every default left open, chosen from the data's size and kind (a sweep does this per setting)."""
+    defaults.resolve(config, len(split.train), dataset.X.shape[1], n_outputs(dataset), dataset.task,
+                     images=dataset.image_shape is not None)
+    if config.train.engine == "numpy":
+        check_supported(config, dataset.task)
+
+
+def n_outputs(dataset: Dataset) -> int:
+    """Output units of the network: one per class, or one per target column."""
+    return len(dataset.classes) if dataset.task == "classify" else dataset.Y.shape[1]
