@@ -50,6 +50,7 @@ def app():
     mlpfit examples          the built-in examples
     mlpfit explain RUN       the layers, the equation of a linear net, weights, dead units
     mlpfit report RUN        redraw the plots and report.html of a run
+    mlpfit export RUN        the model as ONNX, or as a .py that needs only NumPy
     """
 
 
@@ -278,6 +279,26 @@ def explain(run_dir, as_json):
 
     info = explain_run(run_dir)
     click.echo(json.dumps(info) if as_json else format_text(info))
+@app.command()
+@click.argument("run_dir", metavar="RUN")
+@click.option("--format", "fmt", required=True, metavar="NAME", help="onnx (one graph for ONNX Runtime) or python (a .py needing only NumPy).")
+@click.option("--out", metavar="FILE", help="The file to write. Default: model.onnx or model.py inside RUN.")
+@click.option("--force", is_flag=True, help="Replace an earlier export at --out (never a file mlpfit did not write).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object describing what was written.")
+def export(run_dir, fmt, out, force, as_json):
+    """Write the model in RUN as an ONNX graph or a NumPy-only Python module: raw inputs in, original units out.
+
+    \b
+    Examples:
+      mlpfit export runs/my-run --format onnx
+      mlpfit export runs/my-run --format python --out my_model.py
+    """
+    from mlpfit.export import describe, export_run
+
+    result = export_run(run_dir, fmt, out, force)
+    click.echo(json.dumps(result) if as_json else describe(result))
+
+
 EPILOG_SWEEP = """\b
 Every option of `mlpfit fit` sets the base setting; --grid or --trials varies it.
 Settings of one shape (hidden, activation, epochs, batch size) train as one batched model.
