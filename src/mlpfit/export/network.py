@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mlpfit.ensemble import FittedEnsemble
-
 
 @dataclass
 class Network:
@@ -52,7 +50,7 @@ class Network:
 
 def from_fitted(fitted, summary: dict, samples: dict | None = None) -> Network:
     """The arrays of ``fitted`` (a FittedModel or FittedEnsemble) and what the summary says about them."""
-    ensemble = isinstance(fitted, FittedEnsemble)
+    ensemble = hasattr(fitted, "predict_std")  # a FittedEnsemble (as predicting.py tells them apart)
     model = fitted.model
     layers = model.members.layers if ensemble else model.layers
     y = fitted.y_scaler

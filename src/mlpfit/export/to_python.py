@@ -15,7 +15,7 @@ import numpy as np
 
 from mlpfit import __version__
 from mlpfit.export.network import Network
-from mlpfit.export.pysource import activation_source, array_literal, docstring_text
+from mlpfit.export.pysource import LINE, activation_source, array_literal, docstring_text, wrapped
 
 # Up to 20,000 parameters the weights are written into the .py: about 250 KB of text that Python
 # compiles in under 0.1 s, and every default-sized tabular or formula net fits (a 64,64 net up to
@@ -28,9 +28,11 @@ NPZ_MARKER = "mlpfit_export"  # an array of that name marks an .npz written by m
 
 def module_source(net: Network, example: dict, npz_name: str | None, npz_sha256: str | None) -> str:
     """The whole module; ``npz_name`` set: weights read from that file beside it, else inline."""
-    parts = [header(net, example) + "\n\n" + imports(net, npz_name is not None) + "\n\n" + names(net)]
-    parts.append(npz_loader(npz_name, npz_sha256, net) if npz_name else inline_arrays(net))
-    parts += [activation_source(sorted({net.activation, net.output_activation})), forward(net), predictors(net), main_block(net)]
+    # The story first (activations, forward pass, predictions), the learned numbers last.
+    parts = [header(net, example) + "\n\n" + imports(net, npz_name is not None) + "\n\n" + names(net),
+             ACTIVATIONS_COMMENT + "\n" + activation_source(sorted({net.activation, net.output_activation})),
+             forward(net), predictors(net),
+             npz_loader(npz_name, npz_sha256, net) if npz_name else inline_arrays(net), main_block(net)]
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
@@ -117,7 +119,7 @@ def scores_line(test: dict | None, task: str) -> list[str]:
         return []
     if task == "classify":
         return [f"Test accuracy of the run: {test['accuracy']:.4f}."]
-    return ["Test R² of the run: " + ", ".join(f"{v:.5f}" for v in test["r2"]) + "."]
+    return ["Test R² of the run: " + ", ".join(f"{v:.6g}" for v in test["r2"]) + "."]
 
 
 # ---------------------------------------------------------------- the code
@@ -131,10 +133,14 @@ def imports(net: Network, npz: bool) -> str:
 
 
 def names(net: Network) -> str:
-    lines = [f"INPUTS = {net.inputs!r}", f"OUTPUTS = {net.outputs!r}"]
+    lines = [f"INPUTS = {wrapped([repr(name) for name in net.inputs], 0)}",
+             f"OUTPUTS = {wrapped([repr(name) for name in net.outputs], 0)}"]
     box = net.about.get("domain")
-    if box and len(net.inputs) <= 64:
-        lines.append(f"DOMAIN = {({name: tuple(box[name]) for name in net.inputs})!r}")
+    if box and not net.about.get("image_shape"):  # an image's pixels share one range, given in the docstring
+        entries = [f"{name!r}: ({box[name][0]!r}, {box[name][1]!r})" for name in net.inputs]
+        one_line = "{" + ", ".join(entries) + "}"
+        lines.append(f"DOMAIN = {one_line}" if len(one_line) < LINE - 9 else
+                     "DOMAIN = {\n" + "".join(f"    {entry},\n" for entry in entries) + "}")
     if net.task == "classify":
         lines.append(f"CLASSES = np.array({net.classes!r})")
     if net.members:
@@ -142,12 +148,17 @@ def names(net: Network) -> str:
     return "\n".join(lines)
 
 
-SCALING_COMMENT = """# 1. Scaling. The network never sees raw values: each input column was shifted and scaled to mean 0
-#    and standard deviation 1 with statistics of the training data"""
+ACTIVATIONS_COMMENT = "# 1. The nonlinearities, as PyTorch defines them (what the network was trained with)."
+def scaling_comment(net: Network, first: str = "# 4. What training learned. ") -> str:
+    lines = [f"{first}First the scaling: the network never sees raw values; each input column",
+             "#    was shifted and scaled to mean 0 and standard deviation 1 with statistics of the training data."]
+    if net.y_mean is not None:
+        lines.append("#    The targets were scaled the same way; predict() scales the outputs back.")
+    return "\n".join(lines)
 
 
 def inline_arrays(net: Network) -> str:
-    lines = [SCALING_COMMENT + (", and so were the targets." if net.y_mean is not None else "."),
+    lines = [scaling_comment(net),
              f"X_MEAN = {array_literal(net.x_mean, 0)}", f"X_STD = {array_literal(net.x_std, 0)}"]
     if net.y_mean is not None:
         lines += [f"Y_MEAN = {array_literal(net.y_mean, 0)}", f"Y_STD = {array_literal(net.y_std, 0)}"]
@@ -161,7 +172,7 @@ def weights_comment(net: Network) -> str:
     shape = "[members, units, inputs]" if net.members else "[units, inputs]"
     sizes = net.sizes
     layers = "; ".join(f"W{i + 1} {sizes[i + 1]}x{sizes[i]}" for i in range(len(sizes) - 1))
-    return (f"# 2. The weights. Layer i maps its inputs h to h @ Wi.T + bi: Wi is {shape}, one row per unit\n"
+    return (f"#    The weights: layer i maps its inputs h to h @ Wi.T + bi: Wi is {shape}, one row per unit\n"
             f"#    holding that unit's weight for each input, and bi one bias per unit ({layers}).")
 
 
@@ -176,8 +187,9 @@ def npz_loader(npz_name: str, sha256: str, net: Network) -> str:
         scalers += "\nY_MEAN, Y_STD = WEIGHTS[\"Y_MEAN\"], WEIGHTS[\"Y_STD\"]"
     arrays = "\n".join(f"W{i + 1}, b{i + 1} = WEIGHTS[\"W{i + 1}\"], WEIGHTS[\"b{i + 1}\"]" for i in range(len(net.weights)))
     return f'''
-# The {net.parameters:,} weights are too many to read as text, so they live in {npz_name} beside this file.
-# Its SHA-256 is checked first: a changed, damaged or other model's file is refused, never used.
+# 4. What training learned. The {net.parameters:,} weights are too many to read as text, so they live in
+#    {npz_name} beside this file. Its SHA-256 is checked first: a changed, damaged or other model's file
+#    is refused, never used.
 WEIGHTS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), {npz_name!r})
 WEIGHTS_SHA256 = {sha256!r}
 
@@ -194,7 +206,7 @@ def load_weights():
 
 WEIGHTS = load_weights()
 
-{SCALING_COMMENT}{", and so were the targets." if net.y_mean is not None else "."}
+{scaling_comment(net, "#    ")}
 {scalers}
 
 {weights_comment(net)}
@@ -208,7 +220,7 @@ def forward(net: Network) -> str:
     doc = "Member k of the ensemble" if net.members else "The network"
     signature = "network(h, k)" if net.members else "network(h)"
     return f'''
-# 3. The forward pass.
+# 2. The forward pass: scale the inputs, then layer after layer (the numbers are at the end of the file).
 def scale_inputs(X):
     """Raw rows [n, {len(net.inputs)}] -> standardized rows, in the network's precision."""
     return ((X - X_MEAN) / X_STD).astype(DTYPE)
@@ -238,8 +250,11 @@ def as_rows(X):
 
 
 def predictors(net: Network) -> str:
-    if net.task == "classify":
-        return classify_predictors(net)
+    return "# 3. Predictions, in original units.\n" + (classify_predictors(net) if net.task == "classify"
+                                                    else regression_predictors(net)).strip("\n")
+
+
+def regression_predictors(net: Network) -> str:
     if net.members:
         return '''
 def member_predictions(X):
