@@ -14,7 +14,8 @@ import pytest
 import torch
 
 import mlpfit
-from mlpfit import config as cfg, pipeline, runs
+from mlpfit import config as cfg
+from mlpfit import pipeline, runs
 from mlpfit.errors import UsageError
 from mlpfit.export import check, destination, pysource, to_onnx, to_python
 from mlpfit.export.to_onnx import GraphBuilder
@@ -217,7 +218,9 @@ def test_default_out_is_inside_the_run_folder_which_stays_valid(cli, root):
     assert cli("predict", run_dir, "0.5").code == 0
     again = cli("export", run_dir, "--format", "onnx")
     assert again.code == 2 and "--force" in again.err
-    assert cli("export", run_dir, "--format", "onnx", "--force").code == 0  # an earlier export may be replaced
+    replaced = cli("export", run_dir, "--format", "onnx", "--force", "--json")  # an earlier export may be replaced
+    assert replaced.code == 0 and replaced.json()["files"] == [os.path.join(run_dir, "model.onnx")]
+    assert replaced.json()["tensors"][0].startswith("Y float64 [batch, 1]") and replaced.json()["max_error"] <= TOL
 
 
 def test_large_net_keeps_weights_in_a_checked_npz(cli, root, tmp_path):
@@ -387,3 +390,7 @@ def test_number_text_reads_back_exactly():
     texts = [pysource.number(v, values.dtype) for v in values]
     assert np.array_equal(np.array([float(t) for t in texts]).astype(np.float32), values)
     assert destination.FORMATS == ("onnx", "python")
+
+
+def test_both_exporters_know_every_activation_mlpfit_trains_with():
+    assert set(to_onnx.ACTIVATIONS) == set(pysource.ACTIVATION_SOURCE) == set(cfg.ACTIVATIONS) == set(TORCH_ACTIVATIONS)

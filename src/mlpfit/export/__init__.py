@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from mlpfit.export.destination import FORMATS, check_format, resolve
 
-__all__ = ["FORMATS", "export_run", "export_fitted", "describe"]
+__all__ = ["FORMATS", "describe", "export_fitted", "export_run"]
 
 
 def export_run(run_dir: str, fmt: str, out: str | None = None, force: bool = False) -> dict:
@@ -35,7 +35,7 @@ def export_fitted(fitted, summary: dict, fmt: str, out, force: bool = False, sam
 def describe(result: dict) -> str:
     """What ``mlpfit export`` prints: the files, the tensors or functions, and the check."""
     kb = f"{result['bytes'] / 1024:.1f} KB"
-    inputs, outputs = result["inputs"], result["classes"] or result["outputs"]
+    inputs = result["inputs"]
     names = ", ".join(map(str, inputs[:6])) + (f", ... ({len(inputs)} in all)" if len(inputs) > 6 else "")
     lines = [f"wrote {' and '.join(result['files'])} ({kb})"]
     if result["format"] == "onnx":
