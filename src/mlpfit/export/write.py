@@ -69,8 +69,8 @@ def export_python(net, fitted, path: str, force: bool) -> tuple[list[str], float
     written, digest = [], None
     try:
         if npz:
-            data = npz_data = to_python.npz_bytes(net)
-            digest = to_python.sha256(npz_data)
+            data = to_python.npz_bytes(net)
+            digest = to_python.sha256(data)
             atomic.write_bytes(npz, data)
             written.append(npz)
         source = to_python.module_source(net, example(net, fitted, path), npz and os.path.basename(npz), digest)
@@ -107,7 +107,8 @@ def check_module(path: str, net, fitted) -> float:
     X = network.fresh_points(net)
     if net.task == "classify":
         index = {label: i for i, label in enumerate(net.classes)}
-        got = {"probabilities": module.predict_proba(X), "label_index": np.array([index[c.item()] for c in module.predict(X)])}
+        labels = module.predict(X)
+        got = {"probabilities": module.predict_proba(X), "label_index": np.array([index[c.item()] for c in labels])}
         if net.members:
             got["probabilities_std"] = module.predict_std(X)
     else:
