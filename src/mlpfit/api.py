@@ -171,6 +171,21 @@ class Result:
         os.makedirs(folder, exist_ok=True)
         return plots.write_all(folder, self.summary, self.history, self.fitted, self.samples, equations(self.fitted))
 
+    def export(self, path, format: str, force: bool = False) -> str:
+        """Write the model as ``format="onnx"`` (one ONNX graph) or ``"python"`` (a .py needing only NumPy).
+
+        Both take inputs in original units and are checked against :meth:`predict` before they are
+        kept; an existing file is replaced only with ``force`` and only if mlpfit export wrote it.
+        Returns the path (a large net's Python module also writes an .npz of weights beside it).
+        """
+        from mlpfit.estimators import python_words
+        from mlpfit.export import export_fitted
+
+        try:
+            return export_fitted(self.fitted, self.summary, format, os.fspath(path), force, samples=self.samples)["path"]
+        except UsageError as err:
+            raise python_words(err) from None
+
     def save(self, path, force: bool = False) -> str:
         """Write a run folder at ``path`` (what ``mlpfit fit --out`` writes); returns the path."""
         from mlpfit.runfolder import store as runs

@@ -21,4 +21,5 @@ def app():
     mlpfit examples          the built-in examples
     mlpfit explain RUN       the layers, the equation of a linear net, weights, dead units
     mlpfit report RUN        redraw the plots and report.html of a run
+    mlpfit export RUN        the model as ONNX, or as a .py that needs only NumPy
     """

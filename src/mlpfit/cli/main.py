@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from mlpfit.cli import fit, inspection, predict, sweep  # noqa: F401 - importing a command module registers it
+from mlpfit.cli import export, fit, inspection, predict, sweep  # noqa: F401 - importing a command module registers it
 from mlpfit.cli.app import app
 from mlpfit.errors import MlpfitError
 
