@@ -50,8 +50,8 @@ def _page(run) -> str:
 
 def test_fit_writes_a_self_contained_page(curve_run):
     page = _page(curve_run)
-    assert page.count("<img ") == 2  # fit.png and loss.png
-    assert page.count('src="data:image/png;base64,') == 2
+    assert page.count("<img ") == 4  # fit.png, units.png, sensitivity.png and loss.png
+    assert page.count('src="data:image/png;base64,') == 4
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "the page must not reach the network"
     assert "<link" not in page
     for text in ("sin(x)", "x ** 2", "Scores", "Diagnostics", "Configuration", "train.epochs"):
@@ -121,7 +121,8 @@ def test_cli_fit_writes_plots_and_report_unless_no_plots(capsys, tmp_path):
     from mlpfit.cli import main as cli
 
     base = ["fit", "x**2", "--samples", "60", "--epochs", "5", "--hidden", "4", "--quiet"]
-    for out, extra, expected in (("with", [], {"fit.png", "loss.png", "report.html"}), ("without", ["--no-plots"], set())):
+    drawn = {"fit.png", "loss.png", "units.png", "sensitivity.png", "report.html"}
+    for out, extra, expected in (("with", [], drawn), ("without", ["--no-plots"], set())):
         try:
             cli.main([*base, "--out", str(tmp_path / out), *extra])
         except SystemExit as done:

@@ -21,7 +21,8 @@ import numpy as np
 TOLERANCE = 0.99  # R² against the network a formula must reach to count as found
 MAX_TERMS = 6  # library columns in a "short" formula
 EARN = 10.0  # a longer formula replaces a shorter one only if its 1 - R² is this many times smaller ...
-GOOD_ENOUGH = 0.9999  # ... and the shorter one is below this: beyond, extra terms only fit the net's own error
+GOOD_ENOUGH = 0.9999  # ... and the shorter one is below this (or below what the caller says the target's
+# own accuracy allows): beyond, extra terms only fit the network's own error
 CLOSE = 1.1  # no formula within tolerance: the shortest whose 1 - R² is within 10% of the best one's
 THRESHOLDS = np.geomspace(1e-3, 0.5, 14)  # STLSQ cut-offs, as a share of the target's spread
 BEAM = 20  # supports of each size kept to grow into the next size
@@ -168,7 +169,7 @@ def best_per_size(scorer: Scorer) -> dict[int, tuple[tuple[int, ...], float]]:
     return improved
 
 
-def choose(r2_by_size: dict[int, float]) -> tuple[int, bool]:
+def choose(r2_by_size: dict[int, float], good_enough: float = GOOD_ENOUGH) -> tuple[int, bool]:
     """The size to keep, and whether it is within tolerance (see TOLERANCE, EARN, GOOD_ENOUGH, CLOSE)."""
     sizes = sorted(r2_by_size)
     within = [k for k in sizes if r2_by_size[k] >= TOLERANCE]
@@ -177,13 +178,13 @@ def choose(r2_by_size: dict[int, float]) -> tuple[int, bool]:
         return next(k for k in sizes if 1 - r2_by_size[k] <= floor), False
     chosen = within[0]
     for k in within[1:]:
-        if r2_by_size[chosen] < GOOD_ENOUGH and (1 - r2_by_size[k]) * EARN <= 1 - r2_by_size[chosen]:
+        if r2_by_size[chosen] < good_enough and (1 - r2_by_size[k]) * EARN <= 1 - r2_by_size[chosen]:
             chosen = k
     return chosen, True
 
 
-def sparse_fit(A: np.ndarray, y: np.ndarray) -> tuple[Fit, bool]:
+def sparse_fit(A: np.ndarray, y: np.ndarray, good_enough: float = GOOD_ENOUGH) -> tuple[Fit, bool]:
     """The chosen fit of y on a few columns of A, and whether it reaches the tolerance."""
     best = best_per_size(Scorer(*standardize(A, y)))
-    size, found = choose({k: r2 for k, (_, r2) in best.items()})
+    size, found = choose({k: r2 for k, (_, r2) in best.items()}, good_enough)
     return refit(A, y, best[size][0]), found

@@ -47,9 +47,13 @@ def search(fitted, summary: dict, samples: dict | None, seed: int = 0) -> dict:
     library, A = [t for t, ok in zip(library, usable) if ok], A[:, usable]
     truth = truth_function(summary)
     true_Y = truth(X_check) if truth else None
+    net_on_data = None if data_X is None else fitted.predict(data_X)
     outputs = []
     for k, output in enumerate(fitted.outputs):
-        fit, _ = sparse.sparse_fit(A, Y_fit[:, k])
+        good_enough = sparse.GOOD_ENOUGH
+        if net_on_data is not None:  # matching the net closer than it matches the data only fits its error
+            good_enough = min(good_enough, 1 - 2 * (1 - sparse.r2_score(data_Y[:, k], net_on_data[:, k])))
+        fit, _ = sparse.sparse_fit(A, Y_fit[:, k], good_enough)
         text = rounded_formula(fit, library, A, Y_fit[:, k])
         outputs.append(score(output, text, names, X_check, Y_check[:, k], data_X,
                              None if data_Y is None else data_Y[:, k], None if true_Y is None else true_Y[:, k]))
@@ -163,8 +167,9 @@ def format_text(result: dict) -> str:
     s = result["symbolic"]
     lines = [f"symbolic readout: a search over {s['library']} terms at {s['points']} fresh points "
              f"of the domain ({s['seconds']:.2f} s)"]
-    for o in result.get("symbolic_outputs") or [s]:
-        label = o.get("output", "y")
+    outputs = result.get("symbolic_outputs") or [s]
+    for k, o in enumerate(outputs):
+        label = label_of(o.get("output", ""), k, len(outputs))
         if not o["found"]:
             lines.append(f"  {label}: no formula of at most {s['max_terms']} terms reaches R² {s['tolerance']} "
                          "against the network; the best found:")
@@ -176,3 +181,10 @@ def format_text(result: dict) -> str:
             r2s.append(f"the true formula {o['r2_truth']:.6f}")
         lines.append(f"    R² against {', '.join(r2s)}; {o['terms']} term(s)")
     return "\n".join(lines)
+
+
+def label_of(output: str, k: int, count: int) -> str:
+    """A column name as it is; a formula's output (``x ** 2 + y ** 2``) as y, or y1, y2, ..."""
+    if output.isidentifier():
+        return output
+    return "y" if count == 1 else f"y{k + 1}"
