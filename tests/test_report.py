@@ -61,15 +61,15 @@ def test_fit_writes_a_self_contained_page(curve_run):
 def test_report_page_loads_in_chromium_with_every_image_decoded(curve_run, tmp_path):
     page = _page(curve_run)
     decoded, total = _decoded_in_browser(page, tmp_path)
-    assert total == page.count("<img ") == 2
+    assert total == page.count("<img ") == 4
     assert decoded == total
 
 
-def test_classification_page_shows_accuracy_and_three_images_in_chromium(digits_run, tmp_path):
-    page = _page(digits_run)
-    assert "accuracy" in page and page.count("<img ") == 3
+def test_classification_page_shows_accuracy_and_four_images_in_chromium(digits_run, tmp_path):
+    page = _page(digits_run)  # confusion, test images, class gradient pictures, loss
+    assert "accuracy" in page and page.count("<img ") == 4
     assert "Per class (test)" in page and page.count("<tr><td>") >= 3 + 10  # splits + one row per digit
-    assert _decoded_in_browser(page, tmp_path) == (3, 3)
+    assert _decoded_in_browser(page, tmp_path) == (4, 4)
 
 
 def test_linear_run_page_states_the_learned_equation(linear_run):
