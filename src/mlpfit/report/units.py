@@ -106,7 +106,7 @@ def units_plot(fitted, summary: dict, box, path: str) -> UnitsDrawing:
     weights = outgoing(model)
     total = [a.shape[1] for a in activations]
     shown = [min(n, MAX_UNITS) for n in total]
-    heights = [1.0 + -(-n // COLUMNS) for n in shown]
+    heights = [0.5 + -(-n // COLUMNS) for n in shown]
     with plt.rc_context({**STYLE, "axes.grid": False}):
         fig, axes = plt.subplots(len(shown), 1, figsize=(0.8 * min(COLUMNS, max(shown)) + 1.6, 0.8 * sum(heights) + 0.9),
                                  height_ratios=heights, squeeze=False, layout="constrained")
@@ -152,7 +152,7 @@ def _frames(ax, count: int, strength, signed: bool, cell: int) -> None:
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle
 
-    boxes = [Rectangle((x - 1.5, y - 1.5), cell + 2, cell + 2) for x, y in (_cell_origin(j, cell) for j in range(count))]
+    boxes = [Rectangle((x, y), cell, cell) for x, y in (_cell_origin(j, cell) for j in range(count))]
     ax.add_collection(PatchCollection(boxes, facecolor="none", edgecolor=_frame_colours(strength, signed),
                                       linewidths=_frame_widths(strength)))
     for j in range(count):
