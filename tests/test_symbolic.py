@@ -137,3 +137,32 @@ def test_formulas_print_in_mlpfits_grammar():
     assert symbolic.format_sum(["x"], np.array([0.00001]), 0.5) == "0.00001*x + 0.5"
     assert symbolic.round_significant(3.14159, 3) == 3.14 and symbolic.round_significant(-0.0012345, 2) == -0.0012
     assert symbolic.label_of("x ** 2", 0, 1) == "y" and symbolic.label_of("price", 0, 2) == "price"
+
+
+def test_input_names_the_grammar_cannot_read_are_renamed_and_said_so():
+    assert symbolic.variable_names(["weight kg", "2nd", "pi", "sin", "lambda", "x"]) == \
+        ["weight_kg", "x_2nd", "pi_", "sin_", "lambda_", "x"]
+
+    class Product:  # stands in for a fitted network: the product of two columns of a table
+        task, inputs, outputs = "regress", ["weight kg", "b"], ["out"]
+
+        def predict(self, X):
+            return (X[:, 0] * X[:, 1] + 0.5)[:, None]
+
+    X = np.random.default_rng(0).uniform(0, 2, (300, 2))
+    samples = {"train_X": X, "train_Y": Product().predict(X)}
+    result = symbolic.search(Product(), {"inputs": Product.inputs}, samples)
+    s = result["symbolic"]
+    assert s["formula"] == "weight_kg*b + 0.5" and s["renamed"] == {"weight_kg": "weight kg"} and s["r2_data"] == 1.0
+    assert "weight_kg stands for the input 'weight kg'" in symbolic.format_text(result)
+
+
+def test_a_constant_network_reads_back_as_its_constant():
+    class Constant:
+        task, inputs, outputs = "regress", ["x"], ["y"]
+
+        def predict(self, X):
+            return np.full((len(X), 1), -2.5)
+
+    s = symbolic.search(Constant(), {"inputs": ["x"], "domain": {"x": [0.0, 1.0]}}, None)["symbolic"]
+    assert s["formula"] == "-2.5" and s["r2_model"] == 1.0 and s["r2_data"] is None

@@ -12,7 +12,9 @@ best one found with its R².
 
 from __future__ import annotations
 
+import keyword
 import math
+import re
 import time
 
 import numpy as np
@@ -36,6 +38,8 @@ def search(fitted, summary: dict, samples: dict | None, seed: int = 0) -> dict:
         raise UsageError(f"--symbolic searches formulas of at most {terms.MAX_INPUTS} inputs; this run has "
                          f"{len(names)}: use `mlpfit explain RUN` for its sensitivities instead")
     start = time.perf_counter()
+    columns = names
+    names = variable_names(columns)
     data_X, data_Y = stored_data(samples)
     box = training_box(summary, data_X if data_X is not None else np.zeros((1, len(names))))
     rng = np.random.default_rng(seed)
@@ -60,10 +64,31 @@ def search(fitted, summary: dict, samples: dict | None, seed: int = 0) -> dict:
     seconds = time.perf_counter() - start
     facts = {"library": len(library), "points": POINTS, "tolerance": sparse.TOLERANCE,
              "max_terms": sparse.MAX_TERMS, "seconds": round(seconds, 3)}
+    renamed = {new: old for new, old in zip(names, columns) if new != old}
+    if renamed:  # a column such as "weight kg" is no formula variable: the formula says weight_kg
+        facts["renamed"] = renamed
     result = {"symbolic": {**(outputs[0] if len(outputs) == 1 else combined(outputs)), **facts}}
     if len(outputs) > 1:
         result["symbolic_outputs"] = outputs
     return result
+
+
+def variable_names(columns: list[str]) -> list[str]:
+    """The inputs' names as formula variables: a name the grammar cannot read (``weight kg``, ``2nd``,
+    ``pi``, ``sin``, ``lambda``) becomes a plain one (``weight_kg``, ``x_2nd``, ``pi_``, ...), unique."""
+    from mlpfit.data.sources.formula import CONSTANTS, FUNCTION_ARITY
+
+    taken, names = set(), []
+    for column in columns:
+        name = re.sub(r"[^A-Za-z0-9_]+", "_", column.strip()).strip("_") or "x"
+        name = name if name[0].isalpha() and name.isascii() else f"x_{name}"
+        if name in CONSTANTS or name in FUNCTION_ARITY or keyword.iskeyword(name):
+            name += "_"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        names.append(name)
+    return names
 
 
 def stored_data(samples: dict | None) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -94,14 +119,14 @@ def rounded_formula(fit: sparse.Fit, library: list[terms.Term], A: np.ndarray, y
     """The fit printed with as few significant digits as keep its R² (see SLACK and FLOOR)."""
     allowed = 1 - fit.r2 + max(SLACK * (1 - fit.r2), FLOOR)
     cols, spread = A[:, list(fit.support)], float(y.std()) or 1.0
-    for digits in range(1, 9):
+    for digits in range(1, 9):  # at 8 significant digits rounding changes nothing that matters
         coef = np.array([round_significant(c, digits) for c in fit.coef])
         # The constant is rounded against the output's spread: 1e-5 on outputs of size 1 is 0.
         intercept = round(fit.intercept + float(np.mean(y - cols @ coef - fit.intercept)),
                           max(0, digits - 1 - math.floor(math.log10(spread))))
-        if 1 - sparse.r2_score(y, cols @ coef + intercept) <= allowed or digits == 8:
-            return format_sum([library[i].text for i in fit.support], coef, intercept)
-    raise AssertionError("unreachable: the last digits count always returns")
+        if 1 - sparse.r2_score(y, cols @ coef + intercept) <= allowed:
+            break
+    return format_sum([library[i].text for i in fit.support], coef, intercept)
 
 
 def number(value: float) -> str:
@@ -133,6 +158,10 @@ def evaluate(text: str, names: list[str], X: np.ndarray) -> np.ndarray:
     """The printed formula, parsed by mlpfit's formula parser, on rows of X (columns = ``names``)."""
     from mlpfit.data.sources.formula import parse_formula
 
+    try:  # a network that computes a constant reads back as just that number (no variable to parse)
+        return np.full(len(X), float(text))
+    except ValueError:
+        pass
     formula = parse_formula(text)
     columns = [names.index(name) for name in formula.inputs]
     return formula.numpy(X[:, columns])[:, 0]
@@ -180,6 +209,8 @@ def format_text(result: dict) -> str:
         if "r2_truth" in o:
             r2s.append(f"the true formula {o['r2_truth']:.6f}")
         lines.append(f"    R² against {', '.join(r2s)}; {o['terms']} term(s)")
+    for new, old in (s.get("renamed") or {}).items():
+        lines.append(f"  ({new} stands for the input {old!r}, whose name is no formula variable)")
     return "\n".join(lines)
 
 

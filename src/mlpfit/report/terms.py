@@ -52,12 +52,12 @@ def monomials(names: list[str]) -> list[Term]:
     n = len(names)
     degree = next((d for limit, d in PRODUCT_DEGREE if n <= limit), 1)
     terms = []
-    for total in range(1, max(degree, 1) + 1):
+    for total in range(1, degree + 1):
         for combo in itertools.combinations_with_replacement(range(n), total):
             powers = tuple(combo.count(i) for i in range(n))
             terms.append(Term(monomial_text(names, powers), _product(powers), total))
     if degree == 1:  # many inputs: still offer each input's square and cube
-        for i, name in enumerate(names):
+        for i in range(n):
             for p in (2, 3):
                 powers = tuple(p if j == i else 0 for j in range(n))
                 terms.append(Term(monomial_text(names, powers), _product(powers), p))

@@ -43,8 +43,8 @@ def applicable(summary: dict) -> bool:
 def single_network(fitted):
     """The plain MLP to draw: the model itself, or an ensemble's first member (and the member count)."""
     model = fitted.model
-    member = getattr(model, "member", None)
-    return (member(0), model.k) if member else (model, 1)
+    count = getattr(fitted, "members", None) or getattr(model, "k", 1)
+    return (model.member(0), count) if count > 1 and hasattr(model, "member") else (model, 1)
 
 
 def hidden_outputs(model, scaled: np.ndarray) -> list[np.ndarray]:
