@@ -70,6 +70,28 @@ def digits_run(runs_root):
         return fit(config)
 
 
+@pytest.fixture(scope="session")
+def default_fit(runs_root):
+    """default_fit(formula, lo, hi) -> FitResult: a fit with every default (as `mlpfit fit FORMULA --domain
+    LO:HI`), made once per session and shared by the symbolic, sensitivity and units tests."""
+    import re
+
+    from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+    from mlpfit.fitting.fit import fit
+
+    made = {}
+
+    def get(formula: str, lo: float, hi: float):
+        if (formula, lo, hi) not in made:
+            out = str(runs_root / ("default-" + re.sub(r"[^A-Za-z0-9]+", "_", formula).strip("_")))
+            config = FitConfig(DataConfig(target=formula, domain=(lo, hi)), ModelConfig(), TrainConfig(),
+                               RunConfig(out=out, quiet=True))
+            made[formula, lo, hi] = fit(config)
+        return made[formula, lo, hi]
+
+    return get
+
+
 def assert_not_blank(path) -> None:
     """The PNG exists and shows something: its pixels vary and a fair part is not white."""
     pixels = imread(str(path))[..., :3]

@@ -71,7 +71,7 @@ def test_explain_gives_the_equation_of_a_linear_net_only(line, curve):
 
 def test_plot_writes_the_runs_plots_into_a_folder(curve, line, tmp_path):
     paths = curve.plot(tmp_path / "curve")
-    assert sorted(os.path.basename(p) for p in paths) == ["fit.png", "loss.png"]
+    assert sorted(os.path.basename(p) for p in paths) == ["fit.png", "loss.png", "sensitivity.png", "units.png"]
     assert all(open(p, "rb").read(4) == b"\x89PNG" for p in paths)
     assert line.run_dir is None  # never saved, so there is nowhere to draw by default
     with pytest.raises(UsageError, match="pass a folder"):

@@ -50,8 +50,8 @@ def _page(run) -> str:
 
 def test_fit_writes_a_self_contained_page(curve_run):
     page = _page(curve_run)
-    assert page.count("<img ") == 2  # fit.png and loss.png
-    assert page.count('src="data:image/png;base64,') == 2
+    assert page.count("<img ") == 4  # fit.png, units.png, sensitivity.png and loss.png
+    assert page.count('src="data:image/png;base64,') == 4
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "the page must not reach the network"
     assert "<link" not in page
     for text in ("sin(x)", "x ** 2", "Scores", "Diagnostics", "Configuration", "train.epochs"):
@@ -61,15 +61,15 @@ def test_fit_writes_a_self_contained_page(curve_run):
 def test_report_page_loads_in_chromium_with_every_image_decoded(curve_run, tmp_path):
     page = _page(curve_run)
     decoded, total = _decoded_in_browser(page, tmp_path)
-    assert total == page.count("<img ") == 2
+    assert total == page.count("<img ") == 4
     assert decoded == total
 
 
-def test_classification_page_shows_accuracy_and_three_images_in_chromium(digits_run, tmp_path):
-    page = _page(digits_run)
-    assert "accuracy" in page and page.count("<img ") == 3
+def test_classification_page_shows_accuracy_and_four_images_in_chromium(digits_run, tmp_path):
+    page = _page(digits_run)  # confusion, test images, class gradient pictures, loss
+    assert "accuracy" in page and page.count("<img ") == 4
     assert "Per class (test)" in page and page.count("<tr><td>") >= 3 + 10  # splits + one row per digit
-    assert _decoded_in_browser(page, tmp_path) == (3, 3)
+    assert _decoded_in_browser(page, tmp_path) == (4, 4)
 
 
 def test_linear_run_page_states_the_learned_equation(linear_run):
@@ -121,7 +121,8 @@ def test_cli_fit_writes_plots_and_report_unless_no_plots(capsys, tmp_path):
     from mlpfit.cli import main as cli
 
     base = ["fit", "x**2", "--samples", "60", "--epochs", "5", "--hidden", "4", "--quiet"]
-    for out, extra, expected in (("with", [], {"fit.png", "loss.png", "report.html"}), ("without", ["--no-plots"], set())):
+    drawn = {"fit.png", "loss.png", "units.png", "sensitivity.png", "report.html"}
+    for out, extra, expected in (("with", [], drawn), ("without", ["--no-plots"], set())):
         try:
             cli.main([*base, "--out", str(tmp_path / out), *extra])
         except SystemExit as done:

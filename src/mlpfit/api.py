@@ -142,9 +142,19 @@ class Result:
                              f"got an array of shape {X.shape}: pass rows of {n} values")
         return X
 
-    def explain(self) -> str:
-        """The architecture, the scores and, for a linear network, its equation in original units."""
+    def explain(self, symbolic: bool = False):
+        """The architecture, the scores and, for a linear network, its equation in original units.
+
+        ``symbolic=True`` returns instead what ``mlpfit explain RUN --symbolic --json`` prints under
+        ``symbolic`` (and ``symbolic_outputs`` for several outputs): a short formula for the network,
+        with its R² against the network, the data and the truth (see mlpfit.report.symbolic).
+        """
         from mlpfit.nn.equation import equations
+
+        if symbolic:
+            from mlpfit.report.symbolic import search
+
+            return search(self.fitted, self.summary, self.samples)
 
         s, arch = self.summary, self.summary["architecture"]
         linear = len(arch["sizes"]) == 2 or arch["activation"] == "identity"
@@ -157,19 +167,26 @@ class Result:
         lines += equations(self.fitted) or []
         return "\n".join(lines)
 
+    def sensitivity(self) -> dict | None:
+        """Mean |∂output/∂input| per output and input over the stored sample, in original units
+        (``explain --json``'s ``sensitivity``); None when the result holds no sample."""
+        from mlpfit.report.sensitivity import sensitivities
+
+        return sensitivities(self.fitted, self.samples)
+
     def plot(self, folder=None) -> list[str]:
         """Draw every plot that fits this run (the ones ``mlpfit fit`` writes) as PNGs; returns their paths.
 
         ``folder`` defaults to the run folder; a run that was never saved needs one.
         """
-        from mlpfit.report import plots
+        from mlpfit.report import figures
         from mlpfit.nn.equation import equations
 
         folder = os.fspath(folder) if folder is not None else self.run_dir
         if folder is None:
             raise UsageError("this result was not saved: pass a folder, e.g. result.plot('plots'), or save it first")
         os.makedirs(folder, exist_ok=True)
-        return plots.write_all(folder, self.summary, self.history, self.fitted, self.samples, equations(self.fitted))
+        return figures.write_all(folder, self.summary, self.history, self.fitted, self.samples, equations(self.fitted))
 
     def export(self, path, format: str, force: bool = False) -> str:
         """Write the model as ``format="onnx"`` (one ONNX graph) or ``"python"`` (a .py needing only NumPy).

@@ -38,16 +38,19 @@ def report(run_dir):
 
 @app.command()
 @click.argument("run_dir", metavar="RUN")
+@click.option("--symbolic", is_flag=True,
+              help="Also search a short formula for what the network computes, with its R² (regression runs).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-def explain(run_dir, as_json):
-    """Show what the model in RUN learned: layers, its equation if linear, weights, dead units.
+def explain(run_dir, symbolic, as_json):
+    """Show what the model in RUN learned: layers, its equation if linear, weights, dead units, sensitivities.
 
     \b
     Examples:
       mlpfit explain runs/addition-20260101-120000
       mlpfit explain runs/my-run --json
+      mlpfit explain runs/my-run --symbolic
     """
     from mlpfit.report.explain import explain as explain_run, format_text
 
-    info = explain_run(run_dir)
+    info = explain_run(run_dir, symbolic=symbolic)
     click.echo(json.dumps(info) if as_json else format_text(info))

@@ -2,7 +2,9 @@
 
 The layers as a table; for a linear model its equation in original units (seed 000's weights
 [1, 1]); otherwise per-layer weight statistics and, for activations that can switch a unit off,
-how many hidden units never switch on over the run's stored training sample.
+how many hidden units never switch on over the run's stored training sample. For every run with a
+stored sample, the inputs' sensitivities (report.sensitivity); with ``symbolic``, a short formula
+when one fits (report.symbolic).
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ INACTIVE_RULES = {
 }
 
 
-def explain(path: str) -> dict:
+def explain(path: str, symbolic: bool = False) -> dict:
     """Everything ``explain`` shows, as plain data (the --json object)."""
+    from mlpfit.report.sensitivity import sensitivities
+
     files = runs.read(path)
     _, fitted, summary, _ = fitted_from_files(files)
+    samples = {k: v.numpy() for k, v in files.samples.items()} if files.samples else None
     model = fitted.model
     # An ensemble's weights and units are shown for its first member (the equation is the mean's).
     first = model if fitted.members == 1 else model.member(0)
@@ -47,8 +52,13 @@ def explain(path: str) -> dict:
         "equations": eqs,
         "weights": None if eqs else weight_stats(params),
         "inactive_units": None,
+        "sensitivity": sensitivities(fitted, samples),  # {output: {input: mean |∂y/∂x|}}, original units
         "diagnostics": summary.get("diagnostics", []),
     }
+    if symbolic:
+        from mlpfit.report.symbolic import search
+
+        result.update(search(fitted, summary, samples))
     if not linear and model.activation_name in INACTIVE_RULES and files.samples and "train_X" in files.samples:
         X = fitted.x_scaler.transform(files.samples["train_X"].double().numpy())
         result["inactive_units"] = inactive_units(params, X, model.activation_name, model.output_activation_name)
@@ -105,6 +115,23 @@ def format_text(info: dict) -> str:
     for row in info["inactive_units"] or []:
         lines.append(f"  layer {row['layer']}: {row[row['kind']]} of {row['units']} units {row['kind']} "
                      f"({row['rule']}, {row['samples']} training samples)")
+    lines += sensitivity_lines(info.get("sensitivity"))
+    if "symbolic" in info:
+        from mlpfit.report.symbolic import format_text as symbolic_text
+
+        lines.append(symbolic_text(info))
     for d in info["diagnostics"]:
         lines.append(f"  ! {d['code']}: {d['message']}\n    → {d['hint']}")
     return "\n".join(lines)
+
+
+def sensitivity_lines(sensitivity: dict | None, limit: int = 8) -> list[str]:
+    """Per output, its most sensitive inputs first: ``y: x3 1, x1 0.5, x2 0.49``."""
+    if not sensitivity:
+        return []
+    lines = ["sensitivity, mean |∂output/∂input| over the stored sample (original units):"]
+    for output, values in sensitivity.items():
+        ranked = sorted(values.items(), key=lambda item: -item[1])
+        more = f", … ({len(ranked) - limit} more)" if len(ranked) > limit else ""
+        lines.append(f"  {output}: " + ", ".join(f"{name} {v:.3g}" for name, v in ranked[:limit]) + more)
+    return lines

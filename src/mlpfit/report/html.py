@@ -40,6 +40,10 @@ PLOT_CAPTIONS = {
     "fit.png": "What the network learned against the data (and the truth, when the target is a formula).",
     "images.png": "Test images with the predicted label; mistakes first, in red, with the true label.",
     "confusion.png": "Test examples by true class (rows) and predicted class (columns).",
+    "units.png": "What each hidden unit computes over the input box, layer by layer; the frame shows the size "
+                 "(thickness) and, into a single output, the sign (red +, blue −) of the unit's outgoing weights.",
+    "sensitivity.png": "Which inputs matter: mean |∂output/∂input| over the stored sample (original units), and how "
+                       "the prediction moves with each input when the others keep their sampled values.",
     "loss.png": "Training and validation loss per epoch; the dashed line marks the epoch whose weights were kept.",
 }
 
@@ -170,7 +174,7 @@ def render(summary: dict, config: dict, plot_paths: list[str], equations: list[s
 def write_report(run_dir: str) -> str:
     """Redraw the plots and report.html of a run folder from its files; returns the page's path."""
     from mlpfit.nn import equation
-    from mlpfit.report import plots
+    from mlpfit.report import figures
     from mlpfit.runfolder import store as runs
     from mlpfit.runfolder.load import fitted_from_files
 
@@ -178,8 +182,7 @@ def write_report(run_dir: str) -> str:
     config, fitted, summary, history = fitted_from_files(files)
     equations = equation.equations(fitted)
     samples = None if files.samples is None else {k: v.numpy() for k, v in files.samples.items()}
-
-    paths = plots.write_all(run_dir, summary, history, fitted, samples, equations)
+    paths = figures.write_all(run_dir, summary, history, fitted, samples, equations)
     path = os.path.join(run_dir, REPORT_FILE)
     atomic.write_text(path, render(summary, files.config, paths, equations))
     runs.register_derived(run_dir, [os.path.basename(p) for p in paths] + [REPORT_FILE])

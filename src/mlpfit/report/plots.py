@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 import numpy as np  # noqa: E402
 
 from mlpfit import atomic  # noqa: E402
+from mlpfit.report.domain import training_box, truth_function  # noqa: E402
 
 # One look for every figure: readable at 100 dpi, light grid, no top/right frame.
 STYLE = {
@@ -47,7 +48,7 @@ def _figure(rows: int, cols: int, width: float = 4.2, height: float = 3.3):
     return fig, axes
 
 
-def _save(fig, path: str) -> str:
+def save_figure(fig, path: str) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
@@ -98,42 +99,10 @@ def loss_plot(history, path: str, title: str = "", held_out: bool = True, ylabel
             ax.set_yscale("log")
         ax.set(xlabel="epoch", ylabel=ylabel, title=title or "loss")
         ax.legend(loc="upper right")
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------- regression
-
-
-def _truth(summary: dict):
-    """The formula's NumPy function when the run knows its truth, else None."""
-    text = summary.get("formula")
-    if not text:
-        return None
-    from mlpfit.data.sources.formula import parse_formula
-
-    formula = parse_formula(text)
-    if list(formula.inputs) != list(summary["inputs"]):
-        return None  # a point set's formula over other names: nothing to compare against
-
-    def evaluate(X):
-        with np.errstate(all="ignore"):
-            Y = np.asarray(formula.numpy(X), dtype=float).reshape(len(X), -1)
-        return np.where(np.isfinite(Y), Y, np.nan)
-
-    return evaluate
-
-
-def _box(summary: dict, X: np.ndarray) -> list[tuple[float, float]]:
-    """The training box per input: the sampling domain, else the samples' range."""
-    domain = summary.get("domain") or {}
-    box = []
-    for k, name in enumerate(summary["inputs"]):
-        if name in domain:
-            box.append((float(domain[name][0]), float(domain[name][1])))
-        else:
-            lo, hi = float(np.min(X[:, k])), float(np.max(X[:, k]))
-            box.append((lo, hi) if hi > lo else (lo - 1, hi + 1))
-    return box
 
 
 def _widen(lo: float, hi: float) -> tuple[float, float]:
@@ -144,9 +113,9 @@ def _widen(lo: float, hi: float) -> tuple[float, float]:
 def curve_plot(fitted, summary, samples, path, equations=None) -> str:
     """One input: samples, truth and prediction over the widened domain, a panel per output."""
     X, Y = samples["train_X"], samples["train_Y"]
-    (lo, hi), = _box(summary, X)
+    (lo, hi), = training_box(summary, X)
     grid = np.linspace(*_widen(lo, hi), 400)[:, None]
-    prediction, truth = fitted.predict(grid), _truth(summary)
+    prediction, truth = fitted.predict(grid), truth_function(summary)
     true_values = truth(grid) if truth else None
     Xs, Ys = _thin(np.random.default_rng(0), X, Y)
     outputs = summary["outputs"][:MAX_OUTPUTS]
@@ -167,13 +136,13 @@ def curve_plot(fitted, summary, samples, path, equations=None) -> str:
         for ax in list(axes.flat)[len(outputs):]:
             ax.set_visible(False)
         _title(fig, summary, equations)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
     """Two inputs with a known truth: truth, prediction and error maps, a row per output."""
-    truth = _truth(summary)
-    box = _box(summary, samples["train_X"])
+    truth = truth_function(summary)
+    box = training_box(summary, samples["train_X"])
     (x_lo, x_hi), (y_lo, y_hi) = _widen(*box[0]), _widen(*box[1])
     gx, gy = np.meshgrid(np.linspace(x_lo, x_hi, GRID), np.linspace(y_lo, y_hi, GRID))
     points = np.column_stack([gx.ravel(), gy.ravel()])
@@ -192,7 +161,7 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
             for j, (values, title, cmap, lo, hi) in enumerate(panels):
                 ax = axes[k, j]
                 image = ax.imshow(values, origin="lower", extent=extent, aspect="auto", cmap=cmap, vmin=lo, vmax=hi)
-                _training_box(ax, box, "black" if cmap == "RdBu_r" else "white")
+                _draw_training_box(ax, box, "black" if cmap == "RdBu_r" else "white")
                 if j == 0 and len(samples["train_X"]) <= FEW_POINTS:
                     Xs = samples["train_X"]
                     ax.scatter(Xs[:, 0], Xs[:, 1], s=8, color="white", edgecolor="black", lw=0.4, label="training samples")
@@ -201,7 +170,7 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
                     fig.colorbar(image, ax=list(axes[k, :2]) if j == 1 else ax, shrink=0.9)
         axes[0, 0].legend(loc="upper left", frameon=True, framealpha=0.8)
         _title(fig, summary, equations)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def _finite_range(values: np.ndarray) -> tuple[float, float]:
@@ -210,7 +179,7 @@ def _finite_range(values: np.ndarray) -> tuple[float, float]:
     return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
 
 
-def _training_box(ax, box, color: str) -> None:
+def _draw_training_box(ax, box, color: str) -> None:
     from matplotlib.patches import Rectangle
 
     (x_lo, x_hi), (y_lo, y_hi) = box
@@ -240,7 +209,7 @@ def parity_plot(fitted, summary, samples, path, equations=None) -> str:
             ax.scatter(actual, predicted - actual, s=6, alpha=0.6, color=COLORS["prediction"])
             ax.set(xlabel=f"actual {name}", ylabel="residual (predicted − actual)", title=f"{name}: residuals")
         _title(fig, summary, equations)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def fit_plot(fitted, summary, samples, path, equations=None) -> str:
@@ -248,7 +217,7 @@ def fit_plot(fitted, summary, samples, path, equations=None) -> str:
     n_inputs = len(summary["inputs"])
     if n_inputs == 1:
         return curve_plot(fitted, summary, samples, path, equations)
-    if n_inputs == 2 and _truth(summary) is not None:
+    if n_inputs == 2 and truth_function(summary) is not None:
         return heatmap_plot(fitted, summary, samples, path, equations)
     return parity_plot(fitted, summary, samples, path, equations)
 
@@ -277,7 +246,7 @@ def confusion_plot(confusion, classes, path: str, title: str = "confusion matrix
         ax.set_yticks(ticks, [labels[t] for t in ticks])
         ax.set(xlabel="predicted class", ylabel="true class", title=title)
         fig.colorbar(image, ax=ax, shrink=0.8, label="examples")
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def _label(value, limit: int = 12) -> str:
@@ -311,7 +280,7 @@ def images_plot(X, labels, predicted, image_shape, classes, path: str, limit: in
         ax.imshow(mosaic, cmap="gray_r", interpolation="nearest")
         ax.set_axis_off()
         ax.set_title(f"test images: {len(wrong)} of {len(labels)} wrong; mistakes first, in red as predicted (true)")
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 # ---------------------------------------------------------------- all of a run

@@ -1,0 +1,210 @@
+"""Which inputs matter, and how: input sensitivities, partial dependence, gradient pictures.
+
+The sensitivity of output k to input i is the mean of |∂y_k/∂x_i| over the data sample stored in
+the run folder, in ORIGINAL units (the scalers' chain rule: ∂y/∂x = σ_y · ∂y'/∂x' / σ_x), computed
+with torch autograd on the loaded network (every engine's run loads as a torch model). For
+classification the output is the probability of the class the network predicts at each row. A
+partial dependence curve holds one input at each value of a grid while the others keep their
+sampled values, and averages the prediction. For image inputs the picture is the mean input
+gradient of the predicted class's probability, one per class: which pixels push towards it.
+Ensembles: the gradients of the members' mean prediction.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+ROWS = 2000  # stored rows used for gradients: plenty for a mean, fast for 784 inputs
+PD_ROWS = 300  # rows averaged per grid value of a partial dependence curve
+PD_GRID = 41  # values per partial dependence curve
+PD_PANELS = 8  # curves drawn for the most sensitive inputs; the JSON keeps every input
+PREDICTED = "p(predicted class)"  # the output name of a classifier's sensitivity
+
+
+def sample_rows(samples: dict | None, limit: int = ROWS) -> np.ndarray | None:
+    """The stored training rows (raw units), a seeded subset of at most ``limit``."""
+    if not samples or "train_X" not in samples or not len(samples["train_X"]):
+        return None
+    X = np.asarray(samples["train_X"], dtype=np.float64)
+    if len(X) > limit:
+        X = X[np.sort(np.random.default_rng(0).choice(len(X), limit, replace=False))]
+    return X
+
+
+def network(fitted, scaled):
+    """The network's output on scaled inputs as one model: scaled targets, or class probabilities."""
+    import torch
+
+    out = fitted.model(scaled)
+    stacked = out.dim() == 3  # an ensemble answers [members, rows, outputs]
+    if fitted.task == "classify":
+        probabilities = torch.softmax(out, dim=-1)
+        return probabilities.mean(0) if stacked else probabilities
+    return out.mean(0) if stacked else out
+
+
+def gradients(fitted, X: np.ndarray) -> np.ndarray:
+    """∂output/∂input per row in original units: ``[rows, outputs, inputs]``.
+
+    Regression: every output. Classification: one output, the predicted class's probability.
+    """
+    import torch
+
+    fitted.model.eval()
+    dtype = next(fitted.model.parameters()).dtype
+    scaled = torch.as_tensor(fitted.x_scaler.transform(X), dtype=dtype, device=fitted.device).requires_grad_(True)
+    out = network(fitted, scaled)
+    if fitted.task == "classify":
+        picked = out.gather(1, out.argmax(1, keepdim=True))  # each row's predicted class
+        targets, y_std = [picked[:, 0]], np.ones(1)
+    else:
+        targets, y_std = [out[:, k] for k in range(out.shape[1])], fitted.y_scaler.std
+    rows = []
+    for k, target in enumerate(targets):
+        (grad,) = torch.autograd.grad(target.sum(), scaled, retain_graph=k < len(targets) - 1)
+        rows.append(grad.double().cpu().numpy() * y_std[k] / fitted.x_scaler.std)
+    return np.stack(rows, axis=1)
+
+
+def output_names(fitted) -> list[str]:
+    return [PREDICTED] if fitted.task == "classify" else list(fitted.outputs)
+
+
+def sensitivities(fitted, samples: dict | None) -> dict | None:
+    """``{output: {input: mean |∂y/∂x|}}`` over the stored sample; None for a run without one."""
+    X = sample_rows(samples)
+    if X is None:
+        return None
+    mean_abs = np.abs(gradients(fitted, X)).mean(axis=0)
+    return {out: {name: float(v) for name, v in zip(fitted.inputs, row)}
+            for out, row in zip(output_names(fitted), mean_abs)}
+
+
+def partial_dependence(fitted, X: np.ndarray, column: int, grid: np.ndarray) -> np.ndarray:
+    """Mean prediction (class probabilities for a classifier) with input ``column`` set to each grid value:
+    ``[len(grid), outputs or classes]``."""
+    rows = X[:PD_ROWS]
+    batch = np.repeat(rows[None], len(grid), axis=0)  # [grid, rows, inputs]
+    batch[:, :, column] = grid[:, None]
+    flat = batch.reshape(-1, X.shape[1])
+    values = fitted.predict_proba(flat) if fitted.task == "classify" else fitted.predict(flat)
+    return values.reshape(len(grid), len(rows), -1).mean(axis=1)
+
+
+def class_pictures(fitted, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean input gradient of the predicted class's probability, per predicted class:
+    ``([classes, inputs], rows per class)``."""
+    grads = gradients(fitted, X)[:, 0, :]
+    predicted = fitted.predict(X)
+    n = len(fitted.classes)
+    pictures = np.zeros((n, X.shape[1]))
+    counts = np.bincount(predicted, minlength=n)
+    for c in range(n):
+        if counts[c]:
+            pictures[c] = grads[predicted == c].mean(axis=0)
+    return pictures, counts
+
+
+# ---------------------------------------------------------------- the picture
+
+
+def write(folder: str, summary: dict, fitted, samples: dict | None) -> list[str]:
+    """``sensitivity.png`` in ``folder`` when the run stores a sample; returns the paths written."""
+    X = sample_rows(samples)
+    if X is None:
+        return []
+    path = os.path.join(folder, "sensitivity.png")
+    if summary.get("image_shape") and fitted.task == "classify":
+        return [pictures_plot(fitted, X, summary, path)]
+    return [sensitivity_plot(fitted, X, summary, path)]
+
+
+def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str) -> str:
+    """Bars of mean |∂y/∂x| per input, then a partial dependence curve for the most sensitive inputs."""
+    import matplotlib.pyplot as plt
+
+    from mlpfit.report.plots import MAX_OUTPUTS, STYLE, run_name, save_figure
+
+    values = np.abs(gradients(fitted, X)).mean(axis=0)[:MAX_OUTPUTS]  # [outputs, inputs]
+    names, outs = list(fitted.inputs), output_names(fitted)[:MAX_OUTPUTS]
+    order = np.argsort(-values.max(axis=0))
+    shown = order[:PD_PANELS]
+    bars = order[:30]
+    cols = min(4, len(shown)) or 1
+    pd_rows = -(-len(shown) // cols)
+    heights = [0.7 + 0.28 * len(bars) * max(1, len(outs) / 2)] + [2.8] * pd_rows
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(3.4 * max(cols, 2), sum(heights) + 0.5), layout="constrained")
+        grid = fig.add_gridspec(1 + pd_rows, cols, height_ratios=heights)
+        ax = fig.add_subplot(grid[0, :])
+        height = 0.8 / len(outs)
+        for k, out in enumerate(outs):
+            drawn = ax.barh(np.arange(len(bars)) + k * height, values[k, bars], height=height, label=_short(out))
+            ax.bar_label(drawn, fmt="%.3g", fontsize=7, padding=2)
+        ax.set_yticks(np.arange(len(bars)) + height * (len(outs) - 1) / 2, [names[i] for i in bars])
+        ax.invert_yaxis()
+        ax.set(xlabel="mean |∂output/∂input| over the stored sample (original units)",
+               title=f"sensitivity: {len(X)} stored training rows" + (f" (top {len(bars)} of {len(names)} inputs)"
+                                                                      if len(names) > len(bars) else ""))
+        if len(outs) > 1:
+            ax.legend(loc="lower right")
+        panels = [fig.add_subplot(grid[1 + n // cols, n % cols]) for n in range(len(shown))]
+        for ax, i in zip(panels, shown):
+            _pd_panel(ax, fitted, X, int(i), names[i], outs)
+        _share_y(panels)  # one scale: a flat curve must look flat beside a steep one
+        fig.suptitle(f"{run_name(summary)}: which inputs matter", fontsize=10)
+        return save_figure(fig, path)
+
+
+def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str]) -> None:
+    lo, hi = float(X[:, column].min()), float(X[:, column].max())
+    grid = np.linspace(lo, hi, PD_GRID) if hi > lo else np.array([lo])
+    curves = partial_dependence(fitted, X, column, grid)
+    labels = [f"p({c})" for c in fitted.classes] if fitted.task == "classify" else outs
+    for k, label in enumerate(labels[:10]):
+        ax.plot(grid, curves[:, k], lw=1.4, label=_short(label))
+    ax.plot(np.quantile(X[:, column], np.linspace(0.05, 0.95, 10)), np.full(10, np.nanmin(curves)), "|",
+            color="#555555", ms=8, label="data deciles")
+    ax.set(xlabel=name, ylabel="mean prediction", title=f"partial dependence on {name}")
+    if len(labels) > 1:
+        ax.legend(loc="best", fontsize=7)
+
+
+def _share_y(panels) -> None:
+    if panels:
+        lows, highs = zip(*(ax.get_ylim() for ax in panels))
+        for ax in panels:
+            ax.set_ylim(min(lows), max(highs))
+
+
+def _short(text: str, limit: int = 28) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def pictures_plot(fitted, X: np.ndarray, summary: dict, path: str) -> str:
+    """One picture per class: the mean gradient of its probability where the network predicts it."""
+    import matplotlib.pyplot as plt
+
+    from mlpfit.report.plots import STYLE, run_name, save_figure
+
+    pictures, counts = class_pictures(fitted, X)
+    h, w = summary["image_shape"][:2]
+    n = len(pictures)
+    cols = min(5, n)
+    rows = -(-n // cols)
+    limit = float(np.abs(pictures).max()) or 1.0
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols + 0.8, 2.3 * rows + 0.5), squeeze=False,
+                                 layout="constrained")
+        for c, ax in enumerate(axes.flat):
+            ax.set_axis_off()
+            if c < n:
+                image = ax.imshow(pictures[c].reshape(h, w), cmap="RdBu_r", vmin=-limit, vmax=limit)
+                ax.set_title(f"{_short(fitted.classes[c], 14)} ({counts[c]} rows)", fontsize=8)
+        fig.colorbar(image, ax=axes, shrink=0.7, label="mean ∂p(class)/∂pixel")
+        fig.suptitle(f"{run_name(summary)}: pixels that raise (red) or lower (blue) the predicted class's "
+                     f"probability, mean over {len(X)} stored rows", fontsize=10)
+        return save_figure(fig, path)

@@ -1,0 +1,91 @@
+"""Input sensitivities (mean |∂y/∂x| in original units), partial dependence, and class gradient pictures."""
+
+import json
+import os
+
+import numpy as np
+
+import mlpfit
+from mlpfit.report import sensitivity
+from conftest import assert_not_blank
+
+
+def finite_differences(f, X: np.ndarray, h: float = 1e-3) -> np.ndarray:
+    """Central differences of f (rows -> [rows, outputs]) per input: [rows, outputs, inputs]."""
+    columns = []
+    for i in range(X.shape[1]):
+        step = np.zeros(X.shape[1])
+        step[i] = h
+        columns.append((f(X + step) - f(X - step)) / (2 * h))
+    return np.stack(columns, axis=2)
+
+
+def test_gradients_match_finite_differences_in_original_units(curve_run, surface_run):
+    for run in (curve_run, surface_run):
+        X = np.random.default_rng(0).uniform(-1.5, 1.5, (20, len(run.summary["inputs"])))
+        np.testing.assert_allclose(sensitivity.gradients(run.fitted, X), finite_differences(run.fitted.predict, X),
+                                   rtol=2e-2, atol=2e-3)
+
+
+def test_a_classifiers_gradient_is_its_predicted_class_probability(digits_run):
+    fitted = digits_run.fitted
+    X = np.asarray(digits_run.dataset.X[:5], dtype=np.float64)
+    predicted = fitted.predict(X)
+    picked = lambda Z: fitted.predict_proba(Z)[np.arange(len(Z)), predicted][:, None]  # noqa: E731
+    np.testing.assert_allclose(sensitivity.gradients(fitted, X), finite_differences(picked, X, h=1e-2),
+                               rtol=5e-2, atol=2e-4)
+
+
+def test_sensitivity_of_x1_x2_plus_x3_is_what_calculus_says(default_fit):
+    run = default_fit("x1*x2 + x3", -1.0, 1.0)
+    values = mlpfit.load(run.run_dir).sensitivity()["x1 * x2 + x3"]
+    # ∂/∂x1 = x2, ∂/∂x2 = x1, ∂/∂x3 = 1: mean |x| on [-1, 1] is 0.5
+    assert abs(values["x1"] - 0.5) < 0.03 and abs(values["x2"] - 0.5) < 0.03 and abs(values["x3"] - 1) < 0.03
+    X = sensitivity.sample_rows(mlpfit.load(run.run_dir).samples)
+    curve = sensitivity.partial_dependence(run.fitted, X, 2, np.array([-1.0, 1.0]))[:, 0]
+    assert abs((curve[1] - curve[0]) - 2.0) < 0.05  # partial dependence on x3: slope 1
+
+
+def test_sensitivities_are_in_original_units(linear_run):
+    # A linear net is an affine map y = W x + b in original units: its sensitivities are |W|, exactly.
+    from mlpfit.nn.equation import affine_map
+
+    fitted = linear_run.fitted
+    layers = [(layer.weight.detach().double().numpy(), layer.bias.detach().double().numpy())
+              for layer in fitted.model.layers]
+    W = affine_map(layers, fitted.x_scaler.mean, fitted.x_scaler.std, fitted.y_scaler.mean, fitted.y_scaler.std).weights
+    values = mlpfit.load(linear_run.run_dir).sensitivity()["x1 + x2"]
+    np.testing.assert_allclose([values["x1"], values["x2"]], np.abs(W[0]), rtol=1e-5)
+    assert not np.allclose(fitted.x_scaler.std, fitted.y_scaler.std, rtol=0.1)  # scaled units would differ
+
+
+def test_explain_json_has_sensitivity_per_output_per_input(curve_run, cli):
+    result = cli("explain", curve_run.run_dir, "--json")
+    assert result.code == 0, result.err
+    values = result.json()["sensitivity"]
+    assert list(values) == curve_run.summary["outputs"] and all(list(v) == ["x"] for v in values.values())
+    text = cli("explain", curve_run.run_dir).out
+    assert "sensitivity, mean |∂output/∂input|" in text and "sin(x): x " in text
+
+
+def test_sensitivity_png_is_drawn_listed_and_shown(wide_run):
+    path = os.path.join(wide_run.run_dir, "sensitivity.png")
+    assert_not_blank(path)
+    manifest = json.load(open(os.path.join(wide_run.run_dir, "manifest.json")))
+    assert "sensitivity.png" in manifest["derived"]
+    assert 'alt="sensitivity.png"' in open(os.path.join(wide_run.run_dir, "report.html"), encoding="utf-8").read()
+
+
+def test_image_runs_get_a_gradient_picture_per_class(digits_run):
+    assert_not_blank(os.path.join(digits_run.run_dir, "sensitivity.png"))
+    run = mlpfit.load(digits_run.run_dir)
+    X = sensitivity.sample_rows(run.samples, 300)
+    pictures, counts = sensitivity.class_pictures(run.fitted, X)
+    assert pictures.shape == (10, 64) and counts.sum() == 300 and np.abs(pictures).max() > 0
+    values = run.sensitivity()
+    assert list(values) == [sensitivity.PREDICTED] and len(values[sensitivity.PREDICTED]) == 64
+
+
+def test_a_run_without_a_sample_has_no_sensitivity(curve_run, tmp_path):
+    assert sensitivity.sensitivities(curve_run.fitted, None) is None
+    assert sensitivity.write(str(tmp_path), curve_run.summary, curve_run.fitted, None) == []
