@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import click
 
 from mlpfit.cli.app import app, choice_help
 from mlpfit.config import schema as cfg
-from mlpfit.errors import MlpfitError, UsageError
+from mlpfit.errors import MlpfitError, MlpfitWarning, UsageError
 
 EPILOG_FIT = """\b
 TARGET is one of:
@@ -32,6 +33,8 @@ Examples:
 @click.option("--samples", type=int, metavar="N", help="Points to sample from a formula. Default 10000.")
 @click.option("--target", "target_columns", metavar="COL[,COL]", help="CSV column(s) to predict. Default: the last column.")
 @click.option("--features", metavar="COL[,COL]", help="CSV input columns. Default: every other column.")
+@click.option("--drop", metavar="COL[,COL]", help="CSV columns to leave out of the inputs (row ids are left out by themselves).")
+@click.option("--no-impute", is_flag=True, help="Refuse missing CSV inputs instead of filling them (median / most frequent, plus a marker input).")
 @click.option("--data-dir", metavar="DIR", help="Folder of MNIST-format IDX files for mnist / fashion-mnist.")
 @click.option("--task", metavar="KIND", help=choice_help("regress or classify; default: detected from the target.", cfg.TASKS))
 @click.option("--hidden", metavar="SPEC", help="Hidden layer widths: 64,64 or 32x5 (five layers of 32) or none (one Linear layer). Default 64,64; images 512,256.")
@@ -67,6 +70,8 @@ def fit(target, **options):
     if target is None:
         raise UsageError("missing TARGET: give a formula, CSV file, IDX folder or example, e.g. mlpfit fit \"x**2 + y**2\"")
     config = build_fit_config(target, options)
+    if config.run.quiet:  # "nothing but errors"
+        warnings.simplefilter("ignore", MlpfitWarning)
     precheck_target(config)
     from mlpfit.fitting import pipeline
     from mlpfit.cli.progress import progress_callbacks
@@ -102,6 +107,8 @@ def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
         samples=o["samples"],
         target_columns=cfg.parse_columns(o["target_columns"]),
         feature_columns=cfg.parse_columns(o["features"]),
+        drop=cfg.parse_columns(o["drop"]),
+        impute=not o["no_impute"],
         data_dir=o["data_dir"],
         task=o["task"],
         scale=not o["no_scale"],
@@ -124,9 +131,12 @@ def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
 
 
 def precheck_target(config: cfg.FitConfig) -> None:
-    """Parse a formula target now, before torch is imported, so a bad one fails instantly."""
+    """Parse a formula target now, before torch is imported, so a bad one fails instantly; refuse
+    (or warn about) options that do not apply to this kind of target."""
     from mlpfit.data.sources import target_kind
+    from mlpfit.data.sources.applicable import check_applicable
 
+    check_applicable(config.data)
     if target_kind(config.data.target) == "formula":
         from mlpfit.data.sources.formula import parse_formula
 

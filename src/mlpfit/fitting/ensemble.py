@@ -398,7 +398,7 @@ def fit(config, dataset, split, device, run_dir, callbacks=(), save=True):
     seeds = [t.seed + k for k in range(config.model.ensemble)]
     model = EnsembleMLP(template.model.sizes, config.model.activation, config.model.output_activation, seeds).to(device)
     fitted = FittedEnsemble(model, template.x_scaler, template.y_scaler, dataset.inputs, dataset.outputs,
-                            dataset.task, dataset.classes)
+                            dataset.task, dataset.classes, dataset.encoding)
     trainer = EnsembleTrainer(model, data, epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer,
                               loss=t.loss, schedule=t.schedule, seed=t.seed, patience=t.patience, callbacks=callbacks)
     history = trainer.run()

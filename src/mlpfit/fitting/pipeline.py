@@ -164,7 +164,8 @@ def _build(config, dataset, split, device) -> tuple[FittedModel, TrainData]:
 
     sizes = layer_sizes(X.shape[1], config.model.hidden, _n_outputs(dataset))
     model = MLP(sizes, config.model.activation, config.model.output_activation, config.model.dropout).to(device)
-    fitted = FittedModel(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes)
+    fitted = FittedModel(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes,
+                         dataset.encoding)
     return fitted, TrainData(*tensors(split.train), *tensors(split.val))
 
 
@@ -185,6 +186,20 @@ def _scaled_inputs(X: np.ndarray, scaler: Standardizer, device) -> torch.Tensor:
     if X.dtype == np.uint8:
         return scaler.transform(torch.as_tensor(X, device=device).to(torch.float32))
     return torch.as_tensor(scaler.transform(X), dtype=torch.float32, device=device)
+
+
+def _encoding(files: runs.RunFiles):
+    """The run's TableEncoding, checked against the model's inputs, or None (formulas, images, older runs)."""
+    if files.encoding is None:
+        return None
+    from mlpfit.data.sources.encoding import TableEncoding
+    from mlpfit.errors import RunFolderError
+
+    name = os.path.join(files.path, runs.ENCODING_FILE)
+    encoding = TableEncoding.from_dict(files.encoding, name)
+    if encoding.names != files.summary["inputs"]:
+        raise RunFolderError(f"{name} does not match the inputs in summary.json: re-run the fit")
+    return encoding
 
 
 def split_metrics(fitted: FittedModel, dataset: Dataset, split: Split) -> dict:
@@ -219,6 +234,7 @@ def _summary(config, dataset, split, fitted, history, seconds, diagnostics, devi
         "classes": dataset.classes,
         "formula": dataset.formula,
         "domain": dataset.domain,
+        "table": None if dataset.encoding is None else dataset.encoding.summary(),  # encoded, filled, left out
         "image_shape": dataset.image_shape,  # (h, w) for pixel inputs: plots draw the test images
         "seconds": round(seconds, 4),
         "epochs": history.epochs,
@@ -271,6 +287,8 @@ def write_run(path: str, config: FitConfig, fitted: FittedModel, history: Histor
 
     scalers = {"x": fitted.x_scaler.state(), "y": None if fitted.y_scaler is None else fitted.y_scaler.state()}
     extra = {runs.SAMPLE_FILE: save_arrays({k: np.ascontiguousarray(v) for k, v in samples.items()})} if samples else {}
+    if fitted.encoding is not None:  # a table's columns -> inputs, applied again by predict
+        extra[runs.ENCODING_FILE] = runs.json_bytes(fitted.encoding.to_dict())
     runs.save(path, config=config.to_dict(), state=fitted.model.state_dict(), scalers=scalers,
               history_csv=history.to_csv(), summary={**summary, "history": history.meta()}, extra=extra)
 
@@ -332,6 +350,6 @@ def assemble(files: runs.RunFiles, model, device: str = "cpu", fitted_type=Fitte
     y_state = files.scalers.get("y")
     fitted = fitted_type(model, Standardizer.from_state(files.scalers["x"]),
                          None if y_state is None else Standardizer.from_state(y_state),
-                         s["inputs"], s["outputs"], s["task"], s.get("classes"))
+                         s["inputs"], s["outputs"], s["task"], s.get("classes"), _encoding(files))
     history = History.from_csv(files.history_csv, s.get("history"))
     return FitConfig.from_dict(files.config), fitted, s, history

@@ -27,6 +27,7 @@ FORMAT_VERSION = 1
 FILES = ("config.json", "model.safetensors", "scalers.json", "history.csv", "summary.json")
 # Optional files, checked like the others when the manifest lists them.
 SAMPLE_FILE = "samples.safetensors"  # a capped sample of train and test data, raw units, for plots and explain
+ENCODING_FILE = "encoding.json"  # a table's columns -> inputs (one-hot levels, fill values, ranges), for predict
 
 
 def default_run_dir(name: str, root: str = "runs") -> str:
@@ -55,12 +56,12 @@ def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: st
     from safetensors.torch import save as save_tensors
 
     contents = {
-        "config.json": _json_bytes(config),
+        "config.json": json_bytes(config),
         "model.safetensors": save_tensors({k: v.detach().cpu().contiguous() for k, v in state.items()},
                                           metadata={"format": "mlpfit", "version": str(FORMAT_VERSION)}),
-        "scalers.json": _json_bytes(scalers),
+        "scalers.json": json_bytes(scalers),
         "history.csv": history_csv.encode(),
-        "summary.json": _json_bytes(summary),
+        "summary.json": json_bytes(summary),
         **(extra or {}),
     }
     for name, data in contents.items():
@@ -77,7 +78,7 @@ def _manifest_digest(manifest: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _json_bytes(obj) -> bytes:
+def json_bytes(obj) -> bytes:
     return (json.dumps(obj, indent=2) + "\n").encode()
 
 
@@ -90,6 +91,7 @@ class RunFiles:
     history_csv: str
     summary: dict
     samples: dict | None = None  # name -> tensor from samples.safetensors, when the run has one
+    encoding: dict | None = None  # encoding.json, when the run was fit on a table
 
 
 def register_derived(path: str, names: list[str]) -> None:
@@ -133,6 +135,8 @@ def read(path: str, check_derived: bool = True) -> RunFiles:
         summary=_parse_json(path, "summary.json", raw["summary.json"]),
         samples=_parse_tensors(path, _read_verified(path, SAMPLE_FILE, manifest), SAMPLE_FILE)
         if SAMPLE_FILE in manifest["sha256"] else None,
+        encoding=_parse_json(path, ENCODING_FILE, _read_verified(path, ENCODING_FILE, manifest))
+        if ENCODING_FILE in manifest["sha256"] else None,
     )
 
 
