@@ -109,7 +109,7 @@ def _build_config(target, o: dict) -> cfg.FitConfig:
                           target_columns=_columns(o["target_columns"]), feature_columns=_columns(o["features"]),
                           drop=_columns(o.get("drop")), impute=bool(o.get("impute", True)),
                           data_dir=o["data_dir"], task=o["task"], scale=bool(o["scale"]))
-    check_applicable(data, "frame" if target == FRAME else None)
+    check_applicable(data, "frame" if target == FRAME else None, spell=lambda option: option[2:].replace("-", "_"))
     model = cfg.ModelConfig(hidden=hidden_sizes(o["hidden"]), activation=o["activation"],
                             output_activation=o["output_activation"], dropout=o["dropout"], ensemble=o["ensemble"])
     train = cfg.TrainConfig(epochs=o["epochs"], batch_size=o["batch_size"], lr=o["lr"], optimizer=o["optimizer"],

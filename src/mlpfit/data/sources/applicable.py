@@ -28,8 +28,11 @@ def kind_of(target: str) -> str:
     return "formula" if EXAMPLES[target].formula is not None else "points"
 
 
-def check_applicable(data, target_kind_name: str | None = None) -> None:
-    """Raise UsageError for an option that surely does not fit the target; warn about one that is ignored."""
+def check_applicable(data, target_kind_name: str | None = None, spell=lambda option: option) -> None:
+    """Raise UsageError for an option that surely does not fit the target; warn about one that is ignored.
+
+    ``spell`` names an option in the warning (the Python API passes ``samples`` for ``--samples``).
+    """
     kind = target_kind_name or kind_of(data.target)
     what = _described(data.target, kind)
     table = kind in ("csv", FRAME)
@@ -54,7 +57,7 @@ def check_applicable(data, target_kind_name: str | None = None) -> None:
     if not data.impute and not table:
         ignored.append(("--no-impute", "only a table can have missing values"))
     for option, why in ignored:
-        warnings.warn(f"{option} is ignored: {what}, and {why}", MlpfitWarning, stacklevel=2)
+        warnings.warn(f"{spell(option)} is ignored: {what}, and {why}", MlpfitWarning, stacklevel=3)
 
 
 def _described(target: str, kind: str) -> str:

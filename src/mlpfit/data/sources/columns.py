@@ -54,27 +54,27 @@ def left_out(sheet: Sheet, candidates: list[str], drop: Sequence[str], targets: 
         reason = _identifier(sheet, name)
         if reason:
             dropped[name] = reason
-            warnings.warn(f"column {quote(name)} is left out of the inputs: it {reason} "
-                          f"(to keep it, name it in --features)", MlpfitWarning, stacklevel=2)
+            warnings.warn(f"column {quote(name)} is left out of the inputs: it looks like {reason}; "
+                          "name it in --features to keep it", MlpfitWarning, stacklevel=2)
     return {name: dropped[name] for name in sheet.header if name in dropped}
 
 
 def _identifier(sheet: Sheet, name: str) -> str | None:
-    """Why the column looks like an index or row identifier, or None."""
+    """What the column looks like (an index, a row number or identifier), or None."""
     column = sheet.frame[name]
     if INDEX_PATTERN.fullmatch(name):
-        return "looks like a pandas index saved by to_csv (save with index=False to leave it out)"
+        return "a pandas index saved by to_csv (index=False leaves it out)"
     if len(column) < MIN_ROWS_FOR_ID or column.isna().any() or column.nunique() != len(column):
         return None
     if ptypes.is_integer_dtype(column):
         values = column.to_numpy(dtype=np.int64)
         start = int(values.min())
         if start in (0, 1) and int(values.max()) - start == len(values) - 1:
-            return f"numbers the rows {start}..{start + len(values) - 1} once each, like a row identifier"
+            return f"a row number: {start}..{start + len(values) - 1}, each once"
         return None
     if ptypes.is_object_dtype(column) or ptypes.is_string_dtype(column):
         if not ptypes.is_numeric_dtype(column) and column.map(lambda v: isinstance(v, str)).all():
-            return "holds a different text in every row, like a row identifier"
+            return "a row identifier: a different text in every row"
     return None
 
 
