@@ -6,8 +6,6 @@ import shlex
 
 import numpy as np
 
-from test_sources import tiny_idx_folder
-
 
 def next_argv(out: str) -> list[str]:
     hint = next(line for line in out.splitlines() if line.startswith("next: mlpfit "))
@@ -38,8 +36,7 @@ def test_a_table_with_many_columns_predicts_from_its_own_file(cli, tmp_path):
 
 
 def test_an_image_set_points_to_explain(cli, tmp_path):
-    folder = tiny_idx_folder(tmp_path / "idx")
     run = str(tmp_path / "img")
-    fitted = cli("fit", folder, "--epochs", "1", "--hidden", "4", "--out", run, "--no-plots")
+    fitted = cli("fit", "digits", "--epochs", "1", "--hidden", "4", "--out", run, "--no-plots")
     argv = next_argv(fitted.out)
     assert argv == ["explain", run] and cli(*argv).code == 0

@@ -6,6 +6,7 @@ model.safetensors  the weights (no pickle anywhere)
 scalers.json       input / target standardization, undone by predict
 history.csv        one row per epoch
 summary.json       what happened: data, metrics, diagnostics, timing (the --json output)
+encoding.json      (tables) how columns became inputs: one-hot levels, fill values, ranges; applied by predict
 manifest.json      format version and a SHA-256 per file, checked on load
 ```
 Files are written atomically, manifest last, so a folder with a valid manifest is complete.
