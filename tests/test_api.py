@@ -148,3 +148,73 @@ def test_fit_takes_dropout_and_ensemble_like_the_cli():
     result = mlpfit.fit("sin(x)", samples=300, hidden=8, epochs=5, dropout=0.1, ensemble=3)
     assert result.config.model.dropout == 0.1 and result.summary["ensemble"] == 3
     assert len(result.summary["members"]) == 3
+
+
+# ---------------------------------------------------------------- tables in memory (issue 14)
+
+
+def iris_frame():
+    from sklearn.datasets import load_iris
+
+    iris = load_iris(as_frame=True)
+    return iris.frame.drop(columns="target").assign(species=iris.target_names[iris.target])
+
+
+@pytest.fixture(scope="module")
+def iris_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("iris") / "run"
+    mlpfit.fit(iris_frame(), target="species", hidden=16, epochs=150, out=folder)
+    return mlpfit.load(folder)
+
+
+def test_predict_matches_a_frames_columns_by_name(iris_run):
+    rows = iris_frame().drop(columns="species").iloc[[0, 50, 100]]
+    assert iris_run.predict(rows).tolist() == ["setosa", "versicolor", "virginica"]
+    reordered = rows[rows.columns[::-1]]
+    assert iris_run.predict(reordered).tolist() == ["setosa", "versicolor", "virginica"]
+    np.testing.assert_array_equal(iris_run.predict_proba(reordered), iris_run.predict_proba(rows))
+    assert iris_run.predict(iris_frame().iloc[[0]]).tolist() == ["setosa"]  # the target column is no stranger
+    assert iris_run.predict(rows.to_dict("list")).tolist() == ["setosa", "versicolor", "virginica"]
+
+
+def test_predict_refuses_missing_and_unknown_columns_in_one_line(iris_run):
+    from mlpfit.errors import DataError
+
+    rows = iris_frame().drop(columns="species").iloc[[0]]
+    with pytest.raises(DataError, match=r"needs input column\(s\) 'petal width \(cm\)'"):
+        iris_run.predict(rows.drop(columns="petal width (cm)"))
+    with pytest.raises(DataError, match="'colour' are not inputs of this model") as caught:
+        iris_run.predict(rows.assign(colour="blue"))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_formula_run_matches_frame_columns_by_name_too(line):
+    import pandas as pd
+
+    frame = pd.DataFrame({"x2": [0.5], "x1": [0.25]})
+    assert line.predict(frame)[0, 0] == pytest.approx(2 * 0.25 - 3 * 0.5 + 1, abs=0.01)
+
+
+def test_fit_takes_a_frame_with_text_and_holes_and_arrays_with_names():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"size": rng.uniform(0, 1, 200), "kind": rng.choice(["a", "b"], 200)})
+    frame["y"] = frame["size"] + (frame["kind"] == "b")
+    frame.loc[3, "size"] = np.nan
+    result = mlpfit.fit(frame, target="y", hidden=8, epochs=200)
+    assert result.summary["inputs"] == ["size", "size[missing]", "kind[a]", "kind[b]"]
+    assert result.summary["table"]["imputed"] == {"size": 1}
+    assert result.predict(pd.DataFrame({"kind": ["b"], "size": [0.5]}))[0, 0] == pytest.approx(1.5, abs=0.15)
+    structured = np.zeros(100, dtype=[("u", "f8"), ("v", "f8")])
+    structured["u"] = np.linspace(0, 1, 100)
+    structured["v"] = 2 * structured["u"]
+    assert mlpfit.fit(structured, target="v", epochs=2).summary["inputs"] == ["u"]
+    assert mlpfit.fit({"u": structured["u"], "v": structured["v"]}, target_columns="v", epochs=2).summary["outputs"] == ["v"]
+
+
+def test_a_point_outside_the_domain_warns(line):
+    from mlpfit.errors import MlpfitWarning
+
+    with pytest.warns(MlpfitWarning, match=r"x1 = 3 is 2 above \[-1, 1\]"):
+        line.predict([[3.0, 0.0]])

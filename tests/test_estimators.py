@@ -135,3 +135,24 @@ def test_auto_epochs_follow_the_step_budget():
     assert auto_epochs(300, config) == ESTIMATOR_STEPS  # full batch: one step per epoch
     config.train.optimizer = "lbfgs"
     assert auto_epochs(300, config) is None
+
+
+def test_a_pipeline_takes_a_frame_of_mixed_types_without_a_column_transformer():
+    import pandas as pd
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"size": rng.uniform(0, 1, 300), "kind": rng.choice(["a", "b", "c"], 300)})
+    y = np.where(X["kind"] == "a", X["size"] > 0.5, X["kind"] == "b")
+    X.loc[7, "size"] = np.nan
+    pipe = make_pipeline(Classifier(hidden=16, epochs=150))
+    assert cross_val_score(pipe, X, y, cv=3).mean() > 0.9
+    pipe.fit(X, y)
+    clf = pipe[-1]
+    assert clf.feature_names_in_.tolist() == ["size", "kind"] and clf.n_features_in_ == 2
+    assert clf.predict(X[["kind", "size"]].head(20)).tolist() == clf.predict(X.head(20)).tolist()
+    with pytest.raises(UsageError, match="predict from a DataFrame"):
+        clf.predict(np.zeros((2, 2)))
+    refit = Classifier(hidden=4, epochs=2).fit(np.c_[X["size"].fillna(0), X["kind"] == "a"], y)
+    assert getattr(refit, "encoding_", None) is None and refit.n_features_in_ == 2

@@ -143,3 +143,27 @@ def test_fashion_mnist_from_debians_package_learns_quickly():
     result = fit(config, save=False)
     assert result.summary["examples"]["test"] == 10000
     assert result.summary["metrics"]["test"]["accuracy"] >= 0.8
+
+
+def test_fashion_mnist_classes_are_garment_names(tmp_path, cli):
+    folder = tiny_idx_folder(tmp_path / "fashion-mnist")  # labels 0 and 1: T-shirt/top and Trouser
+    run = str(tmp_path / "run")
+    fitted = cli("fit", folder, "--epochs", "5", "--hidden", "8", "--out", run, "--json")
+    assert fitted.code == 0, fitted.err
+    assert fitted.json()["classes"] == ["T-shirt/top", "Trouser"]  # what confusion.png and images.png label
+    assert "Trouser" in open(f"{run}/report.html", encoding="utf-8").read()
+    pixels = np.zeros((2, 36), dtype=int)
+    pixels[0].reshape(6, 6)[:, :3] = 200  # bright left half: label 0
+    pixels[1].reshape(6, 6)[:, 3:] = 200
+    header = [f"px{r}_{c}" for r in range(6) for c in range(6)]
+    new = write_csv(tmp_path / "new.csv", header, pixels.tolist())
+    lines = cli("predict", run, "--input", new).out.splitlines()
+    assert lines[0].split() == ["label", "probability"]
+    assert [line.rsplit(None, 1)[0] for line in lines[1:]] == ["T-shirt/top", "Trouser"]
+
+
+def test_only_fashion_folders_get_garment_names(tmp_path):
+    from mlpfit.data.sources.images import is_fashion
+
+    assert is_fashion("/usr/share/datasets/fashion-mnist", None) and is_fashion("/x/FashionMNIST/raw", None)
+    assert is_fashion("/anything", "fashion-mnist") and not is_fashion("/home/fashionista/data/mnist/raw", "mnist")

@@ -1,12 +1,14 @@
 """The Python API: ``mlpfit.fit(...)`` and ``mlpfit.load(path)``, as good as the command line.
 
 Keyword names are the CLI's option names (``--batch-size`` → ``batch_size``); ``scale=False`` is
-``--no-scale`` and ``target_columns`` is ``--target``. Nothing is written unless ``out`` is given.
+``--no-scale``, ``impute=False`` is ``--no-impute``, and ``target`` (or ``target_columns``) is
+``--target``. The data may also be a DataFrame (or a dict of columns, or a NumPy array with named
+fields), read by the rules of a CSV file. Nothing is written unless ``out`` is given.
 
 >>> import mlpfit
 >>> result = mlpfit.fit("3*x + 1", samples=200, hidden="none", epochs=300, lr=0.1)
->>> result.predict([[2.0]]).round(2).tolist()
-[[7.0]]
+>>> result.predict([[0.5]]).round(2).tolist()
+[[2.5]]
 >>> print(result.explain().splitlines()[-1])
 y = 3.0000·x + 1.0000
 """
@@ -19,14 +21,22 @@ import os
 import numpy as np
 
 from mlpfit.config import schema as cfg
-from mlpfit.errors import UsageError
+from mlpfit.errors import DataError, UsageError
+
+FRAME = "<DataFrame>"  # the TARGET recorded for a table given in memory
 
 
-def fit(target: str, *, callbacks=(), **options) -> "Result":
-    """Fit an MLP to ``target`` (formula, CSV path, IDX folder or example name) and return a :class:`Result`.
+def fit(data=None, /, *, target=None, callbacks=(), **options) -> "Result":
+    """Fit an MLP to ``data`` and return a :class:`Result`.
 
-    The keywords are the options of ``mlpfit fit`` (config/options.py's table, listed below), with
-    ``_`` for ``-`` and the CLI's values or Python ones: ``domain`` is ``(lo, hi)``,
+    ``data`` is a formula, a CSV path, an IDX folder or an example name (as ``mlpfit fit TARGET``),
+    or a table in memory: a pandas DataFrame, a dict of columns, or a NumPy array with named fields.
+    For a table, ``target`` names the column(s) to predict (default: the last), ``features`` the
+    inputs (default: the others, less ``drop`` and row identifiers); text columns are one-hot
+    encoded and missing inputs filled, as for a CSV file. ``fit(target="x**2")`` still works.
+
+    The other keywords are the options of ``mlpfit fit`` (config/options.py's table, listed below),
+    with ``_`` for ``-`` and the CLI's values or Python ones: ``domain`` is ``(lo, hi)``,
     ``{"x": (lo, hi), ...}`` or ``"lo:hi"``; ``hidden`` an int, a list of widths, or ``"64,64"`` /
     ``"32x5"`` / ``"none"``; ``scale=False`` is ``--no-scale``, ``plots=False`` ``--no-plots``.
     With ``out`` the run folder is written there, as ``mlpfit fit --out`` does.
@@ -39,27 +49,60 @@ def fit(target: str, *, callbacks=(), **options) -> "Result":
     from mlpfit.fitting.fit import fit as run_fit
     from mlpfit.fitting.summary import split_samples
 
-    config = build_config(target, options)
+    data, columns = _data_and_targets(data, target, options.pop("target_columns", None))
+    options["target_columns"] = columns
+    frame = as_frame(data)
+    config = build_config(FRAME if frame is not None else data, options)
     try:
-        result = run_fit(config, callbacks=callbacks, save=config.run.out is not None)
-    except UsageError as err:  # found only once data or device are in hand, e.g. device="cuda" without a GPU
+        dataset = None
+        if frame is not None:
+            from mlpfit.data.sources import frame_dataset
+
+            dataset = frame_dataset(config, frame)
+        result = run_fit(config, dataset=dataset, callbacks=callbacks, save=config.run.out is not None)
+    except (UsageError, DataError) as err:  # found once data or device are in hand, e.g. device="cuda" without a GPU
         raise python_words(err) from None
     return Result(result.config, result.fitted, result.history, result.summary,
                   samples=split_samples(result.dataset, result.split, result.config.train.seed),
                   run_dir=result.run_dir)
 
 
-def build_config(target: str, options: dict) -> cfg.FitConfig:
+def _data_and_targets(data, target, target_columns):
+    """``fit(data, target=COLUMNS)``, or the older ``fit(target=DATA, target_columns=COLUMNS)``."""
+    if data is None:
+        return target, target_columns
+    if target is not None and target_columns is not None:
+        raise UsageError("give the target column(s) once, as target= or target_columns=, not both")
+    return data, target if target is not None else target_columns
+
+
+def as_frame(data):
+    """A DataFrame for a table in memory (DataFrame, dict of columns, array with named fields), else None."""
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, dict) or (isinstance(data, np.ndarray) and data.dtype.names):
+        return pd.DataFrame(data)
+    return None
+
+
+def build_config(target, options: dict) -> cfg.FitConfig:
     """The keyword arguments of :func:`fit` as a validated FitConfig (the CLI's rules, in Python's words)."""
     from mlpfit.config.build import to_config
     from mlpfit.estimators import python_words
 
+    target = os.fspath(target) if isinstance(target, os.PathLike) else target
     if not isinstance(target, str) or not target.strip():
-        raise UsageError(f"target must be a formula, CSV path, IDX folder or example name, got {target!r}: e.g. 'x**2 + y**2'")
+        raise UsageError(f"target must be a formula, CSV path, IDX folder, example name or a DataFrame, got {target!r}: "
+                         "e.g. 'x**2 + y**2'")
     if options.get("out") is not None:
         options = {**options, "out": os.fspath(options["out"])}
+    from mlpfit.data.sources.applicable import check_applicable
+
     try:
         config = to_config(target, options)
+        check_applicable(config.data, "frame" if target == FRAME else None, spell=lambda flag: flag[2:].replace("-", "_"))
     except UsageError as err:
         raise python_words(err) from None
     config.run.quiet = True
@@ -119,7 +162,9 @@ class Result:
     def predict(self, X) -> np.ndarray:
         """Regression: [n, outputs] in original units. Classification: the class labels [n].
 
-        A 1-D X is one value per row for a one-input model, else one point.
+        A DataFrame (or dict of columns) is matched by column name, in any order; a column the model
+        does not know is refused. An array is in input order; a 1-D X is one value per row for a
+        one-input model, else one point. A row outside the training range warns (MlpfitWarning).
         """
         X = self._inputs(X)
         if self.fitted.task == "classify":
@@ -133,14 +178,30 @@ class Result:
         return self.fitted.predict_proba(self._inputs(X))
 
     def _inputs(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
-        n = len(self.fitted.inputs)
+        """The network's inputs for X, after a warning about rows outside the training range."""
+        from mlpfit.fitting import predicting
+
+        encoding = predicting.input_encoding(self.fitted, self.summary)
+        frame = as_frame(X)
+        if frame is not None:
+            checked = predicting.rows_from_frame(frame, encoding)
+        elif self.fitted.encoding is not None:  # raw table values in column order
+            checked = predicting.rows_from_frame(self._rows(X, encoding.inputs, dtype=object), encoding)
+        else:
+            X = self._rows(X, encoding.inputs, dtype=np.float64)
+            checked = predicting.Checked(X, encoding.outside(X), [[] for _ in X], [[] for _ in X])
+        predicting.warn_about(checked, lambda row: f"row {row + 1}")
+        return checked.X
+
+    def _rows(self, X, names: list[str], dtype):
+        X = np.asarray(X, dtype=dtype)
+        n = len(names)
         if X.ndim <= 1:
             X = X.reshape(-1, 1) if n == 1 else X.reshape(1, -1)
         if X.ndim != 2 or X.shape[1] != n:
-            raise UsageError(f"the model takes {n} input(s) ({', '.join(self.fitted.inputs[:6])}), "
-                             f"got an array of shape {X.shape}: pass rows of {n} values")
-        return X
+            raise UsageError(f"the model takes {n} input(s) ({', '.join(names[:6])}), "
+                             f"got an array of shape {X.shape}: pass rows of {n} values, or a DataFrame")
+        return X if dtype is np.float64 else {name: X[:, k] for k, name in enumerate(names)}
 
     def explain(self, symbolic: bool = False):
         """The architecture, the scores and, for a linear network, its equation in original units.

@@ -30,3 +30,9 @@ class RunFolderError(MlpfitError):
 
 class TrainingError(MlpfitError):
     """Training could not produce a usable model (e.g. the loss became NaN)."""
+
+
+class MlpfitWarning(UserWarning):
+    """Something the user should know but that does not stop the work (an option that does not
+    apply, a column left out, a prediction outside the training range). The CLI prints each as
+    one line on stderr; in Python it is an ordinary warning."""

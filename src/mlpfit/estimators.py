@@ -24,7 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlpfit.config import schema as cfg
-from mlpfit.errors import UsageError
+from mlpfit.errors import MlpfitError, UsageError
 
 # Estimators score themselves through their caller (cross-validation); only a validation split
 # for early stopping is held out.
@@ -55,9 +55,9 @@ def hidden_sizes(hidden) -> list[int] | None:
     return cfg.parse_hidden(",".join(map(str, sizes))) if sizes else []
 
 
-def python_words(err: UsageError) -> UsageError:
-    """The same error in Python's words: the CLI's ``--batch-size`` becomes ``batch_size``."""
-    return UsageError(re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), str(err)))
+def python_words(err: MlpfitError) -> MlpfitError:
+    """The same error (same class) in Python's words: the CLI's ``--batch-size`` becomes ``batch_size``."""
+    return type(err)(re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), str(err)))
 
 
 def validated(config: cfg.FitConfig) -> cfg.FitConfig:
@@ -139,6 +139,8 @@ class _MLPEstimator(BaseEstimator):
             config.train.epochs = auto_epochs(len(X), config)
         names = getattr(self, "feature_names_in_", None)
         inputs = [str(n) for n in names] if names is not None else [f"x{k + 1}" for k in range(X.shape[1])]
+        if self.encoding_ is not None:  # one input per level of a text column
+            inputs = self.encoding_.names
         dataset = Dataset("array", np.asarray(X, dtype=np.float64), Y, inputs, outputs, task=self._task, classes=classes)
         try:
             result = fit(config, dataset=dataset, save=False)
@@ -157,8 +159,35 @@ class _MLPEstimator(BaseEstimator):
         return self
 
     def _raw_X(self, X) -> np.ndarray:
-        """X checked against what fit saw (feature count and names), as float64."""
-        return validate_data(self, X, reset=False, dtype=np.float64)
+        """X checked against what fit saw (feature count and names), as float64 network inputs."""
+        encoding = getattr(self, "encoding_", None)
+        if encoding is None:
+            return validate_data(self, X, reset=False, dtype=np.float64)
+        from mlpfit.fitting.predicting import rows_from_frame
+
+        if not hasattr(X, "columns"):
+            raise UsageError("this estimator was fit on a DataFrame with text or missing values: "
+                             "predict from a DataFrame with the same columns")
+        return rows_from_frame(X, encoding).X
+
+    def _encoded(self, X, y):
+        """(X as network inputs, y) for a DataFrame with text or missing values, encoded as ``mlpfit fit``
+        encodes a CSV table (one-hot text, filled holes); None for anything else (the plain path)."""
+        from sklearn.utils.validation import check_X_y
+        from mlpfit.data.sources.encoding import needs_encoding
+
+        self.encoding_ = None
+        if not needs_encoding(X):
+            return None
+        from mlpfit.data.sources.csvfile import Sheet
+        from mlpfit.data.sources.encoding import TableEncoding
+
+        sheet = Sheet.from_frame(X)
+        self.encoding_ = TableEncoding.fit(sheet, sheet.header, impute=True)
+        self.feature_names_in_ = np.asarray(sheet.header, dtype=object)
+        self.n_features_in_ = len(sheet.header)
+        return check_X_y(self.encoding_.transform(sheet).X, y, multi_output=True, y_numeric=self._task == "regress",
+                         dtype=np.float64 if self._task == "regress" else None)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -183,8 +212,8 @@ class Regressor(RegressorMixin, _MLPEstimator):
     _task = "regress"
 
     def fit(self, X, y):
-        """Train on X [n, features] and y [n] or [n, outputs]; returns self."""
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
+        """Train on X [n, features] (a DataFrame may hold text and missing values) and y [n] or [n, outputs]."""
+        X, y = self._encoded(X, y) or validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         self._y_1d = y.ndim == 1
         Y = y.reshape(len(y), -1).astype(np.float64)
         outputs = ["y"] if Y.shape[1] == 1 else [f"y{k + 1}" for k in range(Y.shape[1])]
@@ -216,8 +245,8 @@ class Classifier(ClassifierMixin, _MLPEstimator):
     _task = "classify"
 
     def fit(self, X, y):
-        """Train on X [n, features] and labels y [n]; returns self."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        """Train on X [n, features] (a DataFrame may hold text and missing values) and labels y [n]."""
+        X, y = self._encoded(X, y) or validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         self.classes_, index = np.unique(y, return_inverse=True)
         return self._train(X, index.astype(np.int64), ["label"], classes=self.classes_.tolist())

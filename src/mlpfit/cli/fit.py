@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import click
 
@@ -10,7 +11,7 @@ from mlpfit.cli.app import app
 from mlpfit.config import schema as cfg
 from mlpfit.config.build import help_text, to_config
 from mlpfit.config.options import BY_KEY, OPTIONS
-from mlpfit.errors import MlpfitError, UsageError
+from mlpfit.errors import MlpfitError, MlpfitWarning, UsageError
 
 EPILOG_FIT = """\b
 TARGET is one of:
@@ -55,6 +56,8 @@ def fit(target, **options):
     if target is None:
         raise UsageError("missing TARGET: give a formula, CSV file, IDX folder or example, e.g. mlpfit fit \"x**2 + y**2\"")
     config = build_fit_config(target, options)
+    if config.run.quiet:  # "nothing but errors"
+        warnings.simplefilter("ignore", MlpfitWarning)
     precheck_target(config)
     from mlpfit.cli.progress import progress_callbacks
     from mlpfit.fitting.fit import fit as run_fit
@@ -91,9 +94,12 @@ def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
 
 
 def precheck_target(config: cfg.FitConfig) -> None:
-    """Parse a formula target now, before torch is imported, so a bad one fails instantly."""
+    """Parse a formula target now, before torch is imported, so a bad one fails instantly; refuse
+    (or warn about) options that do not apply to this kind of target."""
     from mlpfit.data.sources import target_kind
+    from mlpfit.data.sources.applicable import check_applicable
 
+    check_applicable(config.data)
     if target_kind(config.data.target) == "formula":
         from mlpfit.data.sources.formula import parse_formula
 

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
 from mlpfit.cli import export, fit, inspection, predict, sweep  # noqa: F401 - importing a command module registers it
 from mlpfit.cli.app import app
-from mlpfit.errors import MlpfitError
+from mlpfit.errors import MlpfitError, MlpfitWarning
 
 
 def main(argv=None) -> None:
     """Run the CLI; never lets a traceback reach a user who made a mistake."""
     try:
-        app.main(args=argv, prog_name="mlpfit", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", MlpfitWarning)  # every time, not once per process (tests run many)
+            warnings.showwarning = _warn
+            app.main(args=argv, prog_name="mlpfit", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.exceptions.NoArgsIsHelpError as err:
@@ -44,6 +48,14 @@ def main(argv=None) -> None:
 def _command_name(argv) -> str:
     args = sys.argv[1:] if argv is None else argv
     return f"{args[0]} " if args and args[0] in app.commands else ""
+
+
+def _warn(message, category, filename, lineno, file=None, line=None) -> None:
+    """mlpfit's own warnings as one line on stderr; other libraries' warnings as Python prints them."""
+    if issubclass(category, MlpfitWarning):
+        click.echo(f"mlpfit: warning: {str(message).replace(chr(10), ' ')}", err=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def _fail(message: str, code: int) -> None:

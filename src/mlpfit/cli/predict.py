@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 
 import click
 
@@ -15,58 +17,65 @@ from mlpfit.errors import UsageError
 @click.argument("run_dir", metavar="RUN")
 @click.argument("values", nargs=-1, metavar="[V ...]")
 @click.option("--input", "input_path", metavar="FILE.csv", help="Predict every row of a CSV (header = input names).")
+@click.option("--output", "output_path", metavar="FILE.csv",
+              help="Write the inputs plus predictions (probabilities, ensemble std) as a CSV.")
+@click.option("--force", is_flag=True, help="Let --output replace an existing file.")
 @click.option("--device", metavar="NAME", default="cpu", show_default=True, help="cpu, cuda or auto.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"predictions": [[...], ...]}.')
-def predict(run_dir, values, input_path, device, as_json):
+def predict(run_dir, values, input_path, output_path, force, device, as_json):
     """Evaluate the model in RUN at one point (V ... in input order) or at every row of --input.
+
+    Values and columns of a table may be text (its categories); a missing value is left empty.
+    Points outside the training range are flagged (a warning, and "extrapolation" in --json).
 
     \b
     Examples:
       mlpfit predict runs/addition-20260101-120000 2 3
       mlpfit predict runs/my-run --input new.csv --json
+      mlpfit predict runs/my-run --input new.csv --output predicted.csv
     """
     cfg.check_choice("--device", device, cfg.DEVICES)
-    X = _parse_point(values) if values else None
-    if (X is None) == (input_path is None):
+    if bool(values) == (input_path is not None):
         raise UsageError("give either the input values (mlpfit predict RUN 2 3) or --input FILE.csv, not both or neither")
-    from mlpfit.fitting.predicting import predict_rows, read_input_rows
+    if values and not os.path.isdir(run_dir):
+        _numbers(values)  # a typo in a value is the first thing to fix; then the missing folder
+    if output_path is not None:
+        from mlpfit.report.predictions import check_output_path
 
+        check_output_path(output_path, force)
+    from mlpfit.fitting import predicting
     from mlpfit.runfolder.load import load_fitted
 
     _, fitted, summary, _ = load_fitted(run_dir, device)
-    if X is None:
-        X = read_input_rows(input_path, fitted.inputs)
-    elif X.shape[1] != len(fitted.inputs):
-        raise UsageError(
-            f"the model takes {len(fitted.inputs)} input(s) ({', '.join(fitted.inputs)}), got {X.shape[1]} value(s): "
-            f"e.g. mlpfit predict {run_dir} {' '.join(['1'] * len(fitted.inputs))}"
-        )
-    out = predict_rows(fitted, X)
-    click.echo(json.dumps(out) if as_json else format_predictions(out))
+    encoding = predicting.input_encoding(fitted, summary)
+    if input_path is not None:
+        sheet, checked = predicting.rows_from_csv(input_path, encoding)
+    else:
+        example = f"mlpfit predict {shlex.quote(run_dir)} " + (
+            "--input FILE.csv" if encoding.has_text or len(encoding.inputs) > 8 else " ".join(["1"] * len(encoding.inputs)))
+        sheet, checked = predicting.rows_from_values(list(values), encoding, example)
+    out = predicting.predict_rows(fitted, checked, encoding)
+    predicting.warn_about(checked, sheet.where if input_path is not None else None)
+    _show(out, fitted, sheet, output_path, as_json, header=input_path is not None or len(fitted.outputs) > 1)
 
 
-def _parse_point(values):
-    import numpy as np
+def _show(out, fitted, sheet, output_path, as_json, header) -> None:
+    from mlpfit.report import predictions
 
-    try:
-        point = [float(v) for v in values]
-    except ValueError:
-        bad = next(v for v in values if not _is_float(v))
-        raise UsageError(f"input value {bad!r} is not a number: give numbers in input order, e.g. 2 3") from None
-    if not all(np.isfinite(point)):
-        raise UsageError(f"input values must be finite numbers, got {' '.join(values)}")
-    return np.array([point])
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+    if output_path is not None:
+        predictions.write_csv(output_path, predictions.as_frame(sheet.cells_as_written(), out, fitted.outputs))
+        out = {**out, "output": output_path}
+    if as_json:
+        click.echo(json.dumps(out))
+    elif output_path is not None:
+        click.echo(f"wrote {len(out['predictions'])} row(s) of inputs and predictions to {output_path}")
+    else:
+        click.echo(predictions.as_text(out, fitted.outputs, header))
 
 
-def format_predictions(out: dict) -> str:
-    if "classes" in out:
-        return "\n".join(str(label) for label in out["labels"])
-    return "\n".join(" ".join(f"{v:.6g}" for v in row) for row in out["predictions"])
+def _numbers(values) -> None:
+    for value in values:
+        try:
+            float(value)
+        except ValueError:
+            raise UsageError(f"input value {value!r} is not a number: give numbers in input order, e.g. 2 3") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import click
@@ -50,8 +51,11 @@ def sweep(target, grid, trials, space, storage, study, **options):
         from rich.console import Console
 
         Console(width=max(120, shutil.get_terminal_size().columns)).print(sweeping.table(result))
-        ones = " ".join(["1"] * len(result.inputs[:4]))
-        click.echo(f"best: {json.dumps(result.best)} → {result.best_run}\nnext: mlpfit predict {result.best_run} {ones}")
+        from mlpfit.report.text import next_command
+
+        with open(os.path.join(result.best_run, "summary.json"), encoding="utf-8") as handle:
+            best = {**json.load(handle), "run": result.best_run}
+        click.echo(f"best: {json.dumps(result.best)} → {result.best_run}\nnext: {next_command(best)}")
 
 
 # The sweep takes every option of `fit` (defined once, above) except --ensemble and --resume.

@@ -52,6 +52,10 @@ OPTIONS: tuple[Option, ...] = (
            metavar="COL[,COL]", flag="--target"),
     Option("features", "data", "columns", "CSV input columns.", "every other column", metavar="COL[,COL]",
            field="feature_columns"),
+    Option("drop", "data", "columns", "CSV columns to leave out of the inputs (row ids are left out by themselves).",
+           metavar="COL[,COL]"),
+    Option("impute", "data", "off", "Refuse missing CSV inputs instead of filling them (median / most frequent, "
+           "plus a marker input).", flag="--no-impute"),
     Option("data_dir", "data", "text", "Folder of MNIST-format IDX files for mnist / fashion-mnist.",
            "the usual places, and Debian's dataset-fashion-mnist", metavar="DIR"),
     Option("task", "data", "choice", "What to predict.", "detected from the target", choices=TASKS,

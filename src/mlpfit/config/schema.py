@@ -26,6 +26,8 @@ class DataConfig:
     samples: int | None = None  # formula points to draw; None: 10,000 (enough for smooth 1-3 input functions)
     target_columns: list[str] | None = None  # CSV targets; None: the last column
     feature_columns: list[str] | None = None  # CSV inputs; None: every non-target column
+    drop: list[str] | None = None  # CSV columns left out of the inputs (--drop)
+    impute: bool = True  # fill missing CSV inputs (median / most frequent, plus a marker input); False refuses them
     data_dir: str | None = None  # IDX folder for mnist/fashion-mnist; None: search the usual places
     task: str | None = None  # "regress" or "classify"; None: detected from the target
     val_fraction: float = 0.1  # held out for early stopping and model choice

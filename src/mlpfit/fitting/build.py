@@ -43,7 +43,8 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device) -> tuple[Fi
         engine_type = StackedEngine if m.ensemble > 1 else TorchEngine
         engine = engine_type(model, data, loss=t.loss, seed=t.seed, **common)
     fitted_type = FittedEnsemble if m.ensemble > 1 else FittedModel
-    fitted = fitted_type(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes)
+    fitted = fitted_type(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes,
+                         dataset.encoding)
     return fitted, engine
 
 

@@ -32,6 +32,7 @@ def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Fitt
         "classes": dataset.classes,
         "formula": dataset.formula,
         "domain": dataset.domain,
+        "table": None if dataset.encoding is None else dataset.encoding.summary(),  # encoded, filled, left out
         "image_shape": dataset.image_shape,  # (h, w) for pixel inputs: plots draw the test images
         "seconds": round(seconds, 4),
         "epochs": history.epochs,

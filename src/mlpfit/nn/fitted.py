@@ -19,6 +19,7 @@ class FittedModel:
     outputs: list[str]
     task: str = "regress"
     classes: list | None = None
+    encoding: object = None  # a table's TableEncoding (raw columns -> inputs), saved as encoding.json; else None
 
     @property
     def device(self) -> torch.device:

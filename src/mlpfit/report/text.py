@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 
 
 def metrics_table(summary: dict) -> list[str]:
@@ -28,13 +29,13 @@ def fit_report(summary: dict) -> str:
     shape = "-".join(map(str, arch["sizes"]))
     act = arch["activation"] if len(arch["sizes"]) > 2 else "linear"
     ex = summary["examples"]
-    inputs = f"{', '.join(summary['inputs'][:6])}{' …' if len(summary['inputs']) > 6 else ''}"
+    inputs = _inputs_line(summary)
     if summary["task"] == "classify":
         target = f"{summary['outputs'][0]} (classification, {len(summary['classes'])} classes)"
     else:
         target = f"{', '.join(summary['outputs'])} (regression)"
     lines = [
-        f"fit {summary['target']!r}: {len(summary['inputs'])} input(s) [{inputs}] → {target}",
+        f"fit {summary['target']!r}: {inputs} → {target}",
         f"  model {shape} {act}, {summary['parameters']} parameters; "
         f"{ex['train']} train / {ex['val']} val / {ex['test']} test examples",
         f"  {summary['epochs']} epochs in {summary['seconds']:.2f} s"
@@ -55,7 +56,7 @@ def fit_report(summary: dict) -> str:
         page = os.path.join(run, "report.html")
         if os.path.exists(page):
             lines.append(f"report: {page} (plots, metrics, diagnostics; open it in a browser)")
-        lines.append(f"next: mlpfit predict {run} {' '.join(['1'] * len(summary['inputs'][:4]))}".rstrip())
+        lines.append(f"next: {next_command(summary)}")
     return "\n".join(lines)
 
 
@@ -70,3 +71,26 @@ def ensemble_lines(summary: dict) -> list[str]:
         scores, label = [min(m["metrics"]["test"]["r2"]) for m in members], "test R² (worst output)"
     return [f"  ensemble of {len(members)} members (mean prediction above); member {label}: "
             f"mean {sum(scores) / len(scores):.5f}, worst {min(scores):.5f}, best {max(scores):.5f}"]
+
+
+def _inputs_line(summary: dict) -> str:
+    """'3 input(s) [a, b, c]', or for a table whose text became several inputs '3 column(s) [...] as 7 inputs'."""
+    columns = (summary.get("table") or {}).get("columns") or summary["inputs"]
+    listed = f"[{', '.join(columns[:6])}{' …' if len(columns) > 6 else ''}]"
+    if len(columns) != len(summary["inputs"]):
+        return f"{len(columns)} column(s) {listed} as {len(summary['inputs'])} inputs"
+    return f"{len(columns)} input(s) {listed}"
+
+
+def next_command(summary: dict) -> str:
+    """A command that works as printed: predict on the fit's own CSV file, at the middle of a formula's
+    domain, or (images, whose pixels nobody types) explain."""
+    run, target = shlex.quote(summary["run"]), summary.get("target") or ""
+    if summary.get("table") is not None:
+        source = shlex.quote(target) if target.lower().endswith(".csv") else "FILE.csv"
+        return f"mlpfit predict {run} --input {source}"
+    if summary.get("image_shape"):
+        return f"mlpfit explain {run}"
+    domain = summary.get("domain") or {}
+    values = [f"{(domain[name][0] + domain[name][1]) / 2:g}" if name in domain else "1" for name in summary["inputs"]]
+    return f"mlpfit predict {run} {' '.join(values)}"

@@ -6,6 +6,7 @@ import os
 
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.scaling import Standardizer
+from mlpfit.data.sources.encoding import TableEncoding
 from mlpfit.errors import RunFolderError
 from mlpfit.nn.fitted import FittedEnsemble, FittedModel
 from mlpfit.nn.model import MLP
@@ -41,6 +42,17 @@ def model_for(summary: dict):
     return MLP(sizes, arch["activation"], arch["output_activation"]), FittedModel, "the architecture"
 
 
+def table_encoding(files: store.RunFiles):
+    """The run's TableEncoding, checked against the model's inputs, or None (formulas, images, older runs)."""
+    if files.encoding is None:
+        return None
+    name = os.path.join(files.path, store.ENCODING_FILE)
+    encoding = TableEncoding.from_dict(files.encoding, name)
+    if encoding.names != files.summary["inputs"]:
+        raise RunFolderError(f"{name} does not match the inputs in summary.json: re-run the fit")
+    return encoding
+
+
 def assemble(files: store.RunFiles, model, device: str, fitted_type, what: str):
     """Load a run's weights into ``model`` and wrap it with its scalers, names and history."""
     s = files.summary
@@ -56,6 +68,6 @@ def assemble(files: store.RunFiles, model, device: str, fitted_type, what: str):
     y_state = files.scalers.get("y")
     fitted = fitted_type(model, Standardizer.from_state(files.scalers["x"]),
                          None if y_state is None else Standardizer.from_state(y_state),
-                         s["inputs"], s["outputs"], s["task"], s.get("classes"))
+                         s["inputs"], s["outputs"], s["task"], s.get("classes"), table_encoding(files))
     history = History.from_csv(files.history_csv, s.get("history"))
     return FitConfig.from_dict(files.config), fitted, s, history

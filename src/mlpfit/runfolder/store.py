@@ -6,6 +6,7 @@ model.safetensors  the weights (no pickle anywhere)
 scalers.json       input / target standardization, undone by predict
 history.csv        one row per epoch
 summary.json       what happened: data, metrics, diagnostics, timing (the --json output)
+encoding.json      (tables) how columns became inputs: one-hot levels, fill values, ranges; applied by predict
 manifest.json      format version and a SHA-256 per file, checked on load
 ```
 Files are written atomically, manifest last, so a folder with a valid manifest is complete.
@@ -27,6 +28,7 @@ FORMAT_VERSION = 1
 FILES = ("config.json", "model.safetensors", "scalers.json", "history.csv", "summary.json")
 # Optional files, checked like the others when the manifest lists them.
 SAMPLE_FILE = "samples.safetensors"  # a capped sample of train and test data, raw units, for plots and explain
+ENCODING_FILE = "encoding.json"  # a table's columns -> inputs (one-hot levels, fill values, ranges), for predict
 
 
 def default_run_dir(name: str, root: str = "runs") -> str:
@@ -90,6 +92,7 @@ class RunFiles:
     history_csv: str
     summary: dict
     samples: dict | None = None  # name -> tensor from samples.safetensors, when the run has one
+    encoding: dict | None = None  # encoding.json, when the run was fit on a table
 
 
 def register_derived(path: str, names: list[str]) -> None:
@@ -133,6 +136,8 @@ def read(path: str, check_derived: bool = True) -> RunFiles:
         summary=parse_json(path, "summary.json", raw["summary.json"]),
         samples=parse_tensors(path, read_verified(path, SAMPLE_FILE, manifest), SAMPLE_FILE)
         if SAMPLE_FILE in manifest["sha256"] else None,
+        encoding=parse_json(path, ENCODING_FILE, read_verified(path, ENCODING_FILE, manifest))
+        if ENCODING_FILE in manifest["sha256"] else None,
     )
 
 

@@ -16,5 +16,7 @@ def write_run(path: str, config: dict, fitted: FittedModel, history: History, su
 
     scalers = {"x": fitted.x_scaler.state(), "y": None if fitted.y_scaler is None else fitted.y_scaler.state()}
     extra = {store.SAMPLE_FILE: save_arrays({k: np.ascontiguousarray(v) for k, v in samples.items()})} if samples else {}
+    if fitted.encoding is not None:  # a table's columns -> inputs, applied again by predict
+        extra[store.ENCODING_FILE] = store.json_bytes(fitted.encoding.to_dict())
     store.save(path, config=config, state=fitted.model.state_dict(), scalers=scalers,
                history_csv=history.to_csv(), summary={**summary, "history": history.meta()}, extra=extra)

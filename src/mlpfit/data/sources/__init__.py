@@ -68,14 +68,30 @@ def _load_image_example(config, name: str) -> Dataset:
 def _load_table(config, path: str) -> Dataset:
     from mlpfit.data.sources.table import read_table
 
-    table = read_table(path, config.data.target_columns, config.data.feature_columns, config.data.task)
-    name = os.path.splitext(os.path.basename(path))[0]
+    d = config.data
+    table = read_table(path, d.target_columns, d.feature_columns, d.task, drop=d.drop or (), impute=d.impute)
+    return table_dataset(table, os.path.splitext(os.path.basename(path))[0])
+
+
+def frame_dataset(config, frame) -> Dataset:
+    """A DataFrame (the Python API) as a Dataset, by the rules of a CSV file."""
+    from mlpfit.data.sources.table import frame_table
+
+    d = config.data
+    table = frame_table(frame, d.target_columns, d.feature_columns, d.task, drop=d.drop or (), impute=d.impute)
+    return table_dataset(table, "table")
+
+
+def table_dataset(table, name: str) -> Dataset:
+    """Inputs are the encoded columns; the encoding travels with the dataset to the run folder."""
+    inputs, notes = table.encoding.names, table.encoding.notes()
     if table.task == "regress":
-        return Dataset(name, table.X, table.Y.astype(np.float64), table.features, table.targets)
+        return Dataset(name, table.X, table.Y.astype(np.float64), inputs, table.targets, notes=notes,
+                       encoding=table.encoding)
     labels = table.Y.reshape(-1)
     classes, Y = np.unique(labels, return_inverse=True)
-    return Dataset(name, table.X, Y.astype(np.int64), table.features, table.targets, task="classify",
-                   classes=[_plain(c) for c in classes])
+    return Dataset(name, table.X, Y.astype(np.int64), inputs, table.targets, task="classify",
+                   classes=[_plain(c) for c in classes], notes=notes, encoding=table.encoding)
 
 
 def _plain(label):

@@ -13,6 +13,10 @@ import numpy as np
 
 from mlpfit.data.dataset import Dataset
 
+# Fashion-MNIST's labels 0-9 name these garments (Zalando's README); plots and predict show the names.
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot")
+
 
 def digits_dataset() -> Dataset:
     from sklearn.datasets import load_digits
@@ -32,15 +36,25 @@ def idx_dataset(folder: str, name: str | None = None) -> Dataset:
     test = images.test_images.reshape(len(images.test_images), -1)
     data = _image_dataset(name or os.path.basename(os.path.normpath(folder)) or "images",
                           np.concatenate([train, test]), np.concatenate([images.train_labels, images.test_labels]),
-                          (h, w), note=f"MNIST-format images from {images.source}")
+                          (h, w), note=f"MNIST-format images from {images.source}",
+                          names=FASHION_CLASSES if is_fashion(folder, name) else None)
     data.fixed_test = len(test)  # the t10k files are the test set, as published
     return data
 
 
-def _image_dataset(name, X, labels, shape, note) -> Dataset:
+def is_fashion(folder: str, name: str | None) -> bool:
+    """Fashion-MNIST by the example's name, or by a folder that says so (fashion-mnist, FashionMNIST/raw)."""
+    parts = os.path.abspath(folder).lower().split(os.sep)[-2:]  # the folder and its parent, not the whole path
+    return name == "fashion-mnist" or any("fashion" in part for part in parts)
+
+
+def _image_dataset(name, X, labels, shape, note, names=None) -> Dataset:
+    """``names``: what each label 0, 1, ... stands for; used when every label has one."""
     classes = sorted(int(c) for c in np.unique(labels))
     index = {c: i for i, c in enumerate(classes)}
     Y = np.array([index[int(c)] for c in labels], dtype=np.int64) if classes != list(range(len(classes))) else labels
+    if names is not None and all(0 <= c < len(names) for c in classes):
+        classes = [names[c] for c in classes]
     inputs = [f"px{r}_{c}" for r in range(shape[0]) for c in range(shape[1])]
     return Dataset(name, X, Y, inputs, ["label"], task="classify", classes=classes, image_shape=tuple(shape),
                    notes=[note])

@@ -1,0 +1,271 @@
+"""Read a CSV file (header row required) into a :class:`Sheet`: a pandas frame that still knows lines.
+
+Reading happens in three passes, each with one job:
+
+1. bytes -> text: refuses a missing file, a folder, a binary or gzip file, bytes that are not
+   UTF-8, and an empty file.
+2. layout: finds the header and the line on which every record starts, and refuses ragged rows.
+   This cannot be left to pandas: it pads a short row with NaN without a word, and with
+   ``index_col=False`` it drops an extra field, so the field count is checked here, where the line
+   number is still known.
+3. pandas types the columns (its C reader is fast on MNIST-sized CSVs); every cell that cannot
+   be used is then reported by its line number in the file, taken from pass 2.
+
+Errors are ``DataError`` with one line: the file, the line and column, the value, and the fix.
+A frame handed in by Python code (the API, the estimators) becomes a Sheet too, whose cells are
+named by data row instead of line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from mlpfit.data.sources.messages import data_error, quote
+
+GZIP_MAGIC = b"\x1f\x8b"
+BLANK = " \t"  # a line of only these is skipped by pandas; any other character makes it a record
+INDEX_NAME = "Unnamed: 0"  # pandas' name for the unnamed first column that DataFrame.to_csv writes (the index)
+
+
+@dataclass
+class Sheet:
+    """A parsed table: the pandas frame plus what is needed to point at a line of the file."""
+
+    path: str | os.PathLike | None  # None for a frame from Python code
+    header: list[str]
+    record_lines: list[int]  # the line each non-blank record starts on; [0] is the header's ([] for frames)
+    frame: pd.DataFrame
+    text: str | None = None  # the file's text, for a copy of its cells as written (predict --output)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Sheet":
+        text = _read_text(path)
+        header, record_lines = _scan_layout(text, path)
+        header = _name_index_column(header)
+        _check_header(header, path)
+        frame = _parse_frame(text, header, path)
+        return cls(path, header, record_lines, frame, text)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> "Sheet":
+        """A DataFrame from Python code; column names become strings, and must be unique."""
+        header = [str(name).strip() for name in frame.columns]
+        _check_header(header, None)
+        if frame.empty:
+            raise data_error(None, "the table has no rows", "pass at least one row")
+        frame = frame.copy()
+        frame.columns = header
+        return cls(None, header, [], frame.reset_index(drop=True))
+
+    def where(self, row: int) -> str:
+        """'line N' for a frame row, or 'data row N' if pandas and the scan disagree on blanks."""
+        if len(self.record_lines) == len(self.frame) + 1:
+            return f"line {self.record_lines[row + 1]}"
+        return f"data row {row + 1}"
+
+    def cells_as_written(self) -> pd.DataFrame:
+        """Every cell as the text in the file (empty for a missing one), for copying through unchanged."""
+        if self.text is None:
+            return self.frame.astype(object).where(self.frame.notna(), "").astype(str)
+        frame = pd.read_csv(io.StringIO(self.text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                            index_col=False)
+        frame.columns = self.header
+        return frame
+
+    def matrix(self, names: list[str], fix: str) -> np.ndarray:
+        columns = [self.numbers(name, fix) for name in names]
+        if not columns:
+            return np.empty((len(self.frame), 0))
+        return np.column_stack(columns)
+
+    def numbers(self, name: str, fix: str, allow_missing: bool = False) -> np.ndarray:
+        """Column ``name`` as finite float64 (NaN where missing, if allowed), or a DataError naming the first bad cell."""
+        column = self.frame[name]
+        if not allow_missing:
+            self.require_values(name)
+        if ptypes.is_bool_dtype(column):
+            return column.to_numpy(dtype=np.float64)  # True/False inputs are 1/0
+        parsed = column if ptypes.is_numeric_dtype(column) else pd.to_numeric(column, errors="coerce")
+        values = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+        self.refuse_first(np.isnan(values) & column.notna().to_numpy(), name, "is not a number", fix)
+        self.refuse_first(
+            np.isinf(values), name, "is infinite or too large for a float", "replace it with a finite number"
+        )
+        return values
+
+    def require_values(self, name: str) -> None:
+        missing = self.frame[name].isna().to_numpy()
+        if missing.any():
+            row = int(np.argmax(missing))
+            raise data_error(
+                self.path,
+                f"{self.where(row)}, column {quote(name)}: the value is missing (empty or NA)",
+                "fill it in or delete the row",
+            )
+
+    def refuse_first(self, bad: np.ndarray, name: str, problem: str, fix: str) -> None:
+        """A DataError naming the first cell of column ``name`` flagged in ``bad``, if any is."""
+        if bad.any():
+            row = int(np.argmax(bad))
+            value = self.frame[name].iloc[row]
+            value = value.item() if isinstance(value, np.generic) else value  # 'inf', not 'np.float64(inf)'
+            raise data_error(
+                self.path, f"{self.where(row)}, column {quote(name)}: {quote(value)} {problem}", fix
+            )
+
+
+def _name_index_column(header: list[str]) -> list[str]:
+    """DataFrame.to_csv writes the index as a first column with no name: call it what pandas does."""
+    if len(header) > 1 and not header[0].strip():
+        return [INDEX_NAME, *header[1:]]
+    return header
+
+
+def _read_text(path: str | os.PathLike) -> str:
+    data = _read_bytes(path)
+    if data.startswith(GZIP_MAGIC):
+        raise data_error(path, "is gzip-compressed, not a CSV text file", "decompress it first (gunzip)")
+    if b"\x00" in data:  # no text file holds NUL; pandas and csv would each misread it differently
+        raise data_error(path, "looks like a binary file (it contains NUL bytes)", "pass a comma-separated text file")
+    try:
+        text = data.decode("utf-8-sig")  # -sig: a byte-order mark would otherwise stick to the first name
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise data_error(
+            path,
+            f"line {line} has a byte that is not UTF-8 (0x{data[error.start]:02x} at byte {error.start})",
+            "save the file with UTF-8 encoding",
+        ) from None
+    if not text.strip():
+        raise data_error(path, "is empty", "it needs a header row naming the columns and at least one data row")
+    return text
+
+
+def _read_bytes(path: str | os.PathLike) -> bytes:
+    try:
+        if os.path.isdir(path):
+            raise data_error(path, "is a folder, not a CSV file", "pass the path of a .csv file")
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise data_error(path, "no such file", f"check the path (relative paths start at {os.getcwd()})") from None
+    except (OSError, ValueError) as error:  # ValueError: a path with a NUL character
+        reason = getattr(error, "strerror", None) or str(error)
+        raise data_error(path, f"cannot be read ({reason})", "check that the file exists and is readable") from None
+
+
+def _scan_layout(text: str, path: str | os.PathLike) -> tuple[list[str], list[int]]:
+    """The stripped header names and each record's first line; refuses ragged rows."""
+    unix_text = text.replace("\r\n", "\n") if "\r" in text else text  # skip a 100 MB copy if we can
+    if '"' in unix_text or "\r" in unix_text:
+        header, widths = _quoted_widths(text, path)
+    else:
+        header, widths = _simple_widths(unix_text)
+    if header is None:  # e.g. a file holding only '""'
+        raise data_error(path, "holds no header row, only blank fields", "add a header row naming the columns")
+    header_line = widths[0][0]
+    for line, width in widths[1:]:
+        if width != len(header):
+            raise data_error(
+                path,
+                f"line {line} has {_fields(width)} but the header (line {header_line}) has {len(header)}",
+                "give every row one value per column (look for a missing or extra comma)",
+            )
+    return [name.strip() for name in header], [line for line, _ in widths]
+
+
+def _fields(count: int) -> str:
+    return "1 field" if count == 1 else f"{count} fields"
+
+
+def _simple_widths(text: str) -> tuple[list[str] | None, list[tuple[int, int]]]:
+    """Header fields and (line, field count) of each non-blank line, for text without quotes or
+    bare CRs: there a record is a line, and counting commas is far faster than splitting."""
+    lines = [(number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip(BLANK)]
+    if not lines:
+        return None, []
+    return lines[0][1].split(","), [(number, line.count(",") + 1) for number, line in lines]
+
+
+def _quoted_widths(text: str, path: str | os.PathLike) -> tuple[list[str] | None, list[tuple[int, int]]]:
+    """As :func:`_simple_widths`, with the csv module; a record may span lines."""
+    # strict: an unclosed quote is an error here, with its line, instead of swallowing the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header, widths, start = None, [], 1
+    try:
+        for fields in reader:
+            if len(fields) > 1 or (fields and fields[0].strip(BLANK)):  # pandas skips blank lines
+                header = fields if header is None else header
+                widths.append((start, len(fields)))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise data_error(
+            path,
+            f"the record starting on line {start} cannot be split into fields ({error})",
+            "check the quotes: a quoted field must end with a closing quote",
+        ) from None
+    return header, widths
+
+
+def _check_header(header: list[str], path: str | os.PathLike | None) -> None:
+    """Names present and unique; for a file (path not None) also signs of a wrong separator or no header."""
+    for position, name in enumerate(header, start=1):
+        if not name:
+            raise data_error(path, f"column {position} of the header has no name", "give every column a name")
+    repeated = [name for name, count in Counter(header).items() if count > 1]
+    if repeated:
+        raise data_error(
+            path, f"column name {quote(repeated[0])} appears more than once in the header", "give each column its own name"
+        )
+    if path is None:  # a frame's columns may well be 0, 1, 2...
+        return
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        raise data_error(
+            path,
+            f"the header has a single column {quote(header[0])}: the file seems not to be comma-separated",
+            "mlpfit reads comma-separated files; convert it (e.g. with pandas: read_csv(sep=';').to_csv(...))",
+        )
+    if all(_is_number(name) for name in header):
+        raise data_error(
+            path,
+            f"the first line holds only numbers ({quote(','.join(header[:3]))}...), so there is no header row",
+            "add a first line with the column names",
+        )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_frame(text: str, header: list[str], path: str | os.PathLike) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():
+            # pandas warns, then drops fields, when rows and header disagree: here that is an error.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, index_col=False, low_memory=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise data_error(path, f"cannot be parsed as CSV ({reason})", "check the commas and quotes") from None
+    if len(frame.columns) != len(header):
+        raise data_error(
+            path,
+            f"pandas found {len(frame.columns)} columns but the header has {len(header)}",
+            "check the quotes in the header line",
+        )
+    if frame.empty:
+        raise data_error(path, "has a header but no data rows", "add at least one row of values under the header")
+    frame.columns = header
+    return frame

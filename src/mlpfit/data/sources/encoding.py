@@ -1,0 +1,298 @@
+"""Table columns as network inputs: numbers as they are, text one-hot, holes filled and marked.
+
+:meth:`TableEncoding.fit` learns from the training table what each input column is; the run folder
+keeps it as plain data (``encoding.json``, no pickle), and :meth:`TableEncoding.transform` applies
+exactly that to new rows, at ``predict`` time or in the estimators. Per column:
+
+- numbers stay numbers; their observed range is kept, so a prediction outside it can be flagged;
+- text is one-hot encoded, one input per level (``color[red]``), at most ``MAX_LEVELS`` levels;
+  a level never seen in training becomes all zeros, and is reported;
+- a missing value becomes the training median (numbers) or most frequent level (text), and a
+  column that had holes in training gets one more input, ``NAME[missing]``, that is 1 where the
+  value was missing, so the network can tell a filled value from a real one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from mlpfit.data.sources.columns import listed, suggest
+from mlpfit.data.sources.csvfile import Sheet
+from mlpfit.data.sources.messages import data_error, quote
+from mlpfit.errors import RunFolderError
+
+MAX_LEVELS = 50  # more distinct texts than this is an identifier or free text, not a category to one-hot
+FORMAT, VERSION = "mlpfit-encoding", 1
+FEATURE_FIX = "inputs must be numbers or text categories: correct the cell, or leave the column out with --drop"
+MISSING = "missing"  # the indicator input of column c is c[missing]
+
+
+@dataclass
+class ColumnCoding:
+    """What one input column of the table is, and how it becomes network inputs."""
+
+    name: str
+    kind: str  # "number" or "category"
+    fill: float | str | None = None  # a missing value becomes this (None: missing values are refused)
+    indicator: bool = False  # the column had holes in training: one more input marks them
+    missing: int = 0  # holes filled in the training table
+    levels: list[str] = field(default_factory=list)  # categories, one input each, in this order
+    low: float | None = None  # numbers: the training range (the domain, for a formula)
+    high: float | None = None
+
+    def names(self) -> list[str]:
+        own = [self.name] if self.kind == "number" else [f"{self.name}[{level}]" for level in self.levels]
+        if self.indicator:
+            marker = MISSING if MISSING not in self.levels else f"{MISSING} value"
+            own.append(f"{self.name}[{marker}]")
+        return own
+
+
+@dataclass
+class Checked:
+    """New rows as network inputs, with what was unusual about each row."""
+
+    X: np.ndarray  # [n, encoded inputs] float64
+    extrapolation: list[list[dict]]  # per row: {input, value, low, high, by} for each number outside its range
+    unseen: list[list[dict]]  # per row: {column, value} for each text level not seen in training
+    imputed: list[list[str]]  # per row: the columns whose missing value was filled
+
+
+@dataclass
+class TableEncoding:
+    columns: list[ColumnCoding]
+    impute: bool = True  # False: a missing value is refused (``--no-impute``, and formulas)
+    other: list[str] = field(default_factory=list)  # the table's other columns (targets, left out): ignored
+    dropped: dict[str, str] = field(default_factory=dict)  # column -> why it was left out
+
+    @property
+    def inputs(self) -> list[str]:
+        """The table columns a prediction needs, in order."""
+        return [column.name for column in self.columns]
+
+    @property
+    def names(self) -> list[str]:
+        """The network's inputs, in order."""
+        return [name for column in self.columns for name in column.names()]
+
+    @property
+    def has_text(self) -> bool:
+        return any(column.kind == "category" for column in self.columns)
+
+    @property
+    def has_ranges(self) -> bool:
+        return any(column.low is not None for column in self.columns)
+
+    # ----------------------------------------------------------------------------- learning
+
+    @classmethod
+    def fit(cls, sheet: Sheet, names: list[str], impute: bool = True, other=(), dropped=None) -> "TableEncoding":
+        columns = [_fit_column(sheet, name, impute) for name in names]
+        encoding = cls(columns, impute, list(other), dict(dropped or {}))
+        _check_unique(encoding.names, sheet.path)
+        return encoding
+
+    @classmethod
+    def plain(cls, names: list[str], box: dict | None = None) -> "TableEncoding":
+        """Numbers only, no filling: a formula's variables (``box``: its domain) or an image's pixels."""
+        box = box or {}
+        return cls([ColumnCoding(name, "number", low=_bound(box, name, 0), high=_bound(box, name, 1))
+                    for name in names], impute=False)
+
+    # ----------------------------------------------------------------------------- applying
+
+    def transform(self, sheet: Sheet) -> Checked:
+        """The columns ``inputs`` of ``sheet`` (matched by name; others ignored) as network inputs."""
+        self.require_columns(sheet)
+        n = len(sheet.frame)
+        flags = Checked(np.empty((n, 0)), [[] for _ in range(n)], [[] for _ in range(n)], [[] for _ in range(n)])
+        parts = [self._column(sheet, column, flags) for column in self.columns]
+        flags.X = np.column_stack(parts) if parts else np.empty((n, 0))
+        return flags
+
+    def require_columns(self, sheet: Sheet) -> None:
+        absent = [name for name in self.inputs if name not in sheet.header]
+        if absent:
+            where = "the header" if sheet.path is not None else "the table's columns"
+            raise data_error(sheet.path, f"the model needs input column(s) {listed(absent)} that are not in {where}",
+                             f"add them; {suggest(absent[0], sheet.header)}")
+
+    def refuse_unknown(self, sheet: Sheet) -> None:
+        """For Python callers: a column the model never saw is more likely a mistake than an extra."""
+        known = set(self.inputs) | set(self.other) | set(self.dropped)
+        unknown = [name for name in sheet.header if name not in known]
+        if unknown:
+            raise data_error(None, f"column(s) {listed(unknown)} are not inputs of this model "
+                                   f"(its inputs are {listed(self.inputs)})",
+                             "rename or leave out those columns; they are matched by name, in any order")
+
+    def outside(self, X: np.ndarray) -> list[list[dict]]:
+        """Per row of raw numbers ``X`` [n, inputs]: each value outside its column's training range."""
+        flags = [[] for _ in range(len(X))]
+        for k, column in enumerate(self.columns):
+            _flag_outside(column, X[:, k], np.isnan(X[:, k]), flags)
+        return flags
+
+    def _column(self, sheet: Sheet, column: ColumnCoding, flags: Checked) -> np.ndarray:
+        frame_column = sheet.frame[column.name]
+        holes = frame_column.isna().to_numpy()
+        if holes.any() and (not self.impute or column.fill is None):
+            sheet.require_values(column.name)  # raises, naming the first hole
+        for row in np.flatnonzero(holes):
+            flags.imputed[row].append(column.name)
+        if column.kind == "number":
+            values = sheet.numbers(column.name, FEATURE_FIX, allow_missing=True)
+            values = np.where(holes, column.fill if column.fill is not None else 0.0, values)
+            _flag_outside(column, values, holes, flags.extrapolation)
+            own = values[:, None]
+        else:
+            own = _one_hot(column, frame_column, holes, flags)
+        if column.indicator:
+            own = np.column_stack([own, holes.astype(np.float64)])
+        return own
+
+    # ----------------------------------------------------------------------------- as data
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "impute": self.impute, "other": self.other,
+                "dropped": self.dropped, "columns": [asdict(column) for column in self.columns]}
+
+    @classmethod
+    def from_dict(cls, data: dict, path: str | os.PathLike = "encoding.json") -> "TableEncoding":
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version", 0) > VERSION:
+            raise RunFolderError(f"{os.fspath(path)} is not an mlpfit encoding this version reads: re-run the fit")
+        try:
+            columns = [ColumnCoding(**column) for column in data["columns"]]
+            return cls(columns, bool(data["impute"]), list(data.get("other", [])), dict(data.get("dropped", {})))
+        except (KeyError, TypeError) as err:
+            raise RunFolderError(f"{os.fspath(path)} has unexpected content ({err}): re-run the fit") from None
+
+    def summary(self) -> dict:
+        """For the fit's --json: what was encoded, filled and left out."""
+        return {"columns": self.inputs,
+                "one_hot": {c.name: len(c.levels) for c in self.columns if c.kind == "category"},
+                "imputed": {c.name: c.missing for c in self.columns if c.missing},
+                "dropped": self.dropped}
+
+    def notes(self) -> list[str]:
+        """The same in words, for the report."""
+        notes = []
+        text = [c for c in self.columns if c.kind == "category"]
+        if text:
+            listed = ", ".join(f"{c.name} ({len(c.levels)} levels)" for c in text)
+            notes.append(f"text column(s) one-hot encoded, one input per level: {listed}")
+        filled = [c for c in self.columns if c.missing]
+        if filled:
+            listed = ", ".join(f"{c.name}: {c.missing} → {_shown(c.fill)}" for c in filled)
+            total = sum(c.missing for c in filled)
+            notes.append(f"{total} missing value(s) filled ({listed}); an input NAME[missing] marks them")
+        if self.dropped:
+            notes.append("left out of the inputs: " + "; ".join(f"{name} ({why})" for name, why in self.dropped.items()))
+        return notes
+
+
+# ----------------------------------------------------------------------------- fitting one column
+
+
+def _fit_column(sheet: Sheet, name: str, impute: bool) -> ColumnCoding:
+    column = sheet.frame[name]
+    holes = int(column.isna().sum())
+    if holes == len(column):
+        raise data_error(sheet.path, f"column {quote(name)} has no values at all", f"leave it out with --drop {name}")
+    if holes and not impute:
+        sheet.require_values(name)  # --no-impute: today's refusal, naming the first hole
+    if is_text(column):
+        return _fit_category(sheet, name, column, holes)
+    values = sheet.numbers(name, FEATURE_FIX, allow_missing=True)
+    present = values[~np.isnan(values)]
+    return ColumnCoding(name, "number", fill=float(np.median(present)), indicator=holes > 0, missing=holes,
+                        low=float(present.min()), high=float(present.max()))
+
+
+def needs_encoding(X) -> bool:
+    """A DataFrame with a text column or a missing value: the estimators encode it as a CSV table."""
+    if not isinstance(X, pd.DataFrame):
+        return False
+    return bool(X.isna().to_numpy().any()) or any(is_text(X[name]) for name in X.columns)
+
+
+def is_text(column: pd.Series) -> bool:
+    """A column is text when fewer than half its values read as numbers.
+
+    A column of numbers with a stray word ('five') is a typo to fix, not a category: it is refused
+    by the number reader with the cell's line. Booleans are numbers (1/0).
+    """
+    if ptypes.is_bool_dtype(column) or ptypes.is_numeric_dtype(column):
+        return False
+    present = column.dropna()
+    if present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        return False
+    numbers = pd.to_numeric(present, errors="coerce")
+    return numbers.notna().mean() < 0.5
+
+
+def _fit_category(sheet: Sheet, name: str, column: pd.Series, holes: int) -> ColumnCoding:
+    texts = column.dropna().map(level_text)
+    counts = Counter(texts)
+    if len(counts) > MAX_LEVELS:
+        raise data_error(sheet.path, f"column {quote(name)} holds {len(counts)} different texts; mlpfit one-hot "
+                                     f"encodes at most {MAX_LEVELS} levels",
+                         f"leave it out with --drop {name}, or turn it into numbers")
+    levels = sorted(counts)
+    most = max(levels, key=lambda level: counts[level])  # ties: the first in sorted order
+    return ColumnCoding(name, "category", fill=most, indicator=holes > 0, missing=holes, levels=levels)
+
+
+def level_text(value) -> str:
+    """A cell as a category level: stripped text, and 3.0 read back as '3' (pandas' float for ints with holes)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check_unique(names: list[str], path) -> None:
+    repeated = [name for name, count in Counter(names).items() if count > 1]
+    if repeated:
+        raise data_error(path, f"two inputs would both be called {quote(repeated[0])} after encoding",
+                         "rename one of the columns")
+
+
+def _bound(box: dict, name: str, side: int) -> float | None:
+    return float(box[name][side]) if name in box else None
+
+
+def _shown(fill) -> str:
+    return f"{fill:.4g}" if isinstance(fill, float) else quote(fill)
+
+
+# ----------------------------------------------------------------------------- applying one column
+
+
+def _one_hot(column: ColumnCoding, values: pd.Series, holes: np.ndarray, flags: Checked) -> np.ndarray:
+    texts = [column.fill if hole else level_text(value) for value, hole in zip(values.tolist(), holes)]
+    position = {level: k for k, level in enumerate(column.levels)}
+    out = np.zeros((len(texts), len(column.levels)))
+    for row, text in enumerate(texts):
+        k = position.get(text)
+        if k is None:
+            flags.unseen[row].append({"column": column.name, "value": text})
+        else:
+            out[row, k] = 1.0
+    return out
+
+
+def _flag_outside(column: ColumnCoding, values: np.ndarray, holes: np.ndarray, flags: list[list[dict]]) -> None:
+    if column.low is None or column.high is None:
+        return
+    outside = ((values < column.low) | (values > column.high)) & ~holes
+    for row in np.flatnonzero(outside):
+        value = float(values[row])
+        by = column.low - value if value < column.low else value - column.high
+        flags[row].append({"input": column.name, "value": value, "low": column.low,
+                                         "high": column.high, "by": by})
