@@ -320,6 +320,26 @@ def sweep(target, grid, trials, space, storage, study, **options):
         click.echo(f"best: {json.dumps(result.best)} → {result.best_run}\nnext: mlpfit predict {result.best_run} {ones}")
 
 
+@app.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; anything but loopback is warned about.")
+@click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--runs", "runs_dir", metavar="DIR", default="runs", show_default=True,
+              help="Folder where Save writes run folders and /runs lists them; nothing outside it is read or written.")
+@click.option("--no-browser", is_flag=True, help="Do not open the page in a browser.")
+def play(host, port, runs_dir, no_browser):
+    """The playground: train a network in the browser and watch every unit learn.
+
+    \b
+    Example:
+      mlpfit play            then open http://127.0.0.1:8765/?target=sin(3*x)
+    """
+    try:
+        from mlpfit.play.server import serve
+    except ImportError as err:
+        raise UsageError(f"mlpfit play needs the web packages ({err.name} is missing): pip install \"mlpfit[play]\"") from None
+    serve(host, port, runs_dir, open_browser=not no_browser)
+
+
 # The sweep takes every option of `fit` (defined once, above) except --ensemble and --resume.
 sweep.params[1:1] = [p for p in fit.params if isinstance(p, click.Option) and p.name not in ("ensemble", "resume")]
 
