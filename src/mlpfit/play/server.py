@@ -51,3 +51,32 @@ def _url_host(host: str) -> str:
     if host in ("0.0.0.0", "::"):
         return "127.0.0.1"
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class Background:
+    """The playground served from a thread (tests, benchmarks): read ``url``, call ``stop()``."""
+
+    def __init__(self, runs_dir: str, host: str = "127.0.0.1"):
+        import time
+
+        import uvicorn
+
+        sock = bind(host, 0)
+        self.app = create_app(runs_dir, allowed_hosts(host))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", timeout_graceful_shutdown=2))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self.thread.start()
+        self.url = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
+        deadline = time.monotonic() + 30
+        while not self.server.started and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not self.server.started:
+            raise RuntimeError("the playground server did not start")
+
+    @property
+    def pages(self):
+        return self.app.state.pages
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
