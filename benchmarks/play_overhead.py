@@ -1,0 +1,102 @@
+"""What watching costs: a playground training streamed to a client vs the same fit with no one watching.
+
+Both sides train the same model on the same data with the library's loop (pipeline.fit_dataset):
+- quiet: no callback at all, as ``mlpfit fit --no-plots`` trains;
+- live: a page's Session, with snapshots (fit, every unit, live R²) at most five times a second,
+  read over HTTP by a server-sent-events client from a real uvicorn server in this process, as a
+  browser would (JSON encoding and sending run in the server thread, beside the training).
+
+    python benchmarks/play_overhead.py [--repeats 3] [--hidden 16,16] [--epochs 150]
+
+Prints the training seconds each side reports (the loop's clock), their median ratio, the share of
+the live side's time spent on snapshots, and the load average beside them: on a shared machine the
+numbers are noisy, so the sides alternate and the median is taken. The issue's bar: live updates
+slow training by at most about a fifth (ratio ≤ 1.2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import statistics
+import tempfile
+import threading
+
+import httpx
+
+from mlpfit import pipeline
+from mlpfit.play.problem import load
+from mlpfit.play.server import Background
+from mlpfit.play.settings import parse
+
+
+def quiet_seconds(query: dict, runs: str) -> float:
+    settings = parse(query, runs)
+    dataset = load(settings)
+    result = pipeline.fit_dataset(copy.deepcopy(settings.config), dataset, save=False)
+    return result.summary["seconds"]
+
+
+def live_seconds(server: Background, query: dict, page: str) -> tuple[float, float, int]:
+    """(training seconds, snapshot seconds, messages read) of one streamed training."""
+    messages, done = [], threading.Event()
+
+    def read():
+        with httpx.stream("GET", f"{server.url}/api/events", params={"page": page}, timeout=None) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    message = json.loads(line[6:])
+                    messages.append(message)
+                    if message.get("state") in ("done", "error"):
+                        done.set()
+                        return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    answer = httpx.post(f"{server.url}/api/start", json={"page": page, "settings": query}, timeout=60)
+    answer.raise_for_status()
+    done.wait(600)
+    final = messages[-1]
+    if final.get("state") != "done":
+        raise RuntimeError(f"training ended as {final.get('state')}: {final.get('error')}")
+    return final["final"]["seconds"], final["final"]["snapshot_seconds"], len(messages)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--target", default="sin(3*x)")
+    parser.add_argument("--hidden", default="16,16")
+    parser.add_argument("--samples", default="2000")
+    parser.add_argument("--epochs", default="150")
+    parser.add_argument("--batch-size", default="64")
+    args = parser.parse_args()
+    query = {"target": args.target, "hidden": args.hidden, "samples": args.samples, "epochs": args.epochs,
+             "batch-size": args.batch_size}
+    runs = tempfile.mkdtemp()
+    server = Background(runs)
+    quiet_seconds(query, runs)  # warm-up: torch's first steps are slow
+    quiet, live, shares, counts = [], [], [], []
+    try:
+        for k in range(args.repeats):
+            quiet.append(quiet_seconds(query, runs))
+            seconds, snapshots, count = live_seconds(server, query, f"bench-page-{k:04d}")
+            live.append(seconds)
+            shares.append(snapshots / seconds)
+            counts.append(count)
+    finally:
+        server.stop()
+    q, l = statistics.median(quiet), statistics.median(live)
+    print(f"{args.target} on {args.hidden}, {args.samples} samples, {args.epochs} epochs, batch {args.batch_size}")
+    print(f"quiet (no one watching): {', '.join(f'{s:.2f}' for s in quiet)} s  median {q:.2f} s")
+    print(f"live (streamed to a client): {', '.join(f'{s:.2f}' for s in live)} s  median {l:.2f} s")
+    print(f"ratio live/quiet {l / q:.3f}; snapshots took {statistics.median(shares):.1%} of the live time; "
+          f"{statistics.median(counts):.0f} messages per training")
+    print(f"load average {os.getloadavg()[0]:.2f}, {os.getloadavg()[1]:.2f}, {os.getloadavg()[2]:.2f} "
+          f"on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()
