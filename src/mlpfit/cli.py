@@ -50,6 +50,7 @@ def app():
     mlpfit examples          the built-in examples
     mlpfit explain RUN       the layers, the equation of a linear net, weights, dead units
     mlpfit report RUN        redraw the plots and report.html of a run
+    mlpfit play              the playground: train in the browser, watch every unit learn
     """
 
 

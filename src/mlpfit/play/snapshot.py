@@ -17,6 +17,7 @@ from mlpfit.evaluate import r2_per_output
 from mlpfit.play.view import PROBE_ROWS, View, encode
 
 HIST_BINS = 16
+MAX_DRAWN_WEIGHTS = 4_096  # above this many connections the page draws no wires (they would be a grey blur)
 
 
 @torch.no_grad()
@@ -50,7 +51,7 @@ class Snapshots:
         out = out.double().cpu().numpy()
         fit_out, val_out = out[: self.n_fit], out[self.n_probe:]
         return {"epoch": epoch, **self._fit(fit_out, val_out), "units": self._units(hidden),
-                "metric": self._metric(val_out)}
+                "metric": self._metric(val_out), "weights": weights(model)}
 
     def _fit(self, fit_out: np.ndarray, val_out: np.ndarray) -> dict:
         view = self.view
@@ -78,6 +79,14 @@ class Snapshots:
             accuracy = float((val_out.argmax(axis=1) == self.Y_val.numpy()).mean())
             return {"name": "accuracy", "values": [accuracy]}
         return {"name": "R²", "values": r2_per_output(self.Y_val.double().numpy(), val_out)}
+
+
+def weights(model) -> list[str] | None:
+    """Each Linear layer's weight matrix [out, in] (float32, base64) for the wires, if few enough."""
+    layers = list(model.layers)
+    if sum(layer.weight.numel() for layer in layers) > MAX_DRAWN_WEIGHTS:
+        return None
+    return [encode(layer.weight.detach().cpu().numpy()) for layer in layers]
 
 
 def _unit(values: np.ndarray, kind: str) -> dict:

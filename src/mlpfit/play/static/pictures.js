@@ -227,5 +227,42 @@ const Pictures = (() => {
     ctx.stroke();
   }
 
-  return { loss, fit, decodeSetup, unit };
+  // ---------------------------------------------------------------- wires between the layers
+  // Every connection as a curve: orange for a positive weight, blue for a negative one, thicker when larger.
+  // Before training (or for nets too large to send weights) only the structure is drawn, faintly.
+  const MAX_WIRES = 4096;
+  function wires(net, canvas, weights) {
+    const W = net.scrollWidth, H = net.scrollHeight, ctx = D.prepare(canvas, W, H);
+    const base = net.getBoundingClientRect(), dx = net.scrollLeft - base.left, dy = net.scrollTop - base.top;
+    const columns = [[...net.querySelectorAll("#net-inputs .node")],
+      ...[...net.querySelectorAll(".layer-units")].map((grid) => [...grid.children]),
+      [...net.querySelectorAll("#net-outputs .node")]];
+    const right = (el) => { const r = el.getBoundingClientRect(); return [r.right + dx, r.top + r.height / 2 + dy]; };
+    const left = (el) => { const r = el.getBoundingClientRect(); return [r.left + dx, r.top + r.height / 2 + dy]; };
+    for (let l = 0; l + 1 < columns.length; l++) {
+      const from = columns[l], to = columns[l + 1];
+      if (!from.length || !to.length || from.length * to.length > MAX_WIRES) continue;
+      let w = weights && weights[l] ? D.f32(weights[l]) : null;
+      if (w && w.length !== from.length * to.length) w = null;
+      let max = 1e-9;
+      if (w) for (const v of w) max = Math.max(max, Math.abs(v));
+      const starts = from.map(right), ends = to.map(left);
+      for (let j = 0; j < to.length; j++) {
+        for (let i = 0; i < from.length; i++) {
+          const [x1, y1] = starts[i], [x2, y2] = ends[j], mid = (x1 + x2) / 2;
+          if (w) {
+            const v = w[j * from.length + i], s = Math.abs(v) / max;
+            ctx.strokeStyle = v > 0 ? `rgba(240,138,36,${0.08 + 0.62 * s})` : `rgba(59,111,182,${0.08 + 0.62 * s})`;
+            ctx.lineWidth = 0.3 + 2.4 * s;
+          } else {
+            ctx.strokeStyle = "rgba(43,45,66,0.08)";
+            ctx.lineWidth = 0.6;
+          }
+          ctx.beginPath(); ctx.moveTo(x1, y1); ctx.bezierCurveTo(mid, y1, mid, y2, x2, y2); ctx.stroke();
+        }
+      }
+    }
+  }
+
+  return { loss, fit, decodeSetup, unit, wires };
 })();

@@ -75,7 +75,7 @@
     const units = $("units");
     units.innerHTML = "";
     if (!sizes) { units.textContent = "hidden: write widths like 16,16 or 32x3"; return; }
-    const limits = options.limits, size = unitSize(sizes), rowsMax = Math.max(4, Math.floor(380 / (size + 5)));
+    const limits = options.limits, size = unitSize(sizes), rowsMax = Math.max(8, Math.floor(420 / (size + 5)));
     $("layer-count").textContent = sizes.length === 1 ? "1 hidden layer" : `${sizes.length} hidden layers`;
     $("add-layer").disabled = sizes.length >= limits.depth;
     $("remove-layer").disabled = sizes.length === 0;
@@ -259,9 +259,17 @@
     title.querySelector("a").href = saved.report;
     const command = document.createElement("pre");
     command.className = "command";
-    command.textContent = saved.command;
+    saved.command.split(" ").forEach((word, i) => {  // wrap between words only, never at a word's hyphen
+      const span = document.createElement("span");
+      span.className = "word";
+      span.textContent = word;
+      command.append(i ? " " : "", span);
+    });
     const copy = button("copy", "copy the command", () => navigator.clipboard && navigator.clipboard.writeText(saved.command));
     copy.className = "copy";
+    const commandBox = document.createElement("div");
+    commandBox.className = "command-box";
+    commandBox.append(command, copy);
     const use = document.createElement("div");
     use.className = "hint";
     use.innerHTML = `The same fit from a terminal (same seed, same numbers):`;
@@ -269,7 +277,7 @@
     predict.className = "hint";
     predict.innerHTML = `Use it: <code></code>`;
     predict.querySelector("code").textContent = `mlpfit predict ${saved.path} ${(setup ? setup.inputs : ["x"]).map(() => "0.5").join(" ")}`;
-    box.append(title, use, command, copy, predict);
+    box.append(title, use, commandBox, predict);
   }
 
   // ---------------------------------------------------------------- drawing, once per frame
@@ -287,6 +295,7 @@
     else $("fit").innerHTML = `<div class="placeholder"><span>Press <b>▶</b> to train a network on <code></code></span></div>`,
          $("fit").querySelector("code").textContent = settings.target;
     drawUnits();
+    Pictures.wires(document.querySelector(".net"), $("wires"), snap && snap.weights);
     showMetric();
     showDiagnostics();
   }
