@@ -23,6 +23,7 @@ import os
 import statistics
 import tempfile
 import threading
+import time
 
 import httpx
 
@@ -32,36 +33,45 @@ from mlpfit.play.server import Background
 from mlpfit.play.settings import parse
 
 
-def quiet_seconds(query: dict, runs: str) -> float:
+def quiet_seconds(query: dict, runs: str) -> tuple[float, float]:
+    """(training seconds, process CPU seconds) of one fit nobody watches."""
     settings = parse(query, runs)
     dataset = load(settings)
+    cpu = time.process_time()
     result = pipeline.fit_dataset(copy.deepcopy(settings.config), dataset, save=False)
-    return result.summary["seconds"]
+    return result.summary["seconds"], time.process_time() - cpu
 
 
-def live_seconds(server: Background, query: dict, page: str) -> tuple[float, float, int]:
-    """(training seconds, snapshot seconds, messages read) of one streamed training."""
+def live_seconds(server: Background, query: dict, page: str) -> tuple[float, float, float, int]:
+    """(training seconds, process CPU seconds, snapshot seconds, messages read) of one streamed training.
+
+    The CPU time is the whole process's: the training, the server encoding and sending, and this
+    client reading the lines (it parses only the last; a browser parses in its own process).
+    """
     messages, done = [], threading.Event()
 
     def read():
         with httpx.stream("GET", f"{server.url}/api/events", params={"page": page}, timeout=None) as stream:
             for line in stream.iter_lines():
-                if line.startswith("data: "):
-                    message = json.loads(line[6:])
-                    messages.append(message)
-                    if message.get("state") in ("done", "error"):
-                        done.set()
-                        return
+                if not line.startswith("data: "):
+                    continue
+                messages.append(None)
+                if '"final": {' in line or '"state": "error"' in line:  # parse only the last: a browser parses in its own process
+                    messages[-1] = json.loads(line[6:])
+                    done.set()
+                    return
 
     reader = threading.Thread(target=read, daemon=True)
+    cpu = time.process_time()
     reader.start()
     answer = httpx.post(f"{server.url}/api/start", json={"page": page, "settings": query}, timeout=60)
     answer.raise_for_status()
     done.wait(600)
+    cpu = time.process_time() - cpu
     final = messages[-1]
     if final.get("state") != "done":
         raise RuntimeError(f"training ended as {final.get('state')}: {final.get('error')}")
-    return final["final"]["seconds"], final["final"]["snapshot_seconds"], len(messages)
+    return final["final"]["seconds"], cpu, final["final"]["snapshot_seconds"], len(messages)
 
 
 def main() -> None:
@@ -78,21 +88,26 @@ def main() -> None:
     runs = tempfile.mkdtemp()
     server = Background(runs)
     quiet_seconds(query, runs)  # warm-up: torch's first steps are slow
-    quiet, live, shares, counts = [], [], [], []
+    quiet, live, quiet_cpu, live_cpu, shares, counts = [], [], [], [], [], []
     try:
         for k in range(args.repeats):
-            quiet.append(quiet_seconds(query, runs))
-            seconds, snapshots, count = live_seconds(server, query, f"bench-page-{k:04d}")
+            seconds, cpu = quiet_seconds(query, runs)
+            quiet.append(seconds)
+            quiet_cpu.append(cpu)
+            seconds, cpu, snapshots, count = live_seconds(server, query, f"bench-page-{k:04d}")
             live.append(seconds)
+            live_cpu.append(cpu)
             shares.append(snapshots / seconds)
             counts.append(count)
     finally:
         server.stop()
     q, l = statistics.median(quiet), statistics.median(live)
+    qc, lc = statistics.median(quiet_cpu), statistics.median(live_cpu)
     print(f"{args.target} on {args.hidden}, {args.samples} samples, {args.epochs} epochs, batch {args.batch_size}")
     print(f"quiet (no one watching): {', '.join(f'{s:.2f}' for s in quiet)} s  median {q:.2f} s")
     print(f"live (streamed to a client): {', '.join(f'{s:.2f}' for s in live)} s  median {l:.2f} s")
-    print(f"ratio live/quiet {l / q:.3f}; snapshots took {statistics.median(shares):.1%} of the live time; "
+    print(f"CPU seconds of the process: quiet {qc:.2f}, live {lc:.2f} (training, server, reading)")
+    print(f"ratio live/quiet: wall {l / q:.3f}, CPU {lc / qc:.3f}; snapshots took {statistics.median(shares):.1%} of the live time; "
           f"{statistics.median(counts):.0f} messages per training")
     print(f"load average {os.getloadavg()[0]:.2f}, {os.getloadavg()[1]:.2f}, {os.getloadavg()[2]:.2f} "
           f"on {os.cpu_count()} CPUs")

@@ -8,7 +8,7 @@ import warnings
 import pytest
 
 with warnings.catch_warnings():  # Starlette 1.x prefers the httpx2 fork; httpx (declared in the play extra) works
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from mlpfit.play.app import allowed_hosts, create_app, is_loopback

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import math
 import os
 from importlib import resources
 
@@ -40,6 +38,7 @@ from mlpfit import config as cfg
 from mlpfit.errors import MlpfitError, UsageError
 from mlpfit.play import problem, runlist, settings, uploads
 from mlpfit.play.pages import Pages, check_page
+from mlpfit.play.wire import finite
 
 STATIC = {"play.js": "text/javascript", "draw.js": "text/javascript", "pictures.js": "text/javascript",
           "runs.js": "text/javascript",
@@ -178,13 +177,13 @@ class Handlers:
             yield "retry: 1000\n\n"
             while True:
                 session = self.pages.get(page)
-                message = None if session is None else session.update(cursor)
+                message = None if session is None else session.update_text(cursor)
                 if session is None and cursor:  # reset: tell the page once
                     cursor.clear()
-                    message = {"state": "reset"}
+                    message = '{"state": "reset"}'
                 if message is not None:
                     quiet = 0.0
-                    yield f"data: {json.dumps(finite(message), allow_nan=False)}\n\n"
+                    yield f"data: {message}\n\n"
                 elif quiet >= HEARTBEAT:
                     quiet = 0.0
                     yield ": still here\n\n"
@@ -211,17 +210,6 @@ class Handlers:
 
 def _asset(name: str) -> bytes:
     return resources.files("mlpfit.play").joinpath("static", name).read_bytes()
-
-
-def finite(value):
-    """NaN and infinity are not JSON: a diverged loss is sent as null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    return value
 
 
 def allowed_hosts(host: str) -> list[str] | None:

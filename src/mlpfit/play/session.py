@@ -18,6 +18,7 @@ from mlpfit.play import problem
 from mlpfit.play.live import Control, Live
 from mlpfit.play.settings import Settings, command
 from mlpfit.play.view import View
+from mlpfit.play.wire import dumps
 
 # Building a model seeds torch's global generator: two pages starting at once would swap seeds.
 # The lock is held from the start of a fit until its model exists (Live's on_begin).
@@ -39,6 +40,7 @@ class Session:
         self.version = 0
         self.state, self.error = "ready", None
         self.rows, self.snapshot, self.snapshot_id = [], None, 0
+        self.snapshot_text = "null"  # the snapshot as JSON, made once in the training thread (its cost is throttled)
         self.diagnostics: list[dict] = []
         self.result, self.final, self.saved = None, None, None
         self.thread: threading.Thread | None = None
@@ -128,11 +130,12 @@ class Session:
     # ------------------------------------------------------------------ what the page reads
 
     def publish(self, *, state=None, error=None, row=None, snapshot=None, diagnostics=None) -> None:
+        text = None if snapshot is None else dumps(snapshot)
         with self.changed:
             if row is not None:
                 self.rows.append(row)
             if snapshot is not None:
-                self.snapshot, self.snapshot_id = snapshot, self.snapshot_id + 1
+                self.snapshot, self.snapshot_text, self.snapshot_id = snapshot, text, self.snapshot_id + 1
             for found in diagnostics or ():
                 if found["code"] not in {d["code"] for d in self.diagnostics}:
                     self.diagnostics.append(found)
@@ -161,6 +164,16 @@ class Session:
                 message["final"] = self.final
             cursor.update(version=self.version, rows=len(self.rows), snapshot=self.snapshot_id)
             return message
+
+    def update_text(self, cursor: dict) -> str | None:
+        """:meth:`update` as JSON text, with the snapshot's text as the training thread made it."""
+        with self.changed:
+            message = self.update(cursor)
+            if message is None:
+                return None
+            snapshot = message.pop("snapshot", None) is not None
+            text = dumps(message)
+            return f'{text[:-1]}, "snapshot": {self.snapshot_text}}}' if snapshot else text
 
     def wait_for_change(self, version: int, timeout: float) -> int:
         with self.changed:

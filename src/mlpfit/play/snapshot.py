@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from mlpfit.evaluate import r2_per_output
-from mlpfit.play.view import PROBE_ROWS, View, encode
+from mlpfit.play.view import PROBE_ROWS, View
+from mlpfit.play.wire import encode
 
 HIST_BINS = 16
 MAX_DRAWN_WEIGHTS = 4_096  # above this many connections the page draws no wires (they would be a grey blur)
@@ -47,7 +48,8 @@ class Snapshots:
         model.eval()
         hidden, out = layer_outputs(model, self.inputs.to(device))
         model.train(was_training)
-        hidden = [h.double().cpu().numpy() for h in hidden]
+        rows = slice(self.n_probe, None) if self.view.unit_kind == "hist" else slice(self.n_fit, self.n_probe)
+        hidden = [h[rows].cpu().numpy() for h in hidden]  # only the rows the unit pictures need
         out = out.double().cpu().numpy()
         fit_out, val_out = out[: self.n_fit], out[self.n_probe:]
         return {"epoch": epoch, **self._fit(fit_out, val_out), "units": self._units(hidden),
@@ -68,8 +70,9 @@ class Snapshots:
 
     def _units(self, hidden: list[np.ndarray]) -> list[list[dict]]:
         view = self.view
-        rows = slice(self.n_fit, self.n_probe) if view.unit_kind != "hist" else slice(self.n_probe, None)
-        return [[_unit(layer[rows, k], view.unit_kind) for k in range(layer.shape[1])] for layer in hidden]
+        if view.unit_kind == "hist":
+            return [[_histogram(layer[:, k]) for k in range(layer.shape[1])] for layer in hidden]
+        return [_quantized(layer) for layer in hidden]
 
     def _metric(self, val_out: np.ndarray) -> dict:
         """Validation R² (the same in scaled and raw units) or accuracy, right now."""
@@ -89,18 +92,24 @@ def weights(model) -> list[str] | None:
     return [encode(layer.weight.detach().cpu().numpy()) for layer in layers]
 
 
-def _unit(values: np.ndarray, kind: str) -> dict:
-    """One hidden unit's picture: its values on the unit grid (or a histogram), as bytes."""
+def _quantized(values: np.ndarray) -> list[dict]:
+    """Each column (a unit's values on the unit grid) as bytes between its lowest and highest value."""
+    if not np.isfinite(values).all():  # a diverged net: its pictures go flat rather than fail
+        values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    lo, hi = values.min(axis=0), values.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    data = np.clip(np.rint((values - lo) * (255 / span)), 0, 255).astype(np.uint8)
+    columns = np.ascontiguousarray(data.T)
+    return [{"lo": float(lo[k]), "hi": float(hi[k]), "v": base64.b64encode(columns[k].tobytes()).decode("ascii")}
+            for k in range(len(columns))]
+
+
+def _histogram(values: np.ndarray) -> dict:
+    """A unit's values over validation rows as HIST_BINS counts (as bytes, the tallest 255)."""
     finite = values[np.isfinite(values)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
-    if kind == "hist":
-        counts, _ = np.histogram(finite, bins=HIST_BINS, range=(lo, hi if hi > lo else lo + 1))
-        values, lo_q, hi_q = counts.astype(np.float64), 0.0, float(max(1, counts.max()))
-    else:
-        lo_q, hi_q = lo, hi
-    span = hi_q - lo_q
-    scaled = np.zeros_like(values) if span <= 0 else (np.nan_to_num(values, nan=lo_q) - lo_q) / span
-    data = np.clip(np.round(scaled * 255), 0, 255).astype(np.uint8)
+    counts, _ = np.histogram(finite, bins=HIST_BINS, range=(lo, hi if hi > lo else lo + 1))
+    data = np.round(counts / max(1, counts.max()) * 255).astype(np.uint8)
     return {"lo": lo, "hi": hi, "v": base64.b64encode(data.tobytes()).decode("ascii")}
 
 

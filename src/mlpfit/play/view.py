@@ -14,25 +14,21 @@ Kinds of fit picture:
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import torch
 
 from mlpfit.dataset import Dataset, split_indices
+from mlpfit.play.wire import encode
 from mlpfit.scaling import Standardizer
 
 CURVE_POINTS = 200  # fit grid of a one-input problem
 MAP_SIDE = 48  # fit grid of a two-input problem: 48 x 48 cells
 UNIT_CURVE_POINTS = 64  # each hidden unit's picture: a curve, a 24 x 24 map, or a histogram of its values
 UNIT_MAP_SIDE = 24
+UNIT_MAP_SIDE_MANY = 16  # beyond MANY_UNITS units each map is smaller: they are drawn small, and cost less
+MANY_UNITS = 64
 SHOWN_POINTS = 400  # training points drawn on the fit picture
 PROBE_ROWS = 2_000  # validation rows scored live (R² or accuracy) and drawn in the parity picture
-
-
-def encode(values) -> str:
-    """float32 little-endian, base64: a tenth of the size of JSON numbers, decoded by Float32Array."""
-    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
 
 
 class View:
@@ -51,7 +47,8 @@ class View:
         self.kind = _kind(self.task, n_inputs)
         self.grid = _grid(self.box, CURVE_POINTS, MAP_SIDE) if self.kind in ("curve", "map", "classes") else None
         self.unit_kind = {1: "curve", 2: "map"}.get(n_inputs, "hist")
-        self.unit_grid = _grid(self.box, UNIT_CURVE_POINTS, UNIT_MAP_SIDE) if n_inputs <= 2 else None
+        self.unit_side = UNIT_MAP_SIDE if sum(config.model.hidden or []) <= MANY_UNITS else UNIT_MAP_SIDE_MANY
+        self.unit_grid = _grid(self.box, UNIT_CURVE_POINTS, self.unit_side) if n_inputs <= 2 else None
         self.truth = _truth(dataset, self.grid) if self.grid is not None and self.task == "regress" else None
 
     def probe(self) -> np.ndarray:
@@ -78,7 +75,7 @@ class View:
             "truth": None if self.truth is None else [encode(column) for column in self.truth.T],
             "points": self._points(),
             "units": {"kind": self.unit_kind, "layers": list(hidden),
-                      "side": UNIT_MAP_SIDE if self.unit_kind == "map" else UNIT_CURVE_POINTS},
+                      "side": self.unit_side if self.unit_kind == "map" else UNIT_CURVE_POINTS},
             "examples": {"train": len(self.split.train), "val": len(self.split.val), "test": len(self.split.test)},
             "notes": list(d.notes),
         }
