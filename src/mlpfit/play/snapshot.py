@@ -18,7 +18,7 @@ from mlpfit.play.view import PROBE_ROWS, View
 from mlpfit.play.wire import encode
 
 HIST_BINS = 16
-MAX_DRAWN_WEIGHTS = 4_096  # above this many connections the page draws no wires (they would be a grey blur)
+MAX_DRAWN_WEIGHTS = 8_192  # above this many connections the page draws no wires (they would be a grey blur)
 
 
 @torch.no_grad()

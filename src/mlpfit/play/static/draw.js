@@ -51,7 +51,7 @@ const Draw = (() => {
   function fmt(v) {
     if (v === null || v === undefined || !isFinite(v)) return "—";
     const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1).replace("e+", "e");
+    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1).replace("e+", "e").replace(".0e", "e");
     return String(+v.toPrecision(3));
   }
   function ticks(lo, hi, count = 5) {

@@ -115,7 +115,7 @@ const Pictures = (() => {
     const barAt = x;
     x += size + gap;
     if (truth) {
-      title("error (network − truth)", x);
+      title(size < 170 ? "network − truth" : "error (network − truth)", x);
       if (pred) {
         let m = 1e-12;
         for (let i = 0; i < pred.length; i++) if (isFinite(truth[i])) m = Math.max(m, Math.abs(pred[i] - truth[i]));
@@ -230,20 +230,25 @@ const Pictures = (() => {
   // ---------------------------------------------------------------- wires between the layers
   // Every connection as a curve: orange for a positive weight, blue for a negative one, thicker when larger.
   // Before training (or for nets too large to send weights) only the structure is drawn, faintly.
-  const MAX_WIRES = 4096;
+  const MAX_WIRES = 8192, MAX_PLAIN_WIRES = 1024; // without weights, a dense grey mesh says nothing
   function wires(net, canvas, weights) {
     const W = net.scrollWidth, H = net.scrollHeight, ctx = D.prepare(canvas, W, H);
     const base = net.getBoundingClientRect(), dx = net.scrollLeft - base.left, dy = net.scrollTop - base.top;
     const columns = [[...net.querySelectorAll("#net-inputs .node")],
       ...[...net.querySelectorAll(".layer-units")].map((grid) => [...grid.children]),
       [...net.querySelectorAll("#net-outputs .node")]];
-    const right = (el) => { const r = el.getBoundingClientRect(); return [r.right + dx, r.top + r.height / 2 + dy]; };
-    const left = (el) => { const r = el.getBoundingClientRect(); return [r.left + dx, r.top + r.height / 2 + dy]; };
+    // A unit in a layer of several columns is wired from its layer's edge, so no line crosses the layer.
+    const edge = (el, side) => {
+      const r = el.getBoundingClientRect(), grid = el.parentElement.classList.contains("layer-units") ? el.parentElement.getBoundingClientRect() : r;
+      return [(side === "right" ? grid.right : grid.left) + dx, r.top + r.height / 2 + dy];
+    };
+    const right = (el) => edge(el, "right"), left = (el) => edge(el, "left");
     for (let l = 0; l + 1 < columns.length; l++) {
       const from = columns[l], to = columns[l + 1];
       if (!from.length || !to.length || from.length * to.length > MAX_WIRES) continue;
       let w = weights && weights[l] ? D.f32(weights[l]) : null;
       if (w && w.length !== from.length * to.length) w = null;
+      if (!w && from.length * to.length > MAX_PLAIN_WIRES) continue;
       let max = 1e-9;
       if (w) for (const v of w) max = Math.max(max, Math.abs(v));
       const starts = from.map(right), ends = to.map(left);

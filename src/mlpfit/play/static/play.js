@@ -124,7 +124,7 @@
     holder.innerHTML = `<div class="io-title">${title}</div>`;
     for (const name of names.slice(0, 12)) {
       const node = document.createElement("div");
-      node.className = "node"; node.textContent = name.length > 10 ? name.slice(0, 9) + "…" : name; node.title = name;
+      node.className = "node"; node.textContent = name.length > 9 ? name.slice(0, 8) + "…" : name; node.title = name;
       holder.appendChild(node);
     }
   }
