@@ -109,6 +109,7 @@ def test_save_writes_a_run_that_predict_reads_and_the_command_repeats(finished, 
     assert out.code == 0, out.err
     predicted = out.json()["predictions"][0][0]
     assert abs(predicted - math.sin(1.5)) < 0.3
+    assert cli("explain", path).code == 0 and cli("report", path).code == 0  # a normal run folder
     assert saved["command"] == command(finished.settings)
     words = shlex.split(saved["command"])
     again = cli(*words[1:], "--out", str(tmp_path / "again"), "--json", "--no-plots")

@@ -123,15 +123,18 @@ class Session:
                       "best_epoch": result.history.best_epoch, "stopped_early": summary["stopped_early"],
                       "parameters": summary["parameters"], "notes": summary["notes"],
                       "snapshot_seconds": round(self.live.snapshot_seconds, 4)}
-        self.diagnostics = []  # the summary's list is complete: it replaces the live one
-        self.publish(snapshot=picture, diagnostics=summary["diagnostics"],
+        self.publish(snapshot=picture, diagnostics=summary["diagnostics"], replace_diagnostics=True,
                      state="stopped" if self.stop_requested else "done")
 
     # ------------------------------------------------------------------ what the page reads
 
-    def publish(self, *, state=None, error=None, row=None, snapshot=None, diagnostics=None) -> None:
+    def publish(self, *, state=None, error=None, row=None, snapshot=None, diagnostics=None,
+                replace_diagnostics=False) -> None:
+        """Record what happened and wake the streams; ``replace_diagnostics``: the summary's final list."""
         text = None if snapshot is None else dumps(snapshot)
         with self.changed:
+            if replace_diagnostics:
+                self.diagnostics = []
             if row is not None:
                 self.rows.append(row)
             if snapshot is not None:
