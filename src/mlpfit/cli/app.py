@@ -22,4 +22,5 @@ def app():
     mlpfit explain RUN       the layers, the equation of a linear net, weights, dead units
     mlpfit report RUN        redraw the plots and report.html of a run
     mlpfit export RUN        the model as ONNX, or as a .py that needs only NumPy
+    mlpfit play              the playground: train in the browser, watch every unit learn
     """

@@ -12,7 +12,7 @@ import warnings
 
 import click
 
-from mlpfit.cli import export, fit, inspection, predict, sweep  # noqa: F401 - importing a command module registers it
+from mlpfit.cli import export, fit, inspection, play, predict, sweep  # noqa: F401 - importing a command module registers it
 from mlpfit.cli.app import app
 from mlpfit.errors import MlpfitError, MlpfitWarning
 

@@ -47,12 +47,12 @@ def load_data(config) -> Dataset:
     if kind == "example":
         return _load_image_example(config, target)
     if kind == "csv":
-        return _load_table(config, target)
+        return load_table(config, target)
     if kind == "idx":
         from mlpfit.data.sources.images import idx_dataset
 
         return idx_dataset(target)
-    return _load_formula(config, target, name="formula")
+    return load_formula(config, target, name="formula")
 
 
 def _load_image_example(config, name: str) -> Dataset:
@@ -65,7 +65,8 @@ def _load_image_example(config, name: str) -> Dataset:
     return idx_dataset(find_dataset(name, config.data.data_dir), name)
 
 
-def _load_table(config, path: str) -> Dataset:
+def load_table(config, path: str) -> Dataset:
+    """The CSV file at ``path`` (no guessing of the target's kind: the playground reads uploads so)."""
     from mlpfit.data.sources.table import read_table
 
     d = config.data
@@ -101,7 +102,7 @@ def _plain(label):
 
 def _load_example(config, example) -> Dataset:
     if example.formula is not None:
-        data = _load_formula(config, example.formula, name=example.name)
+        data = load_formula(config, example.formula, name=example.name)
     else:
         inputs, X, outputs, Y, formula = point_set(example.points)
         data = Dataset(example.name, X, Y, inputs, outputs, formula=formula)
@@ -109,7 +110,8 @@ def _load_example(config, example) -> Dataset:
     return data
 
 
-def _load_formula(config, text: str, name: str) -> Dataset:
+def load_formula(config, text: str, name: str) -> Dataset:
+    """``text`` as a formula, sampled over the config's domain; never looks at the file system."""
     from mlpfit.data.sources.formula import parse_formula
     from mlpfit.data.sources.sampling import check_finite, resolve_domain, sample_box
 

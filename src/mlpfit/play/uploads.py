@@ -1,0 +1,50 @@
+"""CSV files uploaded from the page, kept under --runs/uploads so a link or a reload finds them again.
+
+A file is named by its content's hash plus a cleaned-up name, so the same table uploaded twice is
+one file and a name can never climb out of the folder. It is read at once through the library's
+table reader; a table it refuses is deleted again (the server wrote it) and the page is told why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+from mlpfit import atomic
+from mlpfit.errors import MlpfitError, UsageError
+from mlpfit.play.settings import UPLOAD_DIR, UPLOAD_PREFIX
+
+MAX_UPLOAD_BYTES = 5 * 2**20  # 5 MiB: about 100,000 rows of a few numbers
+
+
+def store(runs_dir: str, filename: str, data: bytes) -> dict:
+    """Write the upload, read it as a table; returns its target (``upload:NAME``) and columns."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UsageError(f"the file is {len(data) / 2**20:.1f} MiB; the playground takes at most "
+                         f"{MAX_UPLOAD_BYTES // 2**20} MiB: use mlpfit fit FILE.csv for larger tables")
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.splitext(os.path.basename(filename or ""))[0]).strip("._")[:60]
+    name = f"{hashlib.sha256(data).hexdigest()[:12]}-{stem or 'table'}.csv"
+    folder = os.path.join(runs_dir, UPLOAD_DIR)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    existed = os.path.isfile(path)
+    if not existed:
+        atomic.write_bytes(path, data)
+    try:
+        columns = _columns(path, filename)
+    except MlpfitError:
+        if not existed:
+            os.remove(path)
+        raise
+    return {"target": UPLOAD_PREFIX + name, "columns": columns, "default_target": columns[-1]}
+
+
+def _columns(path: str, shown_name: str) -> list[str]:
+    from mlpfit.data.sources.table import read_table
+
+    try:
+        table = read_table(path)
+    except MlpfitError as err:  # the message names the stored path; the user knows the file by its own name
+        raise type(err)(str(err).replace(path, shown_name or "the file")) from None
+    return [*table.features, *table.targets]
