@@ -44,9 +44,15 @@ def predict(run_dir, values, input_path, output_path, force, device, as_json):
 
         check_output_path(output_path, force)
     from mlpfit.fitting import predicting
-    from mlpfit.runfolder.load import load_fitted
 
-    _, fitted, summary, _ = load_fitted(run_dir, device)
+    if device == "cpu":  # NumPy alone: no torch import, so a small prediction answers in a fraction of a second
+        from mlpfit.runfolder.predictor import load_predictor
+
+        fitted, summary = load_predictor(run_dir)
+    else:
+        from mlpfit.runfolder.load import load_fitted
+
+        _, fitted, summary, _ = load_fitted(run_dir, device)
     encoding = predicting.input_encoding(fitted, summary)
     if input_path is not None:
         sheet, checked = predicting.rows_from_csv(input_path, encoding)

@@ -66,7 +66,7 @@ def predict_rows(fitted, checked: Checked, encoding: TableEncoding) -> dict:
                "classes": fitted.classes, "probabilities": proba.round(6).tolist()}
     else:
         out = {"predictions": fitted.predict(X).tolist()}
-    if hasattr(fitted, "predict_std"):  # an ensemble: the members' spread per output (per class)
+    if fitted.members > 1:  # an ensemble: the members' spread per output (per class)
         std = fitted.predict_std(X)
         out["std"] = (std.round(6) if fitted.task == "classify" else std).tolist()
     if encoding.has_ranges:

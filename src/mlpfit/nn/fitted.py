@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from mlpfit.data.scaling import Standardizer
+from mlpfit.nn.numpy_fitted import softmax
 
 
 @dataclass
@@ -26,16 +27,24 @@ class FittedModel:
         return next(self.model.parameters()).device
 
     @torch.no_grad()
-    def raw_output(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
-        """The network's output for raw inputs: scaled targets, or logits for classification."""
+    def network_output(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
+        """The network's output for raw inputs, in chunks: ``[n, outputs]``, or ``[K, n, outputs]`` for K
+        stacked members (scaled targets, or logits for classification)."""
         self.model.eval()
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        X = np.asarray(X, dtype=np.float64)
+        X = X.reshape(len(X), -1) if len(X) else X.reshape(0, self.model.sizes[0])
         dtype = next(self.model.parameters()).dtype
         parts = []
         for i in range(0, len(X), chunk):
             xb = torch.as_tensor(self.x_scaler.transform(X[i : i + chunk]), dtype=dtype, device=self.device)
             parts.append(self.model(xb).double().cpu().numpy())
-        return np.concatenate(parts) if parts else np.zeros((0, len(self.outputs)))
+        if not parts:  # no rows: the shape the network would give
+            return np.zeros((*([self.members] if self.members > 1 else []), 0, self.model.sizes[-1]))
+        return np.concatenate(parts, axis=-2)
+
+    def raw_output(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
+        """The network's output for raw inputs: scaled targets, or logits for classification."""
+        return self.network_output(X, chunk)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Regression: values in original units [n, outputs]. Classification: class indices [n]."""
@@ -63,17 +72,9 @@ class FittedEnsemble(FittedModel):
     def members(self) -> int:
         return self.model.k
 
-    @torch.no_grad()
     def member_outputs(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
         """Every member's raw output ``[K, n, outputs]`` (scaled targets, or logits)."""
-        self.model.eval()
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        dtype = next(self.model.parameters()).dtype
-        parts = []
-        for i in range(0, len(X), chunk):
-            xb = torch.as_tensor(self.x_scaler.transform(X[i : i + chunk]), dtype=dtype, device=self.device)
-            parts.append(self.model(xb).double().cpu().numpy())
-        return np.concatenate(parts, axis=1) if parts else np.zeros((self.model.k, 0, len(self.outputs)))
+        return self.network_output(X, chunk)
 
     def member_predictions(self, X: np.ndarray) -> np.ndarray:
         """Regression: each member's values in original units ``[K, n, outputs]``."""
@@ -99,9 +100,3 @@ class FittedEnsemble(FittedModel):
         if self.task == "classify":
             return self.member_probabilities(X).std(axis=0)
         return self.member_predictions(X).std(axis=0)
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Probabilities from logits along the last axis (shifted by the max, so large logits do not overflow)."""
-    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return exp / exp.sum(axis=-1, keepdims=True)

@@ -6,12 +6,12 @@ import os
 
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.scaling import Standardizer
-from mlpfit.data.sources.encoding import TableEncoding
 from mlpfit.errors import RunFolderError
 from mlpfit.nn.fitted import FittedEnsemble, FittedModel
 from mlpfit.nn.model import MLP
 from mlpfit.nn.stacked import EnsembleMLP
 from mlpfit.runfolder import store
+from mlpfit.runfolder.encoding import table_encoding
 from mlpfit.runtime import choose_device
 from mlpfit.train.history import History
 
@@ -40,17 +40,6 @@ def model_for(summary: dict):
         model = EnsembleMLP(sizes, arch["activation"], arch["output_activation"], seeds)
         return model, FittedEnsemble, f"the {len(seeds)}-member architecture"
     return MLP(sizes, arch["activation"], arch["output_activation"]), FittedModel, "the architecture"
-
-
-def table_encoding(files: store.RunFiles):
-    """The run's TableEncoding, checked against the model's inputs, or None (formulas, images, older runs)."""
-    if files.encoding is None:
-        return None
-    name = os.path.join(files.path, store.ENCODING_FILE)
-    encoding = TableEncoding.from_dict(files.encoding, name)
-    if encoding.names != files.summary["inputs"]:
-        raise RunFolderError(f"{name} does not match the inputs in summary.json: re-run the fit")
-    return encoding
 
 
 def assemble(files: store.RunFiles, model, device: str, fitted_type, what: str):

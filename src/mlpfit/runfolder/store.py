@@ -116,10 +116,11 @@ def _check_derived(path: str, manifest: dict) -> None:
             raise RunFolderError(f"{full} {problem}: redraw the plots and report with `mlpfit report {path}`")
 
 
-def read(path: str, check_derived: bool = True) -> RunFiles:
+def read(path: str, check_derived: bool = True, arrays: str = "torch") -> RunFiles:
     """Read and verify a run folder; any problem is one RunFolderError naming the file.
 
     ``check_derived=False`` skips the plots and report (for `mlpfit report`, which redraws them).
+    ``arrays="numpy"`` gives the weights and samples as NumPy arrays, so predicting needs no torch.
     """
     if not os.path.isdir(path):
         raise RunFolderError(f"run folder {path!r} does not exist: pass the folder that `mlpfit fit` printed")
@@ -130,11 +131,11 @@ def read(path: str, check_derived: bool = True) -> RunFiles:
     return RunFiles(
         path=path,
         config=parse_json(path, "config.json", raw["config.json"]),
-        state=parse_tensors(path, raw["model.safetensors"]),
+        state=parse_tensors(path, raw["model.safetensors"], arrays=arrays),
         scalers=parse_json(path, "scalers.json", raw["scalers.json"]),
         history_csv=raw["history.csv"].decode("utf-8", errors="replace"),
         summary=parse_json(path, "summary.json", raw["summary.json"]),
-        samples=parse_tensors(path, read_verified(path, SAMPLE_FILE, manifest), SAMPLE_FILE)
+        samples=parse_tensors(path, read_verified(path, SAMPLE_FILE, manifest), SAMPLE_FILE, arrays)
         if SAMPLE_FILE in manifest["sha256"] else None,
         encoding=parse_json(path, ENCODING_FILE, read_verified(path, ENCODING_FILE, manifest))
         if ENCODING_FILE in manifest["sha256"] else None,
@@ -175,8 +176,11 @@ def parse_json(path: str, name: str, data: bytes):
         raise RunFolderError(f"{os.path.join(path, name)} is not valid JSON ({err}): re-run the fit") from None
 
 
-def parse_tensors(path: str, data: bytes, name: str = "model.safetensors") -> dict:
-    from safetensors.torch import load as load_tensors
+def parse_tensors(path: str, data: bytes, name: str = "model.safetensors", arrays: str = "torch") -> dict:
+    if arrays == "numpy":
+        from safetensors.numpy import load as load_tensors
+    else:
+        from safetensors.torch import load as load_tensors
 
     try:
         return load_tensors(data)

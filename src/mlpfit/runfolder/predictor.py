@@ -1,0 +1,44 @@
+"""A run folder as a NumPy predictor: what ``mlpfit predict`` loads, without importing torch."""
+
+from __future__ import annotations
+
+import os
+
+from mlpfit.data.scaling import Standardizer
+from mlpfit.errors import RunFolderError
+from mlpfit.nn.numpy_fitted import NumpyFitted
+from mlpfit.runfolder import store
+from mlpfit.runfolder.encoding import table_encoding
+
+
+def load_predictor(path: str) -> tuple[NumpyFitted, dict]:
+    """Read and verify ``path`` (as every loader does); returns (predictor, summary) or one RunFolderError."""
+    files = store.read(path, arrays="numpy")
+    try:
+        return predictor_from_files(files), files.summary
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        raise RunFolderError(f"{files.path}: summary.json, scalers.json or model.safetensors has unexpected content "
+                             f"({type(err).__name__}: {err}) although manifest.json matches: re-run the fit") from None
+
+
+def predictor_from_files(files: store.RunFiles) -> NumpyFitted:
+    s, arch = files.summary, files.summary["architecture"]
+    y_state = files.scalers.get("y")
+    fitted = NumpyFitted.from_state(
+        files.state, stacked=bool(s.get("ensemble")), activation=arch["activation"],
+        output_activation=arch["output_activation"], x_scaler=Standardizer.from_state(files.scalers["x"]),
+        y_scaler=None if y_state is None else Standardizer.from_state(y_state), inputs=s["inputs"],
+        outputs=s["outputs"], task=s["task"], classes=s.get("classes"), encoding=table_encoding(files))
+    members = len(s["members"]) if s.get("ensemble") else 1
+    check_shapes(fitted, [int(size) for size in arch["sizes"]], members, os.path.join(files.path, "model.safetensors"))
+    return fitted
+
+
+def check_shapes(fitted: NumpyFitted, sizes: list[int], members: int, where: str) -> None:
+    """The weights chain as summary.json's sizes say, with one stacked slice per member of an ensemble."""
+    stacked = members > 1
+    expected = [((members,) if stacked else ()) + (b, a) for a, b in zip(sizes[:-1], sizes[1:])]
+    found = [tuple(w.shape) for w in fitted.weights]
+    biases = [tuple(b.shape) for b in fitted.biases]
+    if found != expected or biases != [shape[:-1] for shape in expected]:
+        raise RunFolderError(f"{where} does not fit the architecture in summary.json ({found} for sizes {sizes}): re-run the fit")
