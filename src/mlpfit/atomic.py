@@ -11,7 +11,7 @@ def write_bytes(path: str, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a run folder is meant to be shared
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; a run folder is meant to be shared
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -31,7 +31,7 @@ def write_json(path: str, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, allow_nan=True) + "\n")
 
 
-def _umask() -> int:
+def umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current

@@ -1,0 +1,120 @@
+"""Training settings in batches: the data loaded once, same-shape settings trained as one stacked model.
+
+Settings that share a network shape and a training schedule (hidden sizes, activation, epochs,
+batch size, optimizer, loss) become members of one :class:`~mlpfit.ensemble.EnsembleMLP`; the
+stacked optimizer takes a learning rate per member, so settings that differ in ``lr`` or ``seed``
+(init) train together. Settings of different shapes train one group after another.
+
+This module imports torch only inside the functions that train, so option errors answer fast.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass
+
+from mlpfit import config as cfg
+from mlpfit.sweeping.settings import apply_setting, group_key
+
+
+
+@dataclass
+class Shared:
+    """The data of a sweep, loaded once: every setting sees the same split and scaling."""
+
+    base: cfg.FitConfig
+    dataset: object
+    split: object
+    device: object
+
+
+def load_shared(base: cfg.FitConfig) -> Shared:
+    from mlpfit import pipeline
+    from mlpfit.dataset import split_indices
+    from mlpfit.runtime import choose_device
+
+    base = copy.deepcopy(base)
+    dataset = pipeline.load_dataset(base)
+    split = split_indices(len(dataset.X), base.data.val_fraction, base.data.test_fraction, base.train.seed)
+    return Shared(base, dataset, split, choose_device(base.train.device))
+
+
+def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
+    from mlpfit import defaults
+    from mlpfit.pipeline import _n_outputs
+
+    config = cfg.validate(apply_setting(shared.base, setting))
+    ds = shared.dataset
+    defaults.resolve(config, len(shared.split.train), ds.X.shape[1], _n_outputs(ds), ds.task)
+    return config
+
+
+def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=()) -> tuple[list[dict], object]:
+    """Train same-shape configs as one batched model; one result dict per config."""
+    from mlpfit import pipeline
+    from mlpfit.ensemble import EnsembleMLP, EnsembleTrainer, FittedEnsemble, member_metrics
+    from mlpfit.runtime import configure
+
+    first = configs[0]
+    t = first.train
+    configure(t.threads, t.seed)
+    template, data = pipeline._build(first, shared.dataset, shared.split, shared.device)
+    model = EnsembleMLP(template.model.sizes, first.model.activation, first.model.output_activation,
+                        [c.train.seed for c in configs]).to(shared.device)
+    trainer = EnsembleTrainer(model, data, epochs=t.epochs, batch_size=t.batch_size, lr=[c.train.lr for c in configs],
+                              optimizer=t.optimizer, loss=t.loss, schedule=t.schedule, seed=t.seed,
+                              patience=t.patience, callbacks=callbacks)
+    trainer.run()
+    ds = shared.dataset
+    fitted = FittedEnsemble(model, template.x_scaler, template.y_scaler, ds.inputs, ds.outputs, ds.task, ds.classes)
+    rows = []
+    for info, metrics in zip(trainer.member_summary(), member_metrics(fitted, ds, shared.split)):
+        val = metrics["val"]
+        score = val["accuracy"] if ds.task == "classify" else sum(val["r2"]) / len(val["r2"])
+        rows.append({"val_loss": info["best_val_loss"], "val_score": score, "best_epoch": info["best_epoch"],
+                     "state": _state(info, trainer.pruned[len(rows)]), "seconds": round(trainer.seconds, 3),
+                     "batched_with": len(configs)})
+    return rows, trainer
+
+
+def _state(info: dict, pruned: bool) -> str:
+    return "pruned" if pruned else "diverged" if info["diverged"] or not math.isfinite(info["best_val_loss"]) else "complete"
+
+
+# ---------------------------------------------------------------- a grid
+
+
+def run_grid(shared: Shared, settings: list[dict], progress=lambda text: None) -> list[dict]:
+    """Train every setting, batched by shape; one row per setting in the given order."""
+    configs = [resolved(shared, s) for s in settings]
+    groups: dict[tuple, list[int]] = {}
+    for i, config in enumerate(configs):
+        groups.setdefault(group_key(config), []).append(i)
+    rows: list[dict | None] = [None] * len(settings)
+    for n, members in enumerate(groups.values(), 1):
+        progress(f"group {n}/{len(groups)}: {len(members)} setting(s) batched")
+        results, _ = train_group(shared, [configs[i] for i in members])
+        for i, result in zip(members, results):
+            rows[i] = {**describe(settings[i], configs[i]), **result}
+    return rows
+
+
+def describe(setting: dict, config: cfg.FitConfig) -> dict:
+    """The columns that say which setting a row is (resolved values, so defaults show too)."""
+    hidden = config.model.hidden
+    shape = f"{hidden[0]}x{len(hidden)}" if hidden and len(set(hidden)) == 1 else "-".join(map(str, hidden)) or "none"
+    return {"lr": config.train.lr, "hidden": shape, "activation": config.model.activation,
+            "batch_size": config.train.batch_size, "epochs": config.train.epochs, "seed": config.train.seed,
+            "setting": json.dumps(setting)}
+
+
+def best_setting(rows: list[dict]) -> dict:
+    """The setting with the lowest validation loss among the trained ones."""
+    usable = [r for r in rows if r["state"] == "complete" and math.isfinite(r["val_loss"])]
+    if not usable:
+        from mlpfit.errors import TrainingError
+
+        raise TrainingError("every setting of the sweep diverged or was pruned: lower the learning rates in --grid or --space")
+    return json.loads(min(usable, key=lambda r: r["val_loss"])["setting"])
