@@ -153,6 +153,9 @@ def test_cli_grid_sweep_prints_table_writes_csv_and_best_run_predicts(tmp_path, 
     (["--grid", "speed=3"], "speed"),
     (["--trials", "3", "--optimizer", "lbfgs"], "lbfgs"),
     (["--trials", "0"], "--trials"),
+    (["--grid", "lr=1e-3", "--workers", "2"], "--workers"),
+    (["--trials", "3", "--workers", "0"], "--workers"),
+    (["--show"], "--storage"),
 ])
 def test_cli_sweep_bad_options_exit_2_with_one_line(args, words, capsys):
     with pytest.raises(SystemExit) as done:
@@ -160,3 +163,23 @@ def test_cli_sweep_bad_options_exit_2_with_one_line(args, words, capsys):
     assert done.value.code == 2
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_sweep_without_target_says_what_to_give(cli):
+    result = cli("sweep", "--trials", "3")
+    assert result.code == 2 and "missing TARGET" in result.err
+
+
+def test_refit_best_swaps_in_a_whole_folder_and_skips_a_setting_it_holds(tmp_path):
+    from mlpfit.sweeping import best
+
+    config = base_config(epochs=5)
+    target, setting = best.refit_best(config, str(tmp_path), lambda: {"lr": 1e-3})
+    assert setting == {"lr": 1e-3} and json.load(open(os.path.join(target, "config.json")))["train"]["lr"] == 1e-3
+    first = os.stat(target).st_ino
+    best.refit_best(config, str(tmp_path), lambda: {"lr": 1e-3})
+    assert os.stat(target).st_ino == first  # another worker's refit of the same setting is kept
+    best.refit_best(config, str(tmp_path), lambda: {"lr": 3e-3})
+    assert json.load(open(os.path.join(target, "config.json")))["train"]["lr"] == 3e-3
+    assert os.path.isfile(os.path.join(target, "manifest.json"))
+    assert sorted(os.listdir(tmp_path)) == [".best.lock", "best"]  # no half-built or old folder left

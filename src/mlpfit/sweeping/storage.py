@@ -16,6 +16,7 @@ trial is failed within about GRACE + INTERVAL seconds (under a minute) and retri
 from __future__ import annotations
 
 import os
+import time
 import warnings
 
 from mlpfit.errors import UsageError
@@ -24,6 +25,7 @@ HEARTBEAT_ENV = "MLPFIT_SWEEP_HEARTBEAT"
 DEFAULT_HEARTBEAT = (10, 40)  # seconds between heartbeats, seconds of silence before a trial is dead
 MAX_RETRY = 3  # a setting that kills its worker every time (out of memory, say) is not retried forever
 CONNECT_TIMEOUT = 10  # seconds to wait for a database server before saying it cannot be reached
+CREATE_ATTEMPTS = 5  # opening a fresh database while another worker creates its tables
 
 
 def is_database(url: str | None) -> bool:
@@ -77,8 +79,16 @@ def open_database(url: str):
         engine["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
     _quiet_heartbeat_warnings()
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=interval, grace_period=grace,
-                                          **_retry_callback())
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=interval,
+                                                  grace_period=grace, **_retry_callback())
+            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+                # Workers started together on a fresh database race to create Optuna's tables
+                # ("duplicate key ... pg_type"): the loser opens what the winner created.
+                if attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     except ImportError as err:
         missing = getattr(err.__cause__, "name", None) or "the driver"
         raise UsageError(f"--storage {shown}: the database driver is missing ({missing}): "
