@@ -114,14 +114,24 @@ def finish(process) -> str:
     return out
 
 
+def pause_outside_journal_lock(process, storage: str) -> bool:
+    """SIGSTOP the process, unless it holds the journal's lock file: a lock held past its grace
+    period (30 s) is broken by the other workers, which a real worker never does for that long."""
+    os.kill(process.pid, signal.SIGSTOP)
+    if "://" in storage or not os.path.lexists(storage + ".lock"):  # the lock is a symlink
+        return True
+    os.kill(process.pid, signal.SIGCONT)
+    return False
+
+
 def share_one_study(tmp_path, storage: str, study: str, trials: int):
     """Worker a takes its share and is paused; b fills the rest; a resumes. Returns (a, b, a's output, b's)."""
     a = start_worker(tmp_path, "a", storage, study, trials)
     try:
         wait_until(lambda: trials_of(storage, study, a, optuna.trial.TrialState.RUNNING), "worker a trains")
-        os.kill(a.pid, signal.SIGSTOP)
+        wait_until(lambda: pause_outside_journal_lock(a, storage), "worker a pauses without the journal's lock")
         assert len(load(storage, study).trials) < trials, "worker a asked for every trial before it was paused"
-        b = start_worker(tmp_path, "b", storage, study, trials, heartbeat="1:60")
+        b = start_worker(tmp_path, "b", storage, study, trials, heartbeat="1:300")  # a is paused, not dead
         wait_until(lambda: trials_of(storage, study, b, optuna.trial.TrialState.COMPLETE)
                    and len(load(storage, study).trials) >= trials, "worker b fills the study")
     finally:
@@ -198,10 +208,10 @@ def test_a_killed_worker_is_retried_and_the_study_completes(tmp_path, postgres_u
     study = load(url, name)
     states = {t.number: t.state for t in study.trials}
     assert all(states[n] == optuna.trial.TrialState.FAIL for n in killed)  # marked failed by b's heartbeat
-    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") in killed]
-    assert {t.system_attrs["failed_trial"] for t in retries} == killed  # each killed trial was queued again
+    retries = [t for t in study.trials if "failed_trial" in t.system_attrs]
+    assert {t.system_attrs["failed_trial"] for t in retries} >= killed  # each killed trial was queued again
     assert all(t.state != optuna.trial.TrialState.WAITING and t.user_attrs["worker"].endswith(f":{b.pid}")
-               for t in retries)
+               for t in retries)  # b ran them all
     finished = [t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)]
     assert len(finished) == 4  # the study completed: nothing but time was lost
     assert "failed" in shown and "retry of" in shown
