@@ -139,7 +139,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_fit(tmp_p
 def test_a_sweep_scores_on_the_split_and_defaults_of_its_refit():
     """Was: no fixed test split and no image defaults for the settings a sweep scored."""
     from mlpfit.fitting.prepare import load_dataset, prepare
-    from mlpfit.fitting.sweep import load_shared, resolved
+    from mlpfit.fitting.sweeping.batch import load_shared, resolved
 
     base = FitConfig(DataConfig(target="digits"), train=TrainConfig(epochs=2))
     shared = load_shared(base)

@@ -1,22 +1,21 @@
-"""Sweeps: option parsing, batching by shape, grid and Optuna runs, shared journal studies, CLI."""
+"""Sweeps: option parsing, batching by shape, grid and Optuna runs, CLI (shared studies: test_sweep_shared.py)."""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
-import subprocess
-import sys
 
 import optuna
 import pytest
 
-from mlpfit.fitting import sweep, sweep_plan
 from mlpfit.cli.main import main
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.errors import UsageError
-
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+from mlpfit.fitting.sweeping import batch
+from mlpfit.fitting.sweeping import settings as search
+from mlpfit.fitting.sweeping import storage as stores
+from mlpfit.fitting.sweeping import trials as optuna_trials
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -30,11 +29,11 @@ def base_config(**train) -> FitConfig:
 
 
 def test_grid_is_the_cartesian_product():
-    settings = sweep_plan.parse_grid("lr=1e-3,3e-3,1e-2 hidden=32x2,64-32")
+    settings = search.parse_grid("lr=1e-3,3e-3,1e-2 hidden=32x2,64-32")
     assert len(settings) == 6
     assert settings[0] == {"lr": 1e-3, "hidden": [32, 32]}
     assert settings[-1] == {"lr": 1e-2, "hidden": [64, 32]}
-    assert sweep_plan.parse_grid("batch-size=32 activation=silu") == [{"batch_size": 32, "activation": "silu"}]
+    assert search.parse_grid("batch-size=32 activation=silu") == [{"batch_size": 32, "activation": "silu"}]
 
 
 @pytest.mark.parametrize("text, words", [
@@ -47,51 +46,53 @@ def test_grid_is_the_cartesian_product():
 ])
 def test_bad_grid_names_the_value(text, words):
     with pytest.raises(UsageError, match=None) as err:
-        sweep_plan.parse_grid(text)
+        search.parse_grid(text)
     assert words in str(err.value)
 
 
 def test_space_overrides_defaults_and_refuses_nonsense():
-    space = sweep_plan.parse_space("lr=1e-3:1e-2 width=32,64 activation=tanh")
+    space = search.parse_space("lr=1e-3:1e-2 width=32,64 activation=tanh")
     assert space["lr"] == (1e-3, 1e-2) and space["width"] == [32, 64] and space["activation"] == ["tanh"]
-    assert space["depth"] == sweep_plan.DEFAULT_SPACE["depth"]
+    assert space["depth"] == search.DEFAULT_SPACE["depth"]
     with pytest.raises(UsageError, match="LO:HI"):
-        sweep_plan.parse_space("lr=1e-2:1e-3")
+        search.parse_space("lr=1e-2:1e-3")
     with pytest.raises(UsageError, match="KEY"):
-        sweep_plan.parse_space("momentum=0.9")
+        search.parse_space("momentum=0.9")
 
 
 def test_plan_needs_exactly_one_of_grid_and_trials():
     with pytest.raises(UsageError, match="either"):
-        sweep_plan.make_plan("lr=1e-3", 5, None, None, None)
+        search.make_plan("lr=1e-3", 5, None, None, None)
     with pytest.raises(UsageError, match="either"):
-        sweep_plan.make_plan(None, None, None, None, None)
+        search.make_plan(None, None, None, None, None)
     with pytest.raises(UsageError, match="--storage"):
-        sweep_plan.make_plan("lr=1e-3", None, None, "x.journal", None)
-    assert sweep_plan.make_plan(None, 3, None, None, None).study == sweep_plan.DEFAULT_STUDY
+        search.make_plan("lr=1e-3", None, None, "x.journal", None)
+    assert search.make_plan(None, 3, None, None, None).study == search.DEFAULT_STUDY
 
 
 def test_storage_kinds(tmp_path):
-    assert sweep.make_storage(None) is None
-    assert sweep.make_storage("sqlite:///x.db") == "sqlite:///x.db"
-    assert isinstance(sweep.make_storage(str(tmp_path / "s.journal")), optuna.storages.JournalStorage)
+    assert stores.open_storage(None) is None
+    database = stores.open_storage(f"sqlite:///{tmp_path / 'x.db'}")
+    assert isinstance(database, optuna.storages.RDBStorage)
+    assert database.get_heartbeat_interval() == stores.DEFAULT_HEARTBEAT[0]  # a killed worker's trial is retried
+    assert isinstance(stores.open_storage(str(tmp_path / "s.journal")), optuna.storages.JournalStorage)
     with pytest.raises(UsageError, match="does not exist"):
-        sweep.make_storage(str(tmp_path / "missing" / "s.journal"))
+        stores.open_storage(str(tmp_path / "missing" / "s.journal"))
 
 
 # ---------------------------------------------------------------- batching and training
 
 
 def test_settings_differing_in_lr_or_seed_share_a_batch():
-    shared = sweep.load_shared(base_config())
-    a, b, c = (sweep.resolved(shared, s) for s in ({"lr": 1e-3}, {"lr": 1e-2, "seed": 3}, {"hidden": [16]}))
-    assert sweep.group_key(a) == sweep.group_key(b) != sweep.group_key(c)
+    shared = batch.load_shared(base_config())
+    a, b, c = (batch.resolved(shared, s) for s in ({"lr": 1e-3}, {"lr": 1e-2, "seed": 3}, {"hidden": [16]}))
+    assert search.group_key(a) == search.group_key(b) != search.group_key(c)
 
 
 def test_grid_rows_follow_the_settings_and_batch_by_shape():
-    shared = sweep.load_shared(base_config())
-    settings = sweep_plan.parse_grid("lr=1e-3,1e-2 hidden=8,4x2")
-    rows = sweep.run_grid(shared, settings)
+    shared = batch.load_shared(base_config())
+    settings = search.parse_grid("lr=1e-3,1e-2 hidden=8,4x2")
+    rows = batch.run_grid(shared, settings)
     assert [r["hidden"] for r in rows] == ["8x1", "4x2", "8x1", "4x2"]
     assert [r["lr"] for r in rows] == [1e-3, 1e-3, 1e-2, 1e-2]
     assert all(r["batched_with"] == 2 and r["state"] == "complete" for r in rows)
@@ -100,9 +101,9 @@ def test_grid_rows_follow_the_settings_and_batch_by_shape():
 
 
 def test_a_batched_member_equals_the_same_setting_trained_alone():
-    shared = sweep.load_shared(base_config(batch_size=10_000))
-    together = sweep.run_grid(shared, sweep_plan.parse_grid("lr=1e-3,3e-3,1e-2"))
-    alone = sweep.run_grid(shared, [{"lr": 3e-3}])
+    shared = batch.load_shared(base_config(batch_size=10_000))
+    together = batch.run_grid(shared, search.parse_grid("lr=1e-3,3e-3,1e-2"))
+    alone = batch.run_grid(shared, [{"lr": 3e-3}])
     assert together[1]["val_loss"] == pytest.approx(alone[0]["val_loss"], rel=1e-3)
     assert together[1]["val_loss"] != pytest.approx(together[0]["val_loss"], rel=1e-2)
 
@@ -112,13 +113,13 @@ def test_best_setting_ignores_diverged_and_pruned_rows():
             {"state": "pruned", "val_loss": 0.001, "setting": '{"lr": 2}'},
             {"state": "complete", "val_loss": 0.5, "setting": '{"lr": 3}'},
             {"state": "complete", "val_loss": 0.2, "setting": '{"lr": 4}'}]
-    assert sweep.best_setting(rows) == {"lr": 4}
+    assert batch.best_setting(rows) == {"lr": 4}
 
 
 def test_trials_in_memory_record_every_trial(tmp_path):
-    shared = sweep.load_shared(base_config(epochs=20))
-    plan = sweep_plan.make_plan(None, 5, "width=4,8 depth=1:2", None, None)
-    rows, study = sweep.run_trials(shared, plan)
+    shared = batch.load_shared(base_config(epochs=20))
+    plan = search.make_plan(None, 5, "width=4,8 depth=1:2", None, None)
+    rows, study = optuna_trials.run_trials(shared, plan)
     assert len(rows) == 5 and len(study.trials) == 5
     assert {r["state"] for r in rows} <= {"complete", "pruned", "diverged"}
     assert all(r["hidden"] in ("4x1", "8x1", "4x2", "8x2") for r in rows)
@@ -152,6 +153,9 @@ def test_cli_grid_sweep_prints_table_writes_csv_and_best_run_predicts(tmp_path, 
     (["--grid", "speed=3"], "speed"),
     (["--trials", "3", "--optimizer", "lbfgs"], "lbfgs"),
     (["--trials", "0"], "--trials"),
+    (["--grid", "lr=1e-3", "--workers", "2"], "--workers"),
+    (["--trials", "3", "--workers", "0"], "--workers"),
+    (["--show"], "--storage"),
 ])
 def test_cli_sweep_bad_options_exit_2_with_one_line(args, words, capsys):
     with pytest.raises(SystemExit) as done:
@@ -161,18 +165,21 @@ def test_cli_sweep_bad_options_exit_2_with_one_line(args, words, capsys):
     assert words in err and len(err.strip().splitlines()) == 1
 
 
-def test_two_workers_share_one_journal_study(tmp_path):
-    journal = str(tmp_path / "study.journal")
-    env = {**os.environ, "PYTHONPATH": SRC}
-    command = [sys.executable, "-m", "mlpfit", "sweep", "x**2", "--samples", "200", "--epochs", "10",
-               "--trials", "3", "--space", "width=4 depth=1", "--storage", journal, "--study", "shared", "--quiet"]
-    workers = [subprocess.Popen([*command, "--out", str(tmp_path / f"w{i}")], env=env,
-                                stderr=subprocess.PIPE, text=True) for i in range(2)]
-    for worker in workers:
-        assert worker.wait(timeout=120) == 0, worker.stderr.read()
-    study = optuna.load_study(study_name="shared",
-                              storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(journal)))
-    assert len(study.trials) == 6
-    assert len({t.user_attrs["worker"] for t in study.trials}) == 2
-    assert len({t.params["lr"] for t in study.trials}) == 6  # the workers did not propose the same settings
-    assert os.path.isfile(tmp_path / "w0" / "best" / "manifest.json")
+def test_cli_sweep_without_target_says_what_to_give(cli):
+    result = cli("sweep", "--trials", "3")
+    assert result.code == 2 and "missing TARGET" in result.err
+
+
+def test_refit_best_swaps_in_a_whole_folder_and_skips_a_setting_it_holds(tmp_path):
+    from mlpfit.fitting.sweeping import best
+
+    config = base_config(epochs=5)
+    target, setting = best.refit_best(config, str(tmp_path), lambda: {"lr": 1e-3})
+    assert setting == {"lr": 1e-3} and json.load(open(os.path.join(target, "config.json")))["train"]["lr"] == 1e-3
+    first = os.stat(target).st_ino
+    best.refit_best(config, str(tmp_path), lambda: {"lr": 1e-3})
+    assert os.stat(target).st_ino == first  # another worker's refit of the same setting is kept
+    best.refit_best(config, str(tmp_path), lambda: {"lr": 3e-3})
+    assert json.load(open(os.path.join(target, "config.json")))["train"]["lr"] == 3e-3
+    assert os.path.isfile(os.path.join(target, "manifest.json"))
+    assert sorted(os.listdir(tmp_path)) == [".best.lock", "best"]  # no half-built or old folder left

@@ -1,7 +1,12 @@
-"""What a sweep tries: --grid and --space parsed into a plan, and the base setting checked."""
+"""What a sweep searches: --grid and --space parsed into settings, the plan, and the base setting's checks.
+
+A setting is a small dict (``{"lr": 1e-3, "hidden": [32, 32]}``) applied over the base config that
+every `fit` option sets. Settings with equal :func:`group_key` train as one batched model.
+"""
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass, field
 
@@ -40,6 +45,10 @@ class Plan:
     space: dict = field(default_factory=lambda: dict(DEFAULT_SPACE))  # --trials ranges
     storage: str | None = None  # None: in memory; journal file path; or an RDB URL
     study: str = DEFAULT_STUDY  # study name, shared by workers on one storage
+    workers: int = 1  # local worker processes (--workers N)
+
+
+# ---------------------------------------------------------------- parsing the options
 
 
 def parse_grid(text: str) -> list[dict]:
@@ -101,16 +110,22 @@ def parse_space(text: str | None) -> dict:
     return space
 
 
-def make_plan(grid: str | None, trials: int | None, space: str | None, storage: str | None, study: str | None) -> Plan:
-    """Check the sweep options together; exactly one of --grid and --trials."""
+def make_plan(grid: str | None, trials: int | None, space: str | None, storage: str | None, study: str | None,
+              workers: int = 1) -> Plan:
+    """Check the sweep options together; exactly one of --grid and --trials.
+
+    With a storage, --trials N is the study's total: every worker stops when the study holds N
+    trials, so the same command can run on any number of machines.
+    """
     if (grid is None) == (trials is None):
         raise UsageError("give either --grid \"lr=1e-3,1e-2 hidden=32x2,64x2\" or --trials N, not both or neither")
+    cfg.check_positive("--workers", workers, limit=1024)
     if grid is not None:
-        if storage or study or space:
-            raise UsageError("--storage, --study and --space go with --trials N, not with --grid")
+        if storage or study or space or workers > 1:
+            raise UsageError("--storage, --study, --space and --workers go with --trials N, not with --grid")
         return Plan(grid=parse_grid(grid))
     cfg.check_positive("--trials", trials, limit=100_000)
-    return Plan(trials=trials, space=parse_space(space), storage=storage, study=study or DEFAULT_STUDY)
+    return Plan(trials=trials, space=parse_space(space), storage=storage, study=study or DEFAULT_STUDY, workers=workers)
 
 
 def check_base(config: cfg.FitConfig) -> None:
@@ -119,3 +134,24 @@ def check_base(config: cfg.FitConfig) -> None:
         raise UsageError(f"--optimizer {config.train.optimizer} has no batched version for a sweep: use adam, adamw or sgd")
     if config.train.engine != "torch":
         raise UsageError(f"--engine {config.train.engine} is not batched: drop --engine for a sweep")
+
+
+# ---------------------------------------------------------------- settings -> configs -> groups
+
+
+def apply_setting(base: cfg.FitConfig, setting: dict) -> cfg.FitConfig:
+    """A copy of the base config with a setting's values in place."""
+    config = copy.deepcopy(base)
+    for key, value in setting.items():
+        if key in ("hidden", "activation"):
+            setattr(config.model, key, value)
+        else:
+            setattr(config.train, key, value)
+    return config
+
+
+def group_key(config: cfg.FitConfig) -> tuple:
+    """Settings with equal keys train as members of one batched model."""
+    m, t = config.model, config.train
+    return (tuple(m.hidden), m.activation, m.output_activation, t.epochs, t.batch_size, t.optimizer, t.loss,
+            t.schedule, t.patience)

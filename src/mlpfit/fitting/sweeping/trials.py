@@ -1,0 +1,177 @@
+"""Optuna trials, asked a batch at a time so same-shape settings train together.
+
+--trials N is the study's total: before each ask a worker counts the trials that fill the budget
+(finished by some worker, or running), so any number of workers on one storage stop together at
+about N (two asking at the same instant can overshoot by a trial or two). On a shared storage a
+worker asks for at most half of what is left, so a worker that starts later still gets trials. A trial whose worker
+died is failed and queued again by the heartbeat (database storages); the queued copy fills its
+slot, and a worker that finds the budget held by other workers' running trials waits for them, so
+the study completes while any worker lives.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+
+import numpy as np
+
+from mlpfit.fitting.sweeping.batch import Shared, describe, resolved, train_group
+from mlpfit.fitting.sweeping.heartbeat import Heartbeat
+from mlpfit.fitting.sweeping.settings import TRIALS_PER_BATCH, Plan, group_key
+from mlpfit.fitting.sweeping.storage import open_storage
+from mlpfit.train.callbacks import Callback
+
+
+class Pruner(Callback):
+    """Reports each member's validation loss to its trial and stops members Optuna prunes."""
+
+    def __init__(self, trials, every: int):
+        self.trials, self.every = trials, every
+        self.pruned: set[int] = set()  # members stopped for Optuna
+
+    def on_epoch_end(self, trainer, logs):
+        if logs["epoch"] % self.every:
+            return
+        for k, (trial, loss) in enumerate(zip(self.trials, logs["member_val_loss"])):
+            if trainer.running[k] and math.isfinite(loss):
+                trial.report(float(loss), logs["epoch"])
+                if trial.should_prune():
+                    self.pruned.add(k)
+                    trainer.stop_members(np.arange(len(self.trials)) == k)
+
+
+def suggest(trial, space: dict) -> dict:
+    """One setting from the search space (ranges: lr log-uniform, depth integer)."""
+    def pick(key, kind):
+        value = space[key]
+        if isinstance(value, tuple):
+            return trial.suggest_float(key, *value, log=True) if kind is float else trial.suggest_int(key, *value)
+        return trial.suggest_categorical(key, list(value))
+
+    setting = {"lr": pick("lr", float), "hidden": [pick("width", int)] * pick("depth", int),
+               "activation": pick("activation", str)}
+    if "batch_size" in space:
+        setting["batch_size"] = pick("batch_size", int)
+    return setting
+
+
+def open_study(plan: Plan, seed: int):
+    """The plan's study, created or joined; returns (study, storage)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials show in the table, not as log lines
+    storage = open_storage(plan.storage)
+    study = optuna.create_study(study_name=plan.study, storage=storage, load_if_exists=True, direction="minimize",
+                                sampler=optuna.samplers.TPESampler(seed=seed),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=4))
+    return study, storage
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_trials(shared: Shared, plan: Plan, on_trial=lambda row: None):
+    """Ask, train and tell until the study holds plan.trials trials; returns (this worker's rows, study)."""
+    # In memory the sweep repeats exactly; workers sharing a storage each get their own sampler
+    # stream (seeded by pid), or they would all propose the same settings.
+    seed = shared.base.train.seed if plan.storage is None else shared.base.train.seed + os.getpid()
+    study, storage = open_study(plan, seed)
+    study.set_user_attr("task", shared.dataset.task)
+    rows, worker = [], worker_name()
+    with Heartbeat(study, storage) as heartbeat:
+        while True:
+            heartbeat.fail_stale()  # dead workers' trials are queued again before we count
+            trials = ask_batch(study, plan.trials, heartbeat, shared=plan.storage is not None)
+            if trials:
+                rows += train_trials(shared, study, trials, plan.space, worker, on_trial)
+                heartbeat.forget(trials)
+            elif heartbeat.enabled and running(study):
+                heartbeat.wait()  # the rest is in other workers' hands: finish theirs if they die
+            else:
+                return rows, study
+
+
+def ask_batch(study, total: int, heartbeat: Heartbeat, shared: bool = False) -> list:
+    """Up to TRIALS_PER_BATCH new trials (queued retries first), while the study is under its total.
+
+    On a shared storage a worker takes at most half of what is left, so others starting a moment
+    later still get trials and the last ones spread over the workers."""
+    left = total - filled(study)
+    size = min(TRIALS_PER_BATCH, -(-left // 2) if shared else left)
+    trials = []
+    while len(trials) < size and filled(study) < total:
+        trial = study.ask()
+        heartbeat.watch(trial)
+        trials.append(trial)
+    return trials
+
+
+def filled(study) -> int:
+    """Trials that count toward --trials: running, or finished by a worker (diverged ones too).
+
+    Failed trials without a result are dead workers' trials: their queued retries count instead."""
+    from optuna.trial import TrialState
+
+    kept = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
+    return sum(1 for t in study.get_trials(deepcopy=False)
+               if t.state in kept or (t.state == TrialState.FAIL and "val_loss" in t.user_attrs.get("row", {})))
+
+
+def running(study) -> bool:
+    from optuna.trial import TrialState
+
+    return bool(study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)))
+
+
+def train_trials(shared: Shared, study, trials, space: dict, worker: str, on_trial) -> list[dict]:
+    """Train the asked trials, same shapes batched; tell each result with its table row."""
+    settings = [suggest(trial, space) for trial in trials]
+    configs = [resolved(shared, s) for s in settings]
+    heads = [{"trial": t.number, **describe(s, c), "worker": worker} for t, s, c in zip(trials, settings, configs)]
+    for trial, setting, head in zip(trials, settings, heads):
+        trial.set_user_attr("setting", setting)
+        trial.set_user_attr("worker", worker)
+        trial.set_user_attr("row", head)  # --show lists running trials too
+    groups: dict[tuple, list[int]] = {}
+    for i, config in enumerate(configs):
+        groups.setdefault(group_key(config), []).append(i)
+    rows = []
+    for members in groups.values():
+        group = [configs[i] for i in members]
+        every = max(1, group[0].train.epochs // 20)  # ~20 reports per trial: a storage write each
+        pruner = Pruner([trials[i] for i in members], every)
+        results, _ = train_group(shared, group, [pruner], pruner.pruned)
+        for i, result in zip(members, results):
+            row = {**heads[i], **result}
+            tell(study, trials[i], row)
+            rows.append(row)
+            on_trial(row)
+    return rows
+
+
+def tell(study, trial, row: dict) -> None:
+    """Record the row and the outcome; a diverged setting is a failed trial with a result."""
+    import optuna
+
+    states = {"complete": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.TrialState.PRUNED}
+    try:
+        trial.set_user_attr("row", row)
+        if row["state"] == "complete":
+            study.tell(trial, row["val_loss"])
+        else:
+            study.tell(trial, state=states.get(row["state"], optuna.trial.TrialState.FAIL))
+    except optuna.exceptions.UpdateFinishedTrialError:
+        # Our heartbeat came too late (a stalled machine): another worker failed the trial and
+        # queued it again. Its retry will be trained; this result stays in this worker's rows only.
+        row["state"] = "lost"
+
+
+def study_best(study) -> dict | None:
+    """Across every worker of the study, the best completed trial's setting (None: none completed)."""
+    try:
+        return dict(study.best_trial.user_attrs["setting"])
+    except (ValueError, KeyError):
+        return None
