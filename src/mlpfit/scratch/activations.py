@@ -14,10 +14,19 @@ import numpy as np
 
 from mlpfit.errors import UsageError
 
-try:  # scipy's erf is vectorized C; math.erf one number at a time is the same function
-    from scipy.special import erf as _erf
-except ImportError:  # pragma: no cover - scipy comes with scikit-learn, but stay standalone
-    _erf = np.vectorize(math.erf, otypes=[np.float64])
+
+def _erf(z):
+    """The error function, element-wise: scipy's vectorized C when it is installed, else math.erf per value.
+
+    scipy is imported on first use (only gelu needs it): importing scipy.special costs more than
+    a whole `mlpfit predict` of a tanh net.
+    """
+    try:
+        from scipy.special import erf
+    except ImportError:  # pragma: no cover - scipy comes with scikit-learn
+        return np.vectorize(math.erf, otypes=[np.float64])(z)
+    return erf(z)
+
 
 SQRT2 = math.sqrt(2.0)
 SQRT2PI = math.sqrt(2.0 * math.pi)
