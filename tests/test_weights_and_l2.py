@@ -102,3 +102,18 @@ def test_bce_refuses_targets_outside_zero_to_one():
     labels = (Y > 0.5).astype(np.float64)
     result = fit(config, dataset=Dataset("array", X, labels, ["a", "b"], ["y"]), save=False)
     assert result.fitted.y_scaler.is_identity  # 0/1 labels are never standardized
+
+
+def test_cli_fits_0_1_columns_by_bce_and_predicts_probabilities(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2))
+    labels = np.c_[X[:, 0] > 0, X[:, 0] + X[:, 1] > 0.5].astype(int)
+    path = tmp_path / "tags.csv"
+    path.write_text("x1,x2,a,b\n" + "".join(f"{x1},{x2},{a},{b}\n" for (x1, x2), (a, b) in zip(X, labels)))
+    run = str(tmp_path / "run")
+    fitted = cli("fit", str(path), "--target", "a,b", "--loss", "bce", "--alpha", "1e-4", "--epochs", "60",
+                 "--hidden", "8", "--no-plots", "--out", run, "--json")
+    assert fitted.code == 0 and fitted.json()["task"] == "regress"
+    res = cli("predict", run, "3", "-3", "--json")
+    probability = np.array(res.json()["predictions"][0])
+    assert res.code == 0 and np.all((probability > 0) & (probability < 1)) and probability[0] > 0.7

@@ -50,7 +50,3 @@ def validation_scores(history, task: str, loss: str, val_targets: np.ndarray | N
         return None
     return [1.0 - float(v) / variance for v in history.column("val_loss")]
 
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    """Probabilities of 0/1 labels from their logits, without overflow for large |logits|."""
-    return np.exp(-np.logaddexp(0.0, -logits))

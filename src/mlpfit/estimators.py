@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
-from mlpfit.estimator_layout import layer_weights, sigmoid, validation_scores
+from mlpfit.estimator_layout import layer_weights, validation_scores
 from mlpfit.estimator_params import (  # noqa: F401
     DEFAULT_VALIDATION_FRACTION,
     ESTIMATOR_STEPS,
@@ -343,11 +343,8 @@ class Classifier(ClassifierMixin, _MLPEstimator):
         probability; an ensemble averages its members' probabilities)."""
         check_is_fitted(self, "fitted_")
         X = self._raw_X(X)
-        if not self._multilabel:
-            return self.fitted_.predict_proba(X)
-        if self.fitted_.members > 1:
-            return sigmoid(self.fitted_.member_outputs(X)).mean(axis=0)
-        return sigmoid(self.fitted_.raw_output(X))
+        # multilabel: the fitted model's link (logistic, loss bce) makes its predictions probabilities
+        return self.fitted_.predict(X) if self._multilabel else self.fitted_.predict_proba(X)
 
     def decision_function(self, X) -> np.ndarray:
         """Logits [n, classes] (for two classes, the logit margin of class 1 over class 0, [n])."""

@@ -64,8 +64,14 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device,
         engine_type = StackedEngine if m.ensemble > 1 else TorchEngine
         engine = engine_type(model, data, loss=t.loss, seed=t.seed, **common)
     fitted_type = FittedEnsemble if m.ensemble > 1 else FittedModel
-    fitted = fitted_type(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes)
+    fitted = fitted_type(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes,
+                         link=output_link(t.loss))
     return fitted, engine
+
+
+def output_link(loss: str) -> str:
+    """bce trains logits of 0/1 targets: the fitted model predicts their probabilities."""
+    return "logistic" if loss == "bce" else "identity"
 
 
 def start_state(model, start: Start) -> dict:

@@ -103,7 +103,7 @@ def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
 def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=()) -> tuple[list[dict], object]:
     """Train same-shape configs as one batched model, each a member with its own lr and seed; one row per config."""
     from mlpfit.engines.torch_stacked import StackedEngine
-    from mlpfit.fitting.build import scalers, train_data
+    from mlpfit.fitting.build import output_link, scalers, train_data
     from mlpfit.fitting.fit import monitor
     from mlpfit.fitting.prepare import n_outputs
     from mlpfit.fitting.summary import member_info, member_metrics
@@ -127,7 +127,8 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=()) -> t
     guard, stopping = DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(first))
     trainer = Trainer(engine, t.epochs, [guard, stopping, *callbacks])
     trainer.run()
-    fitted = FittedEnsemble(model, x_scaler, y_scaler, ds.inputs, ds.outputs, ds.task, ds.classes)
+    fitted = FittedEnsemble(model, x_scaler, y_scaler, ds.inputs, ds.outputs, ds.task, ds.classes,
+                            link=output_link(t.loss))
     pruned = next((cb.pruned for cb in callbacks if isinstance(cb, Pruner)), set())
     rows = []
     for k, (info, metrics) in enumerate(zip(member_info(seeds, stopping, guard), member_metrics(fitted, ds, shared.split))):

@@ -19,6 +19,7 @@ class FittedModel:
     outputs: list[str]
     task: str = "regress"
     classes: list | None = None
+    link: str = "identity"  # "logistic": the outputs are logits of 0/1 targets (loss bce); predict gives probabilities
 
     @property
     def device(self) -> torch.device:
@@ -41,7 +42,7 @@ class FittedModel:
         out = self.raw_output(X)
         if self.task == "classify":
             return out.argmax(axis=1)
-        return self.y_scaler.inverse_transform(out)
+        return self.y_scaler.inverse_transform(linked(out, self.link))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return softmax(self.raw_output(X))
@@ -75,8 +76,8 @@ class FittedEnsemble(FittedModel):
         return np.concatenate(parts, axis=1) if parts else np.zeros((self.model.k, 0, len(self.outputs)))
 
     def member_predictions(self, X: np.ndarray) -> np.ndarray:
-        """Regression: each member's values in original units ``[K, n, outputs]``."""
-        return self.y_scaler.inverse_transform(self.member_outputs(X))
+        """Regression: each member's values in original units ``[K, n, outputs]`` (probabilities for bce)."""
+        return self.y_scaler.inverse_transform(linked(self.member_outputs(X), self.link))
 
     def member_probabilities(self, X: np.ndarray) -> np.ndarray:
         """Classification: each member's class probabilities ``[K, n, classes]``."""
@@ -98,6 +99,16 @@ class FittedEnsemble(FittedModel):
         if self.task == "classify":
             return self.member_probabilities(X).std(axis=0)
         return self.member_predictions(X).std(axis=0)
+
+
+def linked(outputs: np.ndarray, link: str) -> np.ndarray:
+    """The network's outputs through the link of its loss: probabilities from bce's logits, else as they are."""
+    return sigmoid(outputs) if link == "logistic" else outputs
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Probabilities of 0/1 labels from their logits, without overflow for large |logits|."""
+    return np.exp(-np.logaddexp(0.0, -logits))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

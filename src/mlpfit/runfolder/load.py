@@ -56,6 +56,7 @@ def assemble(files: store.RunFiles, model, device: str, fitted_type, what: str):
     y_state = files.scalers.get("y")
     fitted = fitted_type(model, Standardizer.from_state(files.scalers["x"]),
                          None if y_state is None else Standardizer.from_state(y_state),
-                         s["inputs"], s["outputs"], s["task"], s.get("classes"))
+                         s["inputs"], s["outputs"], s["task"], s.get("classes"),
+                         link="logistic" if files.config.get("train", {}).get("loss") == "bce" else "identity")
     history = History.from_csv(files.history_csv, s.get("history"))
     return FitConfig.from_dict(files.config), fitted, s, history
