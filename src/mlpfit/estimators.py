@@ -3,7 +3,9 @@
 They train through the same engine as ``mlpfit fit`` (:func:`mlpfit.fitting.fit.fit`), so
 inputs and regression targets are standardized by default, a validation split drives early
 stopping and the best weights are kept. Parameters are named like the CLI options; ``None`` means
-mlpfit's automatic choice, resolved at ``fit`` time from the data.
+mlpfit's automatic choice, resolved at ``fit`` time from the data. Besides scikit-learn's MLP API
+(``partial_fit``, ``warm_start``, ``sample_weight``, ``alpha``, multilabel targets, ``coefs_`` …)
+they reach mlpfit's own: ``dropout``, ``ensemble`` (with ``predict(X, return_std=True)``), ``engine``.
 
 >>> import numpy as np
 >>> from mlpfit import Regressor
@@ -16,69 +18,31 @@ True
 from __future__ import annotations
 
 import dataclasses
-import re
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from mlpfit.config import schema as cfg
-from mlpfit.errors import MlpfitError, UsageError
-
-# Estimators score themselves through their caller (cross-validation); only a validation split
-# for early stopping is held out.
-DEFAULT_VALIDATION_FRACTION = 0.1
-# Optimizer steps when epochs=None. The CLI's 6,000 (defaults.TARGET_STEPS) aims at R² 0.9999 for
-# a picture; estimators are refit many times in a search. On x² + y² (10,000 points, one layer of
-# 64, seeds 0-2) one-cycle Adam reached test R² ≥ 0.9989 in 1,200 steps, ≥ 0.9994 in 1,500 and
-# ≥ 0.9997 in 2,000: 1,500 keeps a margin over 0.999 at a quarter of the CLI's time.
-ESTIMATOR_STEPS = 1_500
-
-
-def hidden_sizes(hidden) -> list[int] | None:
-    """``None``, an int, a sequence of ints, or a CLI string (``"64,64"``, ``"32x5"``, ``"none"``) → widths."""
-    if hidden is None:
-        return None
-    if isinstance(hidden, str):
-        return cfg.parse_hidden(hidden)
-    if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, bool):
-        hidden = [hidden]
-    try:
-        sizes = [int(h) for h in hidden]
-        if any(int(h) != h for h in hidden):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise UsageError(f"hidden={hidden!r} is not a list of layer widths: use e.g. 64, (64, 64), '32x5' or 'none'") from None
-    if any(size <= 0 for size in sizes):
-        raise UsageError(f"hidden sizes must be > 0, got {min(sizes)} in hidden={hidden!r}: use e.g. 64 or (64, 64)")
-    return cfg.parse_hidden(",".join(map(str, sizes))) if sizes else []
+from mlpfit.errors import UsageError
+from mlpfit.estimator_layout import layer_weights, validation_scores
+from mlpfit.estimator_params import (  # noqa: F401
+    DEFAULT_VALIDATION_FRACTION,
+    ESTIMATOR_STEPS,
+    EstimatorValueError,
+    auto_epochs,
+    hidden_sizes,
+    python_words,
+    sample_weights,
+    validated,
+)
 
 
-def python_words(err: MlpfitError) -> MlpfitError:
-    """The same error (same class) in Python's words: the CLI's ``--batch-size`` becomes ``batch_size``."""
-    return type(err)(re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), str(err)))
-
-
-def validated(config: cfg.FitConfig) -> cfg.FitConfig:
-    """cfg.validate, its messages naming the keyword arguments rather than the CLI options."""
-    try:
-        return cfg.validate(config)
-    except UsageError as err:
-        raise python_words(err) from None
-
-
-def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
-    """Epochs for about ``steps`` optimizer steps, with the split and batch rules of a fit."""
-    from mlpfit.config import defaults
-    from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT
-
-    if config.train.optimizer == "lbfgs":
-        return None  # L-BFGS has its own budget in defaults.resolve
-    n_train = n if n < MIN_EXAMPLES_TO_SPLIT else n - max(1, round(n * config.data.val_fraction))
-    batch = config.train.batch_size or (n_train if n_train <= defaults.FULL_BATCH_UP_TO else defaults.DEFAULT_BATCH)
-    per_epoch = -(-n_train // min(batch, n_train))
-    return int(min(defaults.MAX_AUTO_EPOCHS, max(10, -(-steps // per_epoch))))
+def optimizer_kind(config: cfg.FitConfig) -> tuple:
+    """What an optimizer's saved moments belong to: they load only into the same kind."""
+    return config.train.engine, config.train.optimizer, config.model.ensemble
 
 
 class _MLPEstimator(BaseEstimator):
@@ -87,22 +51,32 @@ class _MLPEstimator(BaseEstimator):
     Parameters (``None``: mlpfit chooses from the data, as the CLI does):
     hidden: widths, as an int, a sequence, or ``"64,64"`` / ``"32x5"`` / ``"none"``; None: 64,64.
     activation: between layers (tanh when None); output_activation: on the last layer (identity).
+    dropout: share of hidden units dropped while training (None: 0).
+    ensemble: K ≥ 1 members trained together (init seeds seed..seed+K-1); predictions are their
+    mean, and ``Regressor.predict(X, return_std=True)`` adds their spread.
     epochs: None gives about 1,500 optimizer steps (ESTIMATOR_STEPS), at most 3,000 epochs.
-    lr, batch_size, optimizer, loss, schedule, patience: as ``mlpfit fit --help`` describes them.
+    lr, batch_size, optimizer, loss, schedule, patience, engine: as ``mlpfit fit --help`` describes them.
+    alpha: L2 penalty, scikit-learn's: 0.5·alpha·Σ‖W‖² / (rows of the batch) added to the loss, on
+    the weights of the standardized network (so not the same strength as in an unscaled net).
     scale: standardize inputs and regression targets (undone on predict).
-    validation_fraction: held out for early stopping, in (0, 0.5); None: 0.1. Below 50 rows
-    nothing is held out. seed: fixes init, split and shuffling. device: auto, cpu or cuda.
+    early_stopping: hold out validation_fraction of the rows (None: 0.1) and keep the epoch that
+    scores best there; False trains on every row (below 50 rows nothing is held out either way).
+    warm_start: ``fit`` starts from the previous fit's weights and scalers instead of a fresh init.
+    seed: fixes init, split and shuffling. device: auto, cpu or cuda.
     threads: CPU threads (None: 1 for small models; note torch's thread count is process-wide).
     """
 
     _task = "regress"
 
-    def __init__(self, hidden=None, activation=None, output_activation=None, epochs=None, lr=None,
-                 batch_size=None, optimizer=None, loss=None, schedule=None, patience=None, scale=True,
-                 validation_fraction=None, seed=0, device=None, threads=None):
+    def __init__(self, hidden=None, activation=None, output_activation=None, dropout=None, ensemble=1, epochs=None,
+                 lr=None, batch_size=None, optimizer=None, loss=None, schedule=None, patience=None, alpha=0.0,
+                 scale=True, early_stopping=True, validation_fraction=None, warm_start=False, seed=0, device=None,
+                 threads=None, engine=None):
         self.hidden = hidden
         self.activation = activation
         self.output_activation = output_activation
+        self.dropout = dropout
+        self.ensemble = ensemble
         self.epochs = epochs
         self.lr = lr
         self.batch_size = batch_size
@@ -110,53 +84,106 @@ class _MLPEstimator(BaseEstimator):
         self.loss = loss
         self.schedule = schedule
         self.patience = patience
+        self.alpha = alpha
         self.scale = scale
+        self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
         self.seed = seed
         self.device = device
         self.threads = threads
+        self.engine = engine
 
-    def _config(self) -> cfg.FitConfig:
-        """The parameters as a validated FitConfig (parameters are checked here, not in __init__)."""
+    def _config(self, incremental: bool = False) -> cfg.FitConfig:
+        """The parameters as a validated FitConfig (parameters are checked here, not in __init__).
+
+        ``incremental`` (partial_fit): one epoch at a constant learning rate on every row given.
+        """
         val = DEFAULT_VALIDATION_FRACTION if self.validation_fraction is None else float(self.validation_fraction)
         if not 0 < val < 0.5:
             raise UsageError(f"validation_fraction must be in (0, 0.5), got {self.validation_fraction!r}: e.g. 0.1")
+        if incremental or not self.early_stopping:
+            val = 0.0
         data = cfg.DataConfig(target="array", task=self._task, val_fraction=val, test_fraction=0.0, scale=bool(self.scale))
         model = cfg.ModelConfig(hidden=hidden_sizes(self.hidden), activation=self.activation,
-                                output_activation=self.output_activation or "identity")
-        train = cfg.TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                                optimizer=self.optimizer or "adam", loss=self.loss,
-                                schedule=self.schedule or "onecycle", patience=self.patience,
-                                seed=int(self.seed or 0), device=self.device or "auto", threads=self.threads)
+                                output_activation=self.output_activation or "identity", dropout=self.dropout,
+                                ensemble=self.ensemble)
+        train = cfg.TrainConfig(epochs=1 if incremental else self.epochs, batch_size=self.batch_size, lr=self.lr,
+                                optimizer=self.optimizer or "adam", loss=self._loss(),
+                                schedule="constant" if incremental else self.schedule or "onecycle",
+                                patience=self.patience, alpha=self.alpha, seed=int(self.seed or 0),
+                                device=self.device or "auto", threads=self.threads, engine=self.engine or "torch")
         return validated(cfg.FitConfig(data, model, train, cfg.RunConfig()))
 
-    def _train(self, X: np.ndarray, Y: np.ndarray, outputs: list[str], classes=None):
+    def _loss(self):
+        return self.loss
+
+    def _fit(self, X, y, sample_weight, incremental: bool, classes=None):
+        """fit / partial_fit: validate, turn y into targets, train from scratch or from the last fit."""
+        continuing = hasattr(self, "fitted_") and (incremental or bool(self.warm_start))
+        encoded = self._encoded(X, y, continuing)
+        X, y = encoded or validate_data(self, X, y, reset=not continuing, dtype=np.float64, **self._y_checks)
+        weights = sample_weights(sample_weight, len(X))
+        Y, outputs = self._targets(y, continuing, incremental, classes)
+        return self._train(X, Y, outputs, weights, incremental, continuing)
+
+    def _train(self, X, Y, outputs, weights, incremental: bool, continuing: bool):
         from mlpfit.data.dataset import Dataset
+        from mlpfit.fitting.build import Start
         from mlpfit.fitting.fit import fit
 
-        config = self._config()
+        config = self._config(incremental)
         if config.train.epochs is None:
             config.train.epochs = auto_epochs(len(X), config)
         names = getattr(self, "feature_names_in_", None)
         inputs = [str(n) for n in names] if names is not None else [f"x{k + 1}" for k in range(X.shape[1])]
-        if self.encoding_ is not None:  # one input per level of a text column
+        if getattr(self, "encoding_", None) is not None:  # one input per level of a text column
             inputs = self.encoding_.names
-        dataset = Dataset("array", np.asarray(X, dtype=np.float64), Y, inputs, outputs, task=self._task, classes=classes)
+        classes = self.classes_.tolist() if self._task == "classify" else None
+        dataset = Dataset("array", np.asarray(X, dtype=np.float64), Y, inputs, outputs, task=self._task,
+                          classes=classes, weights=weights)
+        # partial_fit continues the optimizer's moments, unless it is now another optimizer or engine
+        same_optimizer = getattr(self, "_optimizer_kind", None) == optimizer_kind(config)
+        moments = self._optimizer_state if incremental and same_optimizer else None
+        start = Start(self.fitted_, moments) if continuing else None
         try:
-            result = fit(config, dataset=dataset, save=False)
+            result = fit(config, dataset=dataset, save=False, start=start)
         except UsageError as err:  # e.g. device="cuda" without a GPU, found only when training starts
             raise python_words(err) from None
         if any(d["severity"] == "error" for d in result.summary["diagnostics"]):
             first = next(d for d in result.summary["diagnostics"] if d["severity"] == "error")
             raise UsageError(f"{first['message']}: {first['hint'].replace('--lr', 'lr=')}")
+        self._record(result, continuing)
+        return self
+
+    def _record(self, result, continuing: bool) -> None:
+        """The fitted attributes, scikit-learn's names and meanings; a continued fit extends the curves."""
         # Predict in float64: float32 sums depend on the batch's size at the 1e-7 level, and
         # scikit-learn (rightly) expects a row's prediction not to depend on its neighbours.
         self.fitted_ = dataclasses.replace(result.fitted, model=result.fitted.model.double())
+        self._optimizer_state, self._optimizer_kind = result.optimizer_state, optimizer_kind(result.config)
         self.history_ = result.history
         self.summary_ = result.summary
-        self.n_iter_ = result.history.epochs
-        self.loss_curve_ = result.history.column("train_loss")
-        return self
+        history, split = result.history, result.split
+        before = continuing and hasattr(self, "loss_curve_")
+        self.n_iter_ = (self.n_iter_ if before else 0) + history.epochs
+        self.t_ = (self.t_ if before else 0) + len(split.train) * history.epochs  # training rows seen
+        self.loss_curve_ = (self.loss_curve_ if before else []) + history.column("train_loss")
+        val_targets = None if result.fitted.y_scaler is None else result.fitted.y_scaler.transform(result.dataset.Y[split.val])
+        scores = validation_scores(history, result.dataset.task, result.config.train.loss, val_targets) if split.held_out else None
+        if scores is not None and before and self.validation_scores_ is not None:
+            scores = self.validation_scores_ + scores
+        self.validation_scores_ = scores
+        self.best_validation_score_ = max(scores) if scores else None
+        # scikit-learn: with early stopping the best loss is not tracked (None); without, the lowest training loss
+        self.best_loss_ = None if split.held_out else float(np.nanmin(self.loss_curve_))
+        self.coefs_, self.intercepts_ = layer_weights(self.fitted_)
+        self.n_layers_ = len(self.coefs_) + 1
+        self.n_outputs_ = len(result.fitted.outputs) if result.dataset.task != "classify" else len(self.classes_)
+        self.out_activation_ = self._out_activation(result.config.model.output_activation)
+
+    def _out_activation(self, name: str) -> str:
+        return name
 
     def _raw_X(self, X) -> np.ndarray:
         """X checked against what fit saw (feature count and names), as float64 network inputs."""
@@ -170,12 +197,18 @@ class _MLPEstimator(BaseEstimator):
                              "predict from a DataFrame with the same columns")
         return rows_from_frame(X, encoding).X
 
-    def _encoded(self, X, y):
+    def _encoded(self, X, y, continuing: bool):
         """(X as network inputs, y) for a DataFrame with text or missing values, encoded as ``mlpfit fit``
-        encodes a CSV table (one-hot text, filled holes); None for anything else (the plain path)."""
+        encodes a CSV table (one-hot text, filled holes); None for anything else (the plain path).
+        A continued fit (warm start, partial_fit) applies the first fit's encoding."""
         from sklearn.utils.validation import check_X_y
+
         from mlpfit.data.sources.encoding import needs_encoding
 
+        if continuing:
+            if getattr(self, "encoding_", None) is None:
+                return None
+            return check_X_y(self._raw_X(X), y, dtype=np.float64, **self._y_checks)
         self.encoding_ = None
         if not needs_encoding(X):
             return None
@@ -186,8 +219,7 @@ class _MLPEstimator(BaseEstimator):
         self.encoding_ = TableEncoding.fit(sheet, sheet.header, impute=True)
         self.feature_names_in_ = np.asarray(sheet.header, dtype=object)
         self.n_features_in_ = len(sheet.header)
-        return check_X_y(self.encoding_.transform(sheet).X, y, multi_output=True, y_numeric=self._task == "regress",
-                         dtype=np.float64 if self._task == "regress" else None)
+        return check_X_y(self.encoding_.transform(sheet).X, y, dtype=np.float64, **self._y_checks)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -199,7 +231,12 @@ class Regressor(RegressorMixin, _MLPEstimator):
     """An MLP regressor: 1-D or 2-D targets, standardized inputs and targets by default.
 
     Fitted attributes: ``fitted_`` (the :class:`~mlpfit.nn.fitted.FittedModel`), ``history_``,
-    ``summary_``, ``n_iter_`` (epochs run), ``loss_curve_``, ``n_features_in_`` and, for frames,
+    ``summary_``, ``n_iter_`` (epochs run, summed over warm starts and partial_fit calls),
+    ``loss_curve_`` (training loss per epoch, on the standardized targets), ``t_``,
+    ``validation_scores_`` / ``best_validation_score_`` (R² of the held-out rows per epoch; None
+    without a held-out split or for losses other than mse), ``best_loss_`` (None with a held-out
+    split, as in scikit-learn), ``coefs_`` / ``intercepts_`` (see :mod:`mlpfit.estimator_layout`),
+    ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``n_features_in_`` and, for frames,
     ``feature_names_in_``.
 
     >>> import numpy as np
@@ -210,20 +247,45 @@ class Regressor(RegressorMixin, _MLPEstimator):
     """
 
     _task = "regress"
+    _y_checks: ClassVar[dict] = {"multi_output": True, "y_numeric": True}
 
-    def fit(self, X, y):
-        """Train on X [n, features] (a DataFrame may hold text and missing values) and y [n] or [n, outputs]."""
-        X, y = self._encoded(X, y) or validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
+    def fit(self, X, y, sample_weight=None):
+        """Train on X [n, features] and y [n] or [n, outputs] (rows weighted by ``sample_weight``); returns self."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch on this batch at a constant learning rate, continuing the weights and the optimizer's
+        moments of the previous calls; returns self.
+
+        Unlike scikit-learn's MLP (which has no scaler), the input and target scalers are learned on the
+        first call's batch and kept: make that batch representative. Nothing is held out (no early stopping).
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _targets(self, y, continuing: bool, incremental: bool, classes):
+        if continuing and (y.ndim == 1) != self._y_1d:
+            raise EstimatorValueError(f"y is {y.ndim}-D, the earlier fit's was {1 if self._y_1d else 2}-D: keep its shape")
         self._y_1d = y.ndim == 1
         Y = y.reshape(len(y), -1).astype(np.float64)
-        outputs = ["y"] if Y.shape[1] == 1 else [f"y{k + 1}" for k in range(Y.shape[1])]
-        return self._train(X, Y, outputs)
+        return Y, ["y"] if Y.shape[1] == 1 else [f"y{k + 1}" for k in range(Y.shape[1])]
 
-    def predict(self, X) -> np.ndarray:
-        """Predictions in the targets' units: [n] when fit on 1-D y, else [n, outputs]."""
+    def predict(self, X, return_std: bool = False):
+        """Predictions in the targets' units: [n] when fit on 1-D y, else [n, outputs].
+
+        ``return_std=True`` (an ensemble of K ≥ 2 members) also returns the members' spread, the
+        standard deviation of their predictions, shaped like the predictions.
+        """
         check_is_fitted(self, "fitted_")
-        Y = self.fitted_.predict(self._raw_X(X))
-        return Y[:, 0] if self._y_1d else Y
+        X = self._raw_X(X)
+        if not return_std:
+            Y = self.fitted_.predict(X)
+            return Y[:, 0] if self._y_1d else Y
+        if self.fitted_.members < 2:
+            raise UsageError(f"return_std=True needs an ensemble, but ensemble={self.ensemble!r}: "
+                             "set e.g. ensemble=5 and fit again")
+        members = self.fitted_.member_predictions(X)
+        mean, std = members.mean(axis=0), members.std(axis=0)
+        return (mean[:, 0], std[:, 0]) if self._y_1d else (mean, std)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -235,6 +297,12 @@ class Regressor(RegressorMixin, _MLPEstimator):
 class Classifier(ClassifierMixin, _MLPEstimator):
     """An MLP classifier trained with cross-entropy on logits; any hashable labels.
 
+    A 0/1 indicator matrix y [n, labels] is a multilabel target (scikit-learn's meaning): one
+    logistic output per label trained by binary cross-entropy (``loss="bce"``), ``predict_proba``
+    gives each label's probability and ``predict`` the labels above 0.5; ``classes_`` is then
+    ``arange(labels)``. Fitted attributes as :class:`Regressor`'s, with ``validation_scores_`` the
+    validation accuracy (None for multilabel targets) and ``classes_``.
+
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = Classifier(hidden=16, epochs=100).fit(X, y)
@@ -242,27 +310,91 @@ class Classifier(ClassifierMixin, _MLPEstimator):
     ([0, 1, 2], (1, 3))
     """
 
-    _task = "classify"
+    _y_checks: ClassVar[dict] = {"multi_output": True}
 
-    def fit(self, X, y):
-        """Train on X [n, features] (a DataFrame may hold text and missing values) and labels y [n]."""
-        X, y = self._encoded(X, y) or validate_data(self, X, y, dtype=np.float64)
+    @property
+    def _task(self) -> str:
+        return "regress" if getattr(self, "_multilabel", False) else "classify"
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on X [n, features] and labels y [n] (or a 0/1 indicator matrix [n, labels]); returns self."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch on this batch at a constant learning rate, continuing the previous calls; returns self.
+
+        ``classes``: every label that any batch may hold, required on the first call (as in
+        scikit-learn; optional for a multilabel indicator matrix). The input scaler is learned on the
+        first call's batch and kept, so make that batch representative. Nothing is held out.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _loss(self):
+        if getattr(self, "_multilabel", False):
+            if self.loss not in (None, "bce"):
+                raise UsageError(f"loss={self.loss!r} cannot fit a multilabel (0/1 indicator) target: "
+                                 "leave loss=None (bce, one logistic unit per label)")
+            return "bce"
+        return self.loss
+
+    def _targets(self, y, continuing: bool, incremental: bool, classes):
+        multilabel = type_of_target(y) == "multilabel-indicator"
+        if continuing and multilabel != self._multilabel:
+            raise EstimatorValueError("y switches between labels and a multilabel indicator matrix: keep the earlier kind")
+        if multilabel:
+            self._multilabel, self.classes_ = True, np.arange(y.shape[1])
+            self._y_dtype = y.dtype
+            return y.astype(np.float64), [f"label{k}" for k in range(y.shape[1])]
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # scikit-learn's DataConversionWarning for a column vector
+        if y.ndim != 1:
+            raise EstimatorValueError(f"y has shape {y.shape}: give labels [n] or a 0/1 indicator matrix [n, labels]")
         check_classification_targets(y)
-        self.classes_, index = np.unique(y, return_inverse=True)
-        return self._train(X, index.astype(np.int64), ["label"], classes=self.classes_.tolist())
+        self._multilabel = False
+        labels = np.unique(y)
+        if not continuing:
+            if incremental and classes is None:
+                raise EstimatorValueError("classes must be passed on the first call to partial_fit: "
+                                          "e.g. classes=np.unique(y_all)")
+            self.classes_ = labels if classes is None else np.unique(np.asarray(classes))
+        self._check_labels(labels, incremental)
+        return np.searchsorted(self.classes_, y).astype(np.int64), ["label"]
+
+    def _check_labels(self, labels: np.ndarray, incremental: bool) -> None:
+        """partial_fit: every label among ``classes_``; warm start: the same classes as before (scikit-learn's rules)."""
+        unknown = np.setdiff1d(labels, self.classes_)
+        if incremental and len(unknown):
+            raise EstimatorValueError(f"y holds labels {unknown.tolist()} not in classes_ {self.classes_.tolist()}: "
+                                      "pass every label as classes= on the first partial_fit")
+        if not incremental and (len(unknown) or len(labels) != len(self.classes_)):
+            raise EstimatorValueError(f"warm_start can only continue with y of the same classes as before: "
+                                      f"had {self.classes_.tolist()}, y has {labels.tolist()}")
+
+    def _out_activation(self, name: str) -> str:
+        return "logistic" if self._multilabel else "softmax"
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities [n, classes], columns in the order of ``classes_``."""
+        """Class probabilities [n, classes], columns in the order of ``classes_`` (multilabel: each label's
+        probability; an ensemble averages its members' probabilities)."""
         check_is_fitted(self, "fitted_")
-        return self.fitted_.predict_proba(self._raw_X(X))
+        X = self._raw_X(X)
+        # multilabel: the fitted model's link (logistic, loss bce) makes its predictions probabilities
+        return self.fitted_.predict(X) if self._multilabel else self.fitted_.predict_proba(X)
 
     def decision_function(self, X) -> np.ndarray:
         """Logits [n, classes] (for two classes, the logit margin of class 1 over class 0, [n])."""
         check_is_fitted(self, "fitted_")
         logits = self.fitted_.raw_output(self._raw_X(X))
-        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
+        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 and not self._multilabel else logits
 
     def predict(self, X) -> np.ndarray:
-        """The most probable label for each row."""
+        """The most probable label for each row (multilabel: the 0/1 matrix of labels above 0.5)."""
         proba = self.predict_proba(X)  # first: it raises NotFittedError before classes_ is touched
+        if self._multilabel:
+            return (proba > 0.5).astype(self._y_dtype)
         return self.classes_[proba.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 # without importing torch. tests/test_config.py checks they match the real registries.
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "silu", "elu", "leaky_relu", "softplus", "identity")
 OPTIMIZERS = ("adam", "adamw", "radam", "sgd", "rmsprop", "lbfgs")
-LOSSES = ("mse", "mae", "huber", "cross_entropy")
+LOSSES = ("mse", "mae", "huber", "cross_entropy", "bce")
 SCHEDULES = ("onecycle", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
 TASKS = ("regress", "classify")
@@ -68,6 +68,8 @@ OPTIONS: tuple[Option, ...] = (
            choices=ACTIVATIONS, metavar="NAME"),
     Option("dropout", "model", "float", "Share of hidden units dropped while training.", "0.2 for images, else 0",
            metavar="P"),
+    Option("alpha", "train", "float", "L2 penalty: adds 0.5*alpha*(sum of squared weights)/(batch rows) to the loss, "
+           "as scikit-learn's MLP does (biases are not penalized).", metavar="X"),
     Option("ensemble", "model", "int", "Train K members (init seeds seed..seed+K-1) as one batched model; "
            "predict gives their mean and spread.", limit=4096, metavar="K"),
     Option("epochs", "train", "int", "Passes over the training data.", "about 6000 optimizer steps; images 30",
@@ -77,7 +79,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("lr", "train", "float", "Peak learning rate.", "0.01 (adam; images 0.002), 0.1 (sgd), 1 (lbfgs)",
            limit=1e6, metavar="X"),
     Option("optimizer", "train", "choice", "How the weights move.", choices=OPTIMIZERS, metavar="NAME"),
-    Option("loss", "train", "choice", "What training minimizes.", "mse, or cross_entropy for classes",
+    Option("loss", "train", "choice", "What training minimizes (bce: one logistic unit per 0/1 target column, "
+           "targets not scaled).", "mse, or cross_entropy for classes",
            choices=LOSSES, metavar="NAME"),
     Option("schedule", "train", "choice", "Learning-rate schedule.", choices=SCHEDULES, metavar="NAME"),
     Option("patience", "train", "int", "Stop after N epochs without validation improvement.",

@@ -56,6 +56,7 @@ class TrainConfig:
     optimizer: str = "adam"  # robust without tuning
     loss: str | None = None  # None: mse for regression, cross_entropy for classification
     schedule: str = "onecycle"  # warm up then anneal: reaches a lower loss in the same steps than a constant lr
+    alpha: float = 0.0  # L2 penalty, 0.5·alpha·Σ‖W‖²/batch rows (scikit-learn's alpha); 0: none
     patience: int | None = None  # epochs without validation improvement before stopping; None: a fifth of the epochs, at least 10
     seed: int = 0  # one seed fixes sampling, split, init and shuffling
     device: str = "auto"  # auto: cuda when available, else cpu
@@ -205,6 +206,8 @@ def validate(config: FitConfig) -> FitConfig:
         _check_hidden(m.hidden, ",".join(map(str, m.hidden)))
     if m.dropout is not None and not 0 <= m.dropout < 1:
         raise UsageError(f"--dropout must be in [0, 1), got {m.dropout}: e.g. 0.2")
+    if not (isinstance(t.alpha, (int, float)) and 0 <= t.alpha < 1e6):
+        raise UsageError(f"--alpha must be a number in [0, 1e6), got {t.alpha!r}: e.g. 1e-4")
     _check_ensemble(m.ensemble, t)
     for name, frac in (("val", d.val_fraction), ("test", d.test_fraction)):
         if not 0 <= frac < 0.5:

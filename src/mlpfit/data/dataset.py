@@ -30,6 +30,7 @@ class Dataset:
     notes: list[str] = field(default_factory=list)  # facts about the data worth telling the user
     fixed_test: int = 0  # the last this-many rows are the published test set (IDX t10k); 0: split one off
     encoding: object = None  # a table's TableEncoding (sources.encoding): raw columns -> inputs; None otherwise
+    weights: np.ndarray | None = None  # [n] per-row weights (scikit-learn's sample_weight); None: all rows count alike
 
 
 @dataclass
@@ -44,10 +45,12 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int, 
     """Shuffle once with the run's seed and cut; tiny sets are not split at all.
 
     With ``fixed_test``, the last rows are the test set as published and validation comes out of
-    the rest.
+    the rest. Fractions of 0 for both (estimators with early_stopping=False, partial_fit) hold
+    nothing out either.
     """
     everything = np.arange(n)
-    if n - fixed_test < MIN_EXAMPLES_TO_SPLIT:
+    nothing_asked = val_fraction == 0 and test_fraction == 0 and not fixed_test
+    if n - fixed_test < MIN_EXAMPLES_TO_SPLIT or nothing_asked:
         return Split(everything, everything, everything, held_out=False)
     pool = n - fixed_test
     order = np.random.default_rng(seed).permutation(pool)

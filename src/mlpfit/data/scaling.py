@@ -21,12 +21,17 @@ class Standardizer:
     std: np.ndarray  # per column, float64; 1.0 for constant columns so nothing divides by zero
 
     @classmethod
-    def fit(cls, values: np.ndarray) -> "Standardizer":
+    def fit(cls, values: np.ndarray, weights: np.ndarray | None = None) -> "Standardizer":
+        """Mean and std per column; with ``weights`` [n] the weighted ones (a row of weight 0 counts not at all)."""
         values = np.asarray(values, dtype=np.float64)
-        std = values.std(axis=0)
+        if weights is None:
+            mean, std = values.mean(axis=0), values.std(axis=0)
+        else:
+            mean = np.average(values, axis=0, weights=weights)
+            std = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weights))
         # A constant column carries no information to scale; dividing by 0 would make NaN.
-        std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(values.mean(axis=0))), std, 1.0)
-        return cls(mean=values.mean(axis=0), std=std)
+        std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        return cls(mean=mean, std=std)
 
     @classmethod
     def identity(cls, columns: int) -> "Standardizer":

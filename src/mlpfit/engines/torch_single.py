@@ -13,7 +13,7 @@ import math
 import numpy as np
 import torch
 
-from mlpfit.nn.losses import get_loss, loss_sum
+from mlpfit.nn.losses import batch_loss, l2_penalty, loss_sum
 from mlpfit.train.optim import make_optimizer, make_schedule
 from mlpfit.train.trainer import TrainData
 
@@ -21,12 +21,15 @@ from mlpfit.train.trainer import TrainData
 class TorchEngine:
     members = 1
 
-    def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed):
+    def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
+                 alpha=0.0, optimizer_state=None):
         self.model, self.data = model, data
         self.batch_size = min(batch_size, len(data.X))
-        self.loss_name, self.loss_fn = loss, get_loss(loss)
+        self.loss_name, self.alpha = loss, alpha
         self.optimizer = make_optimizer(optimizer, model.parameters(), lr)
         self.is_lbfgs = optimizer == "lbfgs"
+        if optimizer_state is not None:  # continue an earlier fit's moments (partial_fit), before the schedule starts
+            continue_optimizer(self.optimizer, optimizer_state, lr, flat=self.is_lbfgs)
         steps = epochs * (1 if self.is_lbfgs else math.ceil(len(data.X) / self.batch_size))
         self.scheduler = make_schedule("constant" if self.is_lbfgs else schedule, self.optimizer, steps)
         # Shuffling has its own generator so the model's init RNG and the batches stay independent.
@@ -44,7 +47,7 @@ class TorchEngine:
         self.model.train()
         if self.is_lbfgs:
             return self.lbfgs_epoch(should_stop)
-        X, Y = self.data.X, self.data.Y
+        X, Y, W = self.data.X, self.data.Y, self.data.W
         if not self.step:
             self.epoch_rng = self.generator.get_state()
         else:
@@ -53,33 +56,39 @@ class TorchEngine:
         for i, index in enumerate(self.batches(len(X), X.device)):
             if i < self.step:
                 continue  # done before an interrupt
-            xb, yb = (X, Y) if index is None else (X[index], Y[index])
+            xb, yb, wb = (X, Y, W) if index is None else (X[index], Y[index], None if W is None else W[index])
             self.optimizer.zero_grad(set_to_none=True)
-            loss = self.loss_fn(self.model(xb), yb)
+            loss, rows = self.loss(xb, yb, wb)
             loss.backward()
             self.optimizer.step()
             self.scheduler.step()
-            total += loss.detach() * len(xb)
+            total += loss.detach() * rows
             self.step = i + 1
             if should_stop():
                 self.partial_loss = total
                 return None
         self.step, self.partial_loss = 0, None
-        return np.array([total.item() / len(X)])
+        return np.array([total.item() / (len(X) if W is None else max(float(W.sum()), 1e-30))])
+
+    def loss(self, X, Y, W):
+        """The batch's (weighted) mean loss plus the L2 term, and the rows (or weight) it averages over."""
+        rows = len(X) if W is None else W.sum().clamp_min(1e-30)
+        data_loss = batch_loss(self.loss_name, self.model(X), Y, W)
+        return data_loss + l2_penalty(weight_matrices(self.model), self.alpha, rows), rows
 
     def lbfgs_epoch(self, should_stop) -> np.ndarray | None:
         """One L-BFGS step is the epoch; its loss is kept across a resume."""
         if not self.step:
-            self.partial_loss, self.step = self.lbfgs_step(self.data.X, self.data.Y), 1
+            self.partial_loss, self.step = self.lbfgs_step(self.data.X, self.data.Y, self.data.W), 1
             if should_stop():
                 return None
         loss, self.step, self.partial_loss = self.partial_loss, 0, None
         return np.array([float(loss)])
 
-    def lbfgs_step(self, X, Y) -> float:
+    def lbfgs_step(self, X, Y, W) -> float:
         def closure():
             self.optimizer.zero_grad(set_to_none=True)
-            loss = self.loss_fn(self.model(X), Y)
+            loss = self.loss(X, Y, W)[0]
             loss.backward()
             return loss
 
@@ -95,13 +104,19 @@ class TorchEngine:
     @torch.no_grad()
     def evaluate(self, chunk: int = 65536) -> dict:
         self.model.eval()
-        X, Y = self.data.X_val, self.data.Y_val
-        parts = [(self.model(X[i : i + chunk]), Y[i : i + chunk]) for i in range(0, len(X), chunk)]
-        scores = {"val_loss": np.array([float(sum(loss_sum(self.loss_name, out, y) for out, y in parts)) / len(X)])}
+        X, Y, W = self.data.X_val, self.data.Y_val, self.data.W_val
+        parts = [(self.model(X[i : i + chunk]), Y[i : i + chunk], None if W is None else W[i : i + chunk])
+                 for i in range(0, len(X), chunk)]
+        total = len(X) if W is None else max(float(W.sum()), 1e-30)
+        scores = {"val_loss": np.array([float(sum(loss_sum(self.loss_name, out, y, w) for out, y, w in parts)) / total])}
         if self.loss_name == "cross_entropy":
-            hits = sum(int((out.argmax(dim=1) == y).sum()) for out, y in parts)
-            scores["val_accuracy"] = np.array([hits / len(X)])
+            hits = sum(float(((out.argmax(dim=1) == y) * (1 if w is None else w)).sum()) for out, y, w in parts)
+            scores["val_accuracy"] = np.array([hits / total])
         return scores
+
+    def optimizer_state(self) -> dict:
+        """The optimizer's moments, for a later fit that continues this one (``optimizer_state=``)."""
+        return self.optimizer.state_dict()
 
     def freeze(self, frozen: np.ndarray) -> None:
         pass  # one member: once it stops, the trainer stops
@@ -135,6 +150,22 @@ class TorchEngine:
         self.partial_loss = None if state["partial_loss"] is None else torch.as_tensor(state["partial_loss"], device=device)
         self.epoch_rng = check_byte_state(state["epoch_rng"], self.generator.get_state())
         torch.set_rng_state(check_byte_state(state["torch_rng"], torch.get_rng_state()))
+
+
+def weight_matrices(model) -> list:
+    """The model's weight matrices (what an L2 penalty shrinks; biases are left alone)."""
+    layers = model.members.layers if hasattr(model, "members") else model.layers
+    return [layer.weight for layer in layers]
+
+
+def continue_optimizer(optimizer, state: dict, lr: float, flat: bool = False) -> None:
+    """Load an earlier optimizer's state, keeping this fit's learning rate (the schedule starts from it)."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    check_optimizer_state(state, params, flat=flat)
+    optimizer.load_state_dict(state)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+        group.pop("initial_lr", None)
 
 
 def check_optimizer_state(state: dict, params: list, flat: bool = False) -> None:

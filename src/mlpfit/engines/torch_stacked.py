@@ -16,8 +16,8 @@ import math
 import numpy as np
 import torch
 
-from mlpfit.engines.torch_single import check_byte_state
-from mlpfit.nn.losses import member_loss
+from mlpfit.engines.torch_single import check_byte_state, weight_matrices
+from mlpfit.nn.losses import l2_penalty, member_loss
 from mlpfit.train.schedules import SCHEDULES
 from mlpfit.train.stacked_optim import StackedOptimizer
 from mlpfit.train.trainer import TrainData
@@ -29,11 +29,17 @@ CPU_CHUNK_VALUES = 2**18
 
 
 class StackedEngine:
-    def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed):
+    def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
+                 alpha=0.0, optimizer_state=None):
         self.model, self.data, self.members = model, data, model.k
         self.batch_size = min(batch_size, len(data.X))
-        self.loss_name = loss
+        self.loss_name, self.alpha = loss, alpha
         self.optimizer = StackedOptimizer(optimizer, model.parameters(), [lr] * self.members if np.isscalar(lr) else list(lr))
+        if optimizer_state is not None:  # continue an earlier fit's moments (partial_fit), at this fit's lr
+            lrs = self.optimizer.lr.clone()
+            self.optimizer.load_state_dict(optimizer_state)
+            self.optimizer.lr = lrs
+        self.t0 = self.optimizer.t  # the schedule counts this fit's steps only
         self.steps_total = max(1, epochs * math.ceil(len(data.X) / self.batch_size))
         self.chunks = member_chunks(self.members, self.batch_size * max(model.sizes), data.X.device)
         self.factor = SCHEDULES[schedule]
@@ -47,12 +53,12 @@ class StackedEngine:
 
     @property
     def lr(self) -> float:
-        return float(self.optimizer.lr[0]) * self.factor(max(0, self.optimizer.t - 1), self.steps_total)
+        return float(self.optimizer.lr[0]) * self.factor(max(0, self.optimizer.t - self.t0 - 1), self.steps_total)
 
     def train_epoch(self, should_stop) -> np.ndarray | None:
         """One pass for every member; returns each member's mean training loss."""
         self.model.train()
-        X, Y = self.data.X, self.data.Y
+        X, Y, W = self.data.X, self.data.Y, self.data.W
         if not self.step:
             self.epoch_rng = self.generator.get_state()
         else:
@@ -62,20 +68,33 @@ class StackedEngine:
             if i < self.step:
                 continue
             self.optimizer.zero_grad()
-            parts = []
+            parts, seen = [], []
             for members in self.chunks:
-                xb, yb = (X, Y) if index is None else (X[index[members]], Y[index[members]])
-                part = member_loss(self.loss_name, self.model(xb, members), yb)
+                rows_of = None if index is None else index[members]
+                part, n = self.loss(*(rows(a, rows_of) for a in (X, Y, W)), members)
                 part.sum().backward()  # members share no parameters: each gets its own gradient
                 parts.append(part.detach())
-            self.optimizer.step(self.factor(self.optimizer.t, self.steps_total), self.active)
-            total += torch.cat(parts) * (len(X) if index is None else index.shape[1])
+                seen.append(n.expand(part.shape))
+            self.optimizer.step(self.factor(self.optimizer.t - self.t0, self.steps_total), self.active)
+            total += torch.cat(parts) * torch.cat(seen)
             self.step = i + 1
             if should_stop():
                 self.partial_loss = total
                 return None
         self.step, self.partial_loss = 0, None
-        return (total / len(X)).cpu().numpy().astype(np.float64)
+        counted = torch.as_tensor(float(len(X))) if W is None else W.sum().clamp_min(1e-30)
+        return (total / counted).cpu().numpy().astype(np.float64)
+
+    def loss(self, X, Y, W, members: slice):
+        """Each member's (weighted) mean loss plus its L2 term ``[k]``, and the rows (or weight) averaged over."""
+        device = self.active.device
+        if W is None:
+            rows = torch.tensor(float(X.shape[-2]), device=device)
+        else:
+            rows = W.sum(-1).clamp_min(1e-30)
+        data_loss = member_loss(self.loss_name, self.model(X, members), Y, W)
+        penalty = l2_penalty([w[members] for w in weight_matrices(self.model)], self.alpha, rows)
+        return data_loss + penalty, rows
 
     def batches(self, n: int, device):
         if self.batch_size >= n:
@@ -87,22 +106,27 @@ class StackedEngine:
     @torch.no_grad()
     def evaluate(self, chunk: int = 65536) -> dict:
         self.model.eval()
-        X, Y = self.data.X_val, self.data.Y_val
+        X, Y, W = self.data.X_val, self.data.Y_val, self.data.W_val
         loss = torch.zeros(self.members, device=X.device)
         hits = torch.zeros(self.members, device=X.device)
         # Chunks sized for these rows, not the training batch: a small validation set goes in one pass.
         groups = member_chunks(self.members, min(chunk, len(X)) * max(self.model.sizes), X.device)
         for i in range(0, len(X), chunk):
             xb, yb = X[i : i + chunk], Y[i : i + chunk]
+            wb = None if W is None else W[i : i + chunk]
             out = torch.cat([self.model(xb, members) for members in groups])
-            loss += member_loss(self.loss_name, out, yb) * len(xb)
+            loss += member_loss(self.loss_name, out, yb, wb) * (len(xb) if wb is None else wb.sum())
             if self.loss_name == "cross_entropy":
-                hits += (out.argmax(dim=2) == yb).sum(dim=1)
-        n = max(1, len(X))
+                hits += ((out.argmax(dim=2) == yb) * (1 if wb is None else wb)).sum(dim=1)
+        n = max(1, len(X)) if W is None else max(float(W.sum()), 1e-30)
         scores = {"val_loss": (loss / n).cpu().numpy().astype(np.float64)}
         if self.loss_name == "cross_entropy":
             scores["val_accuracy"] = (hits / n).cpu().numpy().astype(np.float64)
         return scores
+
+    def optimizer_state(self) -> dict:
+        """The optimizer's moments, for a later fit that continues this one (``optimizer_state=``)."""
+        return self.optimizer.state_dict()
 
     def freeze(self, frozen: np.ndarray) -> None:
         self.active = torch.as_tensor(~np.asarray(frozen), dtype=torch.float32, device=self.active.device)
@@ -138,6 +162,11 @@ class StackedEngine:
         self.partial_loss = None if partial is None else torch.as_tensor(partial, device=device).reshape(self.members)
         self.epoch_rng = check_byte_state(state["epoch_rng"], self.generator.get_state())
         torch.set_rng_state(check_byte_state(state["torch_rng"], torch.get_rng_state()))
+
+
+def rows(values, index):
+    """``values`` at ``index`` (each member's batch rows, ``[k, B]``); all of them when index is None."""
+    return values if index is None or values is None else values[index]
 
 
 def member_chunks(k: int, values_per_member: int, device) -> list[slice]:

@@ -15,7 +15,7 @@ from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.errors import RunFolderError, UsageError
 from mlpfit.fitting import diagnose, interruptible
-from mlpfit.fitting.build import build, finish, member_seeds
+from mlpfit.fitting.build import Start, build, finish, member_seeds
 from mlpfit.fitting.prepare import load_dataset, prepare
 from mlpfit.fitting.summary import make_summary, member_info, split_samples
 from mlpfit.interrupt import stop_signals
@@ -37,14 +37,15 @@ class FitResult:
     dataset: Dataset
     split: Split
     run_dir: str | None  # None when nothing was saved
+    optimizer_state: object = None  # the engine's optimizer at the end: a later fit may continue it (Start)
 
 
 def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: bool = True,
-        resume: dict | None = None) -> FitResult:
+        resume: dict | None = None, start: Start | None = None) -> FitResult:
     """Train on ``config``'s target (or on ``dataset``, already in memory) and, by default, save a run folder.
 
     ``config`` is not changed; the result holds the resolved copy. ``resume`` is a checkpoint's
-    state (:func:`resume_fit`).
+    state (:func:`resume_fit`); ``start`` an earlier fit to continue from (warm start, partial_fit).
     """
     config = copy.deepcopy(config)
     if dataset is None:
@@ -53,7 +54,7 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     run_dir = claim_run_dir(config, dataset, resume) if save else None
     device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
     configure(config.train.threads, config.train.seed)
-    fitted, engine = build(config, dataset, split, device)
+    fitted, engine = build(config, dataset, split, device, start)
     before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train, task=dataset.task,
                                       x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
                                       parameters=fitted.model.parameter_count // fitted.members, outputs=dataset.outputs)
@@ -65,7 +66,7 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     summary = make_summary(config, dataset, split, fitted, history, trainer.seconds, diagnostics, device, run_dir,
                            members=member_info(member_seeds(config), stopping, guard))
     summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary)]
-    result = FitResult(config, fitted, history, summary, dataset, split, run_dir)
+    result = FitResult(config, fitted, history, summary, dataset, split, run_dir, engine.optimizer_state())
     if save:
         save_result(result)
     return result

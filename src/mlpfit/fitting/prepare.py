@@ -6,12 +6,15 @@ config to data ready for training, so a default or a check applies to all of the
 
 from __future__ import annotations
 
+import numpy as np
+
 from mlpfit.config import defaults
 from mlpfit.config.schema import FitConfig, validate
 from mlpfit.data.checks import check_dataset
 from mlpfit.data.dataset import Dataset, Split, split_indices
 from mlpfit.data.sources import load_data, prepare as apply_example
 from mlpfit.engines.numpy_mlp import check_supported
+from mlpfit.errors import UsageError
 
 
 def load_dataset(config: FitConfig) -> Dataset:
@@ -41,6 +44,19 @@ def resolve(config: FitConfig, dataset: Dataset, split: Split) -> None:
                      images=dataset.image_shape is not None)
     if config.train.engine == "numpy":
         check_supported(config, dataset.task)
+    if config.train.loss == "bce":
+        check_binary_targets(dataset)
+
+
+def check_binary_targets(dataset: Dataset) -> None:
+    """``--loss bce`` compares each output's logistic unit with a 0/1 target (multilabel)."""
+    if dataset.task == "classify":
+        raise UsageError("--loss bce needs 0/1 target columns, but this target is a classification: "
+                         "drop --loss bce (classes use cross_entropy)")
+    Y = np.asarray(dataset.Y, dtype=np.float64)
+    if len(Y) and (Y.min() < 0 or Y.max() > 1):
+        raise UsageError(f"--loss bce needs targets in [0, 1] (0/1 labels), got values from {Y.min():g} to {Y.max():g}: "
+                         "use --loss mse for other targets")
 
 
 def n_outputs(dataset: Dataset) -> int:

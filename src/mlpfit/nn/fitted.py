@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from mlpfit.data.scaling import Standardizer
-from mlpfit.nn.numpy_fitted import softmax
+from mlpfit.nn.numpy_fitted import linked, softmax
 
 
 @dataclass
@@ -21,6 +21,7 @@ class FittedModel:
     task: str = "regress"
     classes: list | None = None
     encoding: object = None  # a table's TableEncoding (raw columns -> inputs), saved as encoding.json; else None
+    link: str = "identity"  # "logistic": the outputs are logits of 0/1 targets (loss bce); predict gives probabilities
 
     @property
     def device(self) -> torch.device:
@@ -51,7 +52,7 @@ class FittedModel:
         out = self.raw_output(X)
         if self.task == "classify":
             return out.argmax(axis=1)
-        return self.y_scaler.inverse_transform(out)
+        return self.y_scaler.inverse_transform(linked(out, self.link))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return softmax(self.raw_output(X))
@@ -77,8 +78,8 @@ class FittedEnsemble(FittedModel):
         return self.network_output(X, chunk)
 
     def member_predictions(self, X: np.ndarray) -> np.ndarray:
-        """Regression: each member's values in original units ``[K, n, outputs]``."""
-        return self.y_scaler.inverse_transform(self.member_outputs(X))
+        """Regression: each member's values in original units ``[K, n, outputs]`` (probabilities for bce)."""
+        return self.y_scaler.inverse_transform(linked(self.member_outputs(X), self.link))
 
     def member_probabilities(self, X: np.ndarray) -> np.ndarray:
         """Classification: each member's class probabilities ``[K, n, classes]``."""

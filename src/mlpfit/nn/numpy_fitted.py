@@ -30,6 +30,7 @@ class NumpyFitted:
     task: str = "regress"
     classes: list | None = None
     encoding: object = None  # a table's TableEncoding, as FittedModel holds it
+    link: str = "identity"  # "logistic": logits of 0/1 targets (loss bce), predicted as probabilities
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray], stacked: bool, **rest) -> "NumpyFitted":
@@ -63,7 +64,7 @@ class NumpyFitted:
         return self.network_output(X)
 
     def member_predictions(self, X: np.ndarray) -> np.ndarray:
-        return self.y_scaler.inverse_transform(self.network_output(X))
+        return self.y_scaler.inverse_transform(linked(self.network_output(X), self.link))
 
     def member_probabilities(self, X: np.ndarray) -> np.ndarray:
         return softmax(self.network_output(X))
@@ -71,7 +72,7 @@ class NumpyFitted:
     def predict(self, X: np.ndarray) -> np.ndarray:
         if self.task == "classify":
             return self.predict_proba(X).argmax(axis=1)
-        values = self.y_scaler.inverse_transform(self.network_output(X))
+        values = self.member_predictions(X)
         return values if self.members == 1 else values.mean(axis=0)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -89,3 +90,13 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     """Probabilities from logits along the last axis (shifted by the max, so large logits do not overflow)."""
     exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def linked(outputs: np.ndarray, link: str) -> np.ndarray:
+    """The network's outputs through the link of its loss: probabilities from bce's logits, else as they are."""
+    return sigmoid(outputs) if link == "logistic" else outputs
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Probabilities of 0/1 labels from their logits, without overflow for large |logits|."""
+    return np.exp(-np.logaddexp(0.0, -logits))

@@ -1,4 +1,5 @@
-"""A table run's encoding (raw columns -> inputs), read back from encoding.json and checked."""
+"""How a run's raw inputs and outputs are read: a table's encoding (raw columns -> inputs), read back from
+encoding.json and checked, and the output link its loss implies."""
 
 from __future__ import annotations
 
@@ -18,3 +19,8 @@ def table_encoding(files: store.RunFiles):
     if encoding.names != files.summary["inputs"]:
         raise RunFolderError(f"{name} does not match the inputs in summary.json: re-run the fit")
     return encoding
+
+
+def link_of(config: dict) -> str:
+    """The output link the run's loss implies: bce trains logits of 0/1 targets."""
+    return "logistic" if config.get("train", {}).get("loss") == "bce" else "identity"

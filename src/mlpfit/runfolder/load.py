@@ -11,7 +11,7 @@ from mlpfit.nn.fitted import FittedEnsemble, FittedModel
 from mlpfit.nn.model import MLP
 from mlpfit.nn.stacked import EnsembleMLP
 from mlpfit.runfolder import store
-from mlpfit.runfolder.encoding import table_encoding
+from mlpfit.runfolder.encoding import link_of, table_encoding
 from mlpfit.runtime import choose_device
 from mlpfit.train.history import History
 
@@ -57,6 +57,7 @@ def assemble(files: store.RunFiles, model, device: str, fitted_type, what: str):
     y_state = files.scalers.get("y")
     fitted = fitted_type(model, Standardizer.from_state(files.scalers["x"]),
                          None if y_state is None else Standardizer.from_state(y_state),
-                         s["inputs"], s["outputs"], s["task"], s.get("classes"), table_encoding(files))
+                         s["inputs"], s["outputs"], s["task"], s.get("classes"), table_encoding(files),
+                         link=link_of(files.config))
     history = History.from_csv(files.history_csv, s.get("history"))
     return FitConfig.from_dict(files.config), fitted, s, history

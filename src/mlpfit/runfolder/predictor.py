@@ -8,7 +8,7 @@ from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import RunFolderError
 from mlpfit.nn.numpy_fitted import NumpyFitted
 from mlpfit.runfolder import store
-from mlpfit.runfolder.encoding import table_encoding
+from mlpfit.runfolder.encoding import link_of, table_encoding
 
 
 def load_predictor(path: str) -> tuple[NumpyFitted, dict]:
@@ -28,7 +28,8 @@ def predictor_from_files(files: store.RunFiles) -> NumpyFitted:
         files.state, stacked=bool(s.get("ensemble")), activation=arch["activation"],
         output_activation=arch["output_activation"], x_scaler=Standardizer.from_state(files.scalers["x"]),
         y_scaler=None if y_state is None else Standardizer.from_state(y_state), inputs=s["inputs"],
-        outputs=s["outputs"], task=s["task"], classes=s.get("classes"), encoding=table_encoding(files))
+        outputs=s["outputs"], task=s["task"], classes=s.get("classes"), encoding=table_encoding(files),
+        link=link_of(files.config))
     members = len(s["members"]) if s.get("ensemble") else 1
     check_shapes(fitted, [int(size) for size in arch["sizes"]], members, os.path.join(files.path, "model.safetensors"))
     return fitted

@@ -36,6 +36,8 @@ class TrainData:
     Y: object  # training targets: scaled floats, or class indices
     X_val: object
     Y_val: object
+    W: object = None  # per-row weights of the training rows ([n], scikit-learn's sample_weight); None: all equal
+    W_val: object = None  # the validation rows' weights; None: all equal
 
 
 class Trainer:

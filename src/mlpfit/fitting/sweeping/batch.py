@@ -54,7 +54,7 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), prun
     """Train same-shape configs as one batched model, each a member with its own lr and seed; one row per
     config. ``pruned`` is the set of members a callback stopped for Optuna (filled while training)."""
     from mlpfit.engines.torch_stacked import StackedEngine
-    from mlpfit.fitting.build import scalers, train_data
+    from mlpfit.fitting.build import output_link, scalers, train_data
     from mlpfit.fitting.fit import monitor
     from mlpfit.fitting.prepare import n_outputs
     from mlpfit.fitting.summary import member_info, member_metrics
@@ -74,11 +74,12 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), prun
                         dropout=m.dropout).to(shared.device)
     engine = StackedEngine(model, train_data(ds, shared.split, x_scaler, y_scaler, shared.device), epochs=t.epochs,
                            batch_size=t.batch_size, lr=[c.train.lr for c in configs], optimizer=t.optimizer,
-                           loss=t.loss, schedule=t.schedule, seed=t.seed)
+                           loss=t.loss, schedule=t.schedule, seed=t.seed, alpha=t.alpha)
     guard, stopping = DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(first))
     trainer = Trainer(engine, t.epochs, [guard, stopping, *callbacks])
     trainer.run()
-    fitted = FittedEnsemble(model, x_scaler, y_scaler, ds.inputs, ds.outputs, ds.task, ds.classes)
+    fitted = FittedEnsemble(model, x_scaler, y_scaler, ds.inputs, ds.outputs, ds.task, ds.classes,
+                            link=output_link(t.loss))
     rows = []
     for k, (info, metrics) in enumerate(zip(member_info(seeds, stopping, guard), member_metrics(fitted, ds, shared.split))):
         val = metrics["val"]
