@@ -66,7 +66,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="P"),
     Option("ensemble", "model", "int", "Train K members (init seeds seed..seed+K-1) as one batched model; "
            "predict gives their mean and spread.", limit=4096, metavar="K"),
-    Option("epochs", "train", "int", "Passes over the training data.", "about 6000 optimizer steps; images 30",
+    Option("epochs", "train", "int", "Passes over the training data.",
+           "about 6000 optimizer steps; images 30; tables up to 10000 rows 300",
            limit=1_000_000, metavar="N"),
     Option("batch_size", "train", "int", "Examples per step.", "all up to 512, else 256", limit=10_000_000,
            metavar="N"),
@@ -77,7 +78,7 @@ OPTIONS: tuple[Option, ...] = (
            choices=LOSSES, metavar="NAME"),
     Option("schedule", "train", "choice", "Learning-rate schedule.", choices=SCHEDULES, metavar="NAME"),
     Option("patience", "train", "int", "Stop after N epochs without validation improvement.",
-           "a fifth of the epochs, at least 10", limit=1_000_000, metavar="N"),
+           "a fifth of the epochs, at least 10; tables up to 10000 rows 20", limit=1_000_000, metavar="N"),
     Option("scale", "data", "off", "Do not standardize inputs and targets (the tutorials' naive setup).",
            flag="--no-scale"),
     Option("seed", "train", "int", "Fixes sampling, split, init and shuffling.", metavar="N"),

@@ -64,7 +64,7 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     diagnostics = before + diagnose.after_training(history=history, config=config)
     summary = make_summary(config, dataset, split, fitted, history, trainer.seconds, diagnostics, device, run_dir,
                            members=member_info(member_seeds(config), stopping, guard))
-    summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary)]
+    summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary, history, config)]
     result = FitResult(config, fitted, history, summary, dataset, split, run_dir)
     if save:
         save_result(result)
