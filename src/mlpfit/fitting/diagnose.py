@@ -8,6 +8,7 @@ import numpy as np
 
 from mlpfit.config.defaults import DEFAULT_LR
 from mlpfit.fitting.diagnose_curves import verdicts
+from mlpfit.fitting.diagnose_target import singular_target, steep_target
 from mlpfit.fitting.diagnostic import Diagnostic  # noqa: F401 - re-exported: the type every check returns
 from mlpfit.fitting.metrics import r2_per_output
 from mlpfit.nn.equation import is_linear
@@ -57,11 +58,12 @@ REFERENCE_MAX_INPUTS = 32
 
 
 def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outputs=None,
-                    rows=None) -> list[Diagnostic]:
+                    rows=None, domain=None) -> list[Diagnostic]:
     """Checks on the training data and the model's shape, before any step is taken.
 
     X, Y are raw data and ``rows`` the training split's indices (None: all of them); the scalers
-    give the units the network sees. Image-size inputs are only copied when a check needs them.
+    give the units the network sees; ``domain`` is a formula's sampling box (None for other sources).
+    Image-size inputs are only copied when a check needs them.
     """
     m = config.model
     rows = np.arange(len(X)) if rows is None else np.asarray(rows)
@@ -79,12 +81,23 @@ def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outpu
         if not config.data.scale:
             checks.append(large_scale("targets", Y_train, "--no-scale"))
         checks.append(output_range(m.output_activation, seen_Y, config.data.scale, outputs))
+        if domain is not None:  # a formula: noise-free, so a hard-to-follow target is the function's doing
+            checks += formula_checks(config, X[rows], Y_train, seen_Y, x_scaler, domain, outputs)
         wide = X.shape[1] > REFERENCE_MAX_INPUTS
         if not wide and is_linear([X.shape[1], *m.hidden, Y.shape[1]], m.activation, m.output_activation):
             some = _subsample(len(rows), config.train.seed)  # scaling all of a large set costs more than the check
             seen_X = x_scaler.transform(np.asarray(X[rows[some]], np.float64))
             checks.append(linear_on_nonlinear(seen_X, seen_Y[some]))
     return [d for d in checks if d is not None]
+
+
+def formula_checks(config, X_train, Y_train, seen_Y, x_scaler, domain, outputs) -> list[Diagnostic | None]:
+    """A pole in the domain explains everything else about the target; else, is it sampled densely enough?"""
+    singular = singular_target(X_train, Y_train, domain, outputs)
+    if singular is not None:
+        return [singular]
+    seen_X = x_scaler.transform(np.asarray(X_train, np.float64))
+    return [steep_target(seen_X, seen_Y, config.data.samples or len(X_train), neighbour_r2)]
 
 
 def few_samples(n: int, parameters: int, values_per_example: int = 1, hidden=None, inputs: int = 1,

@@ -56,7 +56,8 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     fitted, engine = build(config, dataset, split, device)
     before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train, task=dataset.task,
                                       x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
-                                      parameters=fitted.model.parameter_count // fitted.members, outputs=dataset.outputs)
+                                      parameters=fitted.model.parameter_count // fitted.members, outputs=dataset.outputs,
+                                      domain=dataset.domain)
     guard, stopping = DivergenceGuard(), EarlyStopping(config.train.patience, monitor=monitor(config))
     trainer = Trainer(engine, config.train.epochs, [guard, stopping, *callbacks])
     history = interruptible.run(trainer, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
