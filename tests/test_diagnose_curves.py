@@ -145,3 +145,17 @@ def test_follow_diverged_hint_smaller_lr():
     found = codes("x**2 + y**2", domain=(-14, 14), samples=300, optimizer="sgd", lr=1000.0, epochs=20)
     lr = float(option_value(found["diverged"]["hint"], "--lr"))
     assert "diverged" not in codes("x**2 + y**2", domain=(-14, 14), samples=300, optimizer="sgd", lr=lr, epochs=20)
+
+
+def test_classification_curves_judge_overfit_on_accuracy_not_cross_entropy():
+    # wine with the defaults: cross-entropy doubled after epoch 19 while accuracy held: not memorizing
+    train = [0.9 * 0.85 ** e for e in range(39)]
+    val = [0.9 * 0.87 ** e for e in range(19)] + [0.0735 * 1.04 ** e for e in range(20)]
+    history = curves_history(train, val, best_epoch=19, stopped_early=True)
+    for row in history.rows:
+        row["val_accuracy"] = 1.0 if row["epoch"] < 39 else 0.944
+    found = diagnose.after_evaluation(summary({"accuracy": 0.99}, {"accuracy": 1.0}, task="classify"), history)
+    assert found == []
+    history.rows[-1]["val_accuracy"] = 0.8  # accuracy falling with the loss: that is memorizing
+    found = diagnose.after_evaluation(summary({"accuracy": 0.99}, {"accuracy": 1.0}, task="classify"), history)
+    assert [d.code for d in found] == ["overfit"] and found[0].evidence["accuracy_end"] == 0.8

@@ -19,6 +19,7 @@ def test_one_over_x_on_minus_one_to_one_is_named_with_its_numbers():
     assert "pole" in d["message"] and d["evidence"]["top_share"] > 0.5 and d["evidence"]["tail_ratio"] > 100
     assert abs(d["evidence"]["worst_at"]["x"]) < 0.01  # the worst sample sits next to the pole
     assert "--domain 0.1:1" in d["hint"]
+    assert "underfit" not in found  # the pole explains the score: no "train longer" or "larger net"
 
 
 def test_follow_singular_target_hint():

@@ -51,7 +51,7 @@ TABLE_PATIENCE = 20  # ... and once turned it does not come back: waiting 600 ep
 
 def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, images: bool = False,
             measured: bool = False) -> None:
-    """``measured``: a table of measurements with held-out rows (no formula, not images)."""
+    """``measured``: rows of a CSV table with some held out (noisy measurements, not a formula or images)."""
     m, t = config.model, config.train
     if images:
         _resolve_images(m, t, n_train)

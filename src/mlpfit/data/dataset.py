@@ -29,6 +29,7 @@ class Dataset:
     image_shape: tuple[int, ...] | None = None  # (h, w) when inputs are pixels
     notes: list[str] = field(default_factory=list)  # facts about the data worth telling the user
     fixed_test: int = 0  # the last this-many rows are the published test set (IDX t10k); 0: split one off
+    table: bool = False  # rows of a CSV file: measurements, often few and noisy (small-table defaults)
 
 
 @dataclass

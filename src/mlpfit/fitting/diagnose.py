@@ -219,6 +219,6 @@ def _mean_r2(Y, pred) -> float:
 def after_evaluation(summary: dict, history=None, config=None) -> list[Diagnostic]:
     """Underfit or overfit from the learning curves and scores; skipped when an earlier finding explains them."""
     known = {d["code"] for d in summary["diagnostics"]}
-    if known & {"diverged", "nonlinear_target", "output_range"}:
+    if known & {"diverged", "nonlinear_target", "output_range", "singular_target"}:
         return []
     return verdicts(summary, history, config)

@@ -71,11 +71,11 @@ def _load_table(config, path: str) -> Dataset:
     table = read_table(path, config.data.target_columns, config.data.feature_columns, config.data.task)
     name = os.path.splitext(os.path.basename(path))[0]
     if table.task == "regress":
-        return Dataset(name, table.X, table.Y.astype(np.float64), table.features, table.targets)
+        return Dataset(name, table.X, table.Y.astype(np.float64), table.features, table.targets, table=True)
     labels = table.Y.reshape(-1)
     classes, Y = np.unique(labels, return_inverse=True)
     return Dataset(name, table.X, Y.astype(np.int64), table.features, table.targets, task="classify",
-                   classes=[_plain(c) for c in classes])
+                   classes=[_plain(c) for c in classes], table=True)
 
 
 def _plain(label):
