@@ -71,7 +71,7 @@ def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outpu
     # With held-out rows the learning curves show memorization (overfit, with these numbers); only
     # without them is the count of examples against parameters all there is to go on.
     checks = [few_samples(len(rows), parameters, max(1, per_example), config.model.hidden, X.shape[1],
-                          max(1, per_example))] if len(rows) == len(X) else []
+                          max(1, per_example), sampled=domain is not None)] if len(rows) == len(X) else []
     if not config.data.scale:
         X_train = X[rows]
         checks += [large_scale("inputs", X_train, "--no-scale"), uneven_inputs(X_train)]
@@ -101,7 +101,7 @@ def formula_checks(config, X_train, Y_train, seen_Y, x_scaler, domain, outputs) 
 
 
 def few_samples(n: int, parameters: int, values_per_example: int = 1, hidden=None, inputs: int = 1,
-                outputs: int = 1) -> Diagnostic | None:
+                outputs: int = 1, sampled: bool = False) -> Diagnostic | None:
     """Fewer training values than parameters. An example carries one value per output (or per
     class score), so 54,000 images of 10 classes constrain a 110,000-parameter net well enough."""
     if n * values_per_example >= parameters:
@@ -112,7 +112,7 @@ def few_samples(n: int, parameters: int, values_per_example: int = 1, hidden=Non
         "few_samples",
         f"{n} training examples for {parameters} parameters: the net can memorize them, "
         "so a good training score says little about new points",
-        f"use more examples (--samples for a formula){smaller}",
+        (f"sample more points (--samples {max(4 * n, 100)})" if sampled else "use more examples") + smaller,
         evidence={"examples": n, "values": n * values_per_example, "parameters": parameters},
     )
 
