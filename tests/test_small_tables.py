@@ -45,7 +45,7 @@ def test_no_contradictory_diagnostics_on_small_tables(name, seed, tmp_path):
 def test_small_table_defaults_stop_soon_after_validation_turns(tmp_path):
     result = fit(build_config(write_csv("wine", tmp_path), {"threads": 1, "plots": False}), save=False)
     train = result.config.train
-    assert train.epochs == 300 and train.patience == 20
+    assert train.epochs == 300 and train.patience == 20 and train.weight_decay == 1e-3
     assert result.summary["metrics"]["test"]["accuracy"] >= 0.9
 
 

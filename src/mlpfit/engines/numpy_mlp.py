@@ -41,13 +41,15 @@ def check_supported(config, task: str) -> None:
 
 class NumpyEngine:
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
-                 schedule, seeds):
+                 schedule, seeds, weight_decay=0.0):
         self.data, self.members = data, len(seeds)
         self.activation, self.output_activation = activation, output_activation
         self.batch_size = min(batch_size, len(data.X))
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
         self.params = [init_params(sizes, rng) for rng in self.rngs]
         options = {"momentum": SGD_MOMENTUM} if optimizer == "sgd" else {}
+        if weight_decay:
+            options["weight_decay"] = weight_decay
         self.optimizers = [make_optimizer(optimizer, lr, **options) for _ in seeds]
         self.peak_lr = lr
         self.factor = SCHEDULES[schedule]

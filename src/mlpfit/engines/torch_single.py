@@ -21,11 +21,12 @@ from mlpfit.train.trainer import TrainData
 class TorchEngine:
     members = 1
 
-    def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed):
+    def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
+                 weight_decay=0.0):
         self.model, self.data = model, data
         self.batch_size = min(batch_size, len(data.X))
         self.loss_name, self.loss_fn = loss, get_loss(loss)
-        self.optimizer = make_optimizer(optimizer, model.parameters(), lr)
+        self.optimizer = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
         self.is_lbfgs = optimizer == "lbfgs"
         steps = epochs * (1 if self.is_lbfgs else math.ceil(len(data.X) / self.batch_size))
         self.scheduler = make_schedule("constant" if self.is_lbfgs else schedule, self.optimizer, steps)

@@ -29,11 +29,13 @@ CPU_CHUNK_VALUES = 2**18
 
 
 class StackedEngine:
-    def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed):
+    def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
+                 weight_decay=0.0):
         self.model, self.data, self.members = model, data, model.k
         self.batch_size = min(batch_size, len(data.X))
         self.loss_name = loss
-        self.optimizer = StackedOptimizer(optimizer, model.parameters(), [lr] * self.members if np.isscalar(lr) else list(lr))
+        self.optimizer = StackedOptimizer(optimizer, model.parameters(), [lr] * self.members if np.isscalar(lr) else list(lr),
+                                          l2=weight_decay)
         self.steps_total = max(1, epochs * math.ceil(len(data.X) / self.batch_size))
         self.chunks = member_chunks(self.members, self.batch_size * max(model.sizes), data.X.device)
         self.factor = SCHEDULES[schedule]

@@ -31,7 +31,8 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device) -> tuple[Fi
     x_scaler, y_scaler = scalers(config, dataset, split)
     sizes = layer_sizes(dataset.X.shape[1], m.hidden, n_outputs(dataset))
     seeds = member_seeds(config)
-    common = dict(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer, schedule=t.schedule)
+    common = dict(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer, schedule=t.schedule,
+                  weight_decay=t.weight_decay or 0.0)
     if t.engine == "numpy":
         data = train_data(dataset, split, x_scaler, y_scaler, None)
         engine = NumpyEngine(sizes, data, activation=m.activation, output_activation=m.output_activation,
