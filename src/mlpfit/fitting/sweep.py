@@ -123,7 +123,7 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=()) -> t
                         dropout=m.dropout).to(shared.device)
     engine = StackedEngine(model, train_data(ds, shared.split, x_scaler, y_scaler, shared.device), epochs=t.epochs,
                            batch_size=t.batch_size, lr=[c.train.lr for c in configs], optimizer=t.optimizer,
-                           loss=t.loss, schedule=t.schedule, seed=t.seed)
+                           loss=t.loss, schedule=t.schedule, seed=t.seed, weight_decay=t.weight_decay or 0.0)
     guard, stopping = DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(first))
     trainer = Trainer(engine, t.epochs, [guard, stopping, *callbacks])
     trainer.run()
