@@ -42,8 +42,7 @@ def write_csv(name: str, folder: str) -> str:
     columns = [f"x{i}" for i in range(X.shape[1])]
     with open(path, "w") as f:
         f.write(",".join(columns + ["target"]) + "\n")
-        for row, target in zip(X, y):
-            f.write(",".join(f"{v:.10g}" for v in row) + f",{target:.10g}\n")
+        f.writelines(",".join(f"{v:.10g}" for v in row) + f",{target:.10g}\n" for row, target in zip(X, y))
     return path
 
 

@@ -7,7 +7,11 @@ import pytest
 
 from mlpfit.api import build_config
 from mlpfit.fitting import diagnose
-from mlpfit.fitting.diagnose_curves import learning_curves, larger_hidden, smaller_hidden
+from mlpfit.fitting.diagnose_curves import (
+    larger_hidden,
+    learning_curves,
+    smaller_hidden,
+)
 from mlpfit.fitting.fit import fit
 from mlpfit.train.history import History
 

@@ -4,7 +4,11 @@ import numpy as np
 
 from mlpfit.api import build_config
 from mlpfit.fitting.diagnose import neighbour_r2
-from mlpfit.fitting.diagnose_target import avoiding_domain, singular_target, steep_target
+from mlpfit.fitting.diagnose_target import (
+    avoiding_domain,
+    singular_target,
+    steep_target,
+)
 from mlpfit.fitting.fit import fit
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from mlpfit.config.defaults import DEFAULT_LR
 from mlpfit.fitting.diagnose_curves import verdicts
 from mlpfit.fitting.diagnose_target import singular_target, steep_target
-from mlpfit.fitting.diagnostic import Diagnostic  # noqa: F401 - re-exported: the type every check returns
+from mlpfit.fitting.diagnostic import Diagnostic
 from mlpfit.fitting.metrics import r2_per_output
 from mlpfit.nn.equation import is_linear
 
