@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 from conftest import assert_not_blank
 from matplotlib.image import imread
 
@@ -119,3 +120,16 @@ def test_a_model_that_predicts_nan_still_gets_every_plot(surface_run, curve_run,
         fitted.predict = lambda X, n=len(summary["outputs"]): np.full((len(X), n), np.nan)
         path = plots.fit_plot(fitted, summary, samples, str(tmp_path / f"{summary['name']}-{len(summary['inputs'])}.png"))
         assert os.path.getsize(path) > 1000
+
+
+def test_error_colour_scale_comes_from_the_training_box_not_the_widened_border():
+    from mlpfit.report.plots import error_scale, inside_box
+
+    gx, gy = np.meshgrid(np.linspace(-21, 21, 61), np.linspace(-21, 21, 61))
+    truth = gx**2 + gy**2
+    inside = inside_box(gx, gy, [(-14, 14), (-14, 14)])
+    # a fit good to ±2 inside the box that flattens outside it, as a tanh net does (x² + y², issue 15)
+    prediction = np.where(inside, truth + 2 * np.sin(gx), np.minimum(truth, 392))
+    assert np.abs(prediction - truth).max() > 400  # the border's error would have set the scale
+    assert error_scale(prediction - truth, inside) == pytest.approx(2, abs=0.05)
+    assert error_scale(np.full(gx.shape, np.nan), inside) == 1.0  # a net that predicts NaN: still a scale

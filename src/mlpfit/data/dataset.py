@@ -31,6 +31,7 @@ class Dataset:
     fixed_test: int = 0  # the last this-many rows are the published test set (IDX t10k); 0: split one off
     encoding: object = None  # a table's TableEncoding (sources.encoding): raw columns -> inputs; None otherwise
     weights: np.ndarray | None = None  # [n] per-row weights (scikit-learn's sample_weight); None: all rows count alike
+    table: bool = False  # rows of a CSV file: measurements, often few and noisy (small-table defaults)
 
 
 @dataclass

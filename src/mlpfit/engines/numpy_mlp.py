@@ -43,7 +43,7 @@ def check_supported(config, task: str) -> None:
 
 class NumpyEngine:
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
-                 schedule, seeds, alpha=0.0, initial_params=None, optimizer_state=None):
+                 schedule, seeds, alpha=0.0, weight_decay=0.0, initial_params=None, optimizer_state=None):
         self.data, self.members = data, len(seeds)
         self.activation, self.output_activation, self.alpha = activation, output_activation, alpha
         self.batch_size = min(batch_size, len(data.X))
@@ -53,6 +53,8 @@ class NumpyEngine:
             check_member_params(initial_params, self.params, "initial weights")
             self.params = [{k: np.array(v, dtype=np.float64) for k, v in p.items()} for p in initial_params]
         options = {"momentum": SGD_MOMENTUM} if optimizer == "sgd" else {}
+        if weight_decay:
+            options["weight_decay"] = weight_decay
         self.optimizers = [make_optimizer(optimizer, lr, **options) for _ in seeds]
         if optimizer_state is not None:  # partial_fit: the earlier fit's moments, at this fit's lr
             for saved, mine, params in zip(optimizer_state, self.optimizers, self.params):

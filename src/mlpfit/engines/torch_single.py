@@ -22,11 +22,11 @@ class TorchEngine:
     members = 1
 
     def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
-                 alpha=0.0, optimizer_state=None):
+                 alpha=0.0, weight_decay=0.0, optimizer_state=None):
         self.model, self.data = model, data
         self.batch_size = min(batch_size, len(data.X))
         self.loss_name, self.alpha = loss, alpha
-        self.optimizer = make_optimizer(optimizer, model.parameters(), lr)
+        self.optimizer = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
         self.is_lbfgs = optimizer == "lbfgs"
         if optimizer_state is not None:  # continue an earlier fit's moments (partial_fit), before the schedule starts
             continue_optimizer(self.optimizer, optimizer_state, lr, flat=self.is_lbfgs)

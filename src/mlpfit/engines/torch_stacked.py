@@ -30,11 +30,12 @@ CPU_CHUNK_VALUES = 2**18
 
 class StackedEngine:
     def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
-                 alpha=0.0, optimizer_state=None):
+                 alpha=0.0, weight_decay=0.0, optimizer_state=None):
         self.model, self.data, self.members = model, data, model.k
         self.batch_size = min(batch_size, len(data.X))
         self.loss_name, self.alpha = loss, alpha
-        self.optimizer = StackedOptimizer(optimizer, model.parameters(), [lr] * self.members if np.isscalar(lr) else list(lr))
+        self.optimizer = StackedOptimizer(optimizer, model.parameters(), [lr] * self.members if np.isscalar(lr) else list(lr),
+                                          l2=weight_decay)
         if optimizer_state is not None:  # continue an earlier fit's moments (partial_fit), at this fit's lr
             lrs = self.optimizer.lr.clone()
             self.optimizer.load_state_dict(optimizer_state)

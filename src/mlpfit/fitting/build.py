@@ -49,7 +49,8 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device,
     sizes = layer_sizes(dataset.X.shape[1], m.hidden, n_outputs(dataset))
     seeds = member_seeds(config)
     common = dict(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer, schedule=t.schedule,
-                  alpha=t.alpha, optimizer_state=None if start is None else start.optimizer_state)
+                  alpha=t.alpha, weight_decay=t.weight_decay or 0.0,
+                  optimizer_state=None if start is None else start.optimizer_state)
     if t.engine == "numpy":
         data = train_data(dataset, split, x_scaler, y_scaler, None)
         model = torch_model(sizes, config, seeds).double()  # filled from the NumPy weights by finish()

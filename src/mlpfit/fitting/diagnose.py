@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from mlpfit.config.defaults import DEFAULT_LR
+from mlpfit.fitting.diagnose_curves import verdicts
+from mlpfit.fitting.diagnose_target import singular_target, steep_target
+from mlpfit.fitting.diagnostic import Diagnostic
 from mlpfit.fitting.metrics import r2_per_output
 from mlpfit.nn.equation import is_linear
-
-
-@dataclass
-class Diagnostic:
-    code: str  # stable identifier, e.g. "diverged"
-    message: str  # what is wrong with this run, with its numbers
-    hint: str  # what to do about it
-    severity: str = "warning"  # "error" when the model is not usable
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
 
 
 def suggest_lr(lr: float, optimizer: str | None = None) -> float:
@@ -69,16 +58,20 @@ REFERENCE_MAX_INPUTS = 32
 
 
 def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outputs=None,
-                    rows=None) -> list[Diagnostic]:
+                    rows=None, domain=None) -> list[Diagnostic]:
     """Checks on the training data and the model's shape, before any step is taken.
 
     X, Y are raw data and ``rows`` the training split's indices (None: all of them); the scalers
-    give the units the network sees. Image-size inputs are only copied when a check needs them.
+    give the units the network sees; ``domain`` is a formula's sampling box (None for other sources).
+    Image-size inputs are only copied when a check needs them.
     """
     m = config.model
     rows = np.arange(len(X)) if rows is None else np.asarray(rows)
     per_example = len(outputs or []) if task == "regress" else int(np.max(Y[rows])) + 1 if len(rows) else 1
-    checks = [few_samples(len(rows), parameters, max(1, per_example))]
+    # With held-out rows the learning curves show memorization (overfit, with these numbers); only
+    # without them is the count of examples against parameters all there is to go on.
+    checks = [few_samples(len(rows), parameters, max(1, per_example), config.model.hidden, X.shape[1],
+                          max(1, per_example), sampled=domain is not None)] if len(rows) == len(X) else []
     if not config.data.scale:
         X_train = X[rows]
         checks += [large_scale("inputs", X_train, "--no-scale"), uneven_inputs(X_train)]
@@ -88,6 +81,8 @@ def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outpu
         if not config.data.scale:
             checks.append(large_scale("targets", Y_train, "--no-scale"))
         checks.append(output_range(m.output_activation, seen_Y, config.data.scale, outputs))
+        if domain is not None:  # a formula: noise-free, so a hard-to-follow target is the function's doing
+            checks += formula_checks(config, X[rows], Y_train, seen_Y, x_scaler, domain, outputs)
         wide = X.shape[1] > REFERENCE_MAX_INPUTS
         if not wide and is_linear([X.shape[1], *m.hidden, Y.shape[1]], m.activation, m.output_activation):
             some = _subsample(len(rows), config.train.seed)  # scaling all of a large set costs more than the check
@@ -96,17 +91,35 @@ def before_training(*, config, X, Y, task, x_scaler, y_scaler, parameters, outpu
     return [d for d in checks if d is not None]
 
 
-def few_samples(n: int, parameters: int, values_per_example: int = 1) -> Diagnostic | None:
+def formula_checks(config, X_train, Y_train, seen_Y, x_scaler, domain, outputs) -> list[Diagnostic | None]:
+    """A pole in the domain explains everything else about the target; else, is it sampled densely enough?"""
+    singular = singular_target(X_train, Y_train, domain, outputs)
+    if singular is not None:
+        return [singular]
+    seen_X = x_scaler.transform(np.asarray(X_train, np.float64))
+    return [steep_target(seen_X, seen_Y, config.data.samples or len(X_train), neighbour_r2)]
+
+
+def few_samples(n: int, parameters: int, values_per_example: int = 1, hidden=None, inputs: int = 1,
+                outputs: int = 1, sampled: bool = False) -> Diagnostic | None:
     """Fewer training values than parameters. An example carries one value per output (or per
     class score), so 54,000 images of 10 classes constrain a 110,000-parameter net well enough."""
     if n * values_per_example >= parameters:
         return None
+    width = fitting_width(n * values_per_example, inputs, outputs)
+    smaller = f" or a net with fewer parameters than values (--hidden {width})" if width and [width] != hidden else ""
     return Diagnostic(
         "few_samples",
         f"{n} training examples for {parameters} parameters: the net can memorize them, "
         "so a good training score says little about new points",
-        "use more examples (--samples for a formula) or a smaller net (e.g. --hidden 8)",
+        (f"sample more points (--samples {max(4 * n, 100)})" if sampled else "use more examples") + smaller,
+        evidence={"examples": n, "values": n * values_per_example, "parameters": parameters},
     )
+
+
+def fitting_width(values: int, inputs: int, outputs: int) -> int:
+    """The widest single hidden layer with fewer parameters than ``values`` (0: none fits)."""
+    return max(0, (values - 1 - outputs) // (inputs + 1 + outputs))
 
 
 def large_scale(what: str, values, option: str) -> Diagnostic | None:
@@ -200,56 +213,12 @@ def _mean_r2(Y, pred) -> float:
     return float(np.mean(r2_per_output(Y, pred)))
 
 
-# ---------------------------------------------------------------- after evaluation (scores in the summary)
-
-UNDERFIT_R2 = 0.9  # training R² below this: the net has not learned the function
-UNDERFIT_ACCURACY = 0.8
-OVERFIT_R2_GAP = 0.1  # validation R² this far below training R²
-OVERFIT_ACCURACY_GAP = 0.1
+# ---------------------------------------------------------------- after evaluation (scores and curves)
 
 
-def after_evaluation(summary: dict) -> list[Diagnostic]:
-    """Checks that need the final scores; skipped when an earlier finding already explains them."""
+def after_evaluation(summary: dict, history=None, config=None) -> list[Diagnostic]:
+    """Underfit or overfit from the learning curves and scores; skipped when an earlier finding explains them."""
     known = {d["code"] for d in summary["diagnostics"]}
-    if known & {"diverged", "nonlinear_target", "output_range"}:
+    if known & {"diverged", "nonlinear_target", "output_range", "singular_target"}:
         return []
-    found = underfit(summary)
-    # Overfitting only means something once the training data are learned.
-    return [found] if found is not None else [d for d in [overfit(summary)] if d is not None]
-
-
-def underfit(summary: dict) -> Diagnostic | None:
-    train = summary["metrics"]["train"]
-    epochs = summary["epochs"]
-    if summary["task"] == "classify":
-        score, limit, what = train["accuracy"], UNDERFIT_ACCURACY, "accuracy"
-    else:
-        score, limit, what = min(train["r2"]), UNDERFIT_R2, "R²"
-    if not score < limit:
-        return None
-    return Diagnostic(
-        "underfit",
-        f"training {what} is only {score:.3f} after {epochs} epochs: the net has not learned the training data",
-        f"train longer (--epochs {max(epochs * 4, 100)}), use a larger net (--hidden 128,128), or try another --lr",
-    )
-
-
-def overfit(summary: dict) -> Diagnostic | None:
-    if not summary.get("held_out", True):
-        return None
-    train, val = summary["metrics"]["train"], summary["metrics"]["val"]
-    if summary["task"] == "classify":
-        gap, limit, what = train["accuracy"] - val["accuracy"], OVERFIT_ACCURACY_GAP, "accuracy"
-        scores = f"{train['accuracy']:.3f} vs {val['accuracy']:.3f}"
-    else:
-        gaps = [a - b for a, b in zip(train["r2"], val["r2"])]
-        k = int(np.argmax(gaps))
-        gap, limit, what = gaps[k], OVERFIT_R2_GAP, "R²"
-        scores = f"{train['r2'][k]:.3f} vs {val['r2'][k]:.3f}"
-    if not gap > limit:
-        return None
-    return Diagnostic(
-        "overfit",
-        f"training {what} is far above validation {what} ({scores}): the net memorized its training points",
-        "use more data (--samples), a smaller net (--hidden 16,16), or fewer --epochs",
-    )
+    return verdicts(summary, history, config)

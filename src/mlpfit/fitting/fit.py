@@ -57,7 +57,8 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     fitted, engine = build(config, dataset, split, device, start)
     before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train, task=dataset.task,
                                       x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
-                                      parameters=fitted.model.parameter_count // fitted.members, outputs=dataset.outputs)
+                                      parameters=fitted.model.parameter_count // fitted.members, outputs=dataset.outputs,
+                                      domain=dataset.domain)
     guard, stopping = DivergenceGuard(), EarlyStopping(config.train.patience, monitor=monitor(config))
     trainer = Trainer(engine, config.train.epochs, [guard, stopping, *callbacks])
     history = interruptible.run(trainer, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
@@ -65,7 +66,7 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     diagnostics = before + diagnose.after_training(history=history, config=config)
     summary = make_summary(config, dataset, split, fitted, history, trainer.seconds, diagnostics, device, run_dir,
                            members=member_info(member_seeds(config), stopping, guard))
-    summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary)]
+    summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary, history, config)]
     result = FitResult(config, fitted, history, summary, dataset, split, run_dir, engine.optimizer_state())
     if save:
         save_result(result)

@@ -41,7 +41,8 @@ def prepare(config: FitConfig, dataset: Dataset) -> Split:
 def resolve(config: FitConfig, dataset: Dataset, split: Split) -> None:
     """Every default left open, chosen from the data's size and kind (a sweep does this per setting)."""
     defaults.resolve(config, len(split.train), dataset.X.shape[1], n_outputs(dataset), dataset.task,
-                     images=dataset.image_shape is not None)
+                     images=dataset.image_shape is not None,
+                     measured=dataset.table and split.held_out)
     if config.train.engine == "numpy":
         check_supported(config, dataset.task)
     if config.train.loss == "bce":

@@ -155,22 +155,40 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
             t, p = true_values[:, k].reshape(gx.shape), prediction[:, k].reshape(gx.shape)
             vmin, vmax = _finite_range(t)
             error = p - t
-            limit = _finite_range(np.abs(error))[1] or 1.0
+            inside = inside_box(gx, gy, box)
+            limit = error_scale(error, inside)
             panels = ((t, f"truth: {name}", "viridis", vmin, vmax), (p, "prediction", "viridis", vmin, vmax),
-                      (error, "error (prediction − truth)", "RdBu_r", -limit, limit))
+                      (error, "error (prediction − truth), border greyed", "RdBu_r", -limit, limit))
             for j, (values, title, cmap, lo, hi) in enumerate(panels):
                 ax = axes[k, j]
                 image = ax.imshow(values, origin="lower", extent=extent, aspect="auto", cmap=cmap, vmin=lo, vmax=hi)
+                if cmap == "RdBu_r":  # the border's extrapolation error saturates: grey it out
+                    ax.imshow(np.where(inside, np.nan, 1.0), origin="lower", extent=extent, aspect="auto",
+                              cmap="Greys", vmin=0, vmax=1.6, alpha=0.55)
                 _draw_training_box(ax, box, "black" if cmap == "RdBu_r" else "white")
                 if j == 0 and len(samples["train_X"]) <= FEW_POINTS:
                     Xs = samples["train_X"]
                     ax.scatter(Xs[:, 0], Xs[:, 1], s=8, color="white", edgecolor="black", lw=0.4, label="training samples")
                 ax.set(xlabel=summary["inputs"][0], ylabel=summary["inputs"][1], title=title)
                 if j >= 1:  # truth and prediction share one colour scale, so one bar serves both
-                    fig.colorbar(image, ax=list(axes[k, :2]) if j == 1 else ax, shrink=0.9)
+                    fig.colorbar(image, ax=list(axes[k, :2]) if j == 1 else ax, shrink=0.9,
+                                 extend="both" if j == 2 else "neither")
         axes[0, 0].legend(loc="upper left", frameon=True, framealpha=0.8)
         _title(fig, summary, equations)
         return save_figure(fig, path)
+
+
+def inside_box(gx: np.ndarray, gy: np.ndarray, box) -> np.ndarray:
+    """Grid cells inside the training box (the rest is the widened border, drawn for extrapolation)."""
+    (x_lo, x_hi), (y_lo, y_hi) = box
+    return (gx >= x_lo) & (gx <= x_hi) & (gy >= y_lo) & (gy <= y_hi)
+
+
+def error_scale(error: np.ndarray, inside: np.ndarray) -> float:
+    """The error panel's colour limit, from the training box only: outside it the error of
+    extrapolation (±300 for x² + y² on ±14) would wash the domain's error out to white."""
+    limit = _finite_range(np.abs(error[inside]))[1] if inside.any() else 0.0
+    return limit or _finite_range(np.abs(error))[1] or 1.0
 
 
 def _finite_range(values: np.ndarray) -> tuple[float, float]:

@@ -20,8 +20,13 @@ OPTIMIZERS = {
 }
 
 
-def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
-    return OPTIMIZERS[name](params, lr)
+def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
+    """``weight_decay``: an L2 penalty (λ·w added to the gradient); adamw keeps its decoupled 1e-4 unless given."""
+    optimizer = OPTIMIZERS[name](params, lr)
+    if weight_decay and name != "lbfgs":  # L-BFGS has no such term
+        for group in optimizer.param_groups:
+            group["weight_decay"] = weight_decay
+    return optimizer
 
 
 def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int):

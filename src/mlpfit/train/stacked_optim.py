@@ -17,13 +17,17 @@ STACKED_OPTIMIZERS = ("adam", "adamw", "sgd")  # the optimizers with a stacked, 
 
 
 class StackedOptimizer:
-    def __init__(self, name: str, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-4, momentum=0.9):
+    def __init__(self, name: str, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-4, momentum=0.9,
+                 l2=0.0):
         if name not in STACKED_OPTIMIZERS:
             raise UsageError(f"--optimizer {name!r} has no batched version: use {', '.join(STACKED_OPTIMIZERS)} "
                              "with --ensemble or a sweep")
         self.name, self.params = name, list(params)
         self.lr = torch.as_tensor(lr, dtype=torch.float32, device=self.params[0].device).reshape(-1)
+        if l2 and name == "adamw":  # as torch's: a given weight decay replaces adamw's decoupled default
+            weight_decay, l2 = l2, 0.0
         self.betas, self.eps, self.weight_decay, self.momentum = betas, eps, weight_decay, momentum
+        self.l2 = l2  # L2 penalty: l2·w added to the gradient (torch's weight_decay for adam and sgd)
         self.state = [[torch.zeros_like(p), torch.zeros_like(p)] for p in self.params]
         self.t = 0
 
@@ -38,6 +42,8 @@ class StackedOptimizer:
         lr = self.lr * factor * active
         for p, (m, v) in zip(self.params, self.state):
             rate = lr.view(-1, *([1] * (p.dim() - 1)))
+            if self.l2:
+                p.grad.add_(p.detach(), alpha=self.l2)
             if self.name == "sgd":
                 m.mul_(self.momentum if self.t > 1 else 0.0).add_(p.grad)
                 p.sub_(rate * m)

@@ -88,11 +88,12 @@ def table_dataset(table, name: str) -> Dataset:
     inputs, notes = table.encoding.names, table.encoding.notes()
     if table.task == "regress":
         return Dataset(name, table.X, table.Y.astype(np.float64), inputs, table.targets, notes=notes,
-                       encoding=table.encoding)
+                       encoding=table.encoding, table=True)
     labels = table.Y.reshape(-1)
     classes, Y = np.unique(labels, return_inverse=True)
     return Dataset(name, table.X, Y.astype(np.int64), inputs, table.targets, task="classify",
-                   classes=[_plain(c) for c in classes], notes=notes, encoding=table.encoding)
+                   classes=[_plain(c) for c in classes], notes=notes, encoding=table.encoding,
+                   table=True)
 
 
 def _plain(label):
