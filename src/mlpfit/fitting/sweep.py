@@ -267,10 +267,11 @@ class SweepResult:
 def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None) -> SweepResult:
     from mlpfit.fitting.fit import fit
     from mlpfit.runfolder import store as runs
+    from mlpfit.runfolder.claim import prepare_dir
 
     shared = load_shared(base)
     out = base.run.out or runs.default_run_dir(f"sweep-{shared.dataset.name}")
-    runs.prepare_dir(out, base.run.force)
+    prepare_dir(out, base.run.force)
     start = time.perf_counter()
     if plan.grid is not None:
         rows = run_grid(shared, plan.grid, progress)

@@ -12,6 +12,7 @@ import numpy as np
 from mlpfit.runfolder import store as runs
 from mlpfit.nn.equation import coefficient_spread, equations, is_linear
 from mlpfit.runfolder.load import fitted_from_files
+from mlpfit.runfolder.validate import content_errors
 from mlpfit.scratch.network import forward
 
 # Per activation, when a hidden unit is useless on every stored input: (what it is called, test
@@ -26,8 +27,13 @@ INACTIVE_RULES = {
 
 
 def explain(path: str) -> dict:
-    """Everything ``explain`` shows, as plain data (the --json object)."""
-    files = runs.read(path)
+    """Everything ``explain`` shows, as plain data (the --json object); an edited run folder is one RunFolderError."""
+    with content_errors(path):
+        return explain_files(runs.read(path))
+
+
+def explain_files(files) -> dict:
+    path = files.path
     _, fitted, summary, _ = fitted_from_files(files)
     model = fitted.model
     # An ensemble's weights and units are shown for its first member (the equation is the mean's).
@@ -47,12 +53,18 @@ def explain(path: str) -> dict:
         "equations": eqs,
         "weights": None if eqs else weight_stats(params),
         "inactive_units": None,
-        "diagnostics": summary.get("diagnostics", []),
+        "diagnostics": shown_diagnostics(summary.get("diagnostics")),
     }
     if not linear and model.activation_name in INACTIVE_RULES and files.samples and "train_X" in files.samples:
         X = fitted.x_scaler.transform(files.samples["train_X"].double().numpy())
         result["inactive_units"] = inactive_units(params, X, model.activation_name, model.output_activation_name)
     return result
+
+
+def shown_diagnostics(items) -> list[dict]:
+    """The diagnostics summary.json records, each with the code, message and hint format_text prints."""
+    items = items if isinstance(items, list) else []
+    return [d for d in items if isinstance(d, dict) and all(isinstance(d.get(k), str) for k in ("code", "message", "hint"))]
 
 
 def layer_table(sizes: list[int], activation: str, output_activation: str) -> list[dict]:

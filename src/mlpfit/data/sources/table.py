@@ -30,6 +30,8 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from mlpfit.errors import UsageError
+from mlpfit.data.sources.cells import numeric
+from mlpfit.data.sources.input_file import require_regular
 from mlpfit.data.sources.messages import data_error, quote
 
 TASKS = ("regress", "classify")
@@ -100,7 +102,7 @@ def detect_task(y: pd.Series) -> str:
     values = y.dropna()
     if ptypes.is_bool_dtype(values):
         return "classify"
-    numbers = values if ptypes.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
+    numbers = numeric(values)
     if numbers.isna().any():
         return "classify"
     if not ptypes.is_integer_dtype(numbers):
@@ -149,8 +151,7 @@ class _Sheet:
         self.require_values(name)
         if ptypes.is_bool_dtype(column):
             return column.to_numpy(dtype=np.float64)  # True/False inputs are 1/0
-        parsed = column if ptypes.is_numeric_dtype(column) else pd.to_numeric(column, errors="coerce")
-        values = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = numeric(column).to_numpy(dtype=np.float64, na_value=np.nan)
         self._refuse_first(np.isnan(values), name, "is not a number", fix)
         self._refuse_first(
             np.isinf(values), name, "is infinite or too large for a float", "replace it with a finite number"
@@ -199,8 +200,7 @@ def _read_text(path: str | os.PathLike) -> str:
 
 def _read_bytes(path: str | os.PathLike) -> bytes:
     try:
-        if os.path.isdir(path):
-            raise data_error(path, "is a folder, not a CSV file", "pass the path of a .csv file")
+        require_regular(path, "a CSV file", "pass the path of a .csv file")
         with open(path, "rb") as handle:
             return handle.read()
     except FileNotFoundError:
@@ -392,8 +392,7 @@ def _targets(sheet: _Sheet, targets: list[str], task: str | None) -> tuple[np.nd
 def _labels(column: pd.Series) -> np.ndarray:
     """Class labels as written: int64 when every label is a whole number, else str objects."""
     if not ptypes.is_bool_dtype(column):
-        numbers = column if ptypes.is_numeric_dtype(column) else pd.to_numeric(column, errors="coerce")
-        values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = numeric(column).to_numpy(dtype=np.float64, na_value=np.nan)
         whole = np.isfinite(values).all() and (values == np.round(values)).all()
         if whole and (np.abs(values) < EXACT_FLOAT_INT).all():
             return values.astype(np.int64)
