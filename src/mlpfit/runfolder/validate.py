@@ -66,7 +66,7 @@ def check_summary(path: str, summary) -> list[int]:
         raise refuse(path, "summary.json", f"declares more than {MAX_PARAMETERS} parameters")
     if not all(isinstance(arch.get(k), str) for k in ("activation", "output_activation")):
         raise refuse(path, "summary.json", "names no activation")
-    if summary.get("task") not in TASKS:
+    if not isinstance(summary.get("task"), str) or summary["task"] not in TASKS:
         raise refuse(path, "summary.json", f"has task {str(summary.get('task'))[:40]!r}, not regress or classify")
     inputs, outputs = summary.get("inputs"), summary.get("outputs")
     if not (is_names(inputs, str) and len(inputs) == sizes[0]):
@@ -98,10 +98,10 @@ def check_scalers(path: str, scalers, sizes: list[int], task: str) -> None:
     if not isinstance(scalers, dict) or "x" not in scalers:
         raise refuse(path, "scalers.json", "has no input scaler")
     check_scaler(path, scalers["x"], sizes[0], "input")
-    if scalers.get("y") is not None:
-        if task == "classify":
-            raise refuse(path, "scalers.json", "scales the target of a classifier")
-        check_scaler(path, scalers["y"], sizes[-1], "output")
+    if task == "classify" and scalers.get("y") is not None:
+        raise refuse(path, "scalers.json", "scales the target of a classifier")
+    if task == "regress":  # predictions are mapped back to original units through it
+        check_scaler(path, scalers.get("y"), sizes[-1], "output")
 
 
 def check_scaler(path: str, state, width: int, role: str) -> None:
