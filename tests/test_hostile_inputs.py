@@ -15,8 +15,8 @@ import struct
 import pytest
 
 from mlpfit.cli import main as cli
-from mlpfit.errors import DataError
 from mlpfit.data.sources.idx import read_idx
+from mlpfit.errors import DataError
 from mlpfit.memory_budget import ENV, parse_size
 
 

@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 
 from mlpfit.cli import main as cli
-from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
+from mlpfit.config.schema import (
+    DataConfig,
+    FitConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+)
 from mlpfit.errors import RunFolderError, UsageError
 from mlpfit.fitting.fit import fit
 from mlpfit.runfolder import checkpoint, claim, store
@@ -70,7 +76,7 @@ def resign(run: Path) -> None:
         for name in manifest.get(key) or {}:
             full = os.path.join(run, name)
             if os.path.isfile(full):
-                manifest[key][name] = hashlib.sha256(open(full, "rb").read()).hexdigest()
+                manifest[key][name] = hashlib.sha256(Path(full).read_bytes()).hexdigest()
     manifest["self"] = store.manifest_digest(manifest)
     (run / "manifest.json").write_text(json.dumps(manifest))
 

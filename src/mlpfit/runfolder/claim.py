@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 
-from mlpfit.errors import UsageError
+from mlpfit.errors import RunFolderError, UsageError
 from mlpfit.runfolder import checkpoint, files
 
 MARKER = ".mlpfit-run"
@@ -122,7 +122,7 @@ def json_format(full: str):
     try:
         data = files.read_regular(full, files.MAX_JSON_BYTES)
         content = json.loads(data) if data is not None else None
-    except Exception:  # bad JSON, or RunFolderError: a link or a FIFO is no marker
+    except (RunFolderError, ValueError):  # a link, a FIFO or bad JSON is no marker
         return None
     return content.get("format") if isinstance(content, dict) else None
 

@@ -13,6 +13,7 @@ import math
 import os
 
 from mlpfit.errors import RunFolderError
+from mlpfit.nn.sizes import count_parameters
 
 CONFIG_SECTIONS = {"data", "model", "train", "run"}
 TASKS = {"regress", "classify"}
@@ -62,7 +63,7 @@ def check_summary(path: str, summary) -> list[int]:
     sizes = arch.get("sizes") if isinstance(arch, dict) else None
     if not (isinstance(sizes, list) and 2 <= len(sizes) <= MAX_LAYERS and all(is_count(s) for s in sizes)):
         raise refuse(path, "summary.json", f"has no architecture with 2 to {MAX_LAYERS} layer sizes from 1 to {MAX_WIDTH}")
-    if sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])) * len(members_of(summary)) > MAX_PARAMETERS:
+    if count_parameters(sizes) * len(members_of(summary)) > MAX_PARAMETERS:
         raise refuse(path, "summary.json", f"declares more than {MAX_PARAMETERS} parameters")
     if not all(isinstance(arch.get(k), str) for k in ("activation", "output_activation")):
         raise refuse(path, "summary.json", "names no activation")
