@@ -266,11 +266,11 @@ class Result:
 
     def save(self, path, force: bool = False) -> str:
         """Write a run folder at ``path`` (what ``mlpfit fit --out`` writes); returns the path."""
-        from mlpfit.runfolder import store as runs
+        from mlpfit.runfolder.claim import prepare_dir
         from mlpfit.runfolder.write import write_run
 
         path = os.fspath(path)
-        runs.prepare_dir(path, force)
+        prepare_dir(path, force)
         config = copy.deepcopy(self.config)
         config.run.out = path
         self.summary = {**self.summary, "run": path}

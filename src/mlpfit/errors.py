@@ -12,6 +12,12 @@ class MlpfitError(Exception):
     exit_code = 2
 
 
+def quoted_error(err: Exception, limit: int = 160) -> str:
+    """Another library's error, quoted inside one of ours: one line, and short (its text may come from a file)."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class UsageError(MlpfitError):
     """An option or argument has a value that cannot work (e.g. ``--hidden -3``)."""
 

@@ -142,6 +142,8 @@ def parse_domain(text: str) -> dict[str, tuple[float, float]] | tuple[float, flo
         name, _, interval = part.partition("=")
         if not name.strip() or not interval:
             raise UsageError(f"--domain {text!r}: write each variable as NAME=LO:HI, e.g. x1=0:1,x2=-2:2")
+        if name.strip() in domain:
+            raise UsageError(f"--domain {text!r} names {name.strip()!r} twice: give each variable one interval")
         domain[name.strip()] = _parse_interval(interval, text)
     return domain
 

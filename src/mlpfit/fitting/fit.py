@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
-from mlpfit.errors import RunFolderError, UsageError
-from mlpfit.fitting import diagnose, interruptible
+from mlpfit.errors import RunFolderError, UsageError, quoted_error
+from mlpfit.fitting import diagnose, interruptible, memory
 from mlpfit.fitting.build import Start, build, finish, member_seeds
 from mlpfit.fitting.prepare import load_dataset, prepare
 from mlpfit.fitting.summary import make_summary, member_info, split_samples
 from mlpfit.interrupt import stop_signals
 from mlpfit.nn.fitted import FittedModel
-from mlpfit.runfolder import checkpoint, store
+from mlpfit.runfolder import checkpoint, claim, store
 from mlpfit.runfolder.write import write_run
 from mlpfit.runtime import choose_device, configure
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
@@ -51,7 +51,18 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     if dataset is None:
         dataset = load_dataset(config)
     split = prepare(config, dataset)
-    run_dir = claim_run_dir(config, dataset, resume) if save else None
+    memory.check_fit(config, dataset, split)
+    held = claim_run_dir(config, dataset, resume) if save else None
+    try:
+        return train_and_save(config, dataset, split, held.path if held else None, callbacks, save, resume, start)
+    finally:
+        if held is not None:
+            held.release()  # the marker stays; the lock that kept a second fit out goes
+
+
+def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: str | None, callbacks, save: bool,
+                   resume: dict | None, start: Start | None = None) -> FitResult:
+    """The fit itself, once the data are prepared and the run folder (if any) is claimed."""
     device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
     configure(config.train.threads, config.train.seed)
     fitted, engine = build(config, dataset, split, device, start)
@@ -78,13 +89,12 @@ def monitor(config: FitConfig) -> str:
     return "val_error" if config.train.loss == "cross_entropy" else "val_loss"
 
 
-def claim_run_dir(config: FitConfig, dataset: Dataset, resume: dict | None) -> str:
-    """The run folder, created empty (or refused) unless a resumed run continues in its own."""
-    run_dir = config.run.out or store.default_run_dir(dataset.name)
-    if resume is None:
-        store.prepare_dir(run_dir, config.run.force)
+def claim_run_dir(config: FitConfig, dataset: Dataset, resume: dict | None) -> claim.Claim:
+    """The run folder, created and locked (or refused); a resumed run continues in its own."""
+    run_dir = config.run.out if config.run.out is not None else store.default_run_dir(dataset.name)
+    held = claim.claim(run_dir, config.run.force, resuming=resume is not None)
     config.run.out = run_dir
-    return run_dir
+    return held
 
 
 def save_result(result: FitResult) -> None:
@@ -107,7 +117,7 @@ def resume_fit(run_dir: str, target: str | None = None, *, json: bool | None = N
     try:
         config = FitConfig.from_dict(state["config"])
     except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise RunFolderError(f"{checkpoint.folder(run_dir)} holds no usable config ({err}): start a new fit") from None
+        raise RunFolderError(f"{checkpoint.folder(run_dir)} holds no usable config ({quoted_error(err)}): start a new fit") from None
     if target is not None and target != config.data.target:
         raise UsageError(f"TARGET {target!r} differs from the checkpoint's {config.data.target!r}: "
                          f"omit TARGET with --resume {run_dir}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from mlpfit.config.schema import FitConfig
-from mlpfit.errors import RunFolderError
+from mlpfit.errors import RunFolderError, quoted_error
 from mlpfit.interrupt import Interrupted, stop_signals
 from mlpfit.runfolder import checkpoint
 from mlpfit.train.trainer import Trainer
@@ -37,7 +37,7 @@ def restore(trainer: Trainer, state: dict, where: str) -> None:
         trainer.load_state_dict(state["trainer"])
     except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError) as err:
         # Checksums matched, so this is a checkpoint from another mlpfit or an edited one: say so plainly.
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        first = quoted_error(err)
         raise RunFolderError(f"{where} does not fit this model and optimizer ({first}): start a new fit") from None
 
 

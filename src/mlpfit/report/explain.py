@@ -14,6 +14,7 @@ import numpy as np
 from mlpfit.runfolder import store as runs
 from mlpfit.nn.equation import coefficient_spread, equations, is_linear
 from mlpfit.runfolder.load import fitted_from_files
+from mlpfit.runfolder.validate import content_errors
 from mlpfit.scratch.network import forward
 
 # Per activation, when a hidden unit is useless on every stored input: (what it is called, test
@@ -28,10 +29,15 @@ INACTIVE_RULES = {
 
 
 def explain(path: str, symbolic: bool = False) -> dict:
-    """Everything ``explain`` shows, as plain data (the --json object)."""
+    """Everything ``explain`` shows, as plain data (the --json object); an edited run folder is one RunFolderError."""
+    with content_errors(path):
+        return explain_files(runs.read(path), symbolic)
+
+
+def explain_files(files, symbolic: bool = False) -> dict:
     from mlpfit.report.sensitivity import sensitivities
 
-    files = runs.read(path)
+    path = files.path
     _, fitted, summary, _ = fitted_from_files(files)
     samples = {k: v.numpy() for k, v in files.samples.items()} if files.samples else None
     model = fitted.model
@@ -53,7 +59,7 @@ def explain(path: str, symbolic: bool = False) -> dict:
         "weights": None if eqs else weight_stats(params),
         "inactive_units": None,
         "sensitivity": sensitivities(fitted, samples),  # {output: {input: mean |∂y/∂x|}}, original units
-        "diagnostics": summary.get("diagnostics", []),
+        "diagnostics": shown_diagnostics(summary.get("diagnostics")),
     }
     if symbolic:
         from mlpfit.report.symbolic import search
@@ -63,6 +69,12 @@ def explain(path: str, symbolic: bool = False) -> dict:
         X = fitted.x_scaler.transform(files.samples["train_X"].double().numpy())
         result["inactive_units"] = inactive_units(params, X, model.activation_name, model.output_activation_name)
     return result
+
+
+def shown_diagnostics(items) -> list[dict]:
+    """The diagnostics summary.json records, each with the code, message and hint format_text prints."""
+    items = items if isinstance(items, list) else []
+    return [d for d in items if isinstance(d, dict) and all(isinstance(d.get(k), str) for k in ("code", "message", "hint"))]
 
 
 def layer_table(sizes: list[int], activation: str, output_activation: str) -> list[dict]:

@@ -177,13 +177,16 @@ def write_report(run_dir: str) -> str:
     from mlpfit.report import figures
     from mlpfit.runfolder import store as runs
     from mlpfit.runfolder.load import fitted_from_files
+    from mlpfit.runfolder.validate import content_errors
 
     files = runs.read(run_dir, check_derived=False)  # damaged plots are what this redraws
-    config, fitted, summary, history = fitted_from_files(files)
-    equations = equation.equations(fitted)
-    samples = None if files.samples is None else {k: v.numpy() for k, v in files.samples.items()}
-    paths = figures.write_all(run_dir, summary, history, fitted, samples, equations)
+    with content_errors(run_dir):  # an edited summary or sample file: one line, as predict says it
+        config, fitted, summary, history = fitted_from_files(files)
+        equations = equation.equations(fitted)
+        samples = None if files.samples is None else {k: v.numpy() for k, v in files.samples.items()}
+        paths = figures.write_all(run_dir, summary, history, fitted, samples, equations)
+        page = render(summary, files.config, paths, equations)
     path = os.path.join(run_dir, REPORT_FILE)
-    atomic.write_text(path, render(summary, files.config, paths, equations))
+    atomic.write_text(path, page)
     runs.register_derived(run_dir, [os.path.basename(p) for p in paths] + [REPORT_FILE])
     return path

@@ -34,6 +34,7 @@ STYLE = {
     "axes.spines.right": False,
     "legend.fontsize": 8,
     "legend.frameon": False,
+    "text.parse_math": False,  # names come from CSV headers: a column called $\frac{a}{$ is text, not broken TeX
 }
 COLORS = {"train": "#4c72b0", "val": "#dd8452", "truth": "#222222", "prediction": "#c44e52", "box": "#55a868"}
 MAX_POINTS = 2000  # scatter at most this many samples: more only hides the picture and costs time

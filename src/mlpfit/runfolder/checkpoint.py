@@ -21,9 +21,9 @@ import os
 
 import numpy as np
 
-from mlpfit.errors import RunFolderError
+from mlpfit.errors import RunFolderError, quoted_error
 from mlpfit import atomic
-from mlpfit.runfolder import store
+from mlpfit.runfolder import files as safe_files, store
 
 FORMAT = "mlpfit-checkpoint"
 FORMAT_VERSION = 2  # 2: one trainer state for every engine (1: the torch loop's own)
@@ -122,7 +122,7 @@ def written_files(path: str) -> set:
         manifest = read_manifest(path)
     except (RunFolderError, OSError):
         return set()
-    return {name for name in manifest["files"].values() if os.path.isfile(os.path.join(path, name))}
+    return {name for name in manifest["files"].values() if safe_files.is_regular(os.path.join(path, name))}
 
 
 def exists(run_dir: str) -> bool:
@@ -134,13 +134,17 @@ def load(run_dir: str) -> dict:
     path = folder(run_dir)
     if not os.path.isdir(run_dir):
         raise RunFolderError(f"run folder {run_dir!r} does not exist: pass the folder of the interrupted fit")
+    if os.path.islink(path):
+        raise RunFolderError(f"{path} is a symbolic link: mlpfit resumes only from a real checkpoint folder inside the run "
+                             "(start a new fit)")
     if not exists(run_dir):
         done = os.path.isfile(os.path.join(run_dir, "manifest.json"))
         why = "the fit finished, nothing to resume" if done else "it holds no checkpoint of an interrupted fit"
         raise RunFolderError(f"{os.path.join(path, 'manifest.json')} is missing: {why} (start a new fit instead)")
     manifest = read_manifest(path)
     files = manifest["files"]
-    raw = {role: store.read_verified(path, files[role], manifest) for role in ("tensors", "state")}
+    raw = {role: store.read_verified(path, files[role], manifest, expected=set(files.values()))
+           for role in ("tensors", "state")}
     arrays = parse_arrays(path, files["tensors"], raw["tensors"])
     packed = store.parse_json(path, files["state"], raw["state"])
     try:
@@ -155,12 +159,15 @@ def parse_arrays(path: str, name: str, data: bytes) -> dict:
     try:
         return load_arrays(data)
     except Exception as err:  # safetensors raises its own SafetensorError and others on bad bytes
-        raise RunFolderError(f"{os.path.join(path, name)} cannot be read ({err}): start a new fit") from None
+        raise RunFolderError(f"{os.path.join(path, name)} cannot be read ({quoted_error(err)}): start a new fit") from None
 
 
 def read_manifest(path: str) -> dict:
     name = os.path.join(path, "manifest.json")
-    manifest = store.parse_json(path, "manifest.json", open(name, "rb").read())
+    data = safe_files.read_regular(name, safe_files.MAX_JSON_BYTES, "start a new fit")
+    if data is None:
+        raise RunFolderError(f"{name} is missing: start a new fit")
+    manifest = store.parse_json(path, "manifest.json", data)
     ok = (isinstance(manifest, dict) and manifest.get("format") == FORMAT and isinstance(manifest.get("sha256"), dict)
           and isinstance(manifest.get("files"), dict)
           and all(isinstance(manifest["files"].get(role), str) for role in ("tensors", "state")))
@@ -173,7 +180,7 @@ def read_manifest(path: str) -> dict:
         raise RunFolderError(f"{name} has format version {version!r}, this mlpfit reads {FORMAT_VERSION}: {fix}")
     if manifest.get("self") != store.manifest_digest(manifest):
         raise RunFolderError(f"{name} does not match its own checksum: the checkpoint was changed or damaged (start a new fit)")
-    if any(os.sep in n or n.startswith(".") or "/" in n for n in manifest["files"].values()):
+    if not all(safe_files.is_plain_name(n) for n in [*manifest["files"].values(), *manifest["sha256"]]):
         raise RunFolderError(f"{name} names a file outside the checkpoint folder: start a new fit")
     return manifest
 
@@ -185,7 +192,7 @@ def discard(run_dir: str) -> None:
         return
     for name in written_files(path) | {"manifest.json"}:
         full = os.path.join(path, name)
-        if os.path.isfile(full) and not os.path.islink(full):
+        if safe_files.is_regular(full):
             os.unlink(full)
     try:
         os.rmdir(path)  # only when nothing else is left in it

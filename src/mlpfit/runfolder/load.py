@@ -10,7 +10,7 @@ from mlpfit.errors import RunFolderError
 from mlpfit.nn.fitted import FittedEnsemble, FittedModel
 from mlpfit.nn.model import MLP
 from mlpfit.nn.stacked import EnsembleMLP
-from mlpfit.runfolder import store
+from mlpfit.runfolder import store, validate
 from mlpfit.runfolder.encoding import link_of, table_encoding
 from mlpfit.runtime import choose_device
 from mlpfit.train.history import History
@@ -22,13 +22,10 @@ def load_fitted(path: str, device: str = "cpu", check_derived: bool = True) -> t
 
 
 def fitted_from_files(files: store.RunFiles, device: str = "cpu") -> tuple[FitConfig, FittedModel, dict, History]:
-    try:
+    validate.check(files)  # sizes, counts and scalers, before anything is allocated from them
+    with validate.content_errors(files.path):  # what the checks do not cover still ends as one line
         model, fitted_type, what = model_for(files.summary)
         return assemble(files, model, device, fitted_type, what)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
-        # The checksums matched, so the manifest was rewritten to fit edited files: refuse them plainly.
-        raise RunFolderError(f"{files.path}: config.json, summary.json, scalers.json or history.csv has unexpected "
-                             f"content ({type(err).__name__}: {err}) although manifest.json matches: re-run the fit") from None
 
 
 def model_for(summary: dict):

@@ -7,18 +7,16 @@ import os
 from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import RunFolderError
 from mlpfit.nn.numpy_fitted import NumpyFitted
-from mlpfit.runfolder import store
+from mlpfit.runfolder import store, validate
 from mlpfit.runfolder.encoding import link_of, table_encoding
 
 
 def load_predictor(path: str) -> tuple[NumpyFitted, dict]:
     """Read and verify ``path`` (as every loader does); returns (predictor, summary) or one RunFolderError."""
     files = store.read(path, arrays="numpy")
-    try:
+    validate.check(files)  # the same content checks as every loader's, before anything is built
+    with validate.content_errors(files.path):
         return predictor_from_files(files), files.summary
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
-        raise RunFolderError(f"{files.path}: summary.json, scalers.json or model.safetensors has unexpected content "
-                             f"({type(err).__name__}: {err}) although manifest.json matches: re-run the fit") from None
 
 
 def predictor_from_files(files: store.RunFiles) -> NumpyFitted:

@@ -8,8 +8,10 @@ history.csv        one row per epoch
 summary.json       what happened: data, metrics, diagnostics, timing (the --json output)
 encoding.json      (tables) how columns became inputs: one-hot levels, fill values, ranges; applied by predict
 manifest.json      format version and a SHA-256 per file, checked on load
+.mlpfit-run        the marker that says mlpfit made this folder (runfolder.claim)
 ```
 Files are written atomically, manifest last, so a folder with a valid manifest is complete.
+Reads go through runfolder.files: plain names only, regular files only, sizes capped.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import time
 from dataclasses import dataclass
 
 from mlpfit import atomic
-from mlpfit.errors import RunFolderError, UsageError
+from mlpfit.errors import RunFolderError, quoted_error
+from mlpfit.runfolder import files
 
 FORMAT_VERSION = 1
 FILES = ("config.json", "model.safetensors", "scalers.json", "history.csv", "summary.json")
@@ -40,18 +43,6 @@ def default_run_dir(name: str, root: str = "runs") -> str:
     return path
 
 
-def prepare_dir(path: str, force: bool) -> None:
-    """Create the folder; refuse to write over an earlier run unless forced."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise UsageError(f"--out {path!r} is a file: name a folder for the run")
-    if os.path.isdir(path) and os.listdir(path) and not force:
-        if os.path.isfile(os.path.join(path, "checkpoint", "manifest.json")):
-            raise UsageError(f"run folder {path!r} holds an interrupted fit: continue it with mlpfit fit --resume {path}, "
-                             "or add --force to start over")
-        raise UsageError(f"run folder {path!r} already exists and is not empty: choose another --out, or add --force")
-    os.makedirs(path, exist_ok=True)
-
-
 def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: str, summary: dict,
          extra: dict[str, bytes] | None = None) -> None:
     from safetensors.torch import save as save_tensors
@@ -65,12 +56,25 @@ def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: st
         "summary.json": json_bytes(summary),
         **(extra or {}),
     }
+    previous = listed_files(path)
     for name, data in contents.items():
         atomic.write_bytes(os.path.join(path, name), data)
     manifest = {"format": "mlpfit-run", "version": FORMAT_VERSION,
                 "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in contents.items()}}
     manifest["self"] = manifest_digest(manifest)
     atomic.write_json(os.path.join(path, "manifest.json"), manifest)
+    for name in previous - set(contents):  # a forced re-run: the previous run's plots, report, samples
+        if files.is_regular(os.path.join(path, name)):
+            os.unlink(os.path.join(path, name))
+
+
+def listed_files(path: str) -> set:
+    """The plain file names an existing manifest of ``path`` lists (the only files a re-run may remove)."""
+    try:
+        manifest = _read_manifest(path)
+    except RunFolderError:
+        return set()
+    return {n for n in [*manifest["sha256"], *(manifest.get("derived") or {})] if files.is_plain_name(n)}
 
 
 def manifest_digest(manifest: dict) -> str:
@@ -104,16 +108,20 @@ def register_derived(path: str, names: list[str]) -> None:
 
 
 def sha256_file(name: str) -> str:
-    with open(name, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+    data = files.read_regular(name, files.MAX_TEXT_BYTES)
+    if data is None:
+        raise RunFolderError(f"{name} is missing: redraw the plots and report with `mlpfit report {os.path.dirname(name)}`")
+    return hashlib.sha256(data).hexdigest()
 
 
 def _check_derived(path: str, manifest: dict) -> None:
+    fix = f"redraw the plots and report with `mlpfit report {path}`"
     for name, digest in (manifest.get("derived") or {}).items():
         full = os.path.join(path, name)
-        if not os.path.isfile(full) or sha256_file(full) != digest:
-            problem = "is missing" if not os.path.isfile(full) else "does not match its checksum in manifest.json"
-            raise RunFolderError(f"{full} {problem}: redraw the plots and report with `mlpfit report {path}`")
+        data = files.read_regular(full, files.MAX_TEXT_BYTES, fix)
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            problem = "is missing" if data is None else "does not match its checksum in manifest.json"
+            raise RunFolderError(f"{full} {problem}: {fix}")
 
 
 def read(path: str, check_derived: bool = True, arrays: str = "torch") -> RunFiles:
@@ -144,13 +152,16 @@ def read(path: str, check_derived: bool = True, arrays: str = "torch") -> RunFil
 
 def _read_manifest(path: str) -> dict:
     name = os.path.join(path, "manifest.json")
-    if not os.path.isfile(name):
+    data = files.read_regular(name, files.MAX_JSON_BYTES)
+    if data is None:
         if os.path.isfile(os.path.join(path, "checkpoint", "manifest.json")):
             raise RunFolderError(f"{name} is missing: the fit in {path!r} was interrupted; finish it with mlpfit fit --resume {path}")
         raise RunFolderError(f"{name} is missing: {path!r} is not a complete mlpfit run folder (re-run the fit)")
-    manifest = parse_json(path, "manifest.json", open(name, "rb").read())
-    if not isinstance(manifest, dict) or manifest.get("format") != "mlpfit-run" or not isinstance(manifest.get("sha256"), dict):
+    manifest = parse_json(path, "manifest.json", data)
+    if (not isinstance(manifest, dict) or manifest.get("format") != "mlpfit-run" or not isinstance(manifest.get("sha256"), dict)
+            or not isinstance(manifest.get("derived") or {}, dict)):
         raise RunFolderError(f"{name} is not an mlpfit manifest: re-run the fit to make a new run folder")
+    files.require_plain_names(name, [*manifest["sha256"], *(manifest.get("derived") or {})])
     version = manifest.get("version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise RunFolderError(f"{name} has format version {version!r}, newer than this mlpfit reads ({FORMAT_VERSION}): upgrade mlpfit")
@@ -159,11 +170,18 @@ def _read_manifest(path: str) -> dict:
     return manifest
 
 
-def read_verified(path: str, name: str, manifest: dict) -> bytes:
+def read_verified(path: str, name: str, manifest: dict, expected=FILES + (SAMPLE_FILE,)) -> bytes:
+    """The bytes of ``name`` when they match the manifest's checksum; ``name`` must be a plain file name."""
     full = os.path.join(path, name)
-    if not os.path.isfile(full):
+    if not files.is_plain_name(name):
+        raise RunFolderError(f"{os.path.join(path, 'manifest.json')} names {name[:60]!r}, which is not a plain file name "
+                             "inside the folder (re-run the fit)")
+    data = files.read_regular(full)
+    if name not in expected and (data is None or hashlib.sha256(data).hexdigest() != manifest["sha256"].get(name)):
+        # One message for both: which outside names exist is none of the reader's business.
+        raise RunFolderError(f"{full} is missing or does not match manifest.json (re-run the fit)")
+    if data is None:
         raise RunFolderError(f"{full} is missing: the run folder is incomplete (re-run the fit)")
-    data = open(full, "rb").read()
     if hashlib.sha256(data).hexdigest() != manifest["sha256"].get(name):
         raise RunFolderError(f"{full} does not match its checksum in manifest.json: the file was changed or damaged (re-run the fit)")
     return data
@@ -173,7 +191,7 @@ def parse_json(path: str, name: str, data: bytes):
     try:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RunFolderError(f"{os.path.join(path, name)} is not valid JSON ({err}): re-run the fit") from None
+        raise RunFolderError(f"{os.path.join(path, name)} is not valid JSON ({quoted_error(err)}): re-run the fit") from None
 
 
 def parse_tensors(path: str, data: bytes, name: str = "model.safetensors", arrays: str = "torch") -> dict:
@@ -185,4 +203,4 @@ def parse_tensors(path: str, data: bytes, name: str = "model.safetensors", array
     try:
         return load_tensors(data)
     except Exception as err:  # safetensors raises its own SafetensorError and others on bad bytes
-        raise RunFolderError(f"{os.path.join(path, name)} cannot be read ({err}): re-run the fit") from None
+        raise RunFolderError(f"{os.path.join(path, name)} cannot be read ({quoted_error(err)}): re-run the fit") from None

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from mlpfit.data.sources.cells import numeric
+from mlpfit.data.sources.input_file import require_regular
 from mlpfit.data.sources.messages import data_error, quote
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -94,8 +96,7 @@ class Sheet:
             self.require_values(name)
         if ptypes.is_bool_dtype(column):
             return column.to_numpy(dtype=np.float64)  # True/False inputs are 1/0
-        parsed = column if ptypes.is_numeric_dtype(column) else pd.to_numeric(column, errors="coerce")
-        values = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = numeric(column).to_numpy(dtype=np.float64, na_value=np.nan)
         self.refuse_first(np.isnan(values) & column.notna().to_numpy(), name, "is not a number", fix)
         self.refuse_first(
             np.isinf(values), name, "is infinite or too large for a float", "replace it with a finite number"
@@ -154,6 +155,7 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
     try:
         if os.path.isdir(path):
             raise data_error(path, "is a folder, not a CSV file", "pass the path of a .csv file")
+        require_regular(path, "a CSV file", "pass the path of a .csv file")
         with open(path, "rb") as handle:
             return handle.read()
     except FileNotFoundError:

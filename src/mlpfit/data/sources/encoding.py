@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from mlpfit.data.sources.cells import numeric
 from mlpfit.data.sources.columns import listed, suggest
 from mlpfit.data.sources.csvfile import Sheet
 from mlpfit.data.sources.messages import data_error, quote
@@ -233,7 +234,7 @@ def is_text(column: pd.Series) -> bool:
     present = column.dropna()
     if present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
         return False
-    numbers = pd.to_numeric(present, errors="coerce")
+    numbers = numeric(present)  # (a 400-digit integer is a number, too large: inf, refused later)
     return numbers.notna().mean() < 0.5
 
 

@@ -24,7 +24,10 @@ from typing import BinaryIO, Collection, Iterator, Mapping
 import numpy as np
 
 from mlpfit.data.sources.download import download_files
+from mlpfit.data.sources.input_file import require_regular
 from mlpfit.data.sources.messages import data_error
+from mlpfit.errors import DataError
+from mlpfit.memory_budget import require
 
 # IDX type byte -> big-endian dtype, as defined on Yann LeCun's MNIST page.
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -101,6 +104,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         try:
             dtype, shape = _read_header(stream, path)
             size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            # Before a byte of data: the payload and the float64 copy the data set makes of it.
+            require(size + size // dtype.itemsize * 8, f"{os.fspath(path)} (shape {shape})",
+                    "use fewer images, or a machine with more memory", error=DataError)
             _check_raw_size(stream, path, size)
             payload = _read_payload(stream, size)
             if len(payload) < size:
@@ -146,8 +152,7 @@ def _open_idx(path: str | os.PathLike) -> Iterator[BinaryIO]:
 
 def _open_raw(path: str | os.PathLike) -> BinaryIO:
     try:
-        if os.path.isdir(path):
-            raise data_error(path, "is a folder, not an IDX file", "pass the path of an IDX file")
+        require_regular(path, "an IDX file", "pass the path of an IDX file")
         return open(path, "rb")
     except FileNotFoundError:
         raise data_error(path, "no such file", "check the path") from None

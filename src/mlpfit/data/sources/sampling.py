@@ -40,10 +40,11 @@ def check_finite(X: np.ndarray, Y: np.ndarray, formula_text: str, box) -> None:
     if bad.any():
         where = ", ".join(f"{name}={value:.4g}" for name, value in zip(box, X[bad][0]))
         share = bad.mean()
-        raise DataError(
-            f"formula {formula_text!r} is not finite at {where} ({share:.1%} of the sampled points): "
-            "choose a --domain where it is defined, e.g. --domain 0.1:2 for log or sqrt"
-        )
+        # inf is an overflow (exp(1000*x)); NaN is a value outside the function's domain (log, sqrt of x < 0).
+        overflow = np.isinf(Y[bad]).any() and not np.isnan(Y[bad]).any()
+        fix = ("narrow --domain so its values stay finite, or scale the formula down" if overflow
+               else "choose a --domain where it is defined, e.g. --domain 0.1:2 for log or sqrt")
+        raise DataError(f"formula {formula_text!r} is not finite at {where} ({share:.1%} of the sampled points): {fix}")
     if np.abs(Y).max() > 1e30:
         raise DataError(
             f"formula {formula_text!r} reaches {np.abs(Y).max():.3g} on the domain: narrow --domain so values stay below 1e30"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from mlpfit.data.sources.cells import numeric
 from mlpfit.data.sources.columns import known_names, left_out, listed
 from mlpfit.data.sources.csvfile import Sheet
 from mlpfit.data.sources.encoding import TableEncoding
@@ -97,7 +98,7 @@ def detect_task(y: pd.Series) -> str:
     values = y.dropna()
     if ptypes.is_bool_dtype(values):
         return "classify"
-    numbers = values if ptypes.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
+    numbers = numeric(values)
     if numbers.isna().any():
         return "classify"
     if not ptypes.is_integer_dtype(numbers):
@@ -160,8 +161,7 @@ def _targets(sheet: Sheet, targets: list[str], task: str | None) -> tuple[np.nda
 def _labels(column: pd.Series) -> np.ndarray:
     """Class labels as written: int64 when every label is a whole number, else str objects."""
     if not ptypes.is_bool_dtype(column):
-        numbers = column if ptypes.is_numeric_dtype(column) else pd.to_numeric(column, errors="coerce")
-        values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = numeric(column).to_numpy(dtype=np.float64, na_value=np.nan)
         whole = np.isfinite(values).all() and (values == np.round(values)).all()
         if whole and (np.abs(values) < EXACT_FLOAT_INT).all():
             return values.astype(np.int64)

@@ -41,10 +41,11 @@ class SweepResult:
 def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None, on_trial=lambda worker, row: None) -> SweepResult:
     """Run the plan in this process, or in plan.workers local processes; ``on_trial`` sees each finished trial."""
     from mlpfit.runfolder import store as runs
+    from mlpfit.runfolder.claim import prepare_dir
 
     shared = load_shared(base)
     out = base.run.out or runs.default_run_dir(f"sweep-{shared.dataset.name}")
-    runs.prepare_dir(out, base.run.force)
+    prepare_dir(out, base.run.force)
     start = time.perf_counter()
     notes = []
     if plan.grid is not None:
