@@ -77,8 +77,18 @@ def check_summary(path: str, summary) -> list[int]:
     width = summary.get("classes") if summary["task"] == "classify" else outputs
     if not (is_names(outputs, str) and is_names(width) and len(width) == sizes[-1]):
         raise refuse(path, "summary.json", f"does not name {sizes[-1]} outputs or classes, as its architecture has")
+    check_domain(path, summary.get("domain"))
     members_of(summary, path)
     return sizes
+
+
+def check_domain(path: str, domain) -> None:
+    """A formula's sampling box, read by predict to flag extrapolation: None, or name -> [lo, hi] numbers."""
+    if domain is None:
+        return
+    boxes = domain.values() if isinstance(domain, dict) else None
+    if boxes is None or not all(isinstance(b, list) and len(b) == 2 and all(is_number(v) for v in b) for b in boxes):
+        raise refuse(path, "summary.json", "has a domain that is not input names with [low, high] numbers")
 
 
 def is_names(value, kinds=(str, int, float)) -> bool:
