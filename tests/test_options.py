@@ -62,3 +62,16 @@ def test_limits_and_choices_come_from_the_table(values, message):
 def test_help_shows_the_config_default_where_no_rule_is_written():
     assert config_default(BY_KEY["optimizer"]) == "adam" and "Default: adam." in help_text(BY_KEY["optimizer"])
     assert "Default: 64,64; images 512,256." in help_text(BY_KEY["hidden"])
+
+
+def test_engine_auto_is_accepted_and_the_run_records_the_engine_it_chose(cli, tmp_path):
+    """DESIGN.md's contract: --engine auto|torch|numpy, auto by default; the run folder says which engine trained."""
+    import json
+
+    out = tmp_path / "run"
+    res = cli("fit", "x1 + x2", "--samples", "200", "--epochs", "5", "--hidden", "4", "--engine", "auto",
+              "--out", str(out), "--json", "--no-plots")
+    assert res.code == 0, res.err
+    assert res.json()["engine"] == "torch"
+    assert json.load(open(out / "config.json"))["train"]["engine"] == "torch"
+    assert FitConfig().train.engine == "auto"

@@ -42,7 +42,10 @@ from mlpfit.estimator_params import (  # noqa: F401
 
 def optimizer_kind(config: cfg.FitConfig) -> tuple:
     """What an optimizer's saved moments belong to: they load only into the same kind."""
-    return config.train.engine, config.train.optimizer, config.model.ensemble
+    from mlpfit.config.defaults import AUTO_ENGINE
+
+    engine = AUTO_ENGINE if config.train.engine == "auto" else config.train.engine  # as the fit resolves it
+    return engine, config.train.optimizer, config.model.ensemble
 
 
 class _MLPEstimator(BaseEstimator):
@@ -112,7 +115,7 @@ class _MLPEstimator(BaseEstimator):
                                 optimizer=self.optimizer or "adam", loss=self._loss(),
                                 schedule="constant" if incremental else self.schedule or "onecycle",
                                 patience=self.patience, alpha=self.alpha, seed=int(self.seed or 0),
-                                device=self.device or "auto", threads=self.threads, engine=self.engine or "torch")
+                                device=self.device or "auto", threads=self.threads, engine=self.engine or "auto")
         return validated(cfg.FitConfig(data, model, train, cfg.RunConfig()))
 
     def _loss(self):

@@ -19,7 +19,7 @@ LOSSES = ("mse", "mae", "huber", "cross_entropy", "bce")
 SCHEDULES = ("onecycle", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
 TASKS = ("regress", "classify")
-ENGINES = ("torch", "numpy")
+ENGINES = ("auto", "torch", "numpy")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("device", "train", "choice", "Where to train.", choices=DEVICES, metavar="NAME"),
     Option("threads", "train", "int", "CPU threads.", "1 for small models, 2 for large work (wide nets, ensembles); "
            "pass 1 on a busy machine", limit=1024, metavar="N"),
-    Option("engine", "train", "choice", "torch, or numpy (hand-written backprop, no torch).", choices=ENGINES,
+    Option("engine", "train", "choice", "Which engine trains: torch, or numpy (hand-written backprop, no torch); "
+           "auto chooses by size and device (config.json records the choice).", choices=ENGINES,
            metavar="NAME"),
     Option("out", "run", "text", "Run folder.", "runs/<name>-<time>", metavar="DIR"),
     Option("force", "run", "flag", "Write into an existing run folder that mlpfit made."),

@@ -62,7 +62,7 @@ class TrainConfig:
     seed: int = 0  # one seed fixes sampling, split, init and shuffling
     device: str = "auto"  # auto: cuda when available, else cpu
     threads: int | None = None  # CPU threads; None: 1 for small models (a second thread only adds overhead there)
-    engine: str = "torch"  # "numpy": the hand-written forward/backward engine
+    engine: str = "auto"  # auto: chosen by config/defaults.resolve; "torch", or "numpy" (hand-written backprop)
 
 
 @dataclass

@@ -132,7 +132,7 @@ def check_base(config: cfg.FitConfig) -> None:
     """The base setting must be one the batched trainer can train."""
     if config.train.optimizer not in ("adam", "adamw", "sgd"):
         raise UsageError(f"--optimizer {config.train.optimizer} has no batched version for a sweep: use adam, adamw or sgd")
-    if config.train.engine != "torch":
+    if config.train.engine not in ("auto", "torch"):
         raise UsageError(f"--engine {config.train.engine} is not batched: drop --engine for a sweep")
 
 
