@@ -183,3 +183,20 @@ def test_refit_best_swaps_in_a_whole_folder_and_skips_a_setting_it_holds(tmp_pat
     assert json.load(open(os.path.join(target, "config.json")))["train"]["lr"] == 3e-3
     assert os.path.isfile(os.path.join(target, "manifest.json"))
     assert sorted(os.listdir(tmp_path)) == [".best.lock", "best"]  # no half-built or old folder left
+
+
+def test_a_sweep_trains_with_the_weight_decay_and_alpha_its_configs_record(tmp_path):
+    """The batched members take the fit's own engine options: a small table's default weight decay (and an
+    alpha) reach the optimizer and the loss, as the refit of the best setting trains with them."""
+    path = tmp_path / "table.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["a", "b", "y"])
+        writer.writerows([[i / 100, (i * 7 % 100) / 100, (i / 100) ** 2] for i in range(200)])
+    base = FitConfig(DataConfig(target=str(path), target_columns=["y"]), ModelConfig(hidden=[8]),
+                     TrainConfig(epochs=3, alpha=1e-3))
+    shared = batch.load_shared(base)
+    config = batch.resolved(shared, {"lr": 1e-2})
+    assert config.train.weight_decay > 0  # the small-table default
+    _, trainer = batch.train_group(shared, [config])
+    assert trainer.engine.optimizer.l2 == config.train.weight_decay and trainer.engine.alpha == 1e-3

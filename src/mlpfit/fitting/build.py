@@ -46,11 +46,9 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device,
     """The fitted-model shell (scalers, names, an initialized model) and the engine that trains it."""
     m, t = config.model, config.train
     x_scaler, y_scaler = scalers(config, dataset, split) if start is None else (start.fitted.x_scaler, start.fitted.y_scaler)
-    sizes = layer_sizes(dataset.X.shape[1], m.hidden, n_outputs(dataset))
+    sizes = model_sizes(config, dataset)
     seeds = member_seeds(config)
-    common = dict(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer, schedule=t.schedule,
-                  alpha=t.alpha, weight_decay=t.weight_decay or 0.0,
-                  optimizer_state=None if start is None else start.optimizer_state)
+    common = engine_options(config, None if start is None else start.optimizer_state)
     if t.engine == "numpy":
         data = train_data(dataset, split, x_scaler, y_scaler, None)
         model = torch_model(sizes, config, seeds).double()  # filled from the NumPy weights by finish()
@@ -65,9 +63,24 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device,
         engine_type = StackedEngine if m.ensemble > 1 else TorchEngine
         engine = engine_type(model, data, loss=t.loss, seed=t.seed, **common)
     fitted_type = FittedEnsemble if m.ensemble > 1 else FittedModel
-    fitted = fitted_type(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes,
-                         dataset.encoding, link=output_link(t.loss))
-    return fitted, engine
+    return fitted_model(fitted_type, model, x_scaler, y_scaler, dataset, t.loss), engine
+
+
+def engine_options(config: FitConfig, optimizer_state=None) -> dict:
+    """What every engine takes from the config's training section (a sweep overrides ``lr`` per member)."""
+    t = config.train
+    return dict(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer, schedule=t.schedule,
+                alpha=t.alpha, weight_decay=t.weight_decay or 0.0, optimizer_state=optimizer_state)
+
+
+def model_sizes(config: FitConfig, dataset: Dataset) -> list[int]:
+    return layer_sizes(dataset.X.shape[1], config.model.hidden, n_outputs(dataset))
+
+
+def fitted_model(fitted_type, model, x_scaler, y_scaler, dataset: Dataset, loss: str) -> FittedModel:
+    """The trained model with what predicting needs: scalers, names, classes, the table's encoding, the link."""
+    return fitted_type(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes,
+                       dataset.encoding, link=output_link(loss))
 
 
 def output_link(loss: str) -> str:

@@ -54,12 +54,10 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), prun
     """Train same-shape configs as one batched model, each a member with its own lr and seed; one row per
     config. ``pruned`` is the set of members a callback stopped for Optuna (filled while training)."""
     from mlpfit.engines.torch_stacked import StackedEngine
-    from mlpfit.fitting.build import output_link, scalers, train_data
+    from mlpfit.fitting.build import engine_options, fitted_model, model_sizes, scalers, train_data
     from mlpfit.fitting.fit import monitor
-    from mlpfit.fitting.prepare import n_outputs
     from mlpfit.fitting.summary import member_info, member_metrics
     from mlpfit.nn.fitted import FittedEnsemble
-    from mlpfit.nn.sizes import layer_sizes
     from mlpfit.nn.stacked import EnsembleMLP
     from mlpfit.runtime import configure
     from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
@@ -70,16 +68,16 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), prun
     configure(t.threads, t.seed)
     x_scaler, y_scaler = scalers(first, ds, shared.split)
     seeds = [c.train.seed for c in configs]
-    model = EnsembleMLP(layer_sizes(ds.X.shape[1], m.hidden, n_outputs(ds)), m.activation, m.output_activation, seeds,
+    model = EnsembleMLP(model_sizes(first, ds), m.activation, m.output_activation, seeds,
                         dropout=m.dropout).to(shared.device)
-    engine = StackedEngine(model, train_data(ds, shared.split, x_scaler, y_scaler, shared.device), epochs=t.epochs,
-                           batch_size=t.batch_size, lr=[c.train.lr for c in configs], optimizer=t.optimizer,
-                           loss=t.loss, schedule=t.schedule, seed=t.seed, alpha=t.alpha)
+    # The fit's own engine options (weight decay, alpha, ...); only the learning rate differs per member.
+    options = {**engine_options(first), "lr": [c.train.lr for c in configs]}
+    engine = StackedEngine(model, train_data(ds, shared.split, x_scaler, y_scaler, shared.device), loss=t.loss,
+                           seed=t.seed, **options)
     guard, stopping = DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(first))
     trainer = Trainer(engine, t.epochs, [guard, stopping, *callbacks])
     trainer.run()
-    fitted = FittedEnsemble(model, x_scaler, y_scaler, ds.inputs, ds.outputs, ds.task, ds.classes,
-                            link=output_link(t.loss))
+    fitted = fitted_model(FittedEnsemble, model, x_scaler, y_scaler, ds, t.loss)
     rows = []
     for k, (info, metrics) in enumerate(zip(member_info(seeds, stopping, guard), member_metrics(fitted, ds, shared.split))):
         val = metrics["val"]
