@@ -194,8 +194,3 @@ def check_optimizer_state(saved: dict, mine: dict, params: dict) -> None:
             for name, moment in value.items():
                 if name not in params or np.shape(moment) != params[name].shape:
                     raise ValueError(f"optimizer {field}[{name!r}] does not fit the parameters")
-
-
-def fitted_state(params: dict) -> dict:
-    """One member's weights as float64 arrays named like the torch MLP's state dict."""
-    return {name: np.ascontiguousarray(value) for name, value in params.items()}

@@ -20,10 +20,6 @@ LOSSES = {
 }
 
 
-def get_loss(name: str):
-    return LOSSES[name]
-
-
 def row_losses(name: str, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """The loss of each row, ``[..., N]``: averaged over the outputs (one value per row for classes)."""
     if name == "cross_entropy":

@@ -178,11 +178,6 @@ class Session:
             text = dumps(message)
             return f'{text[:-1]}, "snapshot": {self.snapshot_text}}}' if snapshot else text
 
-    def wait_for_change(self, version: int, timeout: float) -> int:
-        with self.changed:
-            self.changed.wait_for(lambda: self.version != version, timeout)
-            return self.version
-
     # ------------------------------------------------------------------ save
 
     def save(self) -> dict:
