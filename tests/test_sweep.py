@@ -200,3 +200,19 @@ def test_a_sweep_trains_with_the_weight_decay_and_alpha_its_configs_record(tmp_p
     assert config.train.weight_decay > 0  # the small-table default
     _, trainer = batch.train_group(shared, [config])
     assert trainer.engine.optimizer.l2 == config.train.weight_decay and trainer.engine.alpha == 1e-3
+
+
+def test_a_dead_workers_trial_counts_through_its_retry_even_with_its_row_recorded():
+    """A worker killed after recording its row but before telling left a FAIL trial with a row and a queued
+    retry; counting both filled the study, so no worker asked for the retry and the last one waited forever."""
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study()
+    dead = study.ask()
+    dead.set_user_attr("row", {"val_loss": 1.0})
+    study.tell(dead, state=optuna.trial.TrialState.FAIL)
+    assert optuna_trials.filled(study) == 1  # a worker's own FAIL (diverged) with its row counts
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.WAITING,
+                                              system_attrs={"failed_trial": dead.number},
+                                              user_attrs={"row": {"val_loss": 1.0}}))
+    assert optuna_trials.filled(study) == 0  # the heartbeat failed it and queued a retry: the retry is to run
+    assert study.ask().number == 1 and optuna_trials.filled(study) == 1  # asking picks the retry up

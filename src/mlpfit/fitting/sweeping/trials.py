@@ -112,12 +112,16 @@ def ask_batch(study, total: int, heartbeat: Heartbeat, shared: bool = False) -> 
 def filled(study) -> int:
     """Trials that count toward --trials: running, or finished by a worker (diverged ones too).
 
-    Failed trials without a result are dead workers' trials: their queued retries count instead."""
+    A failed trial that was queued again (a dead worker's: the heartbeat failed it) counts through its
+    retry instead, even when the worker had recorded its row before it died (killed between recording
+    and telling); counting both would fill the study with a retry that nobody then asks for."""
     from optuna.trial import TrialState
 
+    trials = study.get_trials(deepcopy=False)
+    retried = {t.system_attrs.get("failed_trial") for t in trials} - {None}
     kept = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
-    return sum(1 for t in study.get_trials(deepcopy=False)
-               if t.state in kept or (t.state == TrialState.FAIL and "val_loss" in t.user_attrs.get("row", {})))
+    return sum(1 for t in trials if t.state in kept or (t.state == TrialState.FAIL and t.number not in retried
+                                                          and "val_loss" in t.user_attrs.get("row", {})))
 
 
 def running(study) -> bool:
