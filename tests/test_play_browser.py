@@ -61,19 +61,29 @@ def wait_status(page, pattern: str, seconds: float = 90):
     expect(page.get_by_test_id("status")).to_have_text(re.compile(pattern), timeout=seconds * 1000)
 
 
-def train(page, url: str, target: str) -> None:
+def open_page(page, url: str) -> None:
+    """Go to ``url`` and wait until the page has its options and controls (status reads "ready")."""
     page.goto(url)
+    wait_status(page, "^ready$", 30)
+
+
+def train(page, url: str, target: str) -> None:
+    open_page(page, url)
     page.get_by_test_id("target").fill(target)
     page.get_by_test_id("start").click()
     wait_status(page, "^done$")
 
 
 def test_type_a_formula_train_save_and_predict(server, page, cli, tmp_path):
+    from playwright.sync_api import expect
+
     train(page, f"{server.url}/?{query()}", "sin(3*x)")
+    expect(page.get_by_test_id("metrics")).to_have_text(re.compile(r"^R² 0\.\d{4}$"))  # drawn on the next frame
     metrics = page.get_by_test_id("metrics").inner_text()
-    assert re.fullmatch(r"R² 0\.\d{4}", metrics) and float(metrics.split()[1]) > 0.9, metrics
-    assert page.locator("[data-testid=units] canvas").count() == 16  # one per hidden unit
-    assert page.locator("[data-testid=fit] canvas").count() == 1 and page.locator("[data-testid=loss] canvas").count() == 1
+    assert float(metrics.split()[1]) > 0.9, metrics
+    expect(page.locator("[data-testid=units] canvas")).to_have_count(16)  # one per hidden unit
+    expect(page.locator("[data-testid=fit] canvas")).to_have_count(1)
+    expect(page.locator("[data-testid=loss] canvas")).to_have_count(1)
     assert "target=sin(3*x)" in page.url.replace("%2A", "*").replace("%28", "(").replace("%29", ")")
     page.screenshot(path=str(tmp_path / "done.png"), full_page=True)
 
@@ -118,7 +128,7 @@ def test_runs_lists_saved_runs_and_compares_two(server, page):
 
 
 def test_a_bad_formula_shows_an_error_and_the_page_still_works(server, page):
-    page.goto(f"{server.url}/?{query()}")
+    open_page(page, f"{server.url}/?{query()}")
     page.get_by_test_id("target").fill("sin(3*x")
     page.get_by_test_id("start").click()
     wait_status(page, "^error: ", 30)
@@ -129,32 +139,38 @@ def test_a_bad_formula_shows_an_error_and_the_page_still_works(server, page):
 
 
 def test_the_url_holds_the_whole_setting(server, page):
-    page.goto(f"{server.url}/?target=x*y&hidden=4,4,4&activation=relu&epochs=7")
-    assert page.get_by_test_id("target").input_value() == "x*y"
-    assert page.locator("[data-testid=units] canvas").count() == 12
-    assert page.locator("#activation").input_value() == "relu"
+    from playwright.sync_api import expect
+
+    # The units are drawn after the page fetched /api/options: wait on each fact, never read it once.
+    open_page(page, f"{server.url}/?target=x*y&hidden=4,4,4&activation=relu&epochs=7")
+    expect(page.get_by_test_id("target")).to_have_value("x*y")
+    expect(page.locator("[data-testid=units] canvas")).to_have_count(12)
+    expect(page.locator("#activation")).to_have_value("relu")
     page.locator("#add-layer").click()
     page.wait_for_function("location.search.includes('hidden=4,4,4,4')")
     page.reload()
-    assert page.locator("[data-testid=units] canvas").count() == 16
-    assert page.locator("#epochs-input").input_value() == "7"
+    wait_status(page, "^ready$", 30)
+    expect(page.locator("[data-testid=units] canvas")).to_have_count(16)
+    expect(page.locator("#epochs-input")).to_have_value("7")
 
 
 def test_step_pauses_after_one_epoch_then_start_goes_on(server, page):
-    page.goto(f"{server.url}/?{query(target='x*y', epochs=20)}")
+    from playwright.sync_api import expect
+
+    open_page(page, f"{server.url}/?{query(target='x*y', epochs=20)}")
     page.get_by_test_id("step").click()
     wait_status(page, "^paused$")
-    assert page.locator("#epoch").inner_text() == "1"
+    expect(page.locator("#epoch")).to_have_text("1")  # drawn on the next animation frame, after the status
     page.get_by_test_id("start").click()
     wait_status(page, "^done$")
-    assert page.locator("#epoch").inner_text() == "20"
-    assert page.locator("[data-testid=fit] canvas").count() == 1  # two inputs: the maps
+    expect(page.locator("#epoch")).to_have_text("20")
+    expect(page.locator("[data-testid=fit] canvas")).to_have_count(1)  # two inputs: the maps
 
 
 def test_closing_the_page_stops_its_training(server, browser):
     context = browser.new_context()
     tab = context.new_page()
-    tab.goto(f"{server.url}/?target=x*y&samples=20000&batch-size=8&epochs=300")  # minutes of work
+    open_page(tab, f"{server.url}/?target=x*y&samples=20000&batch-size=8&epochs=300")  # minutes of work
     before = dict(server.pages.sessions)
     tab.get_by_test_id("start").click()
     wait_status(tab, "^running$", 30)
