@@ -38,9 +38,10 @@ SIZES = [2, 16, 16, 1]
 
 
 def small_problem(samples=600, batch_size=None, epochs=60):
-    """x² + y² on -3:3, resolved like a fit, with scaled train/val tensors."""
+    """x² + y² on -3:3, resolved like a fit on the torch engine, with scaled train/val tensors."""
     config = FitConfig(DataConfig(target="x**2 + y**2", domain=(-3.0, 3.0), samples=samples),
-                       ModelConfig(hidden=SIZES[1:-1]), TrainConfig(epochs=epochs, batch_size=batch_size, patience=1000))
+                       ModelConfig(hidden=SIZES[1:-1]),
+                       TrainConfig(epochs=epochs, batch_size=batch_size, patience=1000, engine="torch"))
     dataset = load_dataset(config)
     split = split_indices(len(dataset.X), 0.1, 0.1, 0)
     resolve(config, len(split.train), 2, 1, "regress")

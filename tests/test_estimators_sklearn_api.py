@@ -129,7 +129,7 @@ def test_return_std_is_larger_far_from_the_data_than_near_it():
 
 def test_dropout_and_engine_reach_the_fit():
     X, y = wave(100)
-    dropped = Regressor(hidden=16, epochs=20, dropout=0.3).fit(X, y)
+    dropped = Regressor(hidden=16, epochs=20, dropout=0.3, engine="torch").fit(X, y)
     assert dropped.fitted_.model.dropout == 0.3 and dropped.summary_["architecture"]["dropout"] == 0.3
     numpy = Regressor(hidden=8, epochs=20, engine="numpy", optimizer="sgd").fit(X, y)
     assert numpy.summary_["engine"] == "numpy" and numpy.score(X, y) > 0.3

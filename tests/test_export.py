@@ -296,9 +296,9 @@ def test_each_python_activation_matches_torch(activation, dtype):
 
 
 def test_a_float64_network_exports_exactly(tmp_path):
-    """The NumPy engine trains in float64; a float64 net stays float64 in both exports (gelu's Erf included)."""
+    """A float64 net (what the estimators keep) stays float64 in both exports (gelu's Erf included)."""
     result = mlpfit.fit("x*y", domain=(-1, 1), samples=200, hidden=8, epochs=3, activation="gelu", threads=1)
-    result.fitted.model.double()
+    result.fitted = result.fitted.in_float64()
     X = np.random.default_rng(6).uniform(-5, 5, (300, 2))
     want = result.predict(X)
     result.export(tmp_path / "m.onnx", "onnx")
@@ -374,8 +374,7 @@ def test_an_export_that_disagrees_is_not_kept(cli, runs_by_kind, tmp_path, monke
 
 def test_a_diverged_run_is_refused(runs_by_kind, tmp_path):
     result = mlpfit.load(runs_by_kind["formula"])
-    with torch.no_grad():
-        result.fitted.model.layers[0].weight[0, 0] = float("nan")
+    result.fitted.weights[0][0, 0] = float("nan")
     with pytest.raises(UsageError, match="not all finite"):
         result.export(tmp_path / "m.onnx", "onnx")
 

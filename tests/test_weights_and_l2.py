@@ -11,7 +11,7 @@ from mlpfit.engines.numpy_mlp import NumpyEngine
 from mlpfit.engines.torch_single import TorchEngine
 from mlpfit.engines.torch_stacked import StackedEngine
 from mlpfit.errors import UsageError
-from mlpfit.fitting.build import Start, numpy_params
+from mlpfit.fitting.build import Start, member_params
 from mlpfit.fitting.fit import fit
 from mlpfit.nn.losses import batch_loss, l2_penalty, member_loss
 from mlpfit.nn.model import MLP
@@ -60,7 +60,7 @@ def test_the_three_engines_take_the_same_weighted_penalized_step():
     stacked.load_state_dict({k.replace("layers.", "members.layers.", 1): v[None] for k, v in start.items()})
     StackedEngine(stacked, tensors, loss="mse", seed=0, **options).train_epoch(lambda: False)
     numpy = NumpyEngine(SIZES, TrainData(X, Y, X, Y, w, w), activation="tanh", output_activation="identity",
-                        seeds=[0], initial_params=numpy_params(start, 1), **options)
+                        seeds=[0], initial_params=member_params({k: v.numpy() for k, v in start.items()}, 1), **options)
     numpy.train_epoch(lambda: False)
     for name, value in single.state_dict().items():
         moved = value - start[name]

@@ -130,13 +130,10 @@ def load(path) -> "Result":
     >>> load(folder).summary["formula"]
     '2*x'
     """
-    from mlpfit.runfolder import store as runs
-    from mlpfit.runfolder.load import fitted_from_files
+    from mlpfit.runfolder.predictor import load_numpy_run
 
-    files = runs.read(os.fspath(path))
-    config, fitted, summary, history = fitted_from_files(files)
-    samples = {k: v.numpy() for k, v in files.samples.items()} if files.samples else None
-    return Result(config, fitted, history, summary, samples=samples, run_dir=files.path)
+    run = load_numpy_run(os.fspath(path))  # NumPy arrays: no torch import
+    return Result(run.config, run.fitted, run.history, run.summary, samples=run.samples, run_dir=run.path)
 
 
 class Result:

@@ -17,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 from typing import ClassVar
 
 import numpy as np
@@ -38,14 +37,6 @@ from mlpfit.estimator_params import (  # noqa: F401
     sample_weights,
     validated,
 )
-
-
-def optimizer_kind(config: cfg.FitConfig) -> tuple:
-    """What an optimizer's saved moments belong to: they load only into the same kind."""
-    from mlpfit.config.defaults import AUTO_ENGINE
-
-    engine = AUTO_ENGINE if config.train.engine == "auto" else config.train.engine  # as the fit resolves it
-    return engine, config.train.optimizer, config.model.ensemble
 
 
 class _MLPEstimator(BaseEstimator):
@@ -145,10 +136,9 @@ class _MLPEstimator(BaseEstimator):
         classes = self.classes_.tolist() if self._task == "classify" else None
         dataset = Dataset("array", np.asarray(X, dtype=np.float64), Y, inputs, outputs, task=self._task,
                           classes=classes, weights=weights)
-        # partial_fit continues the optimizer's moments, unless it is now another optimizer or engine
-        same_optimizer = getattr(self, "_optimizer_kind", None) == optimizer_kind(config)
-        moments = self._optimizer_state if incremental and same_optimizer else None
-        start = Start(self.fitted_, moments) if continuing else None
+        # partial_fit continues the optimizer's moments, unless the fit resolves another optimizer or engine
+        moments = getattr(self, "_optimizer_state", (None, None)) if incremental else (None, None)
+        start = Start(self.fitted_, *moments) if continuing else None
         try:
             result = fit(config, dataset=dataset, save=False, start=start)
         except UsageError as err:  # e.g. device="cuda" without a GPU, found only when training starts
@@ -163,8 +153,10 @@ class _MLPEstimator(BaseEstimator):
         """The fitted attributes, scikit-learn's names and meanings; a continued fit extends the curves."""
         # Predict in float64: float32 sums depend on the batch's size at the 1e-7 level, and
         # scikit-learn (rightly) expects a row's prediction not to depend on its neighbours.
-        self.fitted_ = dataclasses.replace(result.fitted, model=result.fitted.model.double())
-        self._optimizer_state, self._optimizer_kind = result.optimizer_state, optimizer_kind(result.config)
+        from mlpfit.fitting.build import optimizer_kind
+
+        self.fitted_ = result.fitted.in_float64()
+        self._optimizer_state = (result.optimizer_state, optimizer_kind(result.config))
         self.history_ = result.history
         self.summary_ = result.summary
         history, split = result.history, result.split

@@ -2,30 +2,58 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-
-import torch
+import os
+import sys
 
 from mlpfit.errors import UsageError
 
 
-def choose_device(name: str) -> torch.device:
+def cuda_visible() -> bool:
+    """Whether torch would see a CUDA GPU, without importing torch (1.5-2 s) where none can be:
+    Linux without NVIDIA's driver loaded, or macOS."""
+    if sys.platform == "darwin" or (sys.platform.startswith("linux") and not os.path.exists("/proc/driver/nvidia")):
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def choose_device(name: str):
+    """The torch.device to train on: ``auto`` is CUDA when visible, else the CPU."""
+    import torch
+
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
+        return torch.device("cuda" if cuda_visible() else "cpu")
+    if name == "cuda" and not cuda_visible():
         raise UsageError("--device cuda was asked for, but no CUDA GPU is visible to PyTorch: use --device cpu or auto")
     return torch.device(name)
 
 
 def configure(threads: int, seed: int) -> None:
-    """Fix the seed and the thread count before the model is built.
+    """Fix torch's seed and thread count before the model is built.
 
     Small models gain nothing from a second thread, and with another process busy on a 2-core
     machine two intra-op threads ran 35-40x slower than one.
     """
+    import torch
+
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     keep_freed_memory()
+
+
+@contextlib.contextmanager
+def blas_threads(threads: int):
+    """NumPy's BLAS limited to ``threads`` while the NumPy engine trains, then as it was: OpenBLAS
+    otherwise splits even a 256x64 by 64x64 product over every core, and on 2 shared cores the
+    hand-off costs more than the product."""
+    from threadpoolctl import threadpool_limits
+
+    keep_freed_memory()
+    with threadpool_limits(limits=threads, user_api="blas"):
+        yield
 
 
 # glibc's mallopt parameters (malloc.h)

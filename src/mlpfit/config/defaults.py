@@ -13,10 +13,11 @@ from mlpfit.nn.sizes import count_parameters, layer_sizes
 # Peak learning rates that work without tuning on standardized data (diagnose's hints never go above them).
 DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "sgd": 0.1, "lbfgs": 1.0}
 
-# What --engine auto trains with. torch: it covers every option, device and size. The NumPy engine
-# (exact, torch-free) is not yet faster at every size; choosing it for small CPU fits is issue 13's
-# measured work, and this is the one place that choice goes.
-AUTO_ENGINE = "torch"
+# What --engine auto trains with: the NumPy engine (no torch import: 1.5-2 s saved per process,
+# and 3-4x faster steps on small nets) for small CPU fits it covers; torch for images, GPUs, L-BFGS,
+# and work large enough that torch's second thread pays (TWO_THREADS_FROM, below).
+# benchmarks/small_fits.py measures both.
+LEAN_OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")  # what engines/numpy_mlp.py implements (tested)
 DEFAULT_SAMPLES = 10_000  # enough points that a 64x64 net fits smooth 1-3 input functions to R² ≥ 0.999
 DEFAULT_HIDDEN = [64, 64]  # two layers: enough for smooth functions, small enough to train in seconds
 DEFAULT_ACTIVATION = "tanh"  # smooth: smooth targets fit far better than with relu's kinks
@@ -64,8 +65,6 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
         _resolve_images(m, t, n_train)
     elif measured and n_train <= SMALL_TABLE_ROWS:
         _resolve_small_table(t)
-    if t.engine == "auto":
-        t.engine = AUTO_ENGINE
     if t.weight_decay is None:
         t.weight_decay = 0.0  # smooth functions from dense samples: nothing to hold off
     if m.hidden is None:
@@ -86,9 +85,20 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
         t.epochs = int(min(MAX_AUTO_EPOCHS, max(10, math.ceil(budget / steps_per_epoch))))
     if t.patience is None:
         t.patience = max(10, t.epochs // 5)
+    work = count_parameters(layer_sizes(n_inputs, m.hidden, n_outputs)) * m.ensemble * min(t.batch_size, n_train)
     if t.threads is None:
-        t.threads = default_threads(count_parameters(layer_sizes(n_inputs, m.hidden, n_outputs)) * m.ensemble,
-                                    min(t.batch_size, n_train))
+        t.threads = default_threads(work)
+    if t.engine == "auto":
+        t.engine = auto_engine(t, images, work)
+
+
+def auto_engine(t, images: bool, work: float) -> str:
+    """numpy for a small CPU fit it covers, else torch (see LEAN_OPTIMIZERS above)."""
+    from mlpfit.runtime import cuda_visible
+
+    lean = not images and t.optimizer in LEAN_OPTIMIZERS and work < TWO_THREADS_FROM
+    on_cpu = t.device == "cpu" or (t.device == "auto" and not cuda_visible())
+    return "numpy" if lean and on_cpu else "torch"
 
 
 # Work per step (parameters x batch rows) from which a second thread pays for its overhead.
@@ -99,7 +109,7 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
 TWO_THREADS_FROM = 5e7
 
 
-def default_threads(parameters: int, batch_rows: int) -> int:
+def default_threads(parameters: int, batch_rows: int = 1) -> int:
     return 1 if parameters * batch_rows < TWO_THREADS_FROM else 2
 
 

@@ -43,7 +43,8 @@ def check_supported(config, task: str) -> None:
 
 class NumpyEngine:
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
-                 schedule, seeds, alpha=0.0, weight_decay=0.0, initial_params=None, optimizer_state=None):
+                 schedule, seeds, alpha=0.0, weight_decay=0.0, initial_params=None, optimizer_state=None,
+                 loss="mse", dropout=0.0):
         self.data, self.members = data, len(seeds)
         self.activation, self.output_activation, self.alpha = activation, output_activation, alpha
         self.batch_size = min(batch_size, len(data.X))
@@ -126,6 +127,9 @@ class NumpyEngine:
     def optimizer_state(self) -> list[dict]:
         """Each member's optimizer fields, for a later fit that continues this one (``optimizer_state=``)."""
         return [copy.deepcopy(vars(o)) for o in self.optimizers]
+
+    def member_state(self, k: int) -> dict[str, np.ndarray]:
+        return {name: value.astype(np.float32) for name, value in self.params[k].items()}
 
     def outputs(self, k: int, X: np.ndarray) -> np.ndarray:
         return forward(self.params[k], X, self.activation, self.output_activation)[0]

@@ -49,16 +49,14 @@ class Network:
 
 
 def from_fitted(fitted, summary: dict, samples: dict | None = None) -> Network:
-    """The arrays of ``fitted`` (a FittedModel or FittedEnsemble) and what the summary says about them."""
-    ensemble = fitted.members > 1  # a FittedEnsemble: stacked members
-    model = fitted.model
-    layers = model.members.layers if ensemble else model.layers
+    """The arrays of ``fitted`` (a FittedModel, FittedEnsemble or NumpyFitted) and what the summary says about them."""
+    ensemble = fitted.members > 1  # stacked members
     y = fitted.y_scaler
     return Network(
-        weights=[layer.weight.detach().cpu().numpy().copy() for layer in layers],
-        biases=[layer.bias.detach().cpu().numpy().copy() for layer in layers],
-        activation=model.activation_name,
-        output_activation=model.output_activation_name,
+        weights=[np.array(w) for w in fitted.weights],
+        biases=[np.array(b) for b in fitted.biases],
+        activation=fitted.activation,
+        output_activation=fitted.output_activation,
         x_mean=np.asarray(fitted.x_scaler.mean, dtype=np.float64),
         x_std=np.asarray(fitted.x_scaler.std, dtype=np.float64),
         y_mean=None if y is None else np.asarray(y.mean, dtype=np.float64),
@@ -67,7 +65,7 @@ def from_fitted(fitted, summary: dict, samples: dict | None = None) -> Network:
         outputs=list(fitted.outputs),
         task=fitted.task,
         classes=None if fitted.classes is None else list(fitted.classes),
-        members=model.k if ensemble else None,
+        members=fitted.members if ensemble else None,
         about=describe(summary, fitted.inputs, samples),
     )
 

@@ -1,9 +1,10 @@
-"""From prepared data and a resolved config to a model and the engine that trains it.
+"""From prepared data and a resolved config to a fitted-model shell and the engine that trains it.
 
-The choice is made here once: ``--engine numpy`` → the NumPy engine (any number of members);
-``--ensemble K > 1`` → K torch members stacked as one batched model; else one torch MLP. Every
-engine gets the same scaled data and is driven by the same trainer; the fitted model that
-predicts is a torch module in every case (the NumPy weights are copied into it at the end).
+The choice is made here once: ``numpy`` (what ``--engine auto`` picks for small CPU fits) → the
+NumPy engine and a :class:`~mlpfit.nn.numpy_fitted.NumpyFitted`, and torch is never imported;
+``--ensemble K > 1`` on torch → K members stacked as one batched model; else one torch MLP
+(fitting/torch_build.py). Every engine gets the same scaled data and is driven by the same trainer,
+and the run folder it leaves is the same.
 
 A fit may start from an earlier one (:class:`Start`: a warm start or ``partial_fit``): then the
 earlier weights replace the fresh init, the earlier scalers are kept (the weights mean nothing
@@ -15,55 +16,61 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.data.scaling import Standardizer
-from mlpfit.engines.numpy_mlp import NumpyEngine
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine
 from mlpfit.errors import UsageError
 from mlpfit.fitting.prepare import n_outputs
-from mlpfit.nn.fitted import FittedEnsemble, FittedModel
-from mlpfit.nn.model import MLP
+from mlpfit.nn.numpy_fitted import NumpyFitted, layer_arrays
 from mlpfit.nn.sizes import layer_sizes
-from mlpfit.nn.stacked import EnsembleMLP
 from mlpfit.train.trainer import TrainData
 
 
 @dataclass
 class Start:
     """Where a fit starts instead of a fresh init: an earlier fit's model and scalers, and optionally its
-    engine's ``optimizer_state()`` (same engine and shapes)."""
+    engine's ``optimizer_state()`` with the (engine, optimizer, members) it belongs to (:func:`optimizer_kind`):
+    the moments are used only by a fit of the same kind."""
 
-    fitted: FittedModel
+    fitted: object  # a FittedModel or NumpyFitted
     optimizer_state: object = None
+    kind: tuple | None = None
 
 
-def build(config: FitConfig, dataset: Dataset, split: Split, device,
-          start: Start | None = None) -> tuple[FittedModel, object]:
+def build(config: FitConfig, dataset: Dataset, split: Split, device, start: Start | None = None):
     """The fitted-model shell (scalers, names, an initialized model) and the engine that trains it."""
-    m, t = config.model, config.train
     x_scaler, y_scaler = scalers(config, dataset, split) if start is None else (start.fitted.x_scaler, start.fitted.y_scaler)
-    sizes = model_sizes(config, dataset)
-    seeds = member_seeds(config)
-    common = engine_options(config, None if start is None else start.optimizer_state)
-    if t.engine == "numpy":
-        data = train_data(dataset, split, x_scaler, y_scaler, None)
-        model = torch_model(sizes, config, seeds).double()  # filled from the NumPy weights by finish()
-        initial = None if start is None else numpy_params(start_state(model, start), m.ensemble)
-        engine = NumpyEngine(sizes, data, activation=m.activation, output_activation=m.output_activation,
-                             seeds=seeds, initial_params=initial, **common)
-    else:
-        data = train_data(dataset, split, x_scaler, y_scaler, device)
-        model = torch_model(sizes, config, seeds).to(device)
-        if start is not None:
-            model.load_state_dict(start_state(model, start))
-        engine_type = StackedEngine if m.ensemble > 1 else TorchEngine
-        engine = engine_type(model, data, loss=t.loss, seed=t.seed, **common)
-    fitted_type = FittedEnsemble if m.ensemble > 1 else FittedModel
-    return fitted_model(fitted_type, model, x_scaler, y_scaler, dataset, t.loss), engine
+    moments = start.optimizer_state if start is not None and start.kind == optimizer_kind(config) else None
+    common = engine_options(config, moments)
+    initial = None if start is None else start_arrays(start, config, dataset)
+    if config.train.engine == "numpy":
+        return build_numpy(config, dataset, split, x_scaler, y_scaler, initial, common)
+    from mlpfit.fitting.torch_build import build_torch
+
+    data = train_data(dataset, split, x_scaler, y_scaler, device)
+    model, engine = build_torch(config, model_sizes(config, dataset), member_seeds(config), data, device, initial, common)
+    return fitted_model(model, x_scaler, y_scaler, dataset, config.train.loss), engine
+
+
+def build_numpy(config: FitConfig, dataset: Dataset, split: Split, x_scaler, y_scaler, initial, common):
+    from mlpfit.engines.numpy_mlp import NumpyEngine
+
+    m, t = config.model, config.train
+    data = train_data(dataset, split, x_scaler, y_scaler, None)
+    members = None if initial is None else member_params(initial, m.ensemble)
+    engine = NumpyEngine(model_sizes(config, dataset), data, activation=m.activation, output_activation=m.output_activation,
+                         seeds=member_seeds(config), initial_params=members, loss=t.loss, dropout=m.dropout, **common)
+    fitted = NumpyFitted.from_state(engine_state(engine), m.ensemble > 1, activation=m.activation,
+                                    output_activation=m.output_activation, x_scaler=x_scaler, y_scaler=y_scaler,
+                                    inputs=dataset.inputs, outputs=dataset.outputs, task=dataset.task,
+                                    classes=dataset.classes, encoding=dataset.encoding, link=output_link(t.loss))
+    return fitted, engine
+
+
+def optimizer_kind(config: FitConfig) -> tuple:
+    """What an optimizer's saved moments belong to (resolved config): they load only into the same kind."""
+    return config.train.engine, config.train.optimizer, config.model.ensemble
 
 
 def engine_options(config: FitConfig, optimizer_state=None) -> dict:
@@ -77,8 +84,12 @@ def model_sizes(config: FitConfig, dataset: Dataset) -> list[int]:
     return layer_sizes(dataset.X.shape[1], config.model.hidden, n_outputs(dataset))
 
 
-def fitted_model(fitted_type, model, x_scaler, y_scaler, dataset: Dataset, loss: str) -> FittedModel:
-    """The trained model with what predicting needs: scalers, names, classes, the table's encoding, the link."""
+def fitted_model(model, x_scaler, y_scaler, dataset: Dataset, loss: str):
+    """A torch model with what predicting needs: scalers, names, classes, the table's encoding, the link."""
+    from mlpfit.nn.fitted import FittedEnsemble, FittedModel
+    from mlpfit.nn.stacked import EnsembleMLP
+
+    fitted_type = FittedEnsemble if isinstance(model, EnsembleMLP) else FittedModel
     return fitted_type(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes,
                        dataset.encoding, link=output_link(loss))
 
@@ -88,23 +99,42 @@ def output_link(loss: str) -> str:
     return "logistic" if loss == "bce" else "identity"
 
 
-def start_state(model, start: Start) -> dict:
+def start_arrays(start: Start, config: FitConfig, dataset: Dataset) -> dict[str, np.ndarray]:
     """The earlier model's weights, refused (UsageError) unless they have this model's names and shapes."""
-    state = start.fitted.model.state_dict()
-    mine = model.state_dict()
-    if set(state) != set(mine) or any(state[k].shape != mine[k].shape for k in mine):
-        theirs, ours = ([tuple(v.shape) for v in s.values()] for s in (state, mine))
-        raise UsageError(f"the earlier fit's weights {theirs} do not fit this model's {ours}: "
+    state = start.fitted.state_arrays()
+    sizes, members = model_sizes(config, dataset), config.model.ensemble
+    expected = expected_shapes(sizes, members)
+    if set(state) != set(expected) or any(tuple(state[k].shape) != expected[k] for k in expected):
+        theirs = [tuple(v.shape) for v in state.values()]
+        raise UsageError(f"the earlier fit's weights {theirs} do not fit this model's {list(expected.values())}: "
                          "keep hidden, ensemble and the data's columns as they were, or start a fresh fit")
-    return {k: v.detach().to(device=mine[k].device, dtype=mine[k].dtype) for k, v in state.items()}
+    return state
 
 
-def numpy_params(state: dict, members: int) -> list[dict]:
-    """A torch state dict as the NumPy engine's per-member parameter dicts (the inverse of :func:`finish`)."""
-    arrays = {k: v.cpu().double().numpy() for k, v in state.items()}
+def expected_shapes(sizes: list[int], members: int) -> dict[str, tuple]:
+    """The weights' names and shapes of a model of these sizes (torch's naming; stacked for K > 1)."""
+    prefix, lead = ("layers", ()) if members == 1 else ("members.layers", (members,))
+    shapes = {}
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        shapes[f"{prefix}.{i}.weight"], shapes[f"{prefix}.{i}.bias"] = (*lead, b, a), (*lead, b)
+    return shapes
+
+
+def member_params(state: dict, members: int) -> list[dict]:
+    """Saved weights (torch's names) as the NumPy engine's per-member parameter dicts (the inverse of
+    :func:`engine_state`)."""
+    arrays = {k: np.asarray(v) for k, v in state.items()}
     if members == 1:
         return [arrays]
     return [{k.replace("members.layers.", "layers.", 1): v[i] for k, v in arrays.items()} for i in range(members)]
+
+
+def engine_state(engine) -> dict[str, np.ndarray]:
+    """The NumPy engine's members as one state under torch's names (stacked for K > 1)."""
+    states = [engine.member_state(k) for k in range(engine.members)]
+    if engine.members == 1:
+        return states[0]
+    return {name.replace("layers.", "members.layers.", 1): np.stack([s[name] for s in states]) for name in states[0]}
 
 
 def member_seeds(config: FitConfig) -> list[int]:
@@ -112,23 +142,11 @@ def member_seeds(config: FitConfig) -> list[int]:
     return [config.train.seed + k for k in range(config.model.ensemble)]
 
 
-def torch_model(sizes: list[int], config: FitConfig, seeds: list[int]):
-    m = config.model
-    if m.ensemble > 1:
-        return EnsembleMLP(sizes, m.activation, m.output_activation, seeds, dropout=m.dropout)
-    return MLP(sizes, m.activation, m.output_activation, m.dropout)
-
-
-def finish(fitted: FittedModel, engine) -> None:
-    """After training: the NumPy engine's weights go into the torch model that predicts and is saved."""
-    if not isinstance(engine, NumpyEngine):
-        return
-    if fitted.members == 1:
-        state = engine.params[0]
-    else:
-        names = [name.replace("layers.", "members.layers.", 1) for name in engine.params[0]]
-        state = {new: np.stack([p[old] for p in engine.params]) for new, old in zip(names, engine.params[0])}
-    fitted.model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
+def finish(fitted, engine):
+    """After training: the NumPy engine's weights in its fitted model (a torch model trained in place)."""
+    if isinstance(fitted, NumpyFitted):
+        fitted.weights, fitted.biases = layer_arrays(engine_state(engine), fitted.members > 1)
+    return fitted
 
 
 def scalers(config: FitConfig, dataset: Dataset, split: Split) -> tuple[Standardizer, Standardizer | None]:
@@ -160,27 +178,17 @@ def input_scaler(dataset: Dataset, split: Split) -> Standardizer:
 def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler, device) -> TrainData:
     """Scaled training and validation data: tensors on ``device``, or float64 arrays when it is None (NumPy);
     the rows' weights alongside when the dataset has any."""
+    if device is not None:
+        from mlpfit.fitting.torch_build import tensor_data
+
+        return tensor_data(dataset, split, x_scaler, y_scaler, device)
+
     def part(index):
         X, Y = dataset.X[index], dataset.Y[index]
-        if device is None:
-            return x_scaler.transform(X).astype(np.float64), y_scaler.transform(Y).astype(np.float64)
-        x = scaled_inputs(X, x_scaler, device)
-        if y_scaler is None:
-            return x, torch.as_tensor(Y, dtype=torch.long, device=device)
-        return x, torch.as_tensor(y_scaler.transform(Y), dtype=torch.float32, device=device)
+        y = Y.astype(np.int64) if y_scaler is None else y_scaler.transform(Y).astype(np.float64)
+        return x_scaler.transform(X).astype(np.float64), y
 
     def weights(index):
-        if dataset.weights is None:
-            return None
-        w = np.asarray(dataset.weights[index], dtype=np.float64)
-        return w if device is None else torch.as_tensor(w, dtype=torch.float32, device=device)
+        return None if dataset.weights is None else np.asarray(dataset.weights[index], dtype=np.float64)
 
     return TrainData(*part(split.train), *part(split.val), weights(split.train), weights(split.val))
-
-
-def scaled_inputs(X: np.ndarray, scaler: Standardizer, device) -> torch.Tensor:
-    """Float inputs are scaled in float64 first (precision); uint8 pixels go to the device as they
-    are and are scaled there, so no float64 copy of an image set is ever made."""
-    if X.dtype == np.uint8:
-        return scaler.transform(torch.as_tensor(X, device=device).to(torch.float32))
-    return torch.as_tensor(scaler.transform(X), dtype=torch.float32, device=device)

@@ -7,9 +7,11 @@ Python API or an estimator: all come through :func:`fit`, so a feature written h
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
@@ -19,13 +21,15 @@ from mlpfit.fitting.build import Start, build, finish, member_seeds
 from mlpfit.fitting.prepare import load_dataset, prepare
 from mlpfit.fitting.summary import make_summary, member_info, split_samples
 from mlpfit.interrupt import stop_signals
-from mlpfit.nn.fitted import FittedModel
 from mlpfit.runfolder import checkpoint, claim, store
 from mlpfit.runfolder.write import write_run
-from mlpfit.runtime import choose_device, configure
+from mlpfit.runtime import blas_threads, choose_device, configure
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
 from mlpfit.train.history import History
 from mlpfit.train.trainer import Trainer
+
+if TYPE_CHECKING:  # annotations only: a NumPy-engine fit never imports torch
+    from mlpfit.nn.fitted import FittedModel
 
 
 @dataclass
@@ -63,17 +67,20 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
 def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: str | None, callbacks, save: bool,
                    resume: dict | None, start: Start | None = None) -> FitResult:
     """The fit itself, once the data are prepared and the run folder (if any) is claimed."""
-    device = choose_device("cpu" if config.train.engine == "numpy" else config.train.device)  # NumPy runs on the CPU
-    configure(config.train.threads, config.train.seed)
+    numpy_engine = config.train.engine == "numpy"  # runs on the CPU, and never imports torch
+    device = "cpu" if numpy_engine else choose_device(config.train.device)
+    if not numpy_engine:
+        configure(config.train.threads, config.train.seed)
     fitted, engine = build(config, dataset, split, device, start)
     before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train, task=dataset.task,
                                       x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
-                                      parameters=fitted.model.parameter_count // fitted.members, outputs=dataset.outputs,
+                                      parameters=fitted.parameter_count // fitted.members, outputs=dataset.outputs,
                                       domain=dataset.domain)
     guard, stopping = DivergenceGuard(), EarlyStopping(config.train.patience, monitor=monitor(config))
     trainer = Trainer(engine, config.train.epochs, [guard, stopping, *callbacks])
-    history = interruptible.run(trainer, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
-    finish(fitted, engine)
+    with blas_threads(config.train.threads) if numpy_engine else contextlib.nullcontext():
+        history = interruptible.run(trainer, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
+    fitted = finish(fitted, engine)
     diagnostics = before + diagnose.after_training(history=history, config=config)
     summary = make_summary(config, dataset, split, fitted, history, trainer.seconds, diagnostics, device, run_dir,
                            members=member_info(member_seeds(config), stopping, guard))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,7 +12,9 @@ from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.fitting.metrics import classification_metrics, r2_per_output, regression_metrics
 from mlpfit.nn.equation import coefficient_spread, equations
-from mlpfit.nn.fitted import FittedModel
+
+if TYPE_CHECKING:  # annotations only: a NumPy-engine fit never imports torch
+    from mlpfit.nn.fitted import FittedModel
 
 
 def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: FittedModel, history, seconds: float,
@@ -38,8 +41,8 @@ def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Fitt
         "epochs": history.epochs,
         "best_epoch": history.best_epoch,
         "stopped_early": history.stopped_early,
-        "parameters": fitted.model.parameter_count,
-        "architecture": {"sizes": fitted.model.sizes, "activation": config.model.activation,
+        "parameters": fitted.parameter_count,
+        "architecture": {"sizes": fitted.sizes, "activation": config.model.activation,
                          "output_activation": config.model.output_activation, "dropout": config.model.dropout},
         "metrics": split_metrics(fitted, dataset, split),
         "equations": equations(fitted),  # a linear net read back in original units; None otherwise

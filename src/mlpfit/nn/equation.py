@@ -54,18 +54,19 @@ def format_equation(output: str, inputs: list[str], weights: np.ndarray, bias: f
 
 
 def member_maps(fitted) -> list[AffineMap] | None:
-    """Each member's affine map in original units for a linear regression model (one for a single fit), else None."""
-    model = fitted.model
-    if fitted.task != "regress" or not is_linear(model.sizes, model.activation_name, model.output_activation_name):
+    """Each member's affine map in original units for a linear regression model (one for a single fit), else None.
+
+    ``fitted``: a FittedModel or NumpyFitted (both give ``weights`` and ``biases`` per layer as arrays)."""
+    if fitted.task != "regress" or not is_linear(fitted.sizes, fitted.activation, fitted.output_activation):
         return None
-    members = [model] if fitted.members == 1 else [model.member(k) for k in range(fitted.members)]
+    weights = [np.asarray(w, dtype=np.float64) for w in fitted.weights]
+    biases = [np.asarray(b, dtype=np.float64) for b in fitted.biases]
+    if fitted.members == 1:
+        members = [list(zip(weights, biases))]
+    else:
+        members = [[(w[k], b[k]) for w, b in zip(weights, biases)] for k in range(fitted.members)]
     x, y = fitted.x_scaler, fitted.y_scaler
-    return [affine_map(linear_layers(m), x.mean, x.std, y.mean, y.std) for m in members]
-
-
-def linear_layers(mlp) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(layer.weight.detach().double().cpu().numpy(), layer.bias.detach().double().cpu().numpy())
-            for layer in mlp.layers]
+    return [affine_map(layers, x.mean, x.std, y.mean, y.std) for layers in members]
 
 
 def equations(fitted) -> list[str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,39 @@ class FittedModel:
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
+
+    @property
+    def sizes(self) -> list[int]:
+        return list(self.model.sizes)
+
+    @property
+    def parameter_count(self) -> int:
+        return self.model.parameter_count
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The weights as NumPy arrays under the model's names (what model.safetensors holds)."""
+        return {k: v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
+
+    def in_float64(self) -> "FittedModel":
+        """A copy that computes in float64: a row's prediction then does not depend on the batch around it."""
+        return dataclasses.replace(self, model=self.model.double())
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Per layer [out, in] (or [K, out, in] for stacked members), as NumpyFitted has them."""
+        return [w for name, w in self.state_arrays().items() if name.endswith(".weight")]
+
+    @property
+    def biases(self) -> list[np.ndarray]:
+        return [b for name, b in self.state_arrays().items() if name.endswith(".bias")]
+
+    @property
+    def activation(self) -> str:
+        return self.model.activation_name
+
+    @property
+    def output_activation(self) -> str:
+        return self.model.output_activation_name
 
     @torch.no_grad()
     def network_output(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:

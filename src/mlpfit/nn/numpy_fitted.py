@@ -9,6 +9,7 @@ precision, as the torch model does. The activations are mlpfit.scratch's (tested
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,15 +35,35 @@ class NumpyFitted:
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray], stacked: bool, **rest) -> "NumpyFitted":
-        prefix = "members.layers" if stacked else "layers"
-        count = sum(1 for name in state if name.startswith(prefix) and name.endswith(".weight"))
-        weights = [state[f"{prefix}.{i}.weight"] for i in range(count)]
-        biases = [state[f"{prefix}.{i}.bias"] for i in range(count)]
-        return cls(weights, biases, **rest)
+        return cls(*layer_arrays(state, stacked), **rest)
 
     @property
     def members(self) -> int:
         return 1 if self.weights[0].ndim == 2 else self.weights[0].shape[0]
+
+    @property
+    def sizes(self) -> list[int]:
+        """Layer widths, inputs first: [inputs, hidden..., outputs] (one member's, as the torch model has)."""
+        return [int(self.weights[0].shape[-1])] + [int(w.shape[-2]) for w in self.weights]
+
+    @property
+    def parameter_count(self) -> int:
+        """Every member's weights and biases, as the torch model counts them."""
+        return int(sum(w.size + b.size for w, b in zip(self.weights, self.biases)))
+
+    def in_float64(self) -> "NumpyFitted":
+        """A copy that computes in float64: a row's prediction then does not depend on the batch around it."""
+        return dataclasses.replace(self, weights=[w.astype(np.float64) for w in self.weights],
+                                   biases=[b.astype(np.float64) for b in self.biases])
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The weights under the torch model's names (``members.`` first for stacked members): what
+        model.safetensors holds, whichever engine trained them."""
+        prefix = "layers" if self.members == 1 else "members.layers"
+        state = {}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            state[f"{prefix}.{i}.weight"], state[f"{prefix}.{i}.bias"] = w, b
+        return state
 
     def network_output(self, X: np.ndarray) -> np.ndarray:
         """``[n, outputs]``, or ``[K, n, outputs]`` for stacked members (scaled targets, or logits)."""
@@ -84,6 +105,13 @@ class NumpyFitted:
         if self.task == "classify":
             return self.member_probabilities(X).std(axis=0)
         return self.member_predictions(X).std(axis=0)
+
+
+def layer_arrays(state: dict[str, np.ndarray], stacked: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per-layer weights and biases from a state under torch's names (``members.`` first when stacked)."""
+    prefix = "members.layers" if stacked else "layers"
+    count = sum(1 for name in state if name.startswith(prefix) and name.endswith(".weight"))
+    return [state[f"{prefix}.{i}.weight"] for i in range(count)], [state[f"{prefix}.{i}.bias"] for i in range(count)]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
+from mlpfit.config.schema import FitConfig
 from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import RunFolderError
 from mlpfit.nn.numpy_fitted import NumpyFitted
 from mlpfit.runfolder import store, validate
 from mlpfit.runfolder.encoding import link_of, table_encoding
+from mlpfit.train.history import History
 
 
 def load_predictor(path: str) -> tuple[NumpyFitted, dict]:
@@ -17,6 +20,27 @@ def load_predictor(path: str) -> tuple[NumpyFitted, dict]:
     validate.check(files)  # the same content checks as every loader's, before anything is built
     with validate.content_errors(files.path):
         return predictor_from_files(files), files.summary
+
+
+@dataclass
+class NumpyRun:
+    """A whole run folder read without torch."""
+
+    path: str  # the folder, as store.read names it
+    config: FitConfig
+    fitted: NumpyFitted
+    summary: dict
+    history: History
+    samples: dict | None  # the stored train/test sample as arrays, when the run has one
+
+
+def load_numpy_run(path: str) -> NumpyRun:
+    files = store.read(path, arrays="numpy")
+    validate.check(files)
+    with validate.content_errors(files.path):
+        fitted = predictor_from_files(files)
+        history = History.from_csv(files.history_csv, files.summary.get("history"))
+        return NumpyRun(files.path, FitConfig.from_dict(files.config), fitted, files.summary, history, files.samples or None)
 
 
 def predictor_from_files(files: store.RunFiles) -> NumpyFitted:

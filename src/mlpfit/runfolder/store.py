@@ -23,6 +23,8 @@ import re
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from mlpfit import atomic
 from mlpfit.errors import RunFolderError, quoted_error
 from mlpfit.runfolder import files
@@ -45,12 +47,13 @@ def default_run_dir(name: str, root: str = "runs") -> str:
 
 def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: str, summary: dict,
          extra: dict[str, bytes] | None = None) -> None:
-    from safetensors.torch import save as save_tensors
+    """``state``: the weights as NumPy arrays by name (FittedModel.state_arrays): no torch needed to write."""
+    from safetensors.numpy import save as save_arrays
 
     contents = {
         "config.json": json_bytes(config),
-        "model.safetensors": save_tensors({k: v.detach().cpu().contiguous() for k, v in state.items()},
-                                          metadata={"format": "mlpfit", "version": str(FORMAT_VERSION)}),
+        "model.safetensors": save_arrays({k: np.ascontiguousarray(v) for k, v in state.items()},
+                                         metadata={"format": "mlpfit", "version": str(FORMAT_VERSION)}),
         "scalers.json": json_bytes(scalers),
         "history.csv": history_csv.encode(),
         "summary.json": json_bytes(summary),

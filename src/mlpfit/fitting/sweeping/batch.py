@@ -57,7 +57,6 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), prun
     from mlpfit.fitting.build import engine_options, fitted_model, model_sizes, scalers, train_data
     from mlpfit.fitting.fit import monitor
     from mlpfit.fitting.summary import member_info, member_metrics
-    from mlpfit.nn.fitted import FittedEnsemble
     from mlpfit.nn.stacked import EnsembleMLP
     from mlpfit.runtime import configure
     from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
@@ -77,7 +76,7 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), prun
     guard, stopping = DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(first))
     trainer = Trainer(engine, t.epochs, [guard, stopping, *callbacks])
     trainer.run()
-    fitted = fitted_model(FittedEnsemble, model, x_scaler, y_scaler, ds, t.loss)
+    fitted = fitted_model(model, x_scaler, y_scaler, ds, t.loss)
     rows = []
     for k, (info, metrics) in enumerate(zip(member_info(seeds, stopping, guard), member_metrics(fitted, ds, shared.split))):
         val = metrics["val"]
