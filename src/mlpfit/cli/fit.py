@@ -62,8 +62,8 @@ def fit(target, **options):
     from mlpfit.cli.progress import progress_callbacks
     from mlpfit.fitting.fit import fit as run_fit
 
-    result = run_fit(config, callbacks=progress_callbacks(config.run.quiet, config.run.json))
-    show_fit(result, config.run)
+    result = run_fit(config, callbacks=progress_callbacks(config.run.quiet, config.run.json),
+                     on_saved=lambda done: show_fit(done, config.run))  # the numbers first, then the pictures
     if any(d["severity"] == "error" for d in result.summary["diagnostics"]):
         first = next(d for d in result.summary["diagnostics"] if d["severity"] == "error")
         raise MlpfitError(f"{first['message']}: {first['hint']}")
@@ -81,9 +81,9 @@ def resume(target: str | None, options: dict) -> None:
     from mlpfit.fitting.fit import resume_fit
 
     run = context.params["resume"]
-    result = resume_fit(run, target, json=options["as_json"] or None, quiet=options["quiet"] or None,
-                        callbacks=progress_callbacks(options["quiet"], options["as_json"]))
-    show_fit(result, result.config.run)
+    resume_fit(run, target, json=options["as_json"] or None, quiet=options["quiet"] or None,
+               callbacks=progress_callbacks(options["quiet"], options["as_json"]),
+               on_saved=lambda done: show_fit(done, done.config.run))
 
 
 def build_fit_config(target: str, o: dict) -> cfg.FitConfig:
@@ -116,4 +116,4 @@ def show_fit(result, run: cfg.RunConfig) -> None:
     elif not run.quiet:
         from mlpfit.report.text import fit_report
 
-        click.echo(fit_report(result.summary))
+        click.echo(fit_report(result.summary, report_follows=run.plots))

@@ -45,11 +45,13 @@ class FitResult:
 
 
 def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: bool = True,
-        resume: dict | None = None, start: Start | None = None) -> FitResult:
+        resume: dict | None = None, start: Start | None = None, on_saved=None) -> FitResult:
     """Train on ``config``'s target (or on ``dataset``, already in memory) and, by default, save a run folder.
 
     ``config`` is not changed; the result holds the resolved copy. ``resume`` is a checkpoint's
     state (:func:`resume_fit`); ``start`` an earlier fit to continue from (warm start, partial_fit).
+    ``on_saved(result)`` runs once the run folder is written, before its plots and report are drawn
+    (the CLI prints the summary then, so the numbers are not kept waiting for the pictures).
     """
     config = copy.deepcopy(config)
     if dataset is None:
@@ -58,14 +60,15 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     memory.check_fit(config, dataset, split)
     held = claim_run_dir(config, dataset, resume) if save else None
     try:
-        return train_and_save(config, dataset, split, held.path if held else None, callbacks, save, resume, start)
+        return train_and_save(config, dataset, split, held.path if held else None, callbacks, save, resume, start,
+                              on_saved)
     finally:
         if held is not None:
             held.release()  # the marker stays; the lock that kept a second fit out goes
 
 
 def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: str | None, callbacks, save: bool,
-                   resume: dict | None, start: Start | None = None) -> FitResult:
+                   resume: dict | None, start: Start | None = None, on_saved=None) -> FitResult:
     """The fit itself, once the data are prepared and the run folder (if any) is claimed."""
     numpy_engine = config.train.engine == "numpy"  # runs on the CPU, and never imports torch
     device = "cpu" if numpy_engine else choose_device(config.train.device)
@@ -87,7 +90,9 @@ def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: s
     summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary, history, config)]
     result = FitResult(config, fitted, history, summary, dataset, split, run_dir, engine.optimizer_state())
     if save:
-        save_result(result)
+        save_result(result, on_saved)
+    elif on_saved is not None:
+        on_saved(result)
     return result
 
 
@@ -104,13 +109,15 @@ def claim_run_dir(config: FitConfig, dataset: Dataset, resume: dict | None) -> c
     return held
 
 
-def save_result(result: FitResult) -> None:
+def save_result(result: FitResult, on_saved=None) -> None:
     """Write the run folder, drop the checkpoint, draw the report; a Ctrl-C meanwhile waits until it is done,
     so a trained model is never lost half-written."""
     with stop_signals():
         write_run(result.run_dir, result.config.to_dict(), result.fitted, result.history, result.summary,
                   split_samples(result.dataset, result.split, result.config.train.seed))
         checkpoint.discard(result.run_dir)
+    if on_saved is not None:
+        on_saved(result)
     if result.config.run.plots:
         from mlpfit.report.html import write_report
 
@@ -118,7 +125,7 @@ def save_result(result: FitResult) -> None:
 
 
 def resume_fit(run_dir: str, target: str | None = None, *, json: bool | None = None, quiet: bool | None = None,
-               callbacks=()) -> FitResult:
+               callbacks=(), on_saved=None) -> FitResult:
     """Continue the interrupted fit in ``run_dir`` from its checkpoint, with the config saved there."""
     state = checkpoint.load(run_dir)
     try:
@@ -131,4 +138,4 @@ def resume_fit(run_dir: str, target: str | None = None, *, json: bool | None = N
     config.run.out = os.fspath(run_dir)  # the folder may have been moved since
     config.run.json = config.run.json if json is None else json
     config.run.quiet = config.run.quiet if quiet is None else quiet
-    return fit(config, callbacks=callbacks, resume=state)
+    return fit(config, callbacks=callbacks, resume=state, on_saved=on_saved)

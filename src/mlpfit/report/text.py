@@ -24,7 +24,8 @@ def metrics_table(summary: dict) -> list[str]:
     return lines
 
 
-def fit_report(summary: dict) -> str:
+def fit_report(summary: dict, report_follows: bool = False) -> str:
+    """``report_follows``: report.html is drawn right after this is printed (mlpfit fit prints first)."""
     arch = summary["architecture"]
     shape = "-".join(map(str, arch["sizes"]))
     act = arch["activation"] if len(arch["sizes"]) > 2 else "linear"
@@ -54,7 +55,7 @@ def fit_report(summary: dict) -> str:
     if run:
         lines.append(f"run folder: {run}")
         page = os.path.join(run, "report.html")
-        if os.path.exists(page):
+        if report_follows or os.path.exists(page):
             lines.append(f"report: {page} (plots, metrics, diagnostics; open it in a browser)")
         lines.append(f"next: {next_command(summary)}")
     return "\n".join(lines)

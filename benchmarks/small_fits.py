@@ -1,0 +1,139 @@
+"""Small fits, whole processes: mlpfit against what a user would write with scikit-learn, in one run.
+
+    python benchmarks/small_fits.py [--repeats 3] [--skip-cli] [--skip-estimators]
+
+(a) The quick start, `mlpfit fit "x**2 + y**2" --domain -14:14` as a fresh process (imports,
+    sampling, training, the run folder, plots and report.html), with and without --no-plots,
+    against a 12-line scikit-learn script fitting the same 10,000 points (StandardScaler,
+    MLPRegressor 64,64, TransformedTargetRegressor) as a fresh process. Both are scored on the
+    same 10,000 fresh points of the box, outside the timed processes for mlpfit (it is read
+    back with mlpfit.load) and inside for the script (it scores itself, a few ms).
+(b) cross_val_score (3 folds) on breast cancer and diabetes: mlpfit.Classifier / Regressor with
+    their defaults against scikit-learn's MLP in a StandardScaler pipeline (its docs' advice;
+    the regressor's targets scaled too), in this process, both imported before timing.
+
+Each time is the median of --repeats runs; the ratio is mlpfit / scikit-learn (below 1: faster).
+The machine is shared: the load average is printed with the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+SKLEARN_SCRIPT = '''
+import numpy as np
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+X = np.random.default_rng(0).uniform(-14, 14, (10_000, 2))
+model = TransformedTargetRegressor(make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(64, 64), random_state=0)),
+                                   transformer=StandardScaler())
+model.fit(X, X[:, 0] ** 2 + X[:, 1] ** 2)
+fresh = np.random.default_rng(1).uniform(-14, 14, (10_000, 2))
+print(model.score(fresh, fresh[:, 0] ** 2 + fresh[:, 1] ** 2))
+'''
+QUICK_START = ["fit", "x**2 + y**2", "--domain", "-14:14", "-q"]
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def timed_process(command: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return time.perf_counter() - start, done.stdout
+
+
+def fresh_r2(run_dir: str) -> float:
+    import mlpfit
+
+    fresh = np.random.default_rng(1).uniform(-14, 14, (10_000, 2))
+    truth = fresh[:, 0] ** 2 + fresh[:, 1] ** 2
+    predicted = mlpfit.load(run_dir).predict(fresh)[:, 0]
+    return 1 - float(((predicted - truth) ** 2).sum() / ((truth - truth.mean()) ** 2).sum())
+
+
+def quick_start(repeats: int) -> None:
+    mlpfit_cli = [sys.executable, "-m", "mlpfit"]
+    with tempfile.TemporaryDirectory() as folder:
+        script = os.path.join(folder, "sklearn_fit.py")
+        with open(script, "w") as f:
+            f.write(SKLEARN_SCRIPT)
+        rows = {}
+        for name, extra in (("mlpfit fit (plots + report)", []), ("mlpfit fit --no-plots", ["--no-plots"])):
+            times = []
+            for k in range(repeats):
+                out = os.path.join(folder, f"run-{len(rows)}-{k}")
+                times.append(timed_process([*mlpfit_cli, *QUICK_START, *extra, "--out", out])[0])
+            rows[name] = (statistics.median(times), fresh_r2(out))
+        times, scores = [], []
+        for _ in range(repeats):
+            seconds, stdout = timed_process([sys.executable, script])
+            times.append(seconds)
+            scores.append(float(stdout.split()[-1]))
+        sklearn_seconds = statistics.median(times)
+        rows["scikit-learn script"] = (sklearn_seconds, scores[-1])
+    print(f"(a) quick start, whole process, median of {repeats} (load average {load_average()})")
+    print(f"    {'':<30} {'seconds':>8} {'R² fresh':>10} {'ratio':>7}")
+    for name, (seconds, r2) in rows.items():
+        print(f"    {name:<30} {seconds:>8.2f} {r2:>10.6f} {seconds / sklearn_seconds:>7.2f}")
+
+
+def cross_validation(repeats: int) -> None:
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import mlpfit
+
+    sets = [("breast cancer (569 x 30)", load_breast_cancer(return_X_y=True), mlpfit.Classifier,
+             lambda: make_pipeline(StandardScaler(), MLPClassifier(random_state=0))),
+            ("diabetes (442 x 10)", load_diabetes(return_X_y=True), mlpfit.Regressor,
+             lambda: TransformedTargetRegressor(make_pipeline(StandardScaler(), MLPRegressor(random_state=0)),
+                                                transformer=StandardScaler()))]
+    print(f"(b) cross_val_score, 3 folds, median of {repeats} (load average {load_average()})")
+    print(f"    {'':<26} {'sklearn s':>9} {'mlpfit s':>9} {'ratio':>7} {'sklearn score':>14} {'mlpfit score':>13}")
+    for name, (X, y), ours, theirs in sets:
+        results = {}
+        for side, make in (("sklearn", theirs), ("mlpfit", lambda: ours(seed=0))):
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    scores = cross_val_score(make(), X, y, cv=3)
+                times.append(time.perf_counter() - start)
+            results[side] = (statistics.median(times), float(np.mean(scores)))
+        (sk_s, sk_score), (mf_s, mf_score) = results["sklearn"], results["mlpfit"]
+        print(f"    {name:<26} {sk_s:>9.2f} {mf_s:>9.2f} {mf_s / sk_s:>7.2f} {sk_score:>14.4f} {mf_score:>13.4f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="runs per row; the median is kept")
+    parser.add_argument("--skip-cli", action="store_true", help="leave out (a), the whole-process quick start")
+    parser.add_argument("--skip-estimators", action="store_true", help="leave out (b), the estimators")
+    args = parser.parse_args()
+    if not args.skip_cli:
+        quick_start(args.repeats)
+    if not args.skip_estimators:
+        cross_validation(args.repeats)
+
+
+if __name__ == "__main__":
+    main()
