@@ -54,7 +54,7 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device,
         model = torch_model(sizes, config, seeds).double()  # filled from the NumPy weights by finish()
         initial = None if start is None else numpy_params(start_state(model, start), m.ensemble)
         engine = NumpyEngine(sizes, data, activation=m.activation, output_activation=m.output_activation,
-                             seeds=seeds, initial_params=initial, **common)
+                             seeds=seeds, initial_params=initial, loss=t.loss, dropout=m.dropout or 0.0, **common)
     else:
         data = train_data(dataset, split, x_scaler, y_scaler, device)
         model = torch_model(sizes, config, seeds).to(device)
@@ -123,11 +123,12 @@ def finish(fitted: FittedModel, engine) -> None:
     """After training: the NumPy engine's weights go into the torch model that predicts and is saved."""
     if not isinstance(engine, NumpyEngine):
         return
+    members = [engine.member_state(k) for k in range(engine.members)]
     if fitted.members == 1:
-        state = engine.params[0]
+        state = members[0]
     else:
-        names = [name.replace("layers.", "members.layers.", 1) for name in engine.params[0]]
-        state = {new: np.stack([p[old] for p in engine.params]) for new, old in zip(names, engine.params[0])}
+        names = [name.replace("layers.", "members.layers.", 1) for name in members[0]]
+        state = {new: np.stack([p[old] for p in members]) for new, old in zip(names, members[0])}
     fitted.model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
 
 
@@ -162,8 +163,9 @@ def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler, device) -> Tr
     the rows' weights alongside when the dataset has any."""
     def part(index):
         X, Y = dataset.X[index], dataset.Y[index]
-        if device is None:
-            return x_scaler.transform(X).astype(np.float64), y_scaler.transform(Y).astype(np.float64)
+        if device is None:  # NumPy: float64 arrays, class indices as ints
+            targets = np.asarray(Y, dtype=np.int64) if y_scaler is None else y_scaler.transform(Y).astype(np.float64)
+            return x_scaler.transform(X).astype(np.float64), targets
         x = scaled_inputs(X, x_scaler, device)
         if y_scaler is None:
             return x, torch.as_tensor(Y, dtype=torch.long, device=device)
