@@ -4,7 +4,7 @@ The same functions as mlpfit.scratch.activations (torch's definitions: exact-erf
 alpha 1, LeakyReLU slope 0.01, Softplus beta 1 threshold 20), written for speed: every step runs
 them on [batch, width] arrays, so nothing here allocates. Each activation is a pair
 
-  forward(z, h, tmp)            h = f(z)                      (h may not alias z)
+  forward(z, h, tmp)            h = f(z)                      (h may alias z: see IN_PLACE)
   backward(z, h, dh, tmp, tmp2) dh *= f'(z), in place         (dh becomes dL/dz)
 
 where z is the pre-activation, h the activation's output and tmp, tmp2 scratch arrays of z's
@@ -164,6 +164,10 @@ def softplus_backward(z, h, dh, tmp, tmp2):
     np.maximum(tmp, tmp2, out=tmp)  # 1 above the threshold (σ < 1 there)
     dh *= tmp
 
+
+# Activations whose forward may write over z (h aliases z): their derivative needs only h (relu's
+# z > 0 is h > 0), so keeping z as well would only spread the step's arrays over more cache.
+IN_PLACE = {"identity", "relu", "tanh", "sigmoid"}
 
 ACTIVATIONS = {
     "relu": (relu_forward, relu_backward),

@@ -76,11 +76,35 @@ class SGD(FlatOptimizer):
         p -= self.tmp
 
 
-class Adam(FlatOptimizer):
-    """m ← lerp(m, g, 1-β1); v ← β2·v + (1-β2)·g²; w -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + eps)."""
+class Moments(FlatOptimizer):
+    """Adam's two running moments, stacked as one [2, P] array so both update in the same few calls."""
 
     moments = ("exp_avg", "exp_avg_sq")
-    betas, eps, decoupled = (0.9, 0.999), 1e-8, False
+    betas, eps = (0.9, 0.999), 1e-8
+
+    def __init__(self, size: int, dtype=np.float32, weight_decay: float = 0.0):
+        super().__init__(size, dtype, weight_decay)
+        self.pair = np.zeros((2, size), dtype)  # [m, v]
+        self.exp_avg, self.exp_avg_sq = self.pair  # views: loading a state writes into the pair
+        self.incoming = np.empty((2, size), dtype)  # [g, g²]
+        b1, b2 = self.betas
+        self.decay = np.array([[b1], [b2]], dtype)
+        self.weight = np.array([[1.0 - b1], [1.0 - b2]], dtype)
+
+    def update_moments(self, g: np.ndarray) -> None:
+        """m ← β1·m + (1-β1)·g and v ← β2·v + (1-β2)·g² (torch writes the first as lerp(m, g, 1-β1))."""
+        incoming = self.incoming
+        incoming[0] = g
+        np.multiply(g, g, out=incoming[1])
+        incoming *= self.weight
+        self.pair *= self.decay
+        self.pair += incoming
+
+
+class Adam(Moments):
+    """m, v as above; w -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + eps)."""
+
+    decoupled = False
 
     def step(self, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         b1, b2 = self.betas
@@ -90,13 +114,7 @@ class Adam(FlatOptimizer):
         else:
             self.add_l2(p, g)
         self.t += 1
-        np.subtract(g, m, out=tmp)
-        tmp *= 1.0 - b1
-        m += tmp  # torch's lerp_: m + (1-β1)·(g - m)
-        v *= b2
-        g *= g
-        g *= 1.0 - b2
-        v += g
+        self.update_moments(g)
         # torch: w -= lr/c1 · m / (√v/√c2 + eps); the same with √c2 moved out of the denominator
         # (one call less: lr·√c2/c1 · m / (√v + eps·√c2))
         root2 = math.sqrt(1.0 - b2**self.t)
@@ -114,24 +132,15 @@ class AdamW(Adam):
         super().__init__(size, dtype, weight_decay or ADAMW_DECAY)
 
 
-class RAdam(FlatOptimizer):
+class RAdam(Moments):
     """Adam whose adaptive step is switched on (and rectified) once the variance estimate is reliable."""
-
-    moments = ("exp_avg", "exp_avg_sq")
-    betas, eps = (0.9, 0.999), 1e-8
 
     def step(self, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         b1, b2 = self.betas
         tmp, m, v = self.tmp, self.exp_avg, self.exp_avg_sq
         self.add_l2(p, g)
         self.t += 1
-        np.subtract(g, m, out=tmp)
-        tmp *= 1.0 - b1
-        m += tmp
-        v *= b2
-        g *= g
-        g *= 1.0 - b2
-        v += g
+        self.update_moments(g)
         correction1, correction2 = 1.0 - b1**self.t, 1.0 - b2**self.t
         rho_inf = 2.0 / (1.0 - b2) - 1.0
         rho_t = rho_inf - 2.0 * self.t * b2**self.t / correction2

@@ -50,7 +50,10 @@ class NumpyEngine:
         self.net = FlatMLP(sizes, activation, output_activation, dropout, DTYPE)
         layout = self.net.layout
         self.members, self.loss_name, self.alpha = len(seeds), loss, float(alpha)
-        self.X, self.T, self.W = training_arrays(data.X, data.Y, data.W, loss, self.net.sizes)
+        X, T, self.W = training_arrays(data.X, data.Y, data.W, loss, self.net.sizes)
+        # One array per row: inputs, the first layer's column of ones, targets; a batch is one gather
+        self.rows = np.ascontiguousarray(np.concatenate([self.net.with_ones(X), T], axis=1))
+        self.X, self.T = self.split_row(self.rows)
         self.X_val, self.T_val, self.W_val = training_arrays(data.X_val, data.Y_val, data.W_val, loss, self.net.sizes)
         self.classes_val = np.asarray(data.Y_val).reshape(-1) if loss == "cross_entropy" else None
         self.batch_size = max(1, min(batch_size, len(self.X)))
@@ -80,7 +83,7 @@ class NumpyEngine:
         self.step = 0  # steps done in the running epoch
         self.epoch_rng = [rng.bit_generator.state for rng in self.rngs]
         self.partial_loss = None
-        self.gathered = {}  # batch size -> (inputs, targets) buffers the batch's rows are copied into
+        self.gathered = {}  # batch size -> the buffer a batch's rows are copied into
 
     @property
     def lr(self) -> float:
@@ -133,16 +136,21 @@ class NumpyEngine:
         if rows is None:
             X, T, W = self.X, self.T, self.W
         else:
-            buffers = self.gathered.get(len(rows))
-            if buffers is None:
-                buffers = self.gathered[len(rows)] = (np.empty((len(rows), self.X.shape[1]), DTYPE),
-                                                      np.empty((len(rows), self.T.shape[1]), DTYPE))
-            X, T = np.take(self.X, rows, axis=0, out=buffers[0]), np.take(self.T, rows, axis=0, out=buffers[1])
+            buffer = self.gathered.get(len(rows))
+            if buffer is None:
+                buffer = self.gathered[len(rows)] = np.empty((len(rows), self.rows.shape[1]), DTYPE)
+            # mode="clip": the rows are valid indices, and "raise" would copy through a temporary first
+            X, T = self.split_row(np.take(self.rows, rows, axis=0, out=buffer, mode="clip"))
             W = None if self.W is None else self.W[rows]
         if W is None:
             return X, T, None, len(X)
         total = max(float(W.sum()), 1e-30)
         return X, T, (W / total)[:, None], total
+
+    def split_row(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs with their column of ones, targets): views into an array of whole rows."""
+        width = self.net.sizes[0] + 1
+        return rows[:, :width], rows[:, width:]
 
     def train_step(self, k: int, rows: np.ndarray | None, lr: float) -> tuple[float, float]:
         """One step of member k on ``rows`` (None: all); returns the batch's loss and the rows (or weight) it averages over."""
