@@ -6,6 +6,7 @@ import functools
 
 import torch
 
+from mlpfit.blas_threads import limit_blas_threads
 from mlpfit.errors import UsageError
 
 
@@ -24,6 +25,7 @@ def configure(threads: int, seed: int) -> None:
     machine two intra-op threads ran 35-40x slower than one.
     """
     torch.set_num_threads(threads)
+    limit_blas_threads(threads)  # numpy's BLAS too: the NumPy engine's products
     torch.manual_seed(seed)
     keep_freed_memory()
 
