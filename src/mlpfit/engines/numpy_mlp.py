@@ -117,10 +117,11 @@ class NumpyEngine:
         full = self.batch_size >= len(self.X)
         orders = None if full else [batches(len(self.X), self.batch_size, rng) for rng in self.rngs]
         total = self.partial_loss.copy() if self.step else np.zeros(self.members)
+        members = np.flatnonzero(self.active).tolist()  # the trainer freezes members between epochs only
         with np.errstate(all="ignore"):  # a diverging run overflows; the divergence guard reports it
             for i in range(self.step, self.steps_per_epoch):
                 lr = self.lr
-                for k in np.flatnonzero(self.active):
+                for k in members:
                     loss, rows = self.train_step(k, None if full else orders[k][i], lr)
                     total[k] += loss * rows
                 self.steps_done += 1
