@@ -1,4 +1,4 @@
-"""--engine numpy: the hand-written backprop trains, and leaves the same run folder as torch."""
+"""--engine numpy through the fit path: it trains, leaves the same run folder as torch, and refuses only L-BFGS."""
 
 import csv
 import io
@@ -89,17 +89,19 @@ def test_divergence_is_recorded_not_raised():
     assert result.summary["diagnostics"][-1]["code"] == "diverged"
 
 
-@pytest.mark.parametrize("option,value", [("--optimizer", "rmsprop"), ("--loss", "mae"), ("--optimizer", "lbfgs")])
-def test_unsupported_options_exit_2_naming_the_option(cli, tmp_path, option, value):
-    res = cli("fit", "x**2", "--engine", "numpy", option, value, "--out", str(tmp_path / "r"))
-    assert res.code == 2 and f"{option} {value}" in res.err and "--engine numpy" in res.err
+def test_lbfgs_is_refused_naming_the_option(cli, tmp_path):
+    res = cli("fit", "x**2", "--engine", "numpy", "--optimizer", "lbfgs", "--out", str(tmp_path / "r"))
+    assert res.code == 2 and "--optimizer lbfgs" in res.err and "--engine numpy" in res.err
+    assert len(res.err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()  # refused before a run folder is made
 
 
-def test_classification_is_refused():
-    config = FitConfig(DataConfig(), ModelConfig(), TrainConfig(engine="numpy"), RunConfig())
-    with pytest.raises(UsageError, match="regression only"):
-        numpy_engine.check_supported(config, "classify")
+@pytest.mark.parametrize("option", [{"optimizer": "rmsprop"}, {"optimizer": "radam"}, {"optimizer": "adamw"},
+                                    {"loss": "huber"}, {"loss": "mae"}, {"loss": "bce"}])
+def test_what_the_engine_implements_is_accepted(option):
+    config = FitConfig(DataConfig(), ModelConfig(dropout=0.2), TrainConfig(engine="numpy", **option), RunConfig())
+    numpy_engine.check_supported(config, "regress")
+    numpy_engine.check_supported(config, "classify")
 
 
 def test_loop_keeps_the_best_validation_weights_and_stops_early():
@@ -111,16 +113,177 @@ def test_loop_keeps_the_best_validation_weights_and_stops_early():
     history = Trainer(engine, 2000, [DivergenceGuard(), EarlyStopping(5)]).run()
     best = min(history.column("val_loss"))
     assert history.stopped_early and history.epochs < 2000
-    assert history.column("val_loss")[history.best_epoch - 1] == best
+    assert history.column("val_loss")[history.best_epoch - 1] == pytest.approx(best)
     assert engine.evaluate()["val_loss"][0] == pytest.approx(best)
 
 
-def test_dropout_is_refused():
-    config = FitConfig(DataConfig(), ModelConfig(dropout=0.2), TrainConfig(engine="numpy"), RunConfig())
-    with pytest.raises(UsageError, match="--dropout 0.2"):
-        numpy_engine.check_supported(config, "regress")
+def test_cli_fits_a_classification_table(cli, tmp_path):
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    lines = [",".join([f"x{i}" for i in range(bunch.data.shape[1])] + ["diagnosis"])]
+    lines += [",".join([*(f"{v:.10g}" for v in row), ("malignant", "benign")[t]]) for row, t in zip(bunch.data, bunch.target)]
+    (tmp_path / "cancer.csv").write_text("\n".join(lines) + "\n")
+    res = cli("fit", str(tmp_path / "cancer.csv"), "--engine", "numpy", "--dropout", "0.1", "--epochs", "60",
+              "--json", "--no-plots", "--out", str(tmp_path / "r"))
+    assert res.code == 0, res.err
+    summary = res.json()
+    assert summary["metrics"]["test"]["accuracy"] >= 0.93
+    predicted = cli("predict", str(tmp_path / "r"), "--input", str(tmp_path / "cancer.csv"), "--json")
+    assert predicted.code == 0, predicted.err
+    labels = [row[0] for row in predicted.json()["predictions"]]
+    truth = [("malignant", "benign")[t] for t in bunch.target]
+    assert np.mean([a == b for a, b in zip(labels, truth)]) >= 0.93  # the saved model predicts as it scored
 
 
-def test_cli_classification_target_is_refused(cli, tmp_path):
-    res = cli("fit", "digits", "--engine", "numpy", "--out", str(tmp_path / "r"))
-    assert res.code == 2 and "regression only" in res.err and "--engine numpy" in res.err
+# ---------------------------------------------------------------- the engine itself
+
+
+def small_engine(seeds=(0, 1), *, X=None, Y=None, W=None, loss="mse", sizes=None, **options):
+    """An engine on a small weighted problem, with everything that has state switched on."""
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1, 1, (90, 2)) if X is None else X
+    Y = np.sin(3 * X[:, :1]) + X[:, 1:] ** 2 if Y is None else Y
+    W = rng.uniform(0.2, 2.0, len(X)) if W is None else W
+    settings = dict(activation="tanh", output_activation="identity", epochs=4, batch_size=16, lr=0.01,
+                    optimizer="adam", schedule="onecycle", dropout=0.2, alpha=1e-3, weight_decay=1e-4)
+    settings.update(options)
+    data = TrainData(X, Y, X[:30], Y[:30], W, W[:30])
+    return numpy_engine.NumpyEngine(sizes or [X.shape[1], 12, 12, np.shape(Y)[1] if np.ndim(Y) > 1 else 3],
+                                    data, seeds=list(seeds), loss=loss, **settings)
+
+
+def stop_after(steps):
+    count = iter(range(steps, 0, -1))
+    return lambda: next(count, 0) == 1
+
+
+def test_checkpoint_mid_epoch_resumes_bit_identically():
+    from mlpfit.runfolder.checkpoint import pack, unpack
+
+    straight = small_engine()
+    losses = [straight.train_epoch(lambda: False) for _ in range(3)]
+    first = small_engine()
+    first.train_epoch(lambda: False)
+    assert first.train_epoch(stop_after(3)) is None  # interrupted after 3 of the epoch's 6 steps
+    arrays = {}
+    packed = pack(first.state_dict(), arrays)  # as the checkpoint file stores it: plain JSON + arrays
+    resumed = small_engine()
+    resumed.load_state_dict(unpack(packed, arrays))
+    again = [resumed.train_epoch(lambda: False) for _ in range(2)]
+    np.testing.assert_array_equal(again[0], losses[1])
+    np.testing.assert_array_equal(again[1], losses[2])
+    np.testing.assert_array_equal(resumed.params, straight.params)
+    for name, value in straight.optimizer_state()[1].items():
+        np.testing.assert_array_equal(resumed.optimizer_state()[1][name], value)
+
+
+def test_same_seed_same_model_and_member_k_trains_like_seed_plus_k():
+    pair, alone, again = small_engine([3, 4]), small_engine([4]), small_engine([3, 4])
+    for engine in (pair, alone, again):
+        for _ in range(2):
+            engine.train_epoch(lambda: False)
+    np.testing.assert_array_equal(pair.params, again.params)
+    for name, value in alone.member_state(0).items():
+        np.testing.assert_array_equal(pair.member_state(1)[name], value)
+    assert not np.array_equal(pair.params[0], pair.params[1])
+
+
+def test_member_state_has_torchs_names_and_warm_starts_an_engine():
+    engine = small_engine([0])
+    engine.train_epoch(lambda: False)
+    state = engine.member_state(0)
+    assert list(state) == list(MLP([2, 12, 12, 1]).state_dict()) and state["layers.1.weight"].shape == (12, 12)
+    assert all(v.dtype == np.float32 for v in state.values())
+    state["layers.0.bias"][0] = 123.0  # a copy: the engine's weights stay
+    assert engine.member_state(0)["layers.0.bias"][0] != 123.0
+    warm = small_engine([7], initial_params=[engine.member_state(0)])
+    np.testing.assert_array_equal(warm.params, engine.params)
+    with pytest.raises(ValueError):
+        small_engine([7, 8], initial_params=[engine.member_state(0)])  # one member's weights for two
+    with pytest.raises(ValueError):
+        small_engine([7], initial_params=[{**state, "layers.2.weight": np.zeros((2, 12))}])
+
+
+def test_optimizer_state_continues_a_fit():
+    engine = small_engine([0], dropout=0.0)
+    engine.train_epoch(lambda: False)
+    moments = engine.optimizer_state()
+    later = small_engine([0], dropout=0.0, initial_params=[engine.member_state(0)], optimizer_state=moments)
+    assert later.optimizers[0].t == engine.optimizers[0].t
+    np.testing.assert_array_equal(later.optimizers[0].exp_avg_sq, engine.optimizers[0].exp_avg_sq)
+    with pytest.raises(ValueError):
+        small_engine([0], optimizer_state=[{**moments[0], "exp_avg": np.zeros(3)}])
+
+
+def bad_states():
+    def edit(change):
+        engine = small_engine()
+        engine.train_epoch(stop_after(2))
+        state = engine.state_dict()
+        change(state)
+        return state
+
+    yield edit(lambda s: s.__setitem__("params", s["params"][:, :-1]))  # wrong shape
+    yield edit(lambda s: s.__setitem__("params", s["params"][:1]))  # wrong member count
+    yield edit(lambda s: s.__setitem__("kept", "weights"))
+    yield edit(lambda s: s.__setitem__("optimizers", s["optimizers"][:1]))
+    yield edit(lambda s: s["optimizers"][0].__setitem__("exp_avg", np.zeros(5)))
+    yield edit(lambda s: s["rng"].__setitem__(0, {"bit_generator": "MT19937"}))
+    yield edit(lambda s: s["dropout_rng"].__setitem__(1, None))
+    yield edit(lambda s: s["epoch_rng"].pop())
+    yield edit(lambda s: s.__setitem__("active", [True]))
+    yield edit(lambda s: s.__setitem__("step", 10**6))
+    yield edit(lambda s: s.__setitem__("step", -1))
+    yield edit(lambda s: s.__setitem__("steps_done", 1.5))
+    yield edit(lambda s: s.__setitem__("partial_loss", np.zeros(3)))
+    yield edit(lambda s: s.__setitem__("partial_loss", None))  # mid-epoch without its loss so far
+    yield edit(lambda s: s.pop("dropout_rng"))
+    yield ["not", "a", "state"]
+
+
+@pytest.mark.parametrize("state", list(bad_states()))
+def test_a_bad_state_is_a_value_error_and_changes_nothing(state):
+    engine = small_engine()
+    before = engine.params.copy()
+    with pytest.raises(ValueError):
+        engine.load_state_dict(state)
+    np.testing.assert_array_equal(engine.params, before)
+
+
+def test_fits_x2_plus_y2_to_r2_0_9999_on_held_out_points():
+    config = FitConfig(DataConfig(target="x**2 + y**2", domain=(-14.0, 14.0), samples=2000),
+                       ModelConfig(hidden=[64, 64], activation="tanh"),
+                       TrainConfig(engine="numpy", optimizer="adam", schedule="onecycle", epochs=150, batch_size=64,
+                                   lr=3e-3), RunConfig())
+    result = fit(config, save=False)
+    assert result.summary["metrics"]["test"]["r2"][0] >= 0.9999
+
+
+def two_moons(n, seed):
+    rng = np.random.default_rng(seed)
+    angle = rng.uniform(0, np.pi, n)
+    label = rng.integers(0, 2, n)
+    X = np.stack([np.cos(angle) + label, np.sin(angle) * (1 - 2 * label) + 0.5 * label], axis=1)
+    return X + rng.normal(0, 0.1, X.shape), label
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "bce"])
+def test_classifies_two_moons(loss):
+    X, label = two_moons(600, 0)
+    X_test, label_test = two_moons(400, 1)
+    Y = label if loss == "cross_entropy" else label[:, None].astype(float)
+    engine = small_engine([0], X=X, Y=Y, W=np.ones(len(X)), loss=loss, sizes=[2, 16, 16, 2 if loss == "cross_entropy" else 1],
+                          epochs=60, batch_size=32, lr=0.01, dropout=0.1, alpha=0.0, weight_decay=0.0)
+    for _ in range(60):
+        engine.train_epoch(lambda: False)
+    out = engine.outputs(0, X_test)
+    predicted = out.argmax(axis=1) if loss == "cross_entropy" else (out[:, 0] > 0).astype(int)
+    assert (predicted == label_test).mean() >= 0.97
+    scores = engine.evaluate()
+    if loss == "cross_entropy":  # accuracy on the validation rows, as torch_single.evaluate counts it
+        val = engine.outputs(0, X[:30]).argmax(axis=1)
+        assert scores["val_accuracy"][0] == pytest.approx((val == label[:30]).mean())
+        logits = torch.as_tensor(engine.outputs(0, X[:30]), dtype=torch.float64)
+        expected = torch.nn.functional.cross_entropy(logits, torch.as_tensor(label[:30]))
+        assert scores["val_loss"][0] == pytest.approx(float(expected), rel=1e-5)

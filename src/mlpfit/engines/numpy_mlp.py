@@ -1,200 +1,257 @@
-"""``--engine numpy``: K MLPs trained with mlpfit.scratch's hand-written forward and backward.
+"""``--engine numpy``: K MLPs trained on the CPU without torch, each over one flat float32 buffer.
 
-No torch here. Member k starts and shuffles exactly as a single NumPy fit with seed ``seed + k``
-(one generator each), steps with :func:`mlpfit.scratch.train.train_step`, and follows the torch
-engines' habits: the same per-step learning-rate schedule, SGD with momentum 0.9, the mean
-training loss of the epoch measured on each batch before its step, per-row weights and the L2
-term of mlpfit.nn.losses (written out here in NumPy). Regression (MSE) only.
+The network is mlpfit.engines.flat_net (scratch's chain rule, with preallocated buffers), the
+optimizers mlpfit.engines.flat_optim (torch.optim's formulas), the losses flat_losses (those of
+mlpfit.nn.losses). The engine follows the torch engines' habits: the same per-step learning-rate
+schedule, the mean training loss of the epoch measured on each batch before its step, per-row
+weights and the L2 term ``0.5·alpha·Σ‖W‖²/rows`` on weight matrices.
+
+Member k draws its initial weights, shuffles and dropout masks from its own generators seeded
+with ``seed + k``, so it trains exactly like a single fit with that seed; the same seed gives the
+same model on the CPU, bit for bit. Parameters of all members are one [K, P] array (row k is
+member k's flat vector); ``member_state(k)`` gives them under torch's names.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
 
+from mlpfit.engines import numpy_state as check
+from mlpfit.engines.flat_losses import LOSSES, batch_loss, row_losses
+from mlpfit.engines.flat_net import FlatMLP
+from mlpfit.engines.flat_optim import OPTIMIZERS, make_optimizer
 from mlpfit.errors import UsageError
-from mlpfit.scratch.network import backward, forward, init_params, mse_loss
-from mlpfit.scratch.optim import OPTIMIZERS, make_optimizer
-from mlpfit.scratch.train import batches, train_step
+from mlpfit.scratch.network import init_params
+from mlpfit.scratch.train import batches
 from mlpfit.train.schedules import SCHEDULES
 from mlpfit.train.trainer import TrainData
 
-SGD_MOMENTUM = 0.9  # the torch engine's SGD uses momentum 0.9 too (train/optim.py)
+DTYPE = np.float32
+DROPOUT_STREAM = 1  # member k's dropout generator: SeedSequence([seed + k, 1]), apart from its shuffles
 
 
 def check_supported(config, task: str) -> None:
     """Refuse what the NumPy engine does not implement, naming the option and the fix."""
     t = config.train
-    if task == "classify":
-        raise UsageError("--engine numpy fits regression only (MSE), but this target is a classification: "
-                         "drop --engine numpy to use the torch engine")
     if t.optimizer not in OPTIMIZERS:
         raise UsageError(f"--optimizer {t.optimizer} is not available with --engine numpy: "
                          f"use --optimizer {' or --optimizer '.join(OPTIMIZERS)}, or drop --engine numpy")
-    if config.model.dropout:
-        raise UsageError(f"--dropout {config.model.dropout:g} is not available with --engine numpy: "
-                         "drop --dropout (or set it to 0), or drop --engine numpy")
-    if t.loss is not None and t.loss != "mse":
+    if t.loss is not None and t.loss not in LOSSES:
         raise UsageError(f"--loss {t.loss} is not available with --engine numpy: "
-                         "use --loss mse, or drop --engine numpy")
+                         f"use --loss {' or --loss '.join(LOSSES)}, or drop --engine numpy")
 
 
 class NumpyEngine:
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
-                 schedule, seeds, alpha=0.0, weight_decay=0.0, initial_params=None, optimizer_state=None,
-                 loss="mse", dropout=0.0):
-        self.data, self.members = data, len(seeds)
-        self.activation, self.output_activation, self.alpha = activation, output_activation, alpha
-        self.batch_size = min(batch_size, len(data.X))
+                 schedule, seeds, loss="mse", dropout=0.0, alpha=0.0, weight_decay=0.0, initial_params=None,
+                 optimizer_state=None):
+        self.net = FlatMLP(sizes, activation, output_activation, dropout, DTYPE)
+        layout = self.net.layout
+        self.members, self.loss_name, self.alpha = len(seeds), loss, float(alpha)
+        X, T, self.W = training_arrays(data.X, data.Y, data.W, loss, self.net.sizes)
+        # One array per row: inputs, the first layer's column of ones, targets; a batch is one gather
+        self.rows = np.ascontiguousarray(np.concatenate([self.net.with_ones(X), T], axis=1))
+        self.X, self.T = self.split_row(self.rows)
+        self.X_val, self.T_val, self.W_val = training_arrays(data.X_val, data.Y_val, data.W_val, loss, self.net.sizes)
+        self.classes_val = np.asarray(data.Y_val).reshape(-1) if loss == "cross_entropy" else None
+        self.batch_size = max(1, min(batch_size, len(self.X)))
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
-        self.params = [init_params(sizes, rng) for rng in self.rngs]  # drawn even when replaced: the rngs then shuffle alike
+        self.dropout_rngs = [np.random.default_rng([seed, DROPOUT_STREAM]) for seed in seeds]
+        self.params = np.empty((self.members, layout.size), DTYPE)  # row k: member k's flat parameters
+        for k, rng in enumerate(self.rngs):  # drawn even when replaced: the rngs then shuffle alike
+            layout.from_dict(init_params(self.net.sizes, rng), self.params[k])
         if initial_params is not None:  # a warm start: an earlier fit's weights, checked against this net's shapes
-            check_member_params(initial_params, self.params, "initial weights")
-            self.params = [{k: np.array(v, dtype=np.float64) for k, v in p.items()} for p in initial_params]
-        options = {"momentum": SGD_MOMENTUM} if optimizer == "sgd" else {}
-        if weight_decay:
-            options["weight_decay"] = weight_decay
-        self.optimizers = [make_optimizer(optimizer, lr, **options) for _ in seeds]
-        if optimizer_state is not None:  # partial_fit: the earlier fit's moments, at this fit's lr
-            for saved, mine, params in zip(optimizer_state, self.optimizers, self.params):
-                check_optimizer_state(saved, vars(mine), params)
-                vars(mine).update(copy.deepcopy(saved), lr=lr)
-        self.peak_lr = lr
-        self.factor = SCHEDULES[schedule]
-        self.total_steps = max(1, epochs * math.ceil(len(data.X) / self.batch_size))
+            for k, p in enumerate(check.member_list(initial_params, self.members, "members' initial weights")):
+                layout.from_dict(p, self.params[k], "initial weights")
+        self.layers = [layout.views(row) for row in self.params]
+        self.grad = np.zeros(layout.size, DTYPE)
+        self.grad_layers = layout.views(self.grad)
+        self.weight_mask = layout.weight_mask.astype(DTYPE)  # the L2 term's entries
+        self.l2_buffer = np.empty(layout.size, DTYPE)
+        self.optimizer_name, self.weight_decay = optimizer, weight_decay
+        self.optimizers = self.fresh_optimizers()
+        if optimizer_state is not None:  # partial_fit: the earlier fit's moments (this fit's schedule)
+            self.optimizers = self.loaded_optimizers(optimizer_state)
+        self.peak_lr, self.factor = lr, SCHEDULES[schedule]
+        self.steps_per_epoch = math.ceil(len(self.X) / self.batch_size)
+        self.total_steps = max(1, epochs * self.steps_per_epoch)
         self.steps_done = 0  # optimizer steps so far (the schedule's clock)
         self.active = np.ones(self.members, dtype=bool)
-        self.kept = [{k: v.copy() for k, v in p.items()} for p in self.params]
+        self.kept = self.params.copy()
         self.step = 0  # steps done in the running epoch
         self.epoch_rng = [rng.bit_generator.state for rng in self.rngs]
         self.partial_loss = None
+        self.gathered = {}  # batch size -> the buffer a batch's rows are copied into
 
     @property
     def lr(self) -> float:
-        return self.optimizers[0].lr
+        """The learning rate of the next step (as a torch scheduler reports it)."""
+        return self.peak_lr * self.factor(self.steps_done, self.total_steps)
+
+    def fresh_optimizers(self) -> list:
+        return [make_optimizer(self.optimizer_name, self.params.shape[1], DTYPE, self.weight_decay)
+                for _ in range(self.members)]
+
+    def loaded_optimizers(self, saved) -> list:
+        """New optimizers holding ``saved`` moments; all are checked before any is used."""
+        optimizers = self.fresh_optimizers()
+        for optimizer, state in zip(optimizers, check.member_list(saved, self.members, "optimizer states")):
+            optimizer.load_state_dict(state)
+        return optimizers
+
+    def member_state(self, k: int) -> dict[str, np.ndarray]:
+        """Member k's weights under torch's names ("layers.{i}.weight" [out, in], "layers.{i}.bias"), float32 copies."""
+        return self.net.layout.to_dict(self.params[k])
+
+    # ------------------------------------------------------------------ training
 
     def train_epoch(self, should_stop) -> np.ndarray | None:
         """One pass: every active member steps on its own shuffle of the rows."""
-        X, Y, W = self.data.X, self.data.Y, self.data.W
         if not self.step:
             self.epoch_rng = [rng.bit_generator.state for rng in self.rngs]
         else:
             for rng, state in zip(self.rngs, self.epoch_rng):
                 rng.bit_generator.state = state  # replay the interrupted epoch's shuffles
-        orders = [batches(len(X), self.batch_size, rng) for rng in self.rngs]
+        full = self.batch_size >= len(self.X)
+        orders = None if full else [batches(len(self.X), self.batch_size, rng) for rng in self.rngs]
         total = self.partial_loss.copy() if self.step else np.zeros(self.members)
+        members = np.flatnonzero(self.active).tolist()  # the trainer freezes members between epochs only
         with np.errstate(all="ignore"):  # a diverging run overflows; the divergence guard reports it
-            for i in range(self.step, len(orders[0])):
-                lr = self.peak_lr * self.factor(self.steps_done, self.total_steps)
-                for k in np.flatnonzero(self.active):
-                    rows = orders[k][i]
-                    self.optimizers[k].lr = lr
-                    weight = None if W is None else W[rows]
-                    loss, seen = self.train_step(k, X[rows], Y[rows], weight)
-                    total[k] += loss * seen
+            for i in range(self.step, self.steps_per_epoch):
+                lr = self.lr
+                for k in members:
+                    loss, rows = self.train_step(k, None if full else orders[k][i], lr)
+                    total[k] += loss * rows
                 self.steps_done += 1
                 self.step = i + 1
                 if should_stop():
                     self.partial_loss = total
                     return None
         self.step, self.partial_loss = 0, None
-        return total / (len(X) if W is None else max(W.sum(), 1e-30))
+        return total / (len(self.X) if self.W is None else max(self.W.sum(), 1e-30))
 
-    def train_step(self, k: int, X: np.ndarray, Y: np.ndarray, W: np.ndarray | None) -> tuple[float, float]:
-        """One step of member k; returns the batch's loss and the rows (or weight) it averages over."""
-        params = self.params[k]
-        if W is None and not self.alpha:  # the plain step of mlpfit.scratch, as the lesson writes it
-            return train_step(params, self.optimizers[k], X, Y, self.activation, self.output_activation), len(X)
-        y, cache = forward(params, X, self.activation, self.output_activation)
-        loss, dloss_dy, rows = weighted_mse(y, Y, W)
-        grads = backward(params, cache, dloss_dy)
-        if self.alpha:  # 0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.nn.losses.l2_penalty)
-            weights = [name for name in params if name.endswith(".weight")]
-            loss += 0.5 * self.alpha * sum(float((params[n] ** 2).sum()) for n in weights) / rows
-            for name in weights:
-                grads[name] = grads[name] + self.alpha * params[name] / rows
-        self.optimizers[k].step(params, grads)
-        return loss, rows
+    def batch(self, rows: np.ndarray | None):
+        """The batch's inputs, targets, per-row scale (weight / Σ weights, or None) and row count (or Σ weights)."""
+        if rows is None:
+            X, T, W = self.X, self.T, self.W
+        else:
+            buffer = self.gathered.get(len(rows))
+            if buffer is None:
+                buffer = self.gathered[len(rows)] = np.empty((len(rows), self.rows.shape[1]), DTYPE)
+            # mode="clip": the rows are valid indices, and "raise" would copy through a temporary first
+            X, T = self.split_row(np.take(self.rows, rows, axis=0, out=buffer, mode="clip"))
+            W = None if self.W is None else self.W[rows]
+        if W is None:
+            return X, T, None, len(X)
+        total = max(float(W.sum()), 1e-30)
+        return X, T, (W / total)[:, None], total
+
+    def split_row(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs with their column of ones, targets): views into an array of whole rows."""
+        width = self.net.sizes[0] + 1
+        return rows[:, :width], rows[:, width:]
+
+    def train_step(self, k: int, rows: np.ndarray | None, lr: float) -> tuple[float, float]:
+        """One step of member k on ``rows`` (None: all); returns the batch's loss and the rows (or weight) it averages over."""
+        X, T, scale, total = self.batch(rows)
+        net, layers = self.net, self.layers[k]
+        y = net.forward(layers, X, self.dropout_rngs[k] if net.dropout else None)
+        loss = batch_loss(self.loss_name, y, T, net.output_grad(), net.loss_elements(), scale)
+        net.backward(layers, self.grad_layers)
+        if self.alpha:
+            loss += self.add_l2(self.params[k], total)
+        self.optimizers[k].step(self.params[k], self.grad, lr)
+        return loss, total
+
+    def add_l2(self, params: np.ndarray, rows: float) -> float:
+        """0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.nn.losses.l2_penalty): its value; its gradient into grad."""
+        weights = np.multiply(params, self.weight_mask, out=self.l2_buffer)
+        squares = float(np.dot(weights, params))
+        weights *= self.alpha / rows
+        self.grad += weights
+        return 0.5 * self.alpha * squares / rows
 
     def evaluate(self) -> dict:
+        """Each member's validation loss (and accuracy for classes), as torch_single.evaluate computes them."""
+        total = len(self.X_val) if self.W_val is None else max(float(self.W_val.sum()), 1e-30)
+        weight = 1.0 if self.W_val is None else self.W_val
+        losses, hits = np.zeros(self.members), np.zeros(self.members)
         with np.errstate(all="ignore"):
-            losses = [weighted_mse(self.outputs(k, self.data.X_val), self.data.Y_val, self.data.W_val)[0]
-                      for k in range(self.members)]
-        return {"val_loss": np.array(losses, dtype=np.float64)}
-
-    def optimizer_state(self) -> list[dict]:
-        """Each member's optimizer fields, for a later fit that continues this one (``optimizer_state=``)."""
-        return [copy.deepcopy(vars(o)) for o in self.optimizers]
-
-    def member_state(self, k: int) -> dict[str, np.ndarray]:
-        return {name: value.astype(np.float32) for name, value in self.params[k].items()}
+            for k in range(self.members):
+                y = self.net.predict(self.layers[k], self.X_val)
+                losses[k] = float((row_losses(self.loss_name, y, self.T_val) * weight).sum()) / total
+                if self.classes_val is not None:
+                    hits[k] = float(((y.argmax(axis=1) == self.classes_val) * weight).sum()) / total
+        scores = {"val_loss": losses}
+        if self.classes_val is not None:
+            scores["val_accuracy"] = hits
+        return scores
 
     def outputs(self, k: int, X: np.ndarray) -> np.ndarray:
-        return forward(self.params[k], X, self.activation, self.output_activation)[0]
+        """Member k's outputs (logits for classes) for inputs X, float32."""
+        return self.net.predict(self.layers[k], X)
+
+    def optimizer_state(self) -> list[dict]:
+        """Each member's optimizer moments, for a later fit that continues this one (``optimizer_state=``)."""
+        return [optimizer.state_dict() for optimizer in self.optimizers]
+
+    # ------------------------------------------------------------------ the trainer's bookkeeping
 
     def freeze(self, frozen: np.ndarray) -> None:
         self.active = ~np.asarray(frozen, dtype=bool)
 
     def keep(self, members: np.ndarray) -> None:
-        for k in np.flatnonzero(members):
-            self.kept[k] = {name: value.copy() for name, value in self.params[k].items()}
+        members = np.asarray(members, dtype=bool)
+        self.kept[members] = self.params[members]
 
     def restore(self, members: np.ndarray) -> None:
-        for k in np.flatnonzero(members):
-            self.params[k] = {name: value.copy() for name, value in self.kept[k].items()}
+        members = np.asarray(members, dtype=bool)
+        self.params[members] = self.kept[members]  # in place: the layer views stay valid
 
     def state_dict(self) -> dict:
-        return {"params": self.params, "kept": self.kept, "optimizers": [vars(o) for o in self.optimizers],
-                "rng": [rng.bit_generator.state for rng in self.rngs], "epoch_rng": self.epoch_rng,
-                "active": self.active, "steps_done": self.steps_done, "step": self.step,
-                "partial_loss": self.partial_loss}
+        return {"params": self.params.copy(), "kept": self.kept.copy(), "optimizers": self.optimizer_state(),
+                "rng": [rng.bit_generator.state for rng in self.rngs], "epoch_rng": list(self.epoch_rng),
+                "dropout_rng": [rng.bit_generator.state for rng in self.dropout_rngs],
+                "active": self.active.copy(), "steps_done": self.steps_done, "step": self.step,
+                "partial_loss": None if self.partial_loss is None else self.partial_loss.copy()}
 
     def load_state_dict(self, state: dict) -> None:
-        for name in ("params", "kept"):
-            check_member_params(state[name], self.params, name)
-        if len(state["optimizers"]) != self.members:
-            raise ValueError(f"{len(state['optimizers'])} optimizer states for {self.members} members")
-        for saved, mine, params in zip(state["optimizers"], self.optimizers, self.params):
-            check_optimizer_state(saved, vars(mine), params)
-        self.params = [{k: np.array(v, dtype=np.float64) for k, v in p.items()} for p in state["params"]]
-        self.kept = [{k: np.array(v, dtype=np.float64) for k, v in p.items()} for p in state["kept"]]
-        for saved, mine in zip(state["optimizers"], self.optimizers):
-            vars(mine).update(saved)
-        for rng, saved in zip(self.rngs, state["rng"]):
-            rng.bit_generator.state = saved
-        self.epoch_rng = list(state["epoch_rng"])
-        self.active = np.asarray(state["active"], dtype=bool).reshape(self.members)
-        self.steps_done, self.step = int(state["steps_done"]), int(state["step"])
-        partial = state["partial_loss"]
-        self.partial_loss = None if partial is None else np.asarray(partial, dtype=np.float64).reshape(self.members)
+        """Continue from a checkpoint; every part is checked before any is taken (ValueError if wrong)."""
+        K, shape = self.members, self.params.shape
+        params = check.numeric_array(check.field(state, "params"), shape, "parameters")
+        kept = check.numeric_array(check.field(state, "kept"), shape, "kept parameters")
+        optimizers = self.loaded_optimizers(check.field(state, "optimizers"))
+        rngs = {name: [check.rng_state(s, f"{name}[{k}]") for k, s in
+                       enumerate(check.member_list(check.field(state, name), K, f"{name} states"))]
+                for name in ("rng", "epoch_rng", "dropout_rng")}
+        active = check.numeric_array(check.field(state, "active"), (K,), "active members", bool)
+        steps_done = check.count(check.field(state, "steps_done"), "steps done")
+        step = check.count(check.field(state, "step"), "step in the epoch", self.steps_per_epoch + 1)
+        partial = check.field(state, "partial_loss")
+        partial = None if partial is None else check.numeric_array(partial, (K,), "partial loss", np.float64)
+        if step and partial is None:
+            raise ValueError(f"step {step} of an epoch without its partial loss")
+        self.params[...], self.kept[...] = params, kept
+        self.optimizers = optimizers
+        for generators, name in ((self.rngs, "rng"), (self.dropout_rngs, "dropout_rng")):
+            for rng, saved in zip(generators, rngs[name]):
+                rng.bit_generator.state = saved
+        self.epoch_rng = rngs["epoch_rng"]
+        self.active, self.steps_done, self.step, self.partial_loss = active, steps_done, step, partial
 
 
-def weighted_mse(y: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray, float]:
-    """MSE as the weighted mean over rows of each row's mean squared error, its gradient, and Σw."""
-    if w is None:
-        return (*mse_loss(y, t), len(y))
-    diff = y - t.reshape(y.shape)
-    rows = max(float(w.sum()), 1e-30)
-    loss = float((w * (diff * diff).mean(axis=1)).sum()) / rows
-    return loss, 2.0 * diff * w[:, None] / (rows * diff.shape[1]), rows
-
-
-def check_member_params(saved, reference: list[dict], what: str) -> None:
-    if len(saved) != len(reference):
-        raise ValueError(f"{len(saved)} members' {what} for {len(reference)} members")
-    for theirs, mine in zip(saved, reference):
-        if set(theirs) != set(mine) or any(np.shape(theirs[k]) != mine[k].shape for k in mine):
-            raise ValueError(f"{what} do not have the model's names and shapes")
-
-
-def check_optimizer_state(saved: dict, mine: dict, params: dict) -> None:
-    """The saved optimizer has this optimizer's fields, and its per-parameter moments the parameters' shapes."""
-    if set(saved) != set(mine):
-        raise ValueError(f"optimizer fields {sorted(saved)}, expected {sorted(mine)}")
-    for field, value in saved.items():
-        if isinstance(value, dict):  # moments or velocities, by parameter name
-            for name, moment in value.items():
-                if name not in params or np.shape(moment) != params[name].shape:
-                    raise ValueError(f"optimizer {field}[{name!r}] does not fit the parameters")
+def training_arrays(X, Y, W, loss: str, sizes: list[int]):
+    """Inputs and targets as C-contiguous float32 [n, columns] (class indices one-hot), weights float64 or None."""
+    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64).reshape(len(X), -1), dtype=DTYPE)
+    outputs = sizes[-1]
+    if loss == "cross_entropy":
+        classes = np.asarray(Y).reshape(-1).astype(np.int64)
+        if len(classes) and (classes.min() < 0 or classes.max() >= outputs):
+            raise ValueError(f"class indices from {classes.min()} to {classes.max()} for {outputs} outputs")
+        T = np.zeros((len(classes), outputs), DTYPE)
+        T[np.arange(len(classes)), classes] = 1.0
+    else:
+        T = np.ascontiguousarray(np.asarray(Y, dtype=np.float64).reshape(len(X), outputs), dtype=DTYPE)
+    return X, T, None if W is None else np.asarray(W, dtype=np.float64).reshape(len(X))
