@@ -90,4 +90,4 @@ def test_the_command_leaves_out_fit_defaults_and_quotes_the_target(tmp_path):
     assert "--domain=-2:2" in words and words[words.index("--hidden") + 1] == "none"
     assert words[words.index("--lr") + 1] == "0.01"
     assert "--optimizer" not in words and "--seed" not in words and "--dropout" not in words
-    assert words[-2:] == ["--device", "cpu"]
+    assert words[-4:] == ["--device", "cpu", "--engine", "torch"]

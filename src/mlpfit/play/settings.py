@@ -78,7 +78,8 @@ def parse(query: Mapping[str, str], runs_dir: str) -> Settings:
                             output_activation=values["output-activation"], dropout=_dropout(values["dropout"]))
     train = cfg.TrainConfig(epochs=_integer(values, "epochs", 1, MAX_EPOCHS),
                             batch_size=_integer(values, "batch-size", 1, MAX_SAMPLES), lr=_number(values, "lr", 10.0),
-                            optimizer=values["optimizer"], seed=_integer(values, "seed", 0, MAX_SEED), device="cpu")
+                            optimizer=values["optimizer"], seed=_integer(values, "seed", 0, MAX_SEED), device="cpu",
+                            engine="torch")  # the live pictures walk the torch model's layers (play/snapshot.py)
     config = cfg.validate(cfg.FitConfig(data, model, train, cfg.RunConfig(quiet=True)))
     return Settings(values, config, upload)
 
@@ -172,7 +173,7 @@ def command(settings: Settings) -> str:
         value = _canonical(name, values[name])
         if FIT_DEFAULTS.get(name) != value:
             words += [f"--{name}", value]
-    words += ["--device", "cpu"]
+    words += ["--device", "cpu", "--engine", "torch"]  # the engine the page trains with: the same numbers
     return " ".join(shlex.quote(word) for word in words)
 
 
