@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpfit.nn.fitted import FittedModel
 
-
-def layer_weights(fitted: FittedModel) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def layer_weights(fitted) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The network's weights as scikit-learn lays them out: ``W [in, out]`` and ``b [out]`` per layer
-    (``[K, in, out]`` and ``[K, out]`` for an ensemble of K members), scalers folded in."""
-    model = fitted.model
-    layers = model.members.layers if fitted.members > 1 else model.layers
-    coefs = [layer.weight.detach().double().cpu().numpy().swapaxes(-1, -2).copy() for layer in layers]
-    intercepts = [layer.bias.detach().double().cpu().numpy().copy() for layer in layers]
-    fold_inputs(coefs, intercepts, fitted.x_scaler.mean, fitted.x_scaler.std)
-    y_scaler = fitted.y_scaler
-    if y_scaler is not None and not y_scaler.is_identity and model.output_activation_name == "identity":
+    (``[K, in, out]`` and ``[K, out]`` for an ensemble of K members), scalers folded in.
+    ``fitted``: a torch FittedModel or a NumpyFitted (both give their arrays with ``as_numpy``)."""
+    net = fitted.as_numpy()
+    coefs = [np.asarray(w, dtype=np.float64).swapaxes(-1, -2).copy() for w in net.weights]
+    intercepts = [np.array(b, dtype=np.float64) for b in net.biases]
+    fold_inputs(coefs, intercepts, net.x_scaler.mean, net.x_scaler.std)
+    y_scaler = net.y_scaler
+    if y_scaler is not None and not y_scaler.is_identity and net.output_activation == "identity":
         coefs[-1] = coefs[-1] * y_scaler.std
         intercepts[-1] = intercepts[-1] * y_scaler.std + y_scaler.mean
     return coefs, intercepts

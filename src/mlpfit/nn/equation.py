@@ -55,17 +55,16 @@ def format_equation(output: str, inputs: list[str], weights: np.ndarray, bias: f
 
 def member_maps(fitted) -> list[AffineMap] | None:
     """Each member's affine map in original units for a linear regression model (one for a single fit), else None."""
-    model = fitted.model
-    if fitted.task != "regress" or not is_linear(model.sizes, model.activation_name, model.output_activation_name):
+    net = fitted.as_numpy()
+    if net.task != "regress" or not is_linear(net.sizes, net.activation, net.output_activation):
         return None
-    members = [model] if fitted.members == 1 else [model.member(k) for k in range(fitted.members)]
-    x, y = fitted.x_scaler, fitted.y_scaler
-    return [affine_map(linear_layers(m), x.mean, x.std, y.mean, y.std) for m in members]
+    x, y = net.x_scaler, net.y_scaler
+    return [affine_map(linear_layers(net.member(k)), x.mean, x.std, y.mean, y.std) for k in range(net.members)]
 
 
-def linear_layers(mlp) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(layer.weight.detach().double().cpu().numpy(), layer.bias.detach().double().cpu().numpy())
-            for layer in mlp.layers]
+def linear_layers(net) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A single network's layers as (W [out, in], b) pairs in float64."""
+    return [(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)) for w, b in zip(net.weights, net.biases)]
 
 
 def equations(fitted) -> list[str] | None:

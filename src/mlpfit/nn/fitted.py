@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from mlpfit.data.scaling import Standardizer
-from mlpfit.nn.numpy_fitted import linked, softmax
+from mlpfit.nn.numpy_fitted import NumpyFitted, linked, softmax
 
 
 @dataclass
@@ -60,6 +60,15 @@ class FittedModel:
     @property
     def members(self) -> int:
         return 1
+
+    def as_numpy(self) -> NumpyFitted:
+        """The same network as NumPy arrays (a copy): what the report's pictures and gradients read."""
+        state = {name: value.detach().cpu().numpy().copy() for name, value in self.model.state_dict().items()}
+        return NumpyFitted.from_state(
+            state, stacked=any(name.startswith("members.") for name in state), activation=self.model.activation_name,
+            output_activation=self.model.output_activation_name, x_scaler=self.x_scaler, y_scaler=self.y_scaler,
+            inputs=self.inputs, outputs=self.outputs, task=self.task, classes=self.classes, encoding=self.encoding,
+            link=self.link)
 
 
 class FittedEnsemble(FittedModel):

@@ -1,4 +1,4 @@
-"""A run folder as a NumPy predictor: what ``mlpfit predict`` loads, without importing torch."""
+"""A run folder as a NumPy predictor: what ``mlpfit predict``, ``report`` and ``explain`` load, without importing torch."""
 
 from __future__ import annotations
 
@@ -14,9 +14,14 @@ from mlpfit.runfolder.encoding import link_of, table_encoding
 def load_predictor(path: str) -> tuple[NumpyFitted, dict]:
     """Read and verify ``path`` (as every loader does); returns (predictor, summary) or one RunFolderError."""
     files = store.read(path, arrays="numpy")
-    validate.check(files)  # the same content checks as every loader's, before anything is built
     with validate.content_errors(files.path):
-        return predictor_from_files(files), files.summary
+        return checked_predictor(files), files.summary
+
+
+def checked_predictor(files: store.RunFiles) -> NumpyFitted:
+    """The predictor of files read with ``arrays="numpy"``, after the content checks every loader makes."""
+    validate.check(files)  # before anything is built from the files
+    return predictor_from_files(files)
 
 
 def predictor_from_files(files: store.RunFiles) -> NumpyFitted:
