@@ -97,10 +97,20 @@ def loss_plot(history, path: str, title: str = "", held_out: bool = True, ylabel
             ax.axvline(history.diverged_at, color=COLORS["prediction"], ls=":", lw=1.5,
                        label=f"diverged: epoch {history.diverged_at}")
         if np.any(np.array(history.column("train_loss"), dtype=float) > 0):
-            ax.set_yscale("log")
+            log_y(ax)
         ax.set(xlabel="epoch", ylabel=ylabel, title=title or "loss")
         ax.legend(loc="upper right")
         return save_figure(fig, path)
+
+
+def log_y(ax) -> None:
+    """A log scale labelled in plain text (1e-05, 0.001): its default labels are TeX, which STYLE
+    leaves unparsed (names from files are text), so they printed as $\\mathdefault{10^{-5}}$."""
+    from matplotlib.ticker import LogFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(LogFormatter())
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
 
 
 # ---------------------------------------------------------------- regression
