@@ -148,8 +148,9 @@ def _frames(ax, count: int, strength, signed: bool, cell: int) -> None:
                                       linewidths=_frame_widths(strength)))
     for j in range(count):
         x, y = _cell_origin(j, cell)
-        ax.text(x + 1, y + 1, str(j), fontsize=5, va="top", ha="left", color="#333333",
-                bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.6})
+        label = ax.text(x + 1, y + 1, str(j), fontsize=5, va="top", ha="left", color="#333333",
+                        bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.6})
+        label.set_in_layout(False)  # inside its cell: the layout need not measure 128 labels
 
 
 def _mosaic_limits(ax, count: int, cell: int) -> None:
