@@ -328,20 +328,26 @@ def images_plot(X, labels, predicted, image_shape, classes, path: str, limit: in
 
 def write_all(folder: str, summary: dict, history, fitted, samples: dict | None, equations=None) -> list[str]:
     """Every plot that fits this run, written into ``folder``; returns the paths."""
+    return [path for job in jobs(folder, summary, history, fitted, samples, equations) for path in job()]
+
+
+def jobs(folder: str, summary: dict, history, fitted, samples: dict | None, equations=None) -> list:
+    """Every plot that fits this run as a call that draws it and returns ``[its path]`` (report.drawing
+    may run them side by side)."""
     ylabel = "loss (cross-entropy)" if summary["task"] == "classify" else "loss (scaled units)"
-    paths = [loss_plot(history, os.path.join(folder, "loss.png"), f"loss: {run_name(summary)}",
-                       summary.get("held_out", True), ylabel)]
+    found = [lambda: [loss_plot(history, os.path.join(folder, "loss.png"), f"loss: {run_name(summary)}",
+                                summary.get("held_out", True), ylabel)]]
     if samples is None:
-        return paths  # a run saved without samples: only the history can be drawn
+        return found  # a run saved without samples: only the history can be drawn
     if summary["task"] == "classify":
         test = summary["metrics"].get("test", {})
         if test.get("confusion") is not None:
-            paths.append(confusion_plot(test["confusion"], summary["classes"], os.path.join(folder, "confusion.png"),
-                                        f"confusion matrix (test, accuracy {test['accuracy']:.1%})"))
+            found.append(lambda: [confusion_plot(test["confusion"], summary["classes"], os.path.join(folder, "confusion.png"),
+                                                 f"confusion matrix (test, accuracy {test['accuracy']:.1%})")])
         if summary.get("image_shape"):
             X, labels = samples["test_X"], samples["test_Y"].reshape(-1)
-            paths.append(images_plot(X, labels, fitted.predict(X), summary["image_shape"], summary["classes"],
-                                     os.path.join(folder, "images.png")))
-        return paths
-    paths.append(fit_plot(fitted, summary, samples, os.path.join(folder, "fit.png"), equations))
-    return paths
+            found.append(lambda: [images_plot(X, labels, fitted.predict(X), summary["image_shape"], summary["classes"],
+                                              os.path.join(folder, "images.png"))])
+        return found
+    found.append(lambda: [fit_plot(fitted, summary, samples, os.path.join(folder, "fit.png"), equations)])
+    return found
