@@ -133,3 +133,17 @@ def test_error_colour_scale_comes_from_the_training_box_not_the_widened_border()
     assert np.abs(prediction - truth).max() > 400  # the border's error would have set the scale
     assert error_scale(prediction - truth, inside) == pytest.approx(2, abs=0.05)
     assert error_scale(np.full(gx.shape, np.nan), inside) == 1.0  # a net that predicts NaN: still a scale
+
+
+@pytest.mark.parametrize("low", [1e-6, 0.2])  # five decades, and less than one (minor ticks labelled)
+def test_a_log_loss_axis_is_labelled_in_plain_text(low):
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(plots.STYLE):
+        fig, ax = plt.subplots()
+        ax.plot([1, 2, 3], [0.5, (0.5 * low) ** 0.5, low])
+        plots.log_y(ax)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels(which="both") if t.get_text()]
+        plt.close(fig)
+    assert labels and not any("$" in text or "mathdefault" in text for text in labels), labels

@@ -74,7 +74,7 @@ def test_hidden_outputs_are_what_the_network_computes(surface_run):
     fitted = surface_run.fitted
     points = units.grid_points([(-2.0, 2.0), (-2.0, 2.0)], cell=7)
     scaled = fitted.x_scaler.transform(points)
-    hidden = units.hidden_outputs(fitted.model, scaled)
+    hidden = units.hidden_outputs(fitted.as_numpy(), scaled)
     last = fitted.model.layers[-1]
     with torch.no_grad():
         out = last(torch.as_tensor(hidden[-1], dtype=torch.float32)).double().numpy()
@@ -84,11 +84,11 @@ def test_hidden_outputs_are_what_the_network_computes(surface_run):
 
 def test_frames_carry_the_sign_of_the_weight_to_a_single_output():
     fitted, _ = untrained([1, 4, 3, 1])
-    (first, first_signed), (last, last_signed) = units.outgoing(fitted.model)
+    (first, first_signed), (last, last_signed) = units.outgoing(fitted.as_numpy())
     assert not first_signed and np.all(first >= 0) and len(first) == 4
     assert last_signed and np.allclose(last, fitted.model.layers[-1].weight.detach().numpy()[0])
     fitted, _ = untrained([1, 4, 2])  # two outputs: no single sign
-    assert units.outgoing(fitted.model)[0][1] is False
+    assert units.outgoing(fitted.as_numpy())[0][1] is False
 
 
 def test_an_ensemble_draws_its_first_member(tmp_path):

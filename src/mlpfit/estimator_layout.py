@@ -15,13 +15,15 @@ import numpy as np
 
 
 def layer_weights(fitted) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The network's weights (a FittedModel or NumpyFitted) as scikit-learn lays them out: ``W [in, out]``
-    and ``b [out]`` per layer (``[K, in, out]`` and ``[K, out]`` for K members), scalers folded in."""
-    coefs = [np.asarray(w, dtype=np.float64).swapaxes(-1, -2).copy() for w in fitted.weights]
-    intercepts = [np.asarray(b, dtype=np.float64).copy() for b in fitted.biases]
-    fold_inputs(coefs, intercepts, fitted.x_scaler.mean, fitted.x_scaler.std)
-    y_scaler = fitted.y_scaler
-    if y_scaler is not None and not y_scaler.is_identity and fitted.output_activation == "identity":
+    """The network's weights as scikit-learn lays them out: ``W [in, out]`` and ``b [out]`` per layer
+    (``[K, in, out]`` and ``[K, out]`` for an ensemble of K members), scalers folded in.
+    ``fitted``: a torch FittedModel or a NumpyFitted (both give their arrays with ``as_numpy``)."""
+    net = fitted.as_numpy()
+    coefs = [np.asarray(w, dtype=np.float64).swapaxes(-1, -2).copy() for w in net.weights]
+    intercepts = [np.array(b, dtype=np.float64) for b in net.biases]
+    fold_inputs(coefs, intercepts, net.x_scaler.mean, net.x_scaler.std)
+    y_scaler = net.y_scaler
+    if y_scaler is not None and not y_scaler.is_identity and net.output_activation == "identity":
         coefs[-1] = coefs[-1] * y_scaler.std
         intercepts[-1] = intercepts[-1] * y_scaler.std + y_scaler.mean
     return coefs, intercepts

@@ -52,11 +52,12 @@ def from_fitted(fitted, summary: dict, samples: dict | None = None) -> Network:
     """The arrays of ``fitted`` (a FittedModel, FittedEnsemble or NumpyFitted) and what the summary says about them."""
     ensemble = fitted.members > 1  # stacked members
     y = fitted.y_scaler
+    net = fitted.as_numpy()
     return Network(
-        weights=[np.array(w) for w in fitted.weights],
-        biases=[np.array(b) for b in fitted.biases],
-        activation=fitted.activation,
-        output_activation=fitted.output_activation,
+        weights=[np.array(w) for w in net.weights],
+        biases=[np.array(b) for b in net.biases],
+        activation=net.activation,
+        output_activation=net.output_activation,
         x_mean=np.asarray(fitted.x_scaler.mean, dtype=np.float64),
         x_std=np.asarray(fitted.x_scaler.std, dtype=np.float64),
         y_mean=None if y is None else np.asarray(y.mean, dtype=np.float64),

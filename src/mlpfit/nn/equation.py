@@ -54,19 +54,17 @@ def format_equation(output: str, inputs: list[str], weights: np.ndarray, bias: f
 
 
 def member_maps(fitted) -> list[AffineMap] | None:
-    """Each member's affine map in original units for a linear regression model (one for a single fit), else None.
-
-    ``fitted``: a FittedModel or NumpyFitted (both give ``weights`` and ``biases`` per layer as arrays)."""
-    if fitted.task != "regress" or not is_linear(fitted.sizes, fitted.activation, fitted.output_activation):
+    """Each member's affine map in original units for a linear regression model (one for a single fit), else None."""
+    net = fitted.as_numpy()
+    if net.task != "regress" or not is_linear(net.sizes, net.activation, net.output_activation):
         return None
-    weights = [np.asarray(w, dtype=np.float64) for w in fitted.weights]
-    biases = [np.asarray(b, dtype=np.float64) for b in fitted.biases]
-    if fitted.members == 1:
-        members = [list(zip(weights, biases))]
-    else:
-        members = [[(w[k], b[k]) for w, b in zip(weights, biases)] for k in range(fitted.members)]
-    x, y = fitted.x_scaler, fitted.y_scaler
-    return [affine_map(layers, x.mean, x.std, y.mean, y.std) for layers in members]
+    x, y = net.x_scaler, net.y_scaler
+    return [affine_map(linear_layers(net.member(k)), x.mean, x.std, y.mean, y.std) for k in range(net.members)]
+
+
+def linear_layers(net) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A single network's layers as (W [out, in], b) pairs in float64."""
+    return [(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)) for w, b in zip(net.weights, net.biases)]
 
 
 def equations(fitted) -> list[str] | None:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from mlpfit.data.scaling import Standardizer
-from mlpfit.nn.numpy_fitted import linked, softmax
+from mlpfit.nn.numpy_fitted import NumpyFitted, linked, softmax
 
 
 @dataclass
@@ -44,23 +44,6 @@ class FittedModel:
         """A copy that computes in float64: a row's prediction then does not depend on the batch around it."""
         return dataclasses.replace(self, model=self.model.double())
 
-    @property
-    def weights(self) -> list[np.ndarray]:
-        """Per layer [out, in] (or [K, out, in] for stacked members), as NumpyFitted has them."""
-        return [w for name, w in self.state_arrays().items() if name.endswith(".weight")]
-
-    @property
-    def biases(self) -> list[np.ndarray]:
-        return [b for name, b in self.state_arrays().items() if name.endswith(".bias")]
-
-    @property
-    def activation(self) -> str:
-        return self.model.activation_name
-
-    @property
-    def output_activation(self) -> str:
-        return self.model.output_activation_name
-
     @torch.no_grad()
     def network_output(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
         """The network's output for raw inputs, in chunks: ``[n, outputs]``, or ``[K, n, outputs]`` for K
@@ -94,6 +77,15 @@ class FittedModel:
     @property
     def members(self) -> int:
         return 1
+
+    def as_numpy(self) -> NumpyFitted:
+        """The same network as NumPy arrays (a copy): what the report's pictures and gradients read."""
+        state = {name: value.copy() for name, value in self.state_arrays().items()}
+        return NumpyFitted.from_state(
+            state, stacked=any(name.startswith("members.") for name in state), activation=self.model.activation_name,
+            output_activation=self.model.output_activation_name, x_scaler=self.x_scaler, y_scaler=self.y_scaler,
+            inputs=self.inputs, outputs=self.outputs, task=self.task, classes=self.classes, encoding=self.encoding,
+            link=self.link)
 
 
 class FittedEnsemble(FittedModel):

@@ -9,8 +9,7 @@ precision, as the torch model does. The activations are mlpfit.scratch's (tested
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,32 +37,44 @@ class NumpyFitted:
         return cls(*layer_arrays(state, stacked), **rest)
 
     @property
+    def stacked(self) -> bool:
+        """True for an ensemble's stacked weights ``[K, out, in]`` (even with K = 1)."""
+        return self.weights[0].ndim == 3
+
+    @property
     def members(self) -> int:
-        return 1 if self.weights[0].ndim == 2 else self.weights[0].shape[0]
+        return self.weights[0].shape[0] if self.stacked else 1
 
     @property
     def sizes(self) -> list[int]:
-        """Layer widths, inputs first: [inputs, hidden..., outputs] (one member's, as the torch model has)."""
+        """Units per layer, inputs first: ``[inputs, hidden..., outputs]``."""
         return [int(self.weights[0].shape[-1])] + [int(w.shape[-2]) for w in self.weights]
 
     @property
     def parameter_count(self) -> int:
-        """Every member's weights and biases, as the torch model counts them."""
-        return int(sum(w.size + b.size for w, b in zip(self.weights, self.biases)))
+        return sum(int(w.size) + int(b.size) for w, b in zip(self.weights, self.biases))
+
+    def member(self, k: int) -> "NumpyFitted":
+        """Member k of an ensemble as a single network (its scalers and names shared); a single net is its member 0."""
+        if not self.stacked:
+            return self
+        return replace(self, weights=[w[k] for w in self.weights], biases=[b[k] for b in self.biases])
+
+    def as_numpy(self) -> "NumpyFitted":
+        """Itself: what the report asks of any fitted model (a torch FittedModel converts its weights)."""
+        return self
 
     def in_float64(self) -> "NumpyFitted":
         """A copy that computes in float64: a row's prediction then does not depend on the batch around it."""
-        return dataclasses.replace(self, weights=[w.astype(np.float64) for w in self.weights],
-                                   biases=[b.astype(np.float64) for b in self.biases])
+        return replace(self, weights=[w.astype(np.float64) for w in self.weights],
+                       biases=[b.astype(np.float64) for b in self.biases])
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """The weights under the torch model's names (``members.`` first for stacked members): what
         model.safetensors holds, whichever engine trained them."""
-        prefix = "layers" if self.members == 1 else "members.layers"
-        state = {}
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            state[f"{prefix}.{i}.weight"], state[f"{prefix}.{i}.bias"] = w, b
-        return state
+        prefix = "members.layers" if self.stacked else "layers"
+        return {f"{prefix}.{i}.{kind}": array for i, (w, b) in enumerate(zip(self.weights, self.biases))
+                for kind, array in (("weight", w), ("bias", b))}
 
     def network_output(self, X: np.ndarray) -> np.ndarray:
         """``[n, outputs]``, or ``[K, n, outputs]`` for stacked members (scaled targets, or logits)."""
@@ -79,7 +90,7 @@ class NumpyFitted:
 
     def raw_output(self, X: np.ndarray) -> np.ndarray:
         out = self.network_output(X)
-        return out if self.members == 1 else out.mean(axis=0)
+        return out.mean(axis=0) if self.stacked else out
 
     def member_outputs(self, X: np.ndarray) -> np.ndarray:
         return self.network_output(X)
@@ -94,11 +105,11 @@ class NumpyFitted:
         if self.task == "classify":
             return self.predict_proba(X).argmax(axis=1)
         values = self.member_predictions(X)
-        return values if self.members == 1 else values.mean(axis=0)
+        return values.mean(axis=0) if self.stacked else values
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         probabilities = softmax(self.network_output(X))
-        return probabilities if self.members == 1 else probabilities.mean(axis=0)
+        return probabilities.mean(axis=0) if self.stacked else probabilities
 
     def predict_std(self, X: np.ndarray) -> np.ndarray:
         """Spread of the members' predictions (class probabilities for classification)."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from mlpfit.runfolder import store as runs
 from mlpfit.nn.equation import coefficient_spread, equations, is_linear
-from mlpfit.runfolder.load import fitted_from_files
+from mlpfit.runfolder.predictor import checked_predictor
 from mlpfit.runfolder.validate import content_errors
 from mlpfit.scratch.network import forward
 
@@ -31,20 +31,19 @@ INACTIVE_RULES = {
 def explain(path: str, symbolic: bool = False) -> dict:
     """Everything ``explain`` shows, as plain data (the --json object); an edited run folder is one RunFolderError."""
     with content_errors(path):
-        return explain_files(runs.read(path), symbolic)
+        return explain_files(runs.read(path, arrays="numpy"), symbolic)
 
 
 def explain_files(files, symbolic: bool = False) -> dict:
+    """``explain`` of a run folder read with ``arrays="numpy"`` (no torch anywhere)."""
     from mlpfit.report.sensitivity import sensitivities
 
-    path = files.path
-    _, fitted, summary, _ = fitted_from_files(files)
-    samples = {k: v.numpy() for k, v in files.samples.items()} if files.samples else None
-    model = fitted.model
+    path, summary = files.path, files.summary
+    fitted = checked_predictor(files)
+    samples = dict(files.samples) if files.samples else None
     # An ensemble's weights and units are shown for its first member (the equation is the mean's).
-    first = model if fitted.members == 1 else model.member(0)
-    params = {k: v.detach().double().cpu().numpy() for k, v in first.state_dict().items()}
-    linear = is_linear(model.sizes, model.activation_name, model.output_activation_name)
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in fitted.member(0).state_arrays().items()}
+    linear = is_linear(fitted.sizes, fitted.activation, fitted.output_activation)
     eqs = equations(fitted) if linear else None  # None for a linear classifier: its logits are no equation
     result = {
         "run": path,
@@ -52,8 +51,8 @@ def explain_files(files, symbolic: bool = False) -> dict:
         "coefficient_spread": coefficient_spread(fitted) if eqs else None,
         "inputs": fitted.inputs,
         "outputs": fitted.outputs,
-        "layers": layer_table(model.sizes, model.activation_name, model.output_activation_name),
-        "parameters": model.parameter_count,
+        "layers": layer_table(fitted.sizes, fitted.activation, fitted.output_activation),
+        "parameters": fitted.parameter_count,
         "linear": linear,
         "equations": eqs,
         "weights": None if eqs else weight_stats(params),
@@ -65,9 +64,9 @@ def explain_files(files, symbolic: bool = False) -> dict:
         from mlpfit.report.symbolic import search
 
         result.update(search(fitted, summary, samples))
-    if not linear and model.activation_name in INACTIVE_RULES and files.samples and "train_X" in files.samples:
-        X = fitted.x_scaler.transform(files.samples["train_X"].double().numpy())
-        result["inactive_units"] = inactive_units(params, X, model.activation_name, model.output_activation_name)
+    if not linear and fitted.activation in INACTIVE_RULES and samples and "train_X" in samples:
+        X = fitted.x_scaler.transform(np.asarray(samples["train_X"], dtype=np.float64))
+        result["inactive_units"] = inactive_units(params, X, fitted.activation, fitted.output_activation)
     return result
 
 

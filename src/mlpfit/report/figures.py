@@ -1,15 +1,18 @@
 """Every picture of a run: the plots of the fit (report.plots), what the hidden units compute
 (report.units) and which inputs matter (report.sensitivity). The one list the report, the fit and
-``Result.plot`` draw, so each shows the same files."""
+``Result.plot`` draw, so each shows the same files, in this order."""
 
 from __future__ import annotations
 
 from mlpfit.report import plots, sensitivity, units
+from mlpfit.report.drawing import draw_all
 
 
 def write_all(folder: str, summary: dict, history, fitted, samples: dict | None, equations=None) -> list[str]:
-    """Every figure that fits this run, written into ``folder``; returns the paths."""
-    paths = plots.write_all(folder, summary, history, fitted, samples, equations)
-    paths += units.write(folder, summary, fitted, samples)
-    paths += sensitivity.write(folder, summary, fitted, samples)
-    return paths
+    """Every figure that fits this run, written into ``folder`` (side by side where safe: report.drawing);
+    returns the paths."""
+    # NumPy arrays, once: a forked child must never run torch (its thread pools do not survive a fork).
+    net = fitted.as_numpy()
+    return draw_all([*plots.jobs(folder, summary, history, net, samples, equations),
+                     lambda: units.write(folder, summary, net, samples),
+                     lambda: sensitivity.write(folder, summary, net, samples)])

@@ -2,7 +2,7 @@
 
 The sensitivity of output k to input i is the mean of |∂y_k/∂x_i| over the data sample stored in
 the run folder, in ORIGINAL units (the scalers' chain rule: ∂y/∂x = σ_y · ∂y'/∂x' / σ_x), computed
-with torch autograd on the loaded network (every engine's run loads as a torch model). For
+by the chain rule through the network's NumPy arrays (nn.numpy_grad: no torch). For
 classification the output is the probability of the class the network predicts at each row. A
 partial dependence curve holds one input at each value of a grid while the others keep their
 sampled values, and averages the prediction. For image inputs the picture is the mean input
@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
+
+from mlpfit.nn.numpy_grad import input_gradients
 
 ROWS = 2000  # stored rows used for gradients: plenty for a mean, fast for 784 inputs
 PD_ROWS = 300  # rows averaged per grid value of a partial dependence curve
@@ -33,39 +35,12 @@ def sample_rows(samples: dict | None, limit: int = ROWS) -> np.ndarray | None:
     return X
 
 
-def network(fitted, scaled):
-    """The network's output on scaled inputs as one model: scaled targets, or class probabilities."""
-    import torch
-
-    out = fitted.model(scaled)
-    stacked = out.dim() == 3  # an ensemble answers [members, rows, outputs]
-    if fitted.task == "classify":
-        probabilities = torch.softmax(out, dim=-1)
-        return probabilities.mean(0) if stacked else probabilities
-    return out.mean(0) if stacked else out
-
-
 def gradients(fitted, X: np.ndarray) -> np.ndarray:
     """∂output/∂input per row in original units: ``[rows, outputs, inputs]``.
 
     Regression: every output. Classification: one output, the predicted class's probability.
     """
-    import torch
-
-    fitted.model.eval()
-    dtype = next(fitted.model.parameters()).dtype
-    scaled = torch.as_tensor(fitted.x_scaler.transform(X), dtype=dtype, device=fitted.device).requires_grad_(True)
-    out = network(fitted, scaled)
-    if fitted.task == "classify":
-        picked = out.gather(1, out.argmax(1, keepdim=True))  # each row's predicted class
-        targets, y_std = [picked[:, 0]], np.ones(1)
-    else:
-        targets, y_std = [out[:, k] for k in range(out.shape[1])], fitted.y_scaler.std
-    rows = []
-    for k, target in enumerate(targets):
-        (grad,) = torch.autograd.grad(target.sum(), scaled, retain_graph=k < len(targets) - 1)
-        rows.append(grad.double().cpu().numpy() * y_std[k] / fitted.x_scaler.std)
-    return np.stack(rows, axis=1)
+    return input_gradients(fitted.as_numpy(), X)
 
 
 def output_names(fitted) -> list[str]:

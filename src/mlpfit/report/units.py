@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlpfit.nn import numpy_grad
 from mlpfit.report.domain import training_box
 
 MAX_UNITS = 64  # per layer: more would be too small to read
@@ -41,31 +42,21 @@ def applicable(summary: dict) -> bool:
 
 
 def single_network(fitted):
-    """The plain MLP to draw: the model itself, or an ensemble's first member (and the member count)."""
-    model = fitted.model
-    count = fitted.members
-    return (model.member(0), count) if count > 1 else (model, 1)
+    """The plain network to draw, as NumPy arrays: the model itself, or an ensemble's first member
+    (and the member count)."""
+    net = fitted.as_numpy()
+    return net.member(0), net.members
 
 
-def hidden_outputs(model, scaled: np.ndarray) -> list[np.ndarray]:
-    """Every hidden layer's activations ``[points, units]`` for scaled inputs."""
-    import torch
-
-    model.eval()
-    dtype = next(model.parameters()).dtype
-    x = torch.as_tensor(scaled, dtype=dtype, device=next(model.parameters()).device)
-    layers = []
-    with torch.no_grad():
-        for layer in model.layers[:-1]:
-            x = model.activation(layer(x))
-            layers.append(x.double().cpu().numpy())
-    return layers
+def hidden_outputs(net, scaled: np.ndarray) -> list[np.ndarray]:
+    """Every hidden layer's activations ``[points, units]`` for scaled inputs (a single network)."""
+    return numpy_grad.hidden_outputs(net, scaled)
 
 
-def outgoing(model) -> list[tuple[np.ndarray, bool]]:
+def outgoing(net) -> list[tuple[np.ndarray, bool]]:
     """Per hidden layer: each unit's outgoing weight (signed, for the last layer of a one-output net)
     or its sum of |outgoing weights| (unsigned), and whether it is signed."""
-    weights = [layer.weight.detach().double().cpu().numpy() for layer in model.layers[1:]]
+    weights = [np.asarray(w, dtype=np.float64) for w in net.weights[1:]]
     result = []
     for i, W in enumerate(weights):  # W: [next units, these units]
         if i == len(weights) - 1 and W.shape[0] == 1:
@@ -100,10 +91,10 @@ def units_plot(fitted, summary: dict, box, path: str) -> UnitsDrawing:
 
     from mlpfit.report.plots import STYLE, run_name, save_figure
 
-    model, members = single_network(fitted)
+    net, members = single_network(fitted)
     points = grid_points(box)
-    activations = hidden_outputs(model, fitted.x_scaler.transform(points))
-    weights = outgoing(model)
+    activations = hidden_outputs(net, fitted.x_scaler.transform(points))
+    weights = outgoing(net)
     total = [a.shape[1] for a in activations]
     shown = [min(n, MAX_UNITS) for n in total]
     heights = [0.5 + -(-n // COLUMNS) for n in shown]
@@ -114,8 +105,8 @@ def units_plot(fitted, summary: dict, box, path: str) -> UnitsDrawing:
             values = activations[i][:, : shown[i]]
             strength, signed = weights[i]
             draw = _heatmaps if len(box) == 2 else _curves
-            draw(ax, values, strength[: shown[i]], signed, BOUNDED.get(model.activation_name))
-            ax.set_title(_layer_title(i, total[i], shown[i], model.activation_name, signed, fitted.outputs),
+            draw(ax, values, strength[: shown[i]], signed, BOUNDED.get(net.activation))
+            ax.set_title(_layer_title(i, total[i], shown[i], net.activation, signed, fitted.outputs),
                          fontsize=9, loc="left")
         fig.suptitle(_figure_title(run_name(summary), summary["inputs"], box, members), fontsize=10)
         return UnitsDrawing(save_figure(fig, path), shown, total)
@@ -157,8 +148,9 @@ def _frames(ax, count: int, strength, signed: bool, cell: int) -> None:
                                       linewidths=_frame_widths(strength)))
     for j in range(count):
         x, y = _cell_origin(j, cell)
-        ax.text(x + 1, y + 1, str(j), fontsize=5, va="top", ha="left", color="#333333",
-                bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.6})
+        label = ax.text(x + 1, y + 1, str(j), fontsize=5, va="top", ha="left", color="#333333",
+                        bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.6})
+        label.set_in_layout(False)  # inside its cell: the layout need not measure 128 labels
 
 
 def _mosaic_limits(ax, count: int, cell: int) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-from mlpfit.data.sources.encoding import TableEncoding
 from mlpfit.errors import RunFolderError
 from mlpfit.runfolder import store
 
@@ -14,6 +13,9 @@ def table_encoding(files: store.RunFiles):
     """The run's TableEncoding, checked against the model's inputs, or None (formulas, images, older runs)."""
     if files.encoding is None:
         return None
+    # Imported here: the encoding module needs pandas (0.25 s), which a formula or image run never uses.
+    from mlpfit.data.sources.encoding import TableEncoding
+
     name = os.path.join(files.path, store.ENCODING_FILE)
     encoding = TableEncoding.from_dict(files.encoding, name)
     if encoding.names != files.summary["inputs"]:

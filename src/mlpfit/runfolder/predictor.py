@@ -1,4 +1,4 @@
-"""A run folder as a NumPy predictor: what ``mlpfit predict`` loads, without importing torch."""
+"""A run folder as a NumPy predictor: what ``mlpfit predict``, ``report`` and ``explain`` load, without importing torch."""
 
 from __future__ import annotations
 
@@ -17,9 +17,14 @@ from mlpfit.train.history import History
 def load_predictor(path: str) -> tuple[NumpyFitted, dict]:
     """Read and verify ``path`` (as every loader does); returns (predictor, summary) or one RunFolderError."""
     files = store.read(path, arrays="numpy")
-    validate.check(files)  # the same content checks as every loader's, before anything is built
     with validate.content_errors(files.path):
-        return predictor_from_files(files), files.summary
+        return checked_predictor(files), files.summary
+
+
+def checked_predictor(files: store.RunFiles) -> NumpyFitted:
+    """The predictor of files read with ``arrays="numpy"``, after the content checks every loader makes."""
+    validate.check(files)  # before anything is built from the files
+    return predictor_from_files(files)
 
 
 @dataclass
@@ -35,10 +40,10 @@ class NumpyRun:
 
 
 def load_numpy_run(path: str) -> NumpyRun:
+    """Read and verify ``path`` as :func:`load_predictor` does, keeping config, history and samples too."""
     files = store.read(path, arrays="numpy")
-    validate.check(files)
     with validate.content_errors(files.path):
-        fitted = predictor_from_files(files)
+        fitted = checked_predictor(files)
         history = History.from_csv(files.history_csv, files.summary.get("history"))
         return NumpyRun(files.path, FitConfig.from_dict(files.config), fitted, files.summary, history, files.samples or None)
 
