@@ -87,7 +87,7 @@ def test_a_constant_target_trains_and_predicts_it(monkeypatch):
 
 
 def test_a_single_row_trains_and_predicts_it(monkeypatch):
-    result = fit_dataset(dataset([[0.5, -1.0]], [[2.0]]), monkeypatch, epochs=50)
+    result = fit_dataset(dataset([[0.5, -1.0]], [[2.0]]), monkeypatch)  # 200 epochs: 50 ended 0.004 off on the NumPy engine, 0.001 on torch
     assert result.summary["examples"]["train"] == 1 and not result.split.held_out
     assert np.allclose(result.fitted.predict(np.array([[0.5, -1.0]])), 2.0, atol=1e-3)
 
@@ -116,7 +116,7 @@ def test_values_too_large_to_scale_are_refused():
 
 
 def test_the_cli_learns_a_formula_of_size_1e30(tmp_path):
-    done = mlpfit("fit", "1e30*x", "--samples", "400", "--epochs", "100", "--out", str(tmp_path / "big"), "-q")
+    done = mlpfit("fit", "1e30*x", "--samples", "400", "--epochs", "300", "--out", str(tmp_path / "big"), "-q")
     assert done.returncode == 0, done.stderr
     predicted = float(mlpfit("predict", str(tmp_path / "big"), "0.5").stdout)
     assert predicted == pytest.approx(0.5e30, rel=0.05)

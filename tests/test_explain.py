@@ -21,7 +21,7 @@ def make_run(tmp_path, target, domain, epochs=60, **model):
 
 @pytest.fixture(scope="module")
 def addition_run(tmp_path_factory):
-    return make_run(tmp_path_factory.mktemp("add"), "x1 + x2", (0.0, 1.0), epochs=600, hidden=[])
+    return make_run(tmp_path_factory.mktemp("add"), "x1 + x2", (0.0, 1.0), epochs=1500, hidden=[])  # the example's budget
 
 
 @pytest.fixture(scope="module")

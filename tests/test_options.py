@@ -65,13 +65,15 @@ def test_help_shows_the_config_default_where_no_rule_is_written():
 
 
 def test_engine_auto_is_accepted_and_the_run_records_the_engine_it_chose(cli, tmp_path):
-    """DESIGN.md's contract: --engine auto|torch|numpy, auto by default; the run folder says which engine trained."""
+    """DESIGN.md's contract: --engine auto|torch|numpy, auto by default; the run folder says which engine trained.
+    A small fit on the CPU is the NumPy engine's; L-BFGS only torch has."""
     import json
 
-    out = tmp_path / "run"
-    res = cli("fit", "x1 + x2", "--samples", "200", "--epochs", "5", "--hidden", "4", "--engine", "auto",
-              "--out", str(out), "--json", "--no-plots")
-    assert res.code == 0, res.err
-    assert res.json()["engine"] == "torch"
-    assert json.load(open(out / "config.json"))["train"]["engine"] == "torch"
+    for optimizer, engine in (("adam", "numpy"), ("lbfgs", "torch")):
+        out = tmp_path / optimizer
+        res = cli("fit", "x1 + x2", "--samples", "200", "--epochs", "5", "--hidden", "4", "--engine", "auto",
+                  "--optimizer", optimizer, "--out", str(out), "--json", "--no-plots")
+        assert res.code == 0, res.err
+        assert res.json()["engine"] == engine
+        assert json.load(open(out / "config.json"))["train"]["engine"] == engine
     assert FitConfig().train.engine == "auto"

@@ -74,9 +74,12 @@ def test_hidden_outputs_are_what_the_network_computes(surface_run):
     fitted = surface_run.fitted
     points = units.grid_points([(-2.0, 2.0), (-2.0, 2.0)], cell=7)
     scaled = fitted.x_scaler.transform(points)
-    hidden = units.hidden_outputs(fitted.as_numpy(), scaled)
-    last = fitted.model.layers[-1]
+    net = fitted.as_numpy()
+    hidden = units.hidden_outputs(net, scaled)
+    last = torch.nn.Linear(*net.weights[-1].shape[::-1])  # the output layer, applied by torch to the hidden outputs
     with torch.no_grad():
+        last.weight.copy_(torch.as_tensor(net.weights[-1]))
+        last.bias.copy_(torch.as_tensor(net.biases[-1]))
         out = last(torch.as_tensor(hidden[-1], dtype=torch.float32)).double().numpy()
     np.testing.assert_allclose(out, fitted.raw_output(points), rtol=1e-4, atol=1e-5)
     assert [h.shape for h in hidden] == [(49, 16)]

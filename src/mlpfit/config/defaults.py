@@ -17,7 +17,7 @@ DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "sgd"
 # and 3-4x faster steps on small nets) for small CPU fits it covers; torch for images, GPUs, L-BFGS,
 # and work large enough that torch's second thread pays (TWO_THREADS_FROM, below).
 # benchmarks/small_fits.py measures both.
-LEAN_OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")  # what engines/numpy_mlp.py implements (tested)
+LEAN_OPTIMIZERS = ("adam", "adamw", "radam", "rmsprop", "sgd")  # what engines/flat_optim.py implements (tested)
 DEFAULT_SAMPLES = 10_000  # enough points that a 64x64 net fits smooth 1-3 input functions to R² ≥ 0.999
 DEFAULT_HIDDEN = [64, 64]  # two layers: enough for smooth functions, small enough to train in seconds
 DEFAULT_ACTIVATION = "tanh"  # smooth: smooth targets fit far better than with relu's kinks
