@@ -65,6 +65,8 @@ def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> 
         return None  # L-BFGS has its own budget in defaults.resolve
     held_out = n >= MIN_EXAMPLES_TO_SPLIT and config.data.val_fraction > 0
     n_train = n - max(1, round(n * config.data.val_fraction)) if held_out else n
+    if held_out and n_train <= defaults.SMALL_TABLE_ROWS:
+        return None  # a small table: its own epochs and patience (defaults.resolve), as a CSV fit gets
     batch = config.train.batch_size or (n_train if n_train <= defaults.FULL_BATCH_UP_TO else defaults.DEFAULT_BATCH)
     per_epoch = -(-n_train // min(batch, n_train))
     return int(min(defaults.MAX_AUTO_EPOCHS, max(10, -(-steps // per_epoch))))
