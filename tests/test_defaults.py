@@ -33,3 +33,7 @@ def test_auto_chooses_the_numpy_engine_for_small_cpu_fits_and_torch_for_the_rest
     assert resolved_engine(hidden=(1024, 1024)) == "torch"  # work where torch's second thread pays
     assert resolved_engine(engine="torch") == "torch" and resolved_engine(engine="numpy", optimizer="sgd") == "numpy"
     assert set(LEAN_OPTIMIZERS) <= set(OPTIMIZERS)  # auto only picks what the engine implements
+
+
+def test_an_mnist_sized_net_gets_two_threads():
+    assert default_threads(count_parameters([784, 128, 64, 10]), 256) == 2

@@ -103,10 +103,11 @@ def auto_engine(t, images: bool, work: float) -> str:
 
 # Work per step (parameters x batch rows) from which a second thread pays for its overhead.
 # Measured on 2 cores, idle: 784-512-256-10 at batch 256 (1.4e8) and a 32-member 2-32-32-1
-# ensemble on 1,600 rows (6e7, 3.2x faster than 32 single fits with 2 threads, 2.1x with 1) gain;
+# ensemble on 1,600 rows (6e7, 3.2x faster than 32 single fits with 2 threads, 2.1x with 1) gain,
+# and so does 784-128-64-10 at batch 256 (2.8e7: Fashion-MNIST's 10 epochs 6.1 s against 8.0 s);
 # a 2-64-64-1 net at batch 256 (1.1e6) loses. Under load from other processes, 2 threads can be
 # far slower than 1: pass --threads 1 on a busy machine.
-TWO_THREADS_FROM = 5e7
+TWO_THREADS_FROM = 2e7
 
 
 def default_threads(parameters: int, batch_rows: int = 1) -> int:
