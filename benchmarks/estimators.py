@@ -80,7 +80,7 @@ def compare(name: str, kind: str, X, y, repeats: int, threads: int) -> list[str]
 
 
 def warm_up() -> None:
-    """Pay torch's one-time costs (its import; the first optimizer imports torch._dynamo, ~2 s) before timing."""
+    """Pay mlpfit's one-time costs (lazy imports; with torch, its import and first optimizer, ~2 s) before timing."""
     mlpfit.Regressor(hidden=2, epochs=1).fit(np.zeros((4, 1)), np.zeros(4))
 
 
@@ -92,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     warm_up()
-    print(f"one-time start-up of torch (import, first optimizer): {time.perf_counter() - start:.2f} s, "
+    print(f"one-time start-up of mlpfit's first fit: {time.perf_counter() - start:.2f} s, "
           "not counted below, as scikit-learn's import is not")
     header = (f"{'data':<28} {'sklearn':<11} {'score':<9} {'sklearn':>10} {'mlpfit':>10} {'sk s':>8} "
               f"{'mlpfit s':>9} {'ratio':>7} {'bar':>5}")
