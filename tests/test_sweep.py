@@ -214,5 +214,31 @@ def test_a_dead_workers_trial_counts_through_its_retry_even_with_its_row_recorde
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.WAITING,
                                               system_attrs={"failed_trial": dead.number},
                                               user_attrs={"row": {"val_loss": 1.0}}))
-    assert optuna_trials.filled(study) == 0  # the heartbeat failed it and queued a retry: the retry is to run
+    assert optuna_trials.filled(study) == 1  # the heartbeat failed it and queued a retry: the retry counts
     assert study.ask().number == 1 and optuna_trials.filled(study) == 1  # asking picks the retry up
+
+
+class NoHeartbeat:
+    enabled = False
+
+    def watch(self, trial):
+        pass
+
+
+def test_a_retry_queued_after_the_study_filled_is_still_asked_for():
+    """Was: a worker killed with two trials running; the first one's retry ran, a new trial was asked while
+    the second still ran, then the second's retry was queued into a full study: nobody asked for it and
+    the last worker waited on it forever (a clean-clone CI run hung in the killed-worker test)."""
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study()
+    for _ in range(3):
+        done = study.ask()
+        study.tell(done, 1.0)
+    dead = study.ask()
+    study.tell(dead, state=optuna.trial.TrialState.FAIL)
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.WAITING,
+                                              system_attrs={"failed_trial": dead.number}))
+    assert optuna_trials.filled(study) == 4  # three done and the queued retry: the study of 4 is full ...
+    asked = optuna_trials.ask_batch(study, 4, NoHeartbeat(), shared=True)
+    assert [t.number for t in asked] == [4]  # ... and the retry is asked for all the same
+    assert optuna_trials.ask_batch(study, 4, NoHeartbeat(), shared=True) == []  # and nothing new after it

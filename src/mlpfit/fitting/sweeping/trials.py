@@ -95,31 +95,41 @@ def run_trials(shared: Shared, plan: Plan, on_trial=lambda row: None):
 
 
 def ask_batch(study, total: int, heartbeat: Heartbeat, shared: bool = False) -> list:
-    """Up to TRIALS_PER_BATCH new trials (queued retries first), while the study is under its total.
+    """Up to TRIALS_PER_BATCH trials: queued retries first (always: they are part of the total), then new
+    ones while the study is under its total.
 
     On a shared storage a worker takes at most half of what is left, so others starting a moment
     later still get trials and the last ones spread over the workers."""
-    left = total - filled(study)
+    left = total - filled(study) + len(queued(study))
     size = min(TRIALS_PER_BATCH, -(-left // 2) if shared else left)
     trials = []
-    while len(trials) < size and filled(study) < total:
-        trial = study.ask()
+    while len(trials) < size and (queued(study) or filled(study) < total):
+        trial = study.ask()  # optuna hands out a queued (WAITING) trial before it makes a new one
         heartbeat.watch(trial)
         trials.append(trial)
     return trials
 
 
+def queued(study) -> list:
+    """Trials queued to run (a dead worker's, failed by the heartbeat and queued again)."""
+    from optuna.trial import TrialState
+
+    return study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+
+
 def filled(study) -> int:
-    """Trials that count toward --trials: running, or finished by a worker (diverged ones too).
+    """Trials that count toward --trials: queued, running, or finished by a worker (diverged ones too).
 
     A failed trial that was queued again (a dead worker's: the heartbeat failed it) counts through its
     retry instead, even when the worker had recorded its row before it died (killed between recording
-    and telling); counting both would fill the study with a retry that nobody then asks for."""
+    and telling); counting both would fill the study with a retry that nobody then asks for. The retry
+    counts from the moment it is queued: a worker that counted it only once running asked a new trial
+    in its place, filled the study, and then waited forever on the retry nobody would ask for."""
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
     retried = {t.system_attrs.get("failed_trial") for t in trials} - {None}
-    kept = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
+    kept = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
     return sum(1 for t in trials if t.state in kept or (t.state == TrialState.FAIL and t.number not in retried
                                                           and "val_loss" in t.user_attrs.get("row", {})))
 
