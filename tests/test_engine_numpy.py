@@ -9,7 +9,6 @@ import torch
 
 from mlpfit.runfolder import store as runs
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
-from mlpfit.errors import UsageError
 from mlpfit.nn.model import MLP
 from mlpfit.fitting.fit import fit
 from mlpfit.runfolder.load import load_fitted
