@@ -99,8 +99,7 @@ def test_lbfgs_is_refused_naming_the_option(cli, tmp_path):
                                     {"loss": "huber"}, {"loss": "mae"}, {"loss": "bce"}])
 def test_what_the_engine_implements_is_accepted(option):
     config = FitConfig(DataConfig(), ModelConfig(dropout=0.2), TrainConfig(engine="numpy", **option), RunConfig())
-    numpy_engine.check_supported(config, "regress")
-    numpy_engine.check_supported(config, "classify")
+    numpy_engine.check_supported(config)  # for regression and classes alike
 
 
 def test_loop_keeps_the_best_validation_weights_and_stops_early():

@@ -32,7 +32,7 @@ DTYPE = np.float32
 DROPOUT_STREAM = 1  # member k's dropout generator: SeedSequence([seed + k, 1]), apart from its shuffles
 
 
-def check_supported(config, task: str) -> None:
+def check_supported(config) -> None:
     """Refuse what the NumPy engine does not implement, naming the option and the fix."""
     t = config.train
     if t.optimizer not in OPTIMIZERS:

@@ -1,11 +1,12 @@
 """A fitted model as plain NumPy data: what both exporters write, in one shape.
 
-Reading the torch modules happens here and nowhere else in the export package, so the ONNX
-graph and the Python module are built from the same arrays and cannot drift apart. The
-arithmetic they must reproduce is :mod:`mlpfit.nn.fitted` / :mod:`mlpfit.nn.fitted`'s:
+The fitted model's arrays (``as_numpy``: a run folder's NumpyFitted, or a torch model's weights
+copied out) are read here and nowhere else in the export package, so the ONNX graph and the
+Python module are built from the same arrays and cannot drift apart. The arithmetic they must
+reproduce is :mod:`mlpfit.nn.numpy_fitted`'s:
 
 1. scale the inputs in float64: ``(X - x_mean) / x_std``;
-2. cast to the weights' dtype (float32 for the torch engine, float64 for the NumPy engine);
+2. cast to the weights' dtype (float32 as every engine saves them; float64 for an estimator's model);
 3. every layer but the last: ``h = activation(h @ W.T + b)``; the last: ``output_activation(...)``;
 4. back to float64; regression: ``out * y_std + y_mean`` (per member, then the members' mean and
    std); classification: softmax (per member, then the mean), and the label is the argmax.

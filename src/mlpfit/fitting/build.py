@@ -23,7 +23,7 @@ from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import UsageError
 from mlpfit.fitting.prepare import n_outputs
 from mlpfit.nn.numpy_fitted import NumpyFitted, layer_arrays
-from mlpfit.nn.sizes import layer_sizes
+from mlpfit.nn.sizes import layer_sizes, state_shapes
 from mlpfit.train.trainer import TrainData
 
 
@@ -103,21 +103,12 @@ def start_arrays(start: Start, config: FitConfig, dataset: Dataset) -> dict[str,
     """The earlier model's weights, refused (UsageError) unless they have this model's names and shapes."""
     state = start.fitted.state_arrays()
     sizes, members = model_sizes(config, dataset), config.model.ensemble
-    expected = expected_shapes(sizes, members)
+    expected = state_shapes(sizes, members)
     if set(state) != set(expected) or any(tuple(state[k].shape) != expected[k] for k in expected):
         theirs = [tuple(v.shape) for v in state.values()]
         raise UsageError(f"the earlier fit's weights {theirs} do not fit this model's {list(expected.values())}: "
                          "keep hidden, ensemble and the data's columns as they were, or start a fresh fit")
     return state
-
-
-def expected_shapes(sizes: list[int], members: int) -> dict[str, tuple]:
-    """The weights' names and shapes of a model of these sizes (torch's naming; stacked for K > 1)."""
-    prefix, lead = ("layers", ()) if members == 1 else ("members.layers", (members,))
-    shapes = {}
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        shapes[f"{prefix}.{i}.weight"], shapes[f"{prefix}.{i}.bias"] = (*lead, b, a), (*lead, b)
-    return shapes
 
 
 def member_params(state: dict, members: int) -> list[dict]:

@@ -44,7 +44,7 @@ def resolve(config: FitConfig, dataset: Dataset, split: Split) -> None:
                      images=dataset.image_shape is not None,
                      measured=dataset.table and split.held_out)
     if config.train.engine == "numpy":
-        check_supported(config, dataset.task)
+        check_supported(config)
     if config.train.loss == "bce":
         check_binary_targets(dataset)
 

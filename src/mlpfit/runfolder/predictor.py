@@ -9,6 +9,7 @@ from mlpfit.config.schema import FitConfig
 from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import RunFolderError
 from mlpfit.nn.numpy_fitted import NumpyFitted
+from mlpfit.nn.sizes import state_shapes
 from mlpfit.runfolder import store, validate
 from mlpfit.runfolder.encoding import link_of, table_encoding
 from mlpfit.train.history import History
@@ -64,9 +65,6 @@ def predictor_from_files(files: store.RunFiles) -> NumpyFitted:
 
 def check_shapes(fitted: NumpyFitted, sizes: list[int], members: int, where: str) -> None:
     """The weights chain as summary.json's sizes say, with one stacked slice per member of an ensemble."""
-    stacked = members > 1
-    expected = [((members,) if stacked else ()) + (b, a) for a, b in zip(sizes[:-1], sizes[1:])]
-    found = [tuple(w.shape) for w in fitted.weights]
-    biases = [tuple(b.shape) for b in fitted.biases]
-    if found != expected or biases != [shape[:-1] for shape in expected]:
+    if {name: tuple(array.shape) for name, array in fitted.state_arrays().items()} != state_shapes(sizes, members):
+        found = [tuple(w.shape) for w in fitted.weights]
         raise RunFolderError(f"{where} does not fit the architecture in summary.json ({found} for sizes {sizes}): re-run the fit")
