@@ -34,7 +34,7 @@ def test_children_run_the_jobs_and_answer_in_order(tmp_path):
 
 def test_a_failing_child_is_drawn_again_here_and_its_error_raised(tmp_path, monkeypatch):
     monkeypatch.setattr(drawing, "can_fork", lambda: True)
-    monkeypatch.setattr(drawing, "idle_cores", lambda: 2)
+    monkeypatch.setattr(drawing, "cores", lambda: 2)
 
     def broken():
         raise ValueError("no such figure")
@@ -64,7 +64,7 @@ def test_figures_drawn_side_by_side_equal_those_drawn_in_turn(which, request, tm
     (tmp_path / "forked").mkdir()
     (tmp_path / "serial").mkdir()
     monkeypatch.setattr(drawing, "can_fork", lambda: True)  # whatever threads this test process has
-    monkeypatch.setattr(drawing, "idle_cores", lambda: 3)  # three lanes, whatever the load: one figure to each, one more
+    monkeypatch.setattr(drawing, "cores", lambda: 3)  # three lanes, whatever the load: one figure to each, one more
     forked = _figures(run_dir, str(tmp_path / "forked"))
     monkeypatch.setattr(drawing, "can_fork", lambda: False)
     serial = _figures(run_dir, str(tmp_path / "serial"))

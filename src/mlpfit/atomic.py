@@ -2,7 +2,11 @@
 
 Everything mlpfit writes (run folders, checkpoints, plots, downloads, exports) goes through
 :func:`replacing`: the bytes go to a temporary file beside the target, which is renamed over it
-only when the whole write succeeded.
+only when the whole write succeeded. The bytes are flushed to the disk (fsync) before the rename,
+so a power cut cannot leave an empty file under the new name either, except where the caller
+says the file is ``derived``: plots and report pages, which ``mlpfit report`` draws again from
+the run. Skipping it there saves 20-30 ms per file on this project's disks (a quick start's
+report writes five), and the write is still atomic against a crash of mlpfit itself.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import tempfile
 
 
 @contextlib.contextmanager
-def replacing(path: str):
-    """A binary file handle for ``path``: renamed into place when the block ends, removed if it raises."""
+def replacing(path: str, derived: bool = False):
+    """A binary file handle for ``path``: renamed into place when the block ends, removed if it raises.
+    ``derived``: a file that can be drawn again from others (not flushed to the disk first)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
@@ -24,7 +29,8 @@ def replacing(path: str):
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if not derived:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)  # atomic on POSIX and Windows within one file system
     except BaseException:
         if os.path.exists(tmp):
@@ -32,13 +38,13 @@ def replacing(path: str):
         raise
 
 
-def write_bytes(path: str, data: bytes) -> None:
-    with replacing(path) as handle:
+def write_bytes(path: str, data: bytes, derived: bool = False) -> None:
+    with replacing(path, derived) as handle:
         handle.write(data)
 
 
-def write_text(path: str, text: str) -> None:
-    write_bytes(path, text.encode("utf-8"))
+def write_text(path: str, text: str, derived: bool = False) -> None:
+    write_bytes(path, text.encode("utf-8"), derived)
 
 
 def write_json(path: str, obj) -> None:

@@ -21,6 +21,7 @@ from mlpfit.fitting.build import Start, build, finish, member_seeds
 from mlpfit.fitting.prepare import load_dataset, prepare
 from mlpfit.fitting.summary import make_summary, member_info, split_samples
 from mlpfit.interrupt import stop_signals
+from mlpfit.report.ahead import ReportAhead, report_ahead
 from mlpfit.runfolder import checkpoint, claim, store
 from mlpfit.runfolder.write import write_run
 from mlpfit.runtime import blas_threads, choose_device, configure
@@ -60,15 +61,18 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     memory.check_fit(config, dataset, split)
     held = claim_run_dir(config, dataset, resume) if save else None
     try:
-        return train_and_save(config, dataset, split, held.path if held else None, callbacks, save, resume, start,
-                              on_saved)
+        # Before training (and before torch is imported): matplotlib loads in a child meanwhile.
+        with report_ahead(save and config.run.plots) as ahead:
+            return train_and_save(config, dataset, split, held.path if held else None, callbacks, save, resume,
+                                  start, on_saved, ahead)
     finally:
         if held is not None:
             held.release()  # the marker stays; the lock that kept a second fit out goes
 
 
 def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: str | None, callbacks, save: bool,
-                   resume: dict | None, start: Start | None = None, on_saved=None) -> FitResult:
+                   resume: dict | None, start: Start | None = None, on_saved=None,
+                   ahead: ReportAhead | None = None) -> FitResult:
     """The fit itself, once the data are prepared and the run folder (if any) is claimed."""
     numpy_engine = config.train.engine == "numpy"  # runs on the CPU, and never imports torch
     device = "cpu" if numpy_engine else choose_device(config.train.device)
@@ -90,7 +94,7 @@ def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: s
     summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary, history, config)]
     result = FitResult(config, fitted, history, summary, dataset, split, run_dir, engine.optimizer_state())
     if save:
-        save_result(result, on_saved)
+        save_result(result, on_saved, ahead)
     elif on_saved is not None:
         on_saved(result)
     return result
@@ -109,16 +113,17 @@ def claim_run_dir(config: FitConfig, dataset: Dataset, resume: dict | None) -> c
     return held
 
 
-def save_result(result: FitResult, on_saved=None) -> None:
-    """Write the run folder, drop the checkpoint, draw the report; a Ctrl-C meanwhile waits until it is done,
-    so a trained model is never lost half-written."""
+def save_result(result: FitResult, on_saved=None, ahead: ReportAhead | None = None) -> None:
+    """Write the run folder, drop the checkpoint, draw the report (by ``ahead``'s child when there is one and
+    it succeeds); a Ctrl-C meanwhile waits until the folder is written, so a trained model is never lost
+    half-written."""
     with stop_signals():
         write_run(result.run_dir, result.config.to_dict(), result.fitted, result.history, result.summary,
                   split_samples(result.dataset, result.split, result.config.train.seed))
         checkpoint.discard(result.run_dir)
     if on_saved is not None:
         on_saved(result)
-    if result.config.run.plots:
+    if result.config.run.plots and (ahead is None or ahead.draw(result.run_dir) is None):
         from mlpfit.report.html import write_report
 
         write_report(result.run_dir)  # from the saved files, so `mlpfit report` later draws the same

@@ -190,6 +190,6 @@ def write_report(run_dir: str) -> str:
         paths = figures.write_all(run_dir, summary, history, fitted, samples, equations)
         page = render(summary, files.config, paths, equations)
     path = os.path.join(run_dir, REPORT_FILE)
-    atomic.write_text(path, page)
+    atomic.write_text(path, page, derived=True)  # `mlpfit report` writes it again
     runs.register_derived(run_dir, [os.path.basename(p) for p in paths] + [REPORT_FILE])
     return path
