@@ -14,7 +14,9 @@ Rows:
   (f) mlpfit on (b)'s budget: --hidden 128,64 --epochs 7 --batch-size 512 --lr 0.004 --dropout 0
       (the issue's bar: at least (b)'s accuracy in at most half its time)
   (g) mlpfit with (b)'s recipe: --hidden 128,64 --epochs 10 --batch-size 256 --dropout 0, adam,
-      mlpfit's learning rate and schedule, and the thread count mlpfit chooses for the work
+      mlpfit's learning rate and schedule, and the engine and thread count mlpfit chooses for the work
+      (on a CPU: the NumPy engine)
+  (h) (g) on the torch engine (--engine torch), for the engines side by side
 It prints seconds per epoch, total training seconds, test accuracy, and ratios against (a) and (b).
 """
 
@@ -101,7 +103,7 @@ def mlpfit_run(folder, **options):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help="MNIST-format folder (default: Fashion-MNIST from Debian's package)")
-    parser.add_argument("--only", default="abcdefg", help="which rows to run, e.g. 'cd'")
+    parser.add_argument("--only", default="abcdefgh", help="which rows to run, e.g. 'cd'")
     args = parser.parse_args()
     folder, images = load(args)
     print(f"data: {folder}  ({len(images.train_images)} train, {len(images.test_images)} test images)")
@@ -118,6 +120,8 @@ def main():
             folder, hidden=[128, 64], dropout=0.0, epochs=7, batch_size=512, lr=0.004)),
         "g": ("mlpfit, scikit-learn's recipe (b)", lambda: mlpfit_run(
             folder, hidden=[128, 64], dropout=0.0, epochs=10, batch_size=256, patience=1000)),
+        "h": ("mlpfit, scikit-learn's recipe (b), --engine torch", lambda: mlpfit_run(
+            folder, hidden=[128, 64], dropout=0.0, epochs=10, batch_size=256, patience=1000, engine="torch")),
     }
     results = {}
     print(f"\n{'':3}{'setup':<56}{'s/epoch':>9}{'total s':>9}{'test acc':>10}")

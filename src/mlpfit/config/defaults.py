@@ -13,10 +13,13 @@ from mlpfit.nn.sizes import count_parameters, layer_sizes
 # Peak learning rates that work without tuning on standardized data (diagnose's hints never go above them).
 DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "sgd": 0.1, "lbfgs": 1.0}
 
-# What --engine auto trains with: the NumPy engine (no torch import: 1.5-2 s saved per process,
-# and 3-4x faster steps on small nets) for small CPU fits it covers; torch for images, GPUs, L-BFGS,
-# and work large enough that torch's second thread pays (TWO_THREADS_FROM, below).
-# benchmarks/small_fits.py measures both.
+# What --engine auto trains with on a CPU: the NumPy engine for every optimizer it implements, images
+# included (no torch import: 1.5-2 s saved per process). Its flat float32 steps are 3-4x faster than
+# torch's on small nets, 2x on Fashion-MNIST's 784-128-64-10 (1.5 against 2.6-3.2 ms a step at batch
+# 256, one thread) and even at 784-512-256-10 (3.8 s against 3.8-3.9 s for two epochs, two threads).
+# torch trains L-BFGS, GPU fits, and ensembles whose work is large enough that torch's stacked members
+# (one batched product for all K) beat the NumPy engine's member-by-member steps (TWO_THREADS_FROM).
+# benchmarks/small_fits.py and benchmarks/mnist.py measure both.
 LEAN_OPTIMIZERS = ("adam", "adamw", "radam", "rmsprop", "sgd")  # what engines/flat_optim.py implements (tested)
 DEFAULT_SAMPLES = 10_000  # enough points that a 64x64 net fits smooth 1-3 input functions to R² ≥ 0.999
 DEFAULT_HIDDEN = [64, 64]  # two layers: enough for smooth functions, small enough to train in seconds
@@ -89,14 +92,14 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
     if t.threads is None:
         t.threads = default_threads(work)
     if t.engine == "auto":
-        t.engine = auto_engine(t, images, work)
+        t.engine = auto_engine(t, m.ensemble, work)
 
 
-def auto_engine(t, images: bool, work: float) -> str:
-    """numpy for a small CPU fit it covers, else torch (see LEAN_OPTIMIZERS above)."""
+def auto_engine(t, members: int, work: float) -> str:
+    """numpy for a CPU fit it covers, else torch (see LEAN_OPTIMIZERS above)."""
     from mlpfit.runtime import cuda_visible
 
-    lean = not images and t.optimizer in LEAN_OPTIMIZERS and work < TWO_THREADS_FROM
+    lean = t.optimizer in LEAN_OPTIMIZERS and (members == 1 or work < TWO_THREADS_FROM)
     on_cpu = t.device == "cpu" or (t.device == "auto" and not cuda_visible())
     return "numpy" if lean and on_cpu else "torch"
 
