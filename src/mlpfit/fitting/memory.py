@@ -31,7 +31,7 @@ def fit_bytes(config: FitConfig, dataset: Dataset, split: Split) -> float:
     outputs = len(dataset.classes) if dataset.task == "classify" else dataset.Y.shape[1]
     sizes = layer_sizes(dataset.X.shape[1], list(config.model.hidden or []), outputs)
     members = max(1, config.model.ensemble or 1)
-    itemsize = 8 if config.train.engine == "numpy" else 4
+    itemsize = 4  # float32 on both engines (the NumPy engine's flat buffers too)
     batch = min(config.train.batch_size or len(split.train), max(1, len(split.train)))
     weights = float(count_parameters(sizes)) * members * COPIES_PER_PARAMETER * itemsize
     activations = float(batch) * sum(sizes) * members * COPIES_PER_UNIT * itemsize
