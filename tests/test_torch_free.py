@@ -36,3 +36,30 @@ def test_a_default_small_fit_with_its_report_and_predictions_imports_no_torch(tm
     assert answer == {**answer, "torch": False, "engine": "numpy"}
     assert abs(answer["prediction"] - 5.0) < 1.0  # a real fit of x² + y², read back without torch
     assert (tmp_path / "run" / "report.html").is_file() and (tmp_path / "run" / "units.png").is_file()
+
+
+IMAGES = """
+import json, sys
+sys.path.insert(0, {src!r})
+from mlpfit.cli.main import main
+sys.argv = ["mlpfit", "fit", "digits", "--epochs", "3", "--out", {run!r}, "-q"]
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+import mlpfit
+summary = mlpfit.load({run!r}).summary
+print(json.dumps({{"torch": "torch" in sys.modules, "engine": summary["engine"],
+                   "accuracy": summary["metrics"]["test"]["accuracy"]}}))
+"""
+
+
+def test_an_image_fit_on_the_cpu_imports_no_torch_either(tmp_path):
+    run = str(tmp_path / "digits")
+    done = subprocess.run([sys.executable, "-c", IMAGES.format(src=str(SRC), run=run)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["torch"] is False and answer["engine"] == "numpy"
+    assert answer["accuracy"] > 0.8  # 3 epochs of the default image net already read digits
+    assert (tmp_path / "digits" / "images.png").is_file() and (tmp_path / "digits" / "report.html").is_file()
