@@ -86,11 +86,6 @@ def grid(size: tuple[float, float], frame: Frame, rows: int = 1, cols: int = 1) 
             "wspace": gap_w / axes_w, "hspace": gap_h / axes_h}
 
 
-def place(fig, frame: Frame, rows: int = 1, cols: int = 1) -> None:
-    """Put the figure's grid of axes where ``frame`` leaves room for their texts."""
-    fig.subplots_adjust(**grid(tuple(fig.get_size_inches()), frame, rows, cols))
-
-
 def title_lines(text: str, width: float) -> list[str]:
     """A figure title's lines, each wrapped to ``width`` inches."""
     chars = max(20, int((width - 2 * EDGE) / TITLE_CHAR))

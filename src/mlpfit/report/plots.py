@@ -289,7 +289,7 @@ def confusion_plot(confusion, classes, path: str, title: str = "confusion matrix
     """Counts per (true, predicted) class; the diagonal is right, the rest are mistakes."""
     matrix = np.asarray(confusion)
     n = len(classes)
-    labels = [_label(c) for c in classes]
+    labels = [str(c) for c in classes]
     longest = max(map(len, labels), default=1)
     rotate = longest > 3
     frame = layout.Frame(ytick_chars=longest, xtick_chars=longest if rotate else 0, colorbar=2)

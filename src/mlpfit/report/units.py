@@ -11,6 +11,7 @@ draw). Ensembles show their first member; layers wider than ``MAX_UNITS`` show t
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -99,7 +100,10 @@ def units_plot(fitted, summary: dict, box, path: str) -> UnitsDrawing:
     total = [a.shape[1] for a in activations]
     shown = [min(n, MAX_UNITS) for n in total]
     heights = [0.5 + -(-n // COLUMNS) for n in shown]
-    width = 0.8 * min(COLUMNS, max(shown)) + 1.6
+    layer_titles = [_layer_title(i, total[i], shown[i], net.activation, weights[i][1], fitted.outputs)
+                    for i in range(len(shown))]
+    # As wide as the mosaic needs, or as its longest layer title (a narrow net's title would run off the page)
+    width = max(0.8 * min(COLUMNS, max(shown)) + 1.6, layout.TEXT_CHAR * max(map(len, layer_titles)) + 2 * layout.EDGE)
     title = layout.title_lines(_figure_title(run_name(summary), summary["inputs"], box, members), width)
     size = (width, 0.8 * sum(heights) + 0.7 + layout.TITLE_LINE * len(title))
     frame = layout.Frame(title_lines=len(title), xlabel=False, ylabel=False, ticks=False, colorbar=2 * (len(box) == 2))
@@ -111,8 +115,7 @@ def units_plot(fitted, summary: dict, box, path: str) -> UnitsDrawing:
             strength, signed = weights[i]
             draw = _heatmaps if len(box) == 2 else _curves
             draw(ax, values, strength[: shown[i]], signed, BOUNDED.get(net.activation))
-            ax.set_title(_layer_title(i, total[i], shown[i], net.activation, signed, fitted.outputs),
-                         fontsize=9, loc="left")
+            ax.set_title(layer_titles[i], fontsize=9, loc="left")
         layout.suptitle(fig, title)
         return UnitsDrawing(save_figure(fig, path), shown, total)
 
@@ -156,19 +159,25 @@ def _frames(ax, count: int, strength, signed: bool, cell: int, ink: list[str] | 
     _numbers(ax, count, cell, ink or ["#222222"] * count)
 
 
-def _numbers(ax, count: int, cell: int, ink: list[str], size: float = 6) -> None:
+def _numbers(ax, count: int, cell: int, ink: list[str]) -> None:
     """The units' numbers as glyph outlines in one collection: drawn in one go, a third of the cost
     of 128 text artists (a backing box per number, as before, cost a fifth of the figure)."""
     from matplotlib.collections import PathCollection
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextPath
     from matplotlib.transforms import Affine2D
 
-    font = FontProperties(size=size)
-    paths = [TextPath((0, -0.75 * size), str(j), prop=font) for j in range(count)]  # in points, hanging from the corner
     corners = [(x + 2, y + 1.5) for x, y in (_cell_origin(j, cell) for j in range(count))]
-    ax.add_collection(PathCollection(paths, offsets=corners, offset_transform=ax.transData, facecolors=ink,
-                                     edgecolors="none", transform=Affine2D().scale(ax.figure.dpi / 72)))
+    ax.add_collection(PathCollection([number_path(j) for j in range(count)], offsets=corners,
+                                     offset_transform=ax.transData, facecolors=ink, edgecolors="none",
+                                     transform=Affine2D().scale(ax.figure.dpi / 72)))
+
+
+@functools.lru_cache(maxsize=MAX_UNITS)
+def number_path(number: int, size: float = 6):
+    """``number``'s outline in points, hanging from (0, 0) (made once: every layer numbers its units alike)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    return TextPath((0, -0.75 * size), str(number), prop=FontProperties(size=size))
 
 
 def label_inks(corners: np.ndarray, cmap, norm) -> list[str]:
