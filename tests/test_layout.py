@@ -60,7 +60,8 @@ def frame_texts(fig) -> list[Text]:
             continue
         texts += [c for c in ax.get_children() if isinstance(c, Text) and c not in ax.texts]
         if ax.axison:
-            texts += [ax.xaxis.label, ax.yaxis.label, *_tick_labels(ax)]
+            texts += [ax.xaxis.label, ax.yaxis.label, *_tick_labels(ax),
+                      ax.xaxis.get_offset_text(), ax.yaxis.get_offset_text()]
     return [t for t in texts if t.get_visible() and t.get_text().strip()]
 
 
@@ -109,6 +110,12 @@ def test_a_long_title_is_wrapped_to_the_width():
     assert all(len(line) * layout.TITLE_CHAR <= 4.0 for line in lines)
     assert layout.title_lines("x**2 + y**2", 8.0) == ["x**2 + y**2"]
     assert layout.shorten("a" * 100, 1.0).endswith("…") and layout.shorten("short", 1.0) == "short"
+
+
+def test_an_exact_fits_tiny_error_scale_stays_clear_of_the_titles(linear_run, drawn, tmp_path):
+    fitted, summary, history, samples = _from_folder(linear_run.run_dir)
+    plots.heatmap_plot(fitted, summary, samples, str(tmp_path / "fit.png"), ["y = 1.0000·x1 + 1.0000·x2"])
+    assert_laid_out(drawn[0])
 
 
 def test_heatmaps_units_and_sensitivity_keep_their_texts_on_the_canvas(surface_run, drawn, tmp_path):

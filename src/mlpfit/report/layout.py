@@ -32,6 +32,7 @@ GAP = 0.12  # air between one panel's texts and the next panel's
 TICK_CHARS = 5  # the tick labels planned for: "-1000", "1e-05", "-0.25"
 BAR = 0.13  # a colorbar's width
 BAR_PAD = 0.1  # between an axes and its colorbar
+OFFSET_ROOM = 0.22  # above a colorbar, for its scale ("1e-7") under the title of its axes
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def colorbar(fig, mappable, axes, *, label: str | None = None, shrink: float = 0
     drawn = [ax.get_position() for ax in axes if ax.get_visible()]
     right = max(b.x1 for b in drawn)
     y0, y1 = min(b.y0 for b in drawn), max(b.y1 for b in drawn)
-    tall = (y1 - y0) * shrink
-    cax = fig.add_axes([right + BAR_PAD / width, y0 + (y1 - y0 - tall) / 2, BAR / width, tall])
+    gap = (y1 - y0) * (1 - shrink) / 2
+    top = max(gap, OFFSET_ROOM / height)  # the bar's "1e-7" multiplier stands above it, below the axes title
+    cax = fig.add_axes([right + BAR_PAD / width, y0 + gap, BAR / width, y1 - y0 - gap - top])
     return fig.colorbar(mappable, cax=cax, label=label, extend=extend)
