@@ -66,8 +66,8 @@ def save_figure(fig, path: str) -> str:
 
     One canvas draw renders it (``savefig`` would also measure it in a dry run first). The background
     is opaque, so the alpha channel carries nothing: without it the PNG is smaller and faster to encode.
-    zlib level 1 instead of PIL's default 6: a tenth of the encoding time (0.03 s a figure), for files
-    about a quarter larger (the quick start's four: 475 KiB -> 590 KiB).
+    zlib level 1 instead of PIL's default 6: the quick start's four figures encode in 0.05 s of CPU
+    instead of 0.12 s, in 547 KiB instead of 443 KiB.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image  # matplotlib's own PNG writer (a dependency of matplotlib)
@@ -202,10 +202,10 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
                       (error, "error (prediction − truth), border greyed", "RdBu_r", -limit, limit))
             for j, (values, _, cmap, lo, hi) in enumerate(panels):
                 ax = axes[k, j]
-                image = ax.imshow(values, origin="lower", extent=extent, aspect="auto", cmap=cmap, vmin=lo, vmax=hi)
                 if cmap == "RdBu_r":  # the border's extrapolation error saturates: grey it out
-                    ax.imshow(np.where(inside, np.nan, 1.0), origin="lower", extent=extent, aspect="auto",
-                              cmap="Greys", vmin=0, vmax=1.6, alpha=0.55)
+                    image = _greyed_border(ax, values, inside, extent, lo, hi)
+                else:
+                    image = ax.imshow(values, origin="lower", extent=extent, aspect="auto", cmap=cmap, vmin=lo, vmax=hi)
                 _draw_training_box(ax, box, "black" if cmap == "RdBu_r" else "white")
                 if j == 0 and len(samples["train_X"]) <= FEW_POINTS:
                     Xs = samples["train_X"]
@@ -217,6 +217,20 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
         axes[0, 0].legend(loc="upper left", frameon=True, framealpha=0.8)
         layout.suptitle(fig, title)
         return save_figure(fig, path)
+
+
+def _greyed_border(ax, error: np.ndarray, inside: np.ndarray, extent, lo: float, hi: float):
+    """The error map with the widened border under a grey veil, coloured here as one image (a second,
+    translucent image over it cost a tenth of the figure); returns its colour scale for the colorbar."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    colours = ScalarMappable(Normalize(lo, hi), "RdBu_r")
+    rgba = colours.to_rgba(error)
+    veil = np.array(plt.get_cmap("Greys")(1.0 / 1.6))  # the grey of the veil drawn before, at its 0.55 alpha
+    rgba[~inside] = 0.45 * rgba[~inside] + 0.55 * veil
+    ax.imshow(rgba, origin="lower", extent=extent, aspect="auto")
+    return colours
 
 
 def inside_box(gx: np.ndarray, gy: np.ndarray, box) -> np.ndarray:
