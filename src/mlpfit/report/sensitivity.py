@@ -17,6 +17,7 @@ import os
 import numpy as np
 
 from mlpfit.nn.numpy_grad import input_gradients
+from mlpfit.report import layout
 
 ROWS = 2000  # stored rows used for gradients: plenty for a mean, fast for 784 inputs
 PD_ROWS = 300  # rows averaged per grid value of a partial dependence curve
@@ -110,15 +111,20 @@ def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str) -> str:
     cols = min(4, len(shown)) or 1
     pd_rows = -(-len(shown) // cols)
     heights = [0.7 + 0.28 * len(bars) * max(1, len(outs) / 2)] + [2.8] * pd_rows
+    width = 3.4 * max(cols, 2)
+    title = layout.title_lines(f"{run_name(summary)}: which inputs matter", width)
+    size = (width, sum(heights) + 0.5 + layout.TITLE_LINE * (len(title) - 1))
+    longest = max(len(_short(names[i])) for i in bars)  # the bars' names: left of the first column only
+    frame = layout.Frame(title_lines=len(title), left=max(0, longest - layout.TICK_CHARS) * layout.CHAR, right=0.4)
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(3.4 * max(cols, 2), sum(heights) + 0.5), layout="constrained")
-        grid = fig.add_gridspec(1 + pd_rows, cols, height_ratios=heights)
+        fig = plt.figure(figsize=size)
+        grid = fig.add_gridspec(1 + pd_rows, cols, height_ratios=heights, **layout.grid(size, frame, 1 + pd_rows, cols))
         ax = fig.add_subplot(grid[0, :])
         height = 0.8 / len(outs)
         for k, out in enumerate(outs):
             drawn = ax.barh(np.arange(len(bars)) + k * height, values[k, bars], height=height, label=_short(out))
             ax.bar_label(drawn, fmt="%.3g", fontsize=7, padding=2)
-        ax.set_yticks(np.arange(len(bars)) + height * (len(outs) - 1) / 2, [names[i] for i in bars])
+        ax.set_yticks(np.arange(len(bars)) + height * (len(outs) - 1) / 2, [_short(names[i]) for i in bars])
         ax.invert_yaxis()
         ax.set(xlabel="mean |∂output/∂input| over the stored sample (original units)",
                title=f"sensitivity: {len(X)} stored training rows" + (f" (top {len(bars)} of {len(names)} inputs)"
@@ -129,7 +135,7 @@ def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str) -> str:
         for ax, i in zip(panels, shown):
             _pd_panel(ax, fitted, X, int(i), names[i], outs)
         _share_y(panels)  # one scale: a flat curve must look flat beside a steep one
-        fig.suptitle(f"{run_name(summary)}: which inputs matter", fontsize=10)
+        layout.suptitle(fig, title)
         return save_figure(fig, path)
 
 
@@ -142,7 +148,9 @@ def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str]) -> None:
         ax.plot(grid, curves[:, k], lw=1.4, label=_short(label))
     ax.plot(np.quantile(X[:, column], np.linspace(0.05, 0.95, 10)), np.full(10, np.nanmin(curves)), "|",
             color="#555555", ms=8, label="data deciles")
-    ax.set(xlabel=name, ylabel="mean prediction", title=f"partial dependence on {name}")
+    width = layout.axes_width(ax.figure, ax)
+    ax.set(xlabel=layout.shorten(name, width), ylabel="mean prediction",
+           title=layout.shorten(f"partial dependence on {name}", width + 0.5, layout.TITLE_CHAR))
     if len(labels) > 1:
         ax.legend(loc="best", fontsize=7)
 
@@ -171,15 +179,18 @@ def pictures_plot(fitted, X: np.ndarray, summary: dict, path: str) -> str:
     cols = min(5, n)
     rows = -(-n // cols)
     limit = float(np.abs(pictures).max()) or 1.0
+    size = (2.2 * cols + 1.2, 2.3 * rows + 0.5)
+    title = layout.title_lines(f"{run_name(summary)}: pixels that raise (red) or lower (blue) the predicted class's "
+                               f"probability, mean over {len(X)} stored rows", size[0])
+    frame = layout.Frame(title_lines=len(title), xlabel=False, ylabel=False, ticks=False, colorbar=2)
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols + 0.8, 2.3 * rows + 0.5), squeeze=False,
-                                 layout="constrained")
+        fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False,
+                                 gridspec_kw=layout.grid(size, frame, rows, cols))
         for c, ax in enumerate(axes.flat):
             ax.set_axis_off()
             if c < n:
                 image = ax.imshow(pictures[c].reshape(h, w), cmap="RdBu_r", vmin=-limit, vmax=limit)
                 ax.set_title(f"{_short(fitted.classes[c], 14)} ({counts[c]} rows)", fontsize=8)
-        fig.colorbar(image, ax=axes, shrink=0.7, label="mean ∂p(class)/∂pixel")
-        fig.suptitle(f"{run_name(summary)}: pixels that raise (red) or lower (blue) the predicted class's "
-                     f"probability, mean over {len(X)} stored rows", fontsize=10)
+        layout.colorbar(fig, image, axes, shrink=0.7, label="mean ∂p(class)/∂pixel")
+        layout.suptitle(fig, title)
         return save_figure(fig, path)

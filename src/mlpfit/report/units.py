@@ -11,12 +11,14 @@ draw). Ensembles show their first member; layers wider than ``MAX_UNITS`` show t
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from mlpfit.nn import numpy_grad
+from mlpfit.report import layout
 from mlpfit.report.domain import training_box
 
 MAX_UNITS = 64  # per layer: more would be too small to read
@@ -98,17 +100,23 @@ def units_plot(fitted, summary: dict, box, path: str) -> UnitsDrawing:
     total = [a.shape[1] for a in activations]
     shown = [min(n, MAX_UNITS) for n in total]
     heights = [0.5 + -(-n // COLUMNS) for n in shown]
+    layer_titles = [_layer_title(i, total[i], shown[i], net.activation, weights[i][1], fitted.outputs)
+                    for i in range(len(shown))]
+    # As wide as the mosaic needs, or as its longest layer title (a narrow net's title would run off the page)
+    width = max(0.8 * min(COLUMNS, max(shown)) + 1.6, layout.TEXT_CHAR * max(map(len, layer_titles)) + 2 * layout.EDGE)
+    title = layout.title_lines(_figure_title(run_name(summary), summary["inputs"], box, members), width)
+    size = (width, 0.8 * sum(heights) + 0.7 + layout.TITLE_LINE * len(title))
+    frame = layout.Frame(title_lines=len(title), xlabel=False, ylabel=False, ticks=False, colorbar=2 * (len(box) == 2))
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, axes = plt.subplots(len(shown), 1, figsize=(0.8 * min(COLUMNS, max(shown)) + 1.6, 0.8 * sum(heights) + 0.9),
-                                 height_ratios=heights, squeeze=False, layout="constrained")
+        fig, axes = plt.subplots(len(shown), 1, figsize=size, height_ratios=heights, squeeze=False,
+                                 gridspec_kw=layout.grid(size, frame, len(shown)))
         for i, ax in enumerate(axes[:, 0]):
             values = activations[i][:, : shown[i]]
             strength, signed = weights[i]
             draw = _heatmaps if len(box) == 2 else _curves
             draw(ax, values, strength[: shown[i]], signed, BOUNDED.get(net.activation))
-            ax.set_title(_layer_title(i, total[i], shown[i], net.activation, signed, fitted.outputs),
-                         fontsize=9, loc="left")
-        fig.suptitle(_figure_title(run_name(summary), summary["inputs"], box, members), fontsize=10)
+            ax.set_title(layer_titles[i], fontsize=9, loc="left")
+        layout.suptitle(fig, title)
         return UnitsDrawing(save_figure(fig, path), shown, total)
 
 
@@ -139,18 +147,44 @@ def _cell_origin(j: int, cell: int) -> tuple[int, int]:
     return (j % COLUMNS) * (cell + PAD) + PAD // 2, (j // COLUMNS) * (cell + PAD) + PAD // 2
 
 
-def _frames(ax, count: int, strength, signed: bool, cell: int) -> None:
+def _frames(ax, count: int, strength, signed: bool, cell: int, ink: list[str] | None = None) -> None:
+    """Each cell's frame and, in its top left corner, the unit's number in ``ink`` (a colour per
+    cell that stands out from the picture there; dark by default)."""
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle
 
     boxes = [Rectangle((x, y), cell, cell) for x, y in (_cell_origin(j, cell) for j in range(count))]
     ax.add_collection(PatchCollection(boxes, facecolor="none", edgecolor=_frame_colours(strength, signed),
                                       linewidths=_frame_widths(strength)))
-    for j in range(count):
-        x, y = _cell_origin(j, cell)
-        label = ax.text(x + 1, y + 1, str(j), fontsize=5, va="top", ha="left", color="#333333",
-                        bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.6})
-        label.set_in_layout(False)  # inside its cell: the layout need not measure 128 labels
+    _numbers(ax, count, cell, ink or ["#222222"] * count)
+
+
+def _numbers(ax, count: int, cell: int, ink: list[str]) -> None:
+    """The units' numbers as glyph outlines in one collection: drawn in one go, a third of the cost
+    of 128 text artists (a backing box per number, as before, cost a fifth of the figure)."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.transforms import Affine2D
+
+    corners = [(x + 2, y + 1.5) for x, y in (_cell_origin(j, cell) for j in range(count))]
+    ax.add_collection(PathCollection([number_path(j) for j in range(count)], offsets=corners,
+                                     offset_transform=ax.transData, facecolors=ink, edgecolors="none",
+                                     transform=Affine2D().scale(ax.figure.dpi / 72)))
+
+
+@functools.lru_cache(maxsize=MAX_UNITS)
+def number_path(number: int, size: float = 6):
+    """``number``'s outline in points, hanging from (0, 0) (made once: every layer numbers its units alike)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    return TextPath((0, -0.75 * size), str(number), prop=FontProperties(size=size))
+
+
+def label_inks(corners: np.ndarray, cmap, norm) -> list[str]:
+    """White on a dark corner, near-black on a light one: each cell's number readable over its picture."""
+    rgb = cmap(norm(corners))[:, :3]
+    luminance = rgb @ np.array([0.299, 0.587, 0.114])
+    return ["white" if v < 0.5 else "#111111" for v in luminance]
 
 
 def _mosaic_limits(ax, count: int, cell: int) -> None:
@@ -158,11 +192,15 @@ def _mosaic_limits(ax, count: int, cell: int) -> None:
     ax.set_xlim(0, cols * (cell + PAD))
     ax.set_ylim(rows * (cell + PAD), 0)  # row 0 on top
     ax.set_aspect("equal")
+    ax.set_anchor("NW")  # under its title, left-aligned like it
     ax.set_axis_off()
 
 
 def _heatmaps(ax, values: np.ndarray, strength, signed: bool, bounds) -> None:
     """Two inputs: a CELL x CELL picture per unit, one shared colour scale per layer."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
     count = values.shape[1]
     cols, rows = min(COLUMNS, count), -(-count // COLUMNS)
     mosaic = np.full((rows * (CELL + PAD), cols * (CELL + PAD)), np.nan)
@@ -170,11 +208,14 @@ def _heatmaps(ax, values: np.ndarray, strength, signed: bool, bounds) -> None:
         x, y = _cell_origin(j, CELL)
         mosaic[y : y + CELL, x : x + CELL] = values[:, j].reshape(CELL, CELL)[::-1]  # second input upward
     lo, hi = bounds or (float(np.nanmin(values)), float(np.nanmax(values)))
-    image = ax.imshow(mosaic, cmap="viridis", vmin=lo, vmax=hi if hi > lo else lo + 1, interpolation="nearest",
-                      extent=(0, mosaic.shape[1], mosaic.shape[0], 0))
-    _frames(ax, count, strength, signed, CELL)
+    colours = ScalarMappable(Normalize(lo, hi if hi > lo else lo + 1), "viridis")
+    # Coloured here, once, as bytes: matplotlib would colour the float mosaic (NaN gaps masked) at a
+    # slower pace on every draw. The gaps stay transparent.
+    ax.imshow(colours.to_rgba(mosaic, bytes=True), interpolation="nearest", extent=(0, mosaic.shape[1], mosaic.shape[0], 0))
+    corners = np.array([np.nanmean(mosaic[y : y + 8, x : x + 10]) for x, y in (_cell_origin(j, CELL) for j in range(count))])
+    _frames(ax, count, strength, signed, CELL, label_inks(corners, colours.cmap, colours.norm))
     _mosaic_limits(ax, count, CELL)
-    ax.figure.colorbar(image, ax=ax, shrink=0.8, pad=0.01, label="unit output")
+    layout.colorbar(ax.figure, colours, ax, shrink=0.8, label="unit output")
 
 
 def _curves(ax, values: np.ndarray, strength, signed: bool, bounds) -> None:
