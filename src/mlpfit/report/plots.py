@@ -78,7 +78,7 @@ def save_figure(fig, path: str) -> str:
     pixels = np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
     Image.fromarray(pixels).save(buffer, format="png", compress_level=1)
     plt.close(fig)
-    atomic.write_bytes(path, buffer.getvalue())
+    atomic.write_bytes(path, buffer.getvalue(), derived=True)  # `mlpfit report` draws it again
     return path
 
 
