@@ -1,4 +1,4 @@
-"""Draw a run's figures side by side, a forked process per idle core, where that is safe.
+"""Draw a run's figures side by side, a forked process per core, where that is safe.
 
 Drawing is nearly all matplotlib (layout, text, rasterizing; the network's part is milliseconds)
 and one process draws on one core. The figures are dealt out to one lane per usable core; a
