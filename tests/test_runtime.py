@@ -32,3 +32,18 @@ def test_configure_sets_threads_and_seed():
 
 def test_freed_memory_is_kept_on_linux():
     assert keep_freed_memory() is sys.platform.startswith("linux")
+
+
+def test_a_fit_asks_numpy_for_small_pages_and_gives_the_setting_back():
+    from numpy._core.multiarray import _set_madvise_hugepage
+
+    from mlpfit.runtime import without_huge_pages
+
+    before = _set_madvise_hugepage(True)
+    try:
+        with without_huge_pages():
+            inside = _set_madvise_hugepage(False)  # returns the setting in force
+        after = _set_madvise_hugepage(True)
+    finally:
+        _set_madvise_hugepage(before)
+    assert inside is False and after is True

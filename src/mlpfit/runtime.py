@@ -56,6 +56,33 @@ def blas_threads(threads: int):
         yield
 
 
+@contextlib.contextmanager
+def without_huge_pages():
+    """Within the block numpy does not ask the kernel for 2 MB pages for its large arrays.
+
+    numpy marks every array of 4 MB or more for transparent huge pages (madvise). Where the kernel
+    then compacts memory on the spot to find whole 2 MB pages (Linux's default `defrag=madvise`)
+    and the page cache has fragmented it, the first large arrays stall in the kernel: a 1-epoch
+    Fashion-MNIST fit took 4.9-11.1 s (2.6-7.8 s of it in the kernel) with huge pages and 3.4 s
+    without. Small pages cost a few more page faults per fresh array; a fit allocates its big
+    arrays once. The previous setting comes back after the block (numpy's own switch, also read
+    from NUMPY_MADVISE_HUGEPAGE at import; a numpy without it is left alone).
+    """
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage as set_huge_pages  # numpy >= 2
+    except ImportError:
+        try:
+            from numpy.core.multiarray import _set_madvise_hugepage as set_huge_pages  # numpy 1.x
+        except ImportError:
+            set_huge_pages = None
+    previous = set_huge_pages(False) if set_huge_pages else None
+    try:
+        yield
+    finally:
+        if set_huge_pages:
+            set_huge_pages(previous)
+
+
 # glibc's mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD = 64 << 20  # allocations below this come from the heap, not a fresh mmap

@@ -167,7 +167,8 @@ def input_scaler(dataset: Dataset, split: Split) -> Standardizer:
 
 
 def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler, device) -> TrainData:
-    """Scaled training and validation data: tensors on ``device``, or float64 arrays when it is None (NumPy);
+    """Scaled training and validation data: tensors on ``device``, or arrays when it is None (NumPy: float64, or
+    float32 for small integers such as pixels);
     the rows' weights alongside when the dataset has any."""
     if device is not None:
         from mlpfit.fitting.torch_build import tensor_data
@@ -176,8 +177,10 @@ def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler, device) -> Tr
 
     def part(index):
         X, Y = dataset.X[index], dataset.Y[index]
-        y = Y.astype(np.int64) if y_scaler is None else y_scaler.transform(Y).astype(np.float64)
-        return x_scaler.transform(X).astype(np.float64), y
+        y = Y.astype(np.int64) if y_scaler is None else np.asarray(y_scaler.transform(Y), dtype=np.float64)
+        if X.dtype.kind in "biu" and X.dtype.itemsize <= 2:  # pixels: exact in float32, the engine's precision
+            return x_scaler.transform(X.astype(np.float32)), y  # (in float64 Fashion-MNIST needs 1 GB more)
+        return np.asarray(x_scaler.transform(X), dtype=np.float64), y
 
     def weights(index):
         return None if dataset.weights is None else np.asarray(dataset.weights[index], dtype=np.float64)

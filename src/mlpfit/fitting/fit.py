@@ -24,7 +24,7 @@ from mlpfit.interrupt import stop_signals
 from mlpfit.report.ahead import ReportAhead, report_ahead
 from mlpfit.runfolder import checkpoint, claim, store
 from mlpfit.runfolder.write import write_run
-from mlpfit.runtime import blas_threads, choose_device, configure
+from mlpfit.runtime import blas_threads, choose_device, configure, without_huge_pages
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
 from mlpfit.train.history import History
 from mlpfit.train.trainer import Trainer
@@ -54,6 +54,13 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     ``on_saved(result)`` runs once the run folder is written, before its plots and report are drawn
     (the CLI prints the summary then, so the numbers are not kept waiting for the pictures).
     """
+    with without_huge_pages():  # large arrays (images) would stall seconds in the kernel's compaction
+        return fit_data(config, dataset, callbacks, save, resume, start, on_saved)
+
+
+def fit_data(config: FitConfig, dataset: Dataset | None, callbacks, save: bool, resume: dict | None,
+             start: Start | None, on_saved) -> FitResult:
+    """:func:`fit`'s work: load and prepare the data, claim the run folder, train and save."""
     config = copy.deepcopy(config)
     if dataset is None:
         dataset = load_dataset(config)

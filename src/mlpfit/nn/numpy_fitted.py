@@ -16,6 +16,8 @@ import numpy as np
 from mlpfit.data.scaling import Standardizer
 from mlpfit.scratch.activations import get_activation
 
+ROWS_PER_BLOCK = 8192  # rows computed at a time: bounded memory, and still a few large matrix products
+
 
 @dataclass
 class NumpyFitted:
@@ -78,8 +80,15 @@ class NumpyFitted:
 
     def network_output(self, X: np.ndarray) -> np.ndarray:
         """``[n, outputs]``, or ``[K, n, outputs]`` for stacked members (scaled targets, or logits)."""
+        X = np.asarray(X)
+        X = X.reshape(len(X), -1)
+        # A block of rows at a time: Fashion-MNIST's 70,000 images in float64 would be 440 MB per copy.
+        blocks = [self.block_output(X[start : start + ROWS_PER_BLOCK]) for start in range(0, max(len(X), 1), ROWS_PER_BLOCK)]
+        return np.concatenate(blocks, axis=-2) if len(blocks) != 1 else blocks[0]
+
+    def block_output(self, X: np.ndarray) -> np.ndarray:
         dtype = self.weights[0].dtype
-        h = self.x_scaler.transform(np.asarray(X, dtype=np.float64).reshape(len(X), -1)).astype(dtype)
+        h = self.x_scaler.transform(np.asarray(X, dtype=np.float64)).astype(dtype)
         hidden, _ = get_activation(self.activation)
         last, _ = get_activation(self.output_activation)
         with np.errstate(all="ignore"):  # a diverged run's NaN weights give NaN, as torch would
