@@ -128,3 +128,14 @@ def test_an_interrupted_fit_leaves_no_child(tmp_path, forking, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         fitting.fit(formula_config("x*y", str(tmp_path / "run"), epochs=5))
     assert len(started) == 1 and started[0].pid is None  # reaped by close()
+
+
+def test_a_fork_that_fails_means_no_child(monkeypatch):
+    def no_fork():
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(ahead, "can_fork", lambda: True)
+    monkeypatch.setattr(ahead.os, "fork", no_fork)
+    open_before = len(os.listdir("/proc/self/fd"))
+    assert ahead.ReportAhead.start() is None
+    assert len(os.listdir("/proc/self/fd")) == open_before  # its pipes closed again

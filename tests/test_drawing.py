@@ -73,3 +73,15 @@ def test_figures_drawn_side_by_side_equal_those_drawn_in_turn(which, request, tm
     for name in names:
         a, b = imread(tmp_path / "forked" / name), imread(tmp_path / "serial" / name)
         assert a.shape == b.shape and np.array_equal(a, b), name
+
+
+def test_a_fork_that_fails_leaves_the_figures_to_this_process(tmp_path, monkeypatch):
+    def no_fork():
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(drawing, "can_fork", lambda: True)
+    monkeypatch.setattr(drawing, "cores", lambda: 2)
+    monkeypatch.setattr(drawing.os, "fork", no_fork)
+    paths = drawing.draw_all([writes_pid(str(tmp_path / "a.txt")), writes_pid(str(tmp_path / "b.txt"))])
+    assert paths == [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
+    assert {(tmp_path / name).read_text() for name in ("a.txt", "b.txt")} == {str(os.getpid())}

@@ -42,7 +42,12 @@ class ReportAhead:
             return None
         job_read, job_write = os.pipe()
         answer_read, answer_write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or no process to spare: the fit draws its report itself
+            for fd in (job_read, job_write, answer_read, answer_write):
+                os.close(fd)
+            return None
         if pid == 0:  # the child: never returns from here
             os.close(job_write)
             os.close(answer_read)

@@ -40,7 +40,7 @@ def draw_all(jobs: list[Job]) -> list[str]:
     try:
         results = [[job() for job in groups[0]]]
     finally:  # also on an error or Ctrl-C here: no child is left behind unwaited
-        answers = [collect(pid, reader) for pid, reader in children]
+        answers = [collect(*child) if child else None for child in children]
     for answer, group in zip(answers, groups[1:]):
         done = answer is not None and len(answer) == len(group)
         results.append(answer if done else [job() for job in group])  # a child that failed: drawn here, errors show
@@ -64,10 +64,16 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
-def start(job: Job) -> tuple[int, int]:
-    """Fork a child that runs ``job`` and writes its paths as JSON to a pipe; returns (pid, read end)."""
+def start(job: Job) -> tuple[int, int] | None:
+    """Fork a child that runs ``job`` and writes its paths as JSON to a pipe; returns (pid, read end), or
+    None when no process could be forked (its figures are then drawn here)."""
     reader, writer = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # out of memory or processes
+        os.close(reader)
+        os.close(writer)
+        return None
     if pid:
         os.close(writer)
         return pid, reader
