@@ -97,21 +97,51 @@ def sigmoid_backward(z, h, dh, tmp, tmp2):
 
 
 # --- gelu (exact): z·Φ(z); f' = Φ(z) + z·φ(z) -------------------------------------------------
-def normal_cdf_into(z, out):
-    np.multiply(z, INV_SQRT2, out=out)
-    erf(out, out)
-    out += 1.0
-    out *= 0.5
+# Abramowitz & Stegun 7.1.26: erfc(x) ≈ t·(A1 + t·(A2 + t·(A3 + t·(A4 + t·A5))))·e^(-x²), t = 1/(1 + P·x),
+# x ≥ 0, within 1.5e-7 of erf: below float32's own rounding of these few operations. scipy's erf took
+# 240 µs on a 256x64 float32 batch (np.tanh: 9 µs), most of a deep GELU net's step.
+ERFC_P = 0.3275911
+ERFC_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+
+
+def normal_cdf_into(z, out, scratch):
+    """out = Φ(z) = (1 + erf(z/√2)) / 2; ``scratch`` is overwritten. float64 nets take scipy's exact erf."""
+    if z.dtype != np.float32:
+        np.multiply(z, INV_SQRT2, out=out)
+        erf(out, out)
+        out += 1.0
+        out *= 0.5
+        return out
+    t = np.abs(z, out=scratch)
+    t *= ERFC_P * INV_SQRT2
+    t += 1.0
+    np.reciprocal(t, out=t)
+    np.multiply(t, ERFC_A[4], out=out)
+    for a in ERFC_A[3::-1]:  # Horner: out = t·(A1 + t·(A2 + ...))
+        out += a
+        out *= t
+    np.multiply(z, z, out=scratch)
+    scratch *= -0.5
+    np.exp(scratch, out=scratch)
+    out *= scratch  # erfc(|z|/√2)
+    out *= -0.5
+    out += 0.5  # erf(|z|/√2) / 2
+    np.copysign(out, z, out=out)
+    out += 0.5
     return out
 
 
 def gelu_forward(z, h, tmp):
-    normal_cdf_into(z, h)
+    normal_cdf_into(z, h, tmp)
     h *= z
 
 
 def gelu_backward(z, h, dh, tmp, tmp2):
-    normal_cdf_into(z, tmp)
+    # Φ(z) = h / z: the forward pass computed it already (a division against erf's twenty calls);
+    # where z is 0 the quotient is NaN and Φ(0) = 1/2 (the one small mask this module allocates).
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(h, z, out=tmp)
+    np.copyto(tmp, 0.5, where=z == 0)
     np.multiply(z, z, out=tmp2)
     tmp2 *= -0.5
     np.exp(tmp2, out=tmp2)
