@@ -97,8 +97,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("threads", "train", "int", "CPU threads.", "1 for small models, 2 for large work (wide nets, ensembles); "
            "pass 1 on a busy machine", limit=1024, metavar="N"),
     Option("engine", "train", "choice", "Which engine trains: torch, or numpy (hand-written backprop, no torch); "
-           "auto chooses by size and device (config.json records the choice).", choices=ENGINES,
-           metavar="NAME"),
+           "auto: numpy on the CPU, torch for a GPU, L-BFGS and large ensembles (config.json records the "
+           "choice).", choices=ENGINES, metavar="NAME"),
     Option("out", "run", "text", "Run folder.", "runs/<name>-<time>", metavar="DIR"),
     Option("force", "run", "flag", "Write into an existing run folder that mlpfit made."),
     Option("plots", "run", "off", "Skip the PNG plots and report.html (mlpfit report RUN makes them later).",

@@ -1,6 +1,6 @@
 """From prepared data and a resolved config to a fitted-model shell and the engine that trains it.
 
-The choice is made here once: ``numpy`` (what ``--engine auto`` picks for small CPU fits) → the
+The choice is made here once: ``numpy`` (what ``--engine auto`` picks on the CPU) → the
 NumPy engine and a :class:`~mlpfit.nn.numpy_fitted.NumpyFitted`, and torch is never imported;
 ``--ensemble K > 1`` on torch → K members stacked as one batched model; else one torch MLP
 (fitting/torch_build.py). Every engine gets the same scaled data and is driven by the same trainer,
