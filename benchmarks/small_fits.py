@@ -1,6 +1,6 @@
 """Small fits, whole processes: mlpfit against what a user would write with scikit-learn, in one run.
 
-    python benchmarks/small_fits.py [--repeats 3] [--skip-cli] [--skip-estimators]
+    python benchmarks/small_fits.py [--repeats 3] [--skip-cli] [--skip-estimators] [--skip-steps]
 
 (a) The quick start, `mlpfit fit "x**2 + y**2" --domain -14:14` as a fresh process (imports,
     sampling, training, the run folder, plots and report.html), with and without --no-plots,
@@ -12,6 +12,11 @@
     their defaults against scikit-learn's MLP in a StandardScaler pipeline (its docs' advice;
     the regressor's targets scaled too), in this process, both imported before timing; once per
     seed 0..repeats-1 (time: the median, score: the mean over seeds).
+
+(c) One training step of the quick start's net (2-64-64-1 tanh, batch 256, MSE, Adam, one thread):
+    the NumPy engine's flat step, torch autograd + Adam, mlpfit.scratch, and the arithmetic floor
+    (the matrix products alone), from benchmarks/engine_step.py in a fresh process (it pins the
+    threads before numpy and torch are imported).
 
 Each time is the median of --repeats runs; the ratio is mlpfit / scikit-learn (below 1: faster).
 The machine is shared: the load average is printed with the results.
@@ -124,16 +129,28 @@ def cross_validation(repeats: int) -> None:
         print(f"    {name:<26} {sk_s:>9.2f} {mf_s:>9.2f} {mf_s / sk_s:>7.2f} {sk_score:>14.4f} {mf_score:>13.4f}")
 
 
+def engine_steps() -> None:
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "engine_step.py")
+    done = subprocess.run([sys.executable, script, "--steps", "1000", "--repeat", "5"], capture_output=True, text=True,
+                          check=True)
+    print("(c) one training step, µs (benchmarks/engine_step.py)")
+    for line in done.stdout.strip().splitlines():
+        print(f"    {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs per row (and seeds in (b)); the median time is kept")
     parser.add_argument("--skip-cli", action="store_true", help="leave out (a), the whole-process quick start")
     parser.add_argument("--skip-estimators", action="store_true", help="leave out (b), the estimators")
+    parser.add_argument("--skip-steps", action="store_true", help="leave out (c), the engines' steps")
     args = parser.parse_args()
     if not args.skip_cli:
         quick_start(args.repeats)
     if not args.skip_estimators:
         cross_validation(args.repeats)
+    if not args.skip_steps:
+        engine_steps()
 
 
 if __name__ == "__main__":
