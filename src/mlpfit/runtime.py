@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import os
 import sys
 
@@ -68,19 +69,23 @@ def without_huge_pages():
     arrays once. The previous setting comes back after the block (numpy's own switch, also read
     from NUMPY_MADVISE_HUGEPAGE at import; a numpy without it is left alone).
     """
-    try:
-        from numpy._core.multiarray import _set_madvise_hugepage as set_huge_pages  # numpy >= 2
-    except ImportError:
-        try:
-            from numpy.core.multiarray import _set_madvise_hugepage as set_huge_pages  # numpy 1.x
-        except ImportError:
-            set_huge_pages = None
+    set_huge_pages = huge_page_switch()
     previous = set_huge_pages(False) if set_huge_pages else None
     try:
         yield
     finally:
         if set_huge_pages:
             set_huge_pages(previous)
+
+
+def huge_page_switch():
+    """numpy's switch for huge pages (sets it, returns the previous setting), or None in a numpy without one."""
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):  # numpy 2, numpy 1
+        try:
+            return getattr(importlib.import_module(module), "_set_madvise_hugepage")
+        except (ImportError, AttributeError):
+            continue
+    return None
 
 
 # glibc's mallopt parameters (malloc.h)

@@ -83,7 +83,8 @@ class NumpyFitted:
         X = np.asarray(X)
         X = X.reshape(len(X), -1)
         # A block of rows at a time: Fashion-MNIST's 70,000 images in float64 would be 440 MB per copy.
-        blocks = [self.block_output(X[start : start + ROWS_PER_BLOCK]) for start in range(0, max(len(X), 1), ROWS_PER_BLOCK)]
+        starts = range(0, max(len(X), 1), ROWS_PER_BLOCK)
+        blocks = [self.block_output(X[start : start + ROWS_PER_BLOCK]) for start in starts]
         return np.concatenate(blocks, axis=-2) if len(blocks) != 1 else blocks[0]
 
     def block_output(self, X: np.ndarray) -> np.ndarray:
