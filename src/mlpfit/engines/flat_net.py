@@ -137,10 +137,6 @@ class FlatMLP:
                     ws.h[i] = ws.z[i]  # h = f(z) overwrites z (identity: nothing to compute)
         return ws
 
-    def with_ones(self, X: np.ndarray) -> np.ndarray:
-        """Inputs [n, in] as [n, in + 1] with a last column of ones: what the first layer multiplies."""
-        return np.concatenate([np.asarray(X, self.dtype), np.ones((len(X), 1), self.dtype)], axis=1)
-
     def forward(self, layers, X: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """The outputs [n, out] (a workspace array, valid until the next forward of n rows). ``X``: inputs
         [n, in], or [n, in + 1] already ending with a column of ones (no copy then).

@@ -51,8 +51,7 @@ class NumpyEngine:
         layout = self.net.layout
         self.members, self.loss_name, self.alpha = len(seeds), loss, float(alpha)
         X, T, self.W = training_arrays(data.X, data.Y, data.W, loss, self.net.sizes)
-        # One array per row: inputs, the first layer's column of ones, targets; a batch is one gather
-        self.rows = np.ascontiguousarray(np.concatenate([self.net.with_ones(X), T], axis=1))
+        self.rows = whole_rows(X, T)
         self.X, self.T = self.split_row(self.rows)
         self.X_val, self.T_val, self.W_val = training_arrays(data.X_val, data.Y_val, data.W_val, loss, self.net.sizes)
         self.classes_val = np.asarray(data.Y_val).reshape(-1) if loss == "cross_entropy" else None
@@ -243,8 +242,10 @@ class NumpyEngine:
 
 
 def training_arrays(X, Y, W, loss: str, sizes: list[int]):
-    """Inputs and targets as C-contiguous float32 [n, columns] (class indices one-hot), weights float64 or None."""
-    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64).reshape(len(X), -1), dtype=DTYPE)
+    """Inputs and targets as C-contiguous float32 [n, columns] (class indices one-hot), weights float64 or None.
+    Inputs already float32 (scaled pixels) are not copied."""
+    X = np.asarray(X)
+    X = np.ascontiguousarray(X.reshape(len(X), -1), dtype=DTYPE)
     outputs = sizes[-1]
     if loss == "cross_entropy":
         classes = np.asarray(Y).reshape(-1).astype(np.int64)
@@ -253,5 +254,16 @@ def training_arrays(X, Y, W, loss: str, sizes: list[int]):
         T = np.zeros((len(classes), outputs), DTYPE)
         T[np.arange(len(classes)), classes] = 1.0
     else:
-        T = np.ascontiguousarray(np.asarray(Y, dtype=np.float64).reshape(len(X), outputs), dtype=DTYPE)
+        T = np.ascontiguousarray(np.asarray(Y).reshape(len(X), outputs), dtype=DTYPE)
     return X, T, None if W is None else np.asarray(W, dtype=np.float64).reshape(len(X))
+
+
+def whole_rows(X: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """One float32 array of rows [inputs, 1, targets]: the column of ones is the first layer's bias, and a
+    batch is one gather. Filled in place (Fashion-MNIST's rows are 190 MB: no concatenated copies)."""
+    inputs = X.shape[1]
+    rows = np.empty((len(X), inputs + 1 + T.shape[1]), DTYPE)
+    rows[:, :inputs] = X
+    rows[:, inputs] = 1.0
+    rows[:, inputs + 1 :] = T
+    return rows
