@@ -9,11 +9,11 @@ import numpy as np
 import torch
 
 from mlpfit.data.scaling import Standardizer
-from mlpfit.nn.numpy_fitted import NumpyFitted, linked, softmax
+from mlpfit.nn.numpy_fitted import NumpyFitted, Predictions
 
 
 @dataclass
-class FittedModel:
+class FittedModel(Predictions):
     model: torch.nn.Module
     x_scaler: Standardizer
     y_scaler: Standardizer | None  # None for classification
@@ -60,19 +60,9 @@ class FittedModel:
             return np.zeros((*([self.members] if self.members > 1 else []), 0, self.model.sizes[-1]))
         return np.concatenate(parts, axis=-2)
 
-    def raw_output(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
-        """The network's output for raw inputs: scaled targets, or logits for classification."""
-        return self.network_output(X, chunk)
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Regression: values in original units [n, outputs]. Classification: class indices [n]."""
-        out = self.raw_output(X)
-        if self.task == "classify":
-            return out.argmax(axis=1)
-        return self.y_scaler.inverse_transform(linked(out, self.link))
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return softmax(self.raw_output(X))
+    @property
+    def stacked(self) -> bool:
+        return False
 
     @property
     def members(self) -> int:
@@ -89,41 +79,13 @@ class FittedModel:
 
 
 class FittedEnsemble(FittedModel):
-    """A :class:`FittedModel` of K stacked members whose predictions are their mean; adds ``predict_std``.
-
-    Regression averages values (the scalers are affine, so averaging scaled outputs is the same);
-    classification averages probabilities, not logits.
-    """
+    """A :class:`FittedModel` of K stacked members whose predictions are their mean (the rules are
+    :class:`~mlpfit.nn.numpy_fitted.Predictions`')."""
 
     @property
     def members(self) -> int:
         return self.model.k
 
-    def member_outputs(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
-        """Every member's raw output ``[K, n, outputs]`` (scaled targets, or logits)."""
-        return self.network_output(X, chunk)
-
-    def member_predictions(self, X: np.ndarray) -> np.ndarray:
-        """Regression: each member's values in original units ``[K, n, outputs]`` (probabilities for bce)."""
-        return self.y_scaler.inverse_transform(linked(self.member_outputs(X), self.link))
-
-    def member_probabilities(self, X: np.ndarray) -> np.ndarray:
-        """Classification: each member's class probabilities ``[K, n, classes]``."""
-        return softmax(self.member_outputs(X))
-
-    def raw_output(self, X: np.ndarray, chunk: int = 65536) -> np.ndarray:
-        return self.member_outputs(X, chunk).mean(axis=0)
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        if self.task == "classify":
-            return self.predict_proba(X).argmax(axis=1)
-        return self.member_predictions(X).mean(axis=0)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.member_probabilities(X).mean(axis=0)
-
-    def predict_std(self, X: np.ndarray) -> np.ndarray:
-        """Spread of the members' predictions ``[n, outputs]`` (class probabilities for classification)."""
-        if self.task == "classify":
-            return self.member_probabilities(X).std(axis=0)
-        return self.member_predictions(X).std(axis=0)
+    @property
+    def stacked(self) -> bool:
+        return True

@@ -19,8 +19,49 @@ from mlpfit.scratch.activations import get_activation
 ROWS_PER_BLOCK = 8192  # rows computed at a time: bounded memory, and still a few large matrix products
 
 
+class Predictions:
+    """Predictions from ``network_output(X)``: ``[n, outputs]`` for one network, ``[K, n, outputs]`` for K
+    stacked members (``stacked``), whose predictions are their mean. Regression averages values (the
+    scalers are affine, so averaging scaled outputs is the same); classification averages probabilities,
+    not logits. The one set of rules for the NumPy and the torch fitted models."""
+
+    def raw_output(self, X: np.ndarray) -> np.ndarray:
+        """The network's output for raw inputs: scaled targets, or logits (the members' mean)."""
+        out = self.network_output(X)
+        return out.mean(axis=0) if self.stacked else out
+
+    def member_outputs(self, X: np.ndarray) -> np.ndarray:
+        """Every member's raw output ``[K, n, outputs]`` (scaled targets, or logits)."""
+        return self.network_output(X)
+
+    def member_predictions(self, X: np.ndarray) -> np.ndarray:
+        """Regression: each member's values in original units ``[K, n, outputs]`` (probabilities for bce)."""
+        return self.y_scaler.inverse_transform(linked(self.network_output(X), self.link))
+
+    def member_probabilities(self, X: np.ndarray) -> np.ndarray:
+        """Classification: each member's class probabilities ``[K, n, classes]``."""
+        return softmax(self.network_output(X))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Regression: values in original units [n, outputs]. Classification: class indices [n]."""
+        if self.task == "classify":
+            return self.predict_proba(X).argmax(axis=1)
+        values = self.member_predictions(X)
+        return values.mean(axis=0) if self.stacked else values
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        probabilities = softmax(self.network_output(X))
+        return probabilities.mean(axis=0) if self.stacked else probabilities
+
+    def predict_std(self, X: np.ndarray) -> np.ndarray:
+        """Spread of the members' predictions ``[n, outputs]`` (class probabilities for classification)."""
+        if self.task == "classify":
+            return self.member_probabilities(X).std(axis=0)
+        return self.member_predictions(X).std(axis=0)
+
+
 @dataclass
-class NumpyFitted:
+class NumpyFitted(Predictions):
     weights: list[np.ndarray]  # per layer [out, in], or [K, out, in] for K stacked members
     biases: list[np.ndarray]  # per layer [out], or [K, out]
     activation: str
@@ -97,35 +138,6 @@ class NumpyFitted:
                 z = h @ np.swapaxes(w, -1, -2) + b[..., None, :]
                 h = (last if i == len(self.weights) - 1 else hidden)(z).astype(dtype)
         return h.astype(np.float64)
-
-    def raw_output(self, X: np.ndarray) -> np.ndarray:
-        out = self.network_output(X)
-        return out.mean(axis=0) if self.stacked else out
-
-    def member_outputs(self, X: np.ndarray) -> np.ndarray:
-        return self.network_output(X)
-
-    def member_predictions(self, X: np.ndarray) -> np.ndarray:
-        return self.y_scaler.inverse_transform(linked(self.network_output(X), self.link))
-
-    def member_probabilities(self, X: np.ndarray) -> np.ndarray:
-        return softmax(self.network_output(X))
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        if self.task == "classify":
-            return self.predict_proba(X).argmax(axis=1)
-        values = self.member_predictions(X)
-        return values.mean(axis=0) if self.stacked else values
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        probabilities = softmax(self.network_output(X))
-        return probabilities.mean(axis=0) if self.stacked else probabilities
-
-    def predict_std(self, X: np.ndarray) -> np.ndarray:
-        """Spread of the members' predictions (class probabilities for classification)."""
-        if self.task == "classify":
-            return self.member_probabilities(X).std(axis=0)
-        return self.member_predictions(X).std(axis=0)
 
 
 def layer_arrays(state: dict[str, np.ndarray], stacked: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
