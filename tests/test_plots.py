@@ -99,7 +99,7 @@ def test_loss_plot_survives_a_diverged_history(tmp_path):
 
 def test_a_run_without_samples_still_gets_its_loss_plot(curve_run, tmp_path):
     fitted, summary, history, _ = _from_folder(curve_run.run_dir)
-    paths = plots.write_all(str(tmp_path), summary, history, fitted, None)
+    paths = [path for job in plots.jobs(str(tmp_path), summary, history, fitted, None) for path in job()]
     assert [os.path.basename(p) for p in paths] == ["loss.png"]
 
 

@@ -177,7 +177,6 @@ def curve_plot(fitted, summary, samples, path, equations=None) -> str:
         return save_figure(fig, path)
 
 
-
 def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
     """Two inputs with a known truth: truth, prediction and error maps, a row per output."""
     truth = truth_function(summary)
@@ -361,11 +360,6 @@ def images_plot(X, labels, predicted, image_shape, classes, path: str, limit: in
 
 
 # ---------------------------------------------------------------- all of a run
-
-
-def write_all(folder: str, summary: dict, history, fitted, samples: dict | None, equations=None) -> list[str]:
-    """Every plot that fits this run, written into ``folder``; returns the paths."""
-    return [path for job in jobs(folder, summary, history, fitted, samples, equations) for path in job()]
 
 
 def jobs(folder: str, summary: dict, history, fitted, samples: dict | None, equations=None) -> list:
