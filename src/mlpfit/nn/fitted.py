@@ -72,7 +72,7 @@ class FittedModel(Predictions):
         """The same network as NumPy arrays (a copy): what the report's pictures and gradients read."""
         state = {name: value.copy() for name, value in self.state_arrays().items()}
         return NumpyFitted.from_state(
-            state, stacked=any(name.startswith("members.") for name in state), activation=self.model.activation_name,
+            state, stacked=self.stacked, activation=self.model.activation_name,
             output_activation=self.model.output_activation_name, x_scaler=self.x_scaler, y_scaler=self.y_scaler,
             inputs=self.inputs, outputs=self.outputs, task=self.task, classes=self.classes, encoding=self.encoding,
             link=self.link)
