@@ -16,7 +16,8 @@ The child is a helper, never a second owner of the run:
 * if the child is missing, was killed or failed, ``draw`` answers None and the parent draws the
   report itself, so any error shows exactly as it would without the child.
 
-Forking follows report.drawing's rule: Linux, and no other Python thread that could hold a lock.
+The child is report.drawing's (``start`` and ``collect``, as its lanes): forked only on Linux with no
+other Python thread that could hold a lock, its answer a list of paths that exist, its failure its exit code.
 """
 
 from __future__ import annotations
@@ -26,73 +27,55 @@ import json
 import os
 import signal
 
-from mlpfit.report.drawing import can_fork
+from mlpfit.report.drawing import can_fork, collect, start
 
 
 class ReportAhead:
-    """A forked child that has imported matplotlib and waits for one run folder to draw."""
+    """A forked child (report.drawing's: it answers its job's paths, or fails by its exit code) that has
+    imported matplotlib and waits on a pipe for the one run folder to draw."""
 
     def __init__(self, pid: int, to_child: int, from_child: int):
         self.pid, self.to_child, self.from_child = pid, to_child, from_child
 
     @classmethod
     def start(cls) -> ReportAhead | None:
-        """Fork the child; None where forking is not safe (report.drawing.can_fork)."""
+        """Fork the child; None where forking is not safe (report.drawing.can_fork) or failed."""
         if not can_fork():
             return None
         job_read, job_write = os.pipe()
-        answer_read, answer_write = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no memory or no process to spare: the fit draws its report itself
-            for fd in (job_read, job_write, answer_read, answer_write):
-                os.close(fd)
-            return None
-        if pid == 0:  # the child: never returns from here
-            os.close(job_write)
-            os.close(answer_read)
-            serve(job_read, answer_write)
+        child = start(lambda: serve(job_read, job_write))
         os.close(job_read)
-        os.close(answer_write)
-        return cls(pid, job_write, answer_read)
+        if child is None:  # no memory or no process to spare: the fit draws its report itself
+            os.close(job_write)
+            return None
+        return cls(child[0], job_write, child[1])
 
     def draw(self, run_dir: str) -> str | None:
         """The report of ``run_dir``, drawn by the child: the page's path, or None when the child did not
         draw it (the caller then draws it itself). The child is reaped either way."""
-        try:
+        with contextlib.suppress(OSError):  # a dead child's pipe is broken: its exit status says so below
             os.write(self.to_child, (json.dumps(os.fspath(run_dir)) + "\n").encode())
-            os.close(self.to_child)
-            self.to_child = None
-            with os.fdopen(self.from_child, "rb") as pipe:
-                self.from_child = None
-                data = pipe.read()
-        except OSError:  # the child died before reading (a broken pipe): draw here
-            data = b""
-        finished = self.reap() and bool(data)
-        if not finished:
-            return None
-        page = json.loads(data)
-        return page if isinstance(page, str) and os.path.isfile(page) else None
+        self.close_job()
+        answer = self.collect()
+        return answer[0] if answer else None
 
-    def reap(self, kill: bool = False) -> bool:
-        """Wait for the child (killing it first if ``kill``); True when it exited cleanly."""
-        if self.pid is None:
-            return False
-        if kill:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = None
-        return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    def close_job(self) -> None:
+        if self.to_child is not None:
+            os.close(self.to_child)  # a child still waiting reads the end of the pipe and exits
+            self.to_child = None
+
+    def collect(self) -> list | None:
+        """The child's answer once it exited (report.drawing.collect), or None; it is reaped."""
+        pid, reader, self.pid, self.from_child = self.pid, self.from_child, None, None
+        return None if pid is None else collect(pid, reader)
 
     def close(self) -> None:
-        """Stop a child that was not asked to draw (or is still drawing) and close the pipes."""
-        for fd in (self.to_child, self.from_child):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self.to_child = self.from_child = None
-        self.reap(kill=True)
+        """Stop a child that was not asked to draw (or is still drawing), and reap it."""
+        self.close_job()
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self.collect()
 
 
 @contextlib.contextmanager
@@ -107,25 +90,17 @@ def report_ahead(wanted: bool):
             ahead.close()
 
 
-def serve(job_read: int, answer_write: int) -> None:
-    """The child's life: get ready, wait for a run folder, draw its report, answer its path, exit."""
-    code = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent's to handle
-        from mlpfit.report import html
+def serve(job_read: int, job_write: int) -> list[str]:
+    """The child's job: get ready, wait for a run folder, draw its report; returns [the page's path], or
+    [] when the parent stopped before the run was saved (the end of the pipe, no folder)."""
+    os.close(job_write)  # the parent's end: open here, it would keep the pipe from ever ending
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent's to handle
+    from mlpfit.report import html
 
-        warm_up()
-        with os.fdopen(job_read, "rb") as pipe:
-            line = pipe.readline()
-        if line:  # end of file: the parent stopped before the run was saved; nothing to do
-            page = html.write_report(json.loads(line))
-            with os.fdopen(answer_write, "wb") as pipe:
-                pipe.write(json.dumps(page).encode())
-        code = 0
-    except BaseException:  # noqa: BLE001 - the exit code says it failed: the parent draws the report and shows the error
-        pass
-    finally:
-        os._exit(code)  # no atexit handlers, no second flush of output buffered by the parent
+    warm_up()
+    with os.fdopen(job_read, "rb") as pipe:
+        line = pipe.readline()
+    return [html.write_report(json.loads(line))] if line else []
 
 
 def warm_up() -> None:
