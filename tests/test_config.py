@@ -49,7 +49,8 @@ def test_validate_refuses_nonpositive_numbers(field, value):
 def test_name_lists_match_the_registries():
     from mlpfit.nn.losses import LOSSES
     from mlpfit.nn.model import ACTIVATIONS
-    from mlpfit.train.optim import OPTIMIZERS, SCHEDULES
+    from mlpfit.train.optim import OPTIMIZERS
+    from mlpfit.train.schedules import SCHEDULES
 
     assert set(cfg.ACTIVATIONS) == set(ACTIVATIONS)
     assert set(cfg.OPTIMIZERS) == set(OPTIMIZERS)

@@ -89,3 +89,20 @@ def test_an_interrupted_epoch_resumes_to_the_same_weights():
     for p, q in zip(straight.engine.model.parameters(), resumed.engine.model.parameters()):
         assert torch.equal(p, q)
     assert straight.history.rows == [dict(r, seconds=s["seconds"]) for r, s in zip(resumed.history.rows, straight.history.rows)]
+
+
+@pytest.mark.parametrize("name", ["onecycle", "twocycle"])
+def test_the_torch_engines_step_with_the_schedule_every_engine_uses(name):
+    from mlpfit.engines.torch_stacked import StackedEngine
+    from mlpfit.nn.stacked import EnsembleMLP
+    from mlpfit.train.schedules import schedule
+
+    factor = schedule(name, 6, 4)  # 256 rows in batches of 64
+    single = TorchEngine(MLP([2, 8, 1], "tanh"), data(), epochs=6, batch_size=64, lr=0.01, optimizer="adam",
+                         loss="mse", schedule=name, seed=0)
+    stacked = StackedEngine(EnsembleMLP([2, 8, 1], "tanh", "identity", [0, 1]), data(), epochs=6, batch_size=64,
+                            lr=0.01, optimizer="adam", loss="mse", schedule=name, seed=0)
+    for epoch in range(1, 7):
+        single.train_epoch(lambda: False)
+        stacked.train_epoch(lambda: False)
+        assert single.lr == pytest.approx(0.01 * factor(4 * epoch)) == stacked.lr

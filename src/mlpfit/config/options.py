@@ -16,7 +16,7 @@ from dataclasses import dataclass
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "silu", "elu", "leaky_relu", "softplus", "identity")
 OPTIMIZERS = ("adam", "adamw", "radam", "sgd", "rmsprop", "lbfgs")
 LOSSES = ("mse", "mae", "huber", "cross_entropy", "bce")
-SCHEDULES = ("onecycle", "cosine", "constant")
+SCHEDULES = ("onecycle", "twocycle", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
 TASKS = ("regress", "classify")
 ENGINES = ("auto", "torch", "numpy")
@@ -84,7 +84,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("loss", "train", "choice", "What training minimizes (bce: one logistic unit per 0/1 target column, "
            "targets not scaled).", "mse, or cross_entropy for classes",
            choices=LOSSES, metavar="NAME"),
-    Option("schedule", "train", "choice", "Learning-rate schedule.", choices=SCHEDULES, metavar="NAME"),
+    Option("schedule", "train", "choice", "Learning-rate schedule: onecycle (warm up, then anneal), twocycle (a "
+           "one-cycle over the first 40% of the epochs, another over the rest), cosine or constant.",
+           choices=SCHEDULES, metavar="NAME"),
     Option("weight_decay", "train", "float", "The optimizer's weight decay: λ·w added to every parameter's gradient (torch's weight_decay); "
            "0 for none. --alpha is scikit-learn's penalty in the loss instead.",
            "0.001 for tables up to 10000 rows, else 0; adamw 0.0001 (decoupled)", metavar="X"),

@@ -25,7 +25,7 @@ from mlpfit.engines.flat_optim import OPTIMIZERS, make_optimizer
 from mlpfit.errors import UsageError
 from mlpfit.scratch.network import init_params
 from mlpfit.scratch.train import batches
-from mlpfit.train.schedules import SCHEDULES
+from mlpfit.train.schedules import schedule as lr_schedule
 from mlpfit.train.trainer import TrainData
 
 DTYPE = np.float32
@@ -73,9 +73,8 @@ class NumpyEngine:
         self.optimizers = self.fresh_optimizers()
         if optimizer_state is not None:  # partial_fit: the earlier fit's moments (this fit's schedule)
             self.optimizers = self.loaded_optimizers(optimizer_state)
-        self.peak_lr, self.factor = lr, SCHEDULES[schedule]
         self.steps_per_epoch = math.ceil(len(self.X) / self.batch_size)
-        self.total_steps = max(1, epochs * self.steps_per_epoch)
+        self.peak_lr, self.factor = lr, lr_schedule(schedule, epochs, self.steps_per_epoch)
         self.steps_done = 0  # optimizer steps so far (the schedule's clock)
         self.active = np.ones(self.members, dtype=bool)
         self.kept = self.params.copy()
@@ -87,7 +86,7 @@ class NumpyEngine:
     @property
     def lr(self) -> float:
         """The learning rate of the next step (as a torch scheduler reports it)."""
-        return self.peak_lr * self.factor(self.steps_done, self.total_steps)
+        return self.peak_lr * self.factor(self.steps_done)
 
     def fresh_optimizers(self) -> list:
         return [make_optimizer(self.optimizer_name, self.params.shape[1], DTYPE, self.weight_decay)

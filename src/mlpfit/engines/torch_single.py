@@ -30,8 +30,8 @@ class TorchEngine:
         self.is_lbfgs = optimizer == "lbfgs"
         if optimizer_state is not None:  # continue an earlier fit's moments (partial_fit), before the schedule starts
             continue_optimizer(self.optimizer, optimizer_state, lr, flat=self.is_lbfgs)
-        steps = epochs * (1 if self.is_lbfgs else math.ceil(len(data.X) / self.batch_size))
-        self.scheduler = make_schedule("constant" if self.is_lbfgs else schedule, self.optimizer, steps)
+        steps_per_epoch = 1 if self.is_lbfgs else math.ceil(len(data.X) / self.batch_size)
+        self.scheduler = make_schedule("constant" if self.is_lbfgs else schedule, self.optimizer, epochs, steps_per_epoch)
         # Shuffling has its own generator so the model's init RNG and the batches stay independent.
         self.generator = torch.Generator().manual_seed(seed)
         self.step = 0  # steps already done in the running epoch (a resumed epoch skips them)

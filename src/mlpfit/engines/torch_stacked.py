@@ -18,7 +18,7 @@ import torch
 
 from mlpfit.engines.torch_single import check_byte_state, weight_matrices
 from mlpfit.nn.losses import l2_penalty, member_loss
-from mlpfit.train.schedules import SCHEDULES
+from mlpfit.train.schedules import schedule as lr_schedule
 from mlpfit.train.stacked_optim import StackedOptimizer
 from mlpfit.train.trainer import TrainData
 
@@ -41,9 +41,8 @@ class StackedEngine:
             self.optimizer.load_state_dict(optimizer_state)
             self.optimizer.lr = lrs
         self.t0 = self.optimizer.t  # the schedule counts this fit's steps only
-        self.steps_total = max(1, epochs * math.ceil(len(data.X) / self.batch_size))
         self.chunks = member_chunks(self.members, self.batch_size * max(model.sizes), data.X.device)
-        self.factor = SCHEDULES[schedule]
+        self.factor = lr_schedule(schedule, epochs, math.ceil(len(data.X) / self.batch_size))
         self.generator = torch.Generator().manual_seed(seed)
         # active: 1 while a member trains, 0 once stopped (multiplies its lr)
         self.active = torch.ones(self.members, device=data.X.device)
@@ -54,7 +53,7 @@ class StackedEngine:
 
     @property
     def lr(self) -> float:
-        return float(self.optimizer.lr[0]) * self.factor(max(0, self.optimizer.t - self.t0 - 1), self.steps_total)
+        return float(self.optimizer.lr[0]) * self.factor(self.optimizer.t - self.t0)  # the next step's, as the others report it
 
     def train_epoch(self, should_stop) -> np.ndarray | None:
         """One pass for every member; returns each member's mean training loss."""
@@ -76,7 +75,7 @@ class StackedEngine:
                 part.sum().backward()  # members share no parameters: each gets its own gradient
                 parts.append(part.detach())
                 seen.append(n.expand(part.shape))
-            self.optimizer.step(self.factor(self.optimizer.t - self.t0, self.steps_total), self.active)
+            self.optimizer.step(self.factor(self.optimizer.t - self.t0), self.active)
             total += torch.cat(parts) * torch.cat(seen)
             self.step = i + 1
             if should_stop():

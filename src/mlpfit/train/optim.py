@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from mlpfit.train.schedules import SCHEDULES
+from mlpfit.train.schedules import schedule
 
 OPTIMIZERS = {
     # fused: one kernel per step instead of one per parameter tensor; small MLPs are bound by
@@ -29,9 +29,8 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> t
     return optimizer
 
 
-def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int):
-    """A per-step multiplier of the peak learning rate, as a LambdaLR."""
-    factor = SCHEDULES[name]
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: factor(step, max(total_steps, 1)))
+def make_schedule(name: str, optimizer: torch.optim.Optimizer, epochs: int, steps_per_epoch: int):
+    """A per-step multiplier of the peak learning rate (train.schedules), as a LambdaLR."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, schedule(name, epochs, steps_per_epoch))
 
 
