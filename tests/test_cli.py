@@ -65,6 +65,8 @@ def test_examples_lists_the_seeds(cli):
     (["fit", "log(x)", "--domain", "-2:-1"], "--domain"),
     (["fit", "3 + 4"], "no variables"),
     (["fit", "x", "--device", "tpu"], "--device"),
+    (["fit", "x", "--settle", "1.5"], "--settle"),
+    (["fit", "x", "--schedule", "onecycle", "--settle", "0.9"], "drop --settle"),
     (["predict", "/nonexistent/run", "1"], "does not exist"),
     (["predict", "/nonexistent/run", "abc"], "'abc'"),
 ])
@@ -74,6 +76,24 @@ def test_bad_input_is_one_line_and_exit_2(cli, tmp_path, argv, words):
     assert result.code == 2
     assert result.err.count("\n") == 1 and result.err.startswith("mlpfit: error:") and words in result.err
     assert "Traceback" not in result.err and not os.path.exists(tmp_path / "pwned")
+
+
+def test_an_easy_function_settles_after_the_first_cycle_and_a_hard_one_trains_both(cli, tmp_path):
+    """The default budget: x² + y² (the quick start) ends after 40% of its steps, at R² ≥ 0.9999; x·y·z,
+    which the first cycle leaves at 0.9998, gets the second; --settle 0 always trains the whole budget."""
+    def fit(formula, *options):
+        result = cli("fit", formula, *options, "--no-plots", "--json", "--out", str(tmp_path / str(len(os.listdir(tmp_path)))))
+        assert result.code == 0, result.err
+        return result.json()
+
+    easy = fit("x**2 + y**2", "--domain", "-14:14")
+    assert easy["settled"] and not easy["stopped_early"] and easy["epochs"] == 75
+    assert min(easy["metrics"]["test"]["r2"]) >= 0.9999
+    hard = fit("x*y*z")
+    assert not hard["settled"] and hard["epochs"] == 188 and min(hard["metrics"]["test"]["r2"]) >= 0.9999
+    whole = fit("x**2 + y**2", "--domain", "-14:14", "--settle", "0")
+    assert not whole["settled"] and whole["epochs"] == 188
+    assert min(whole["metrics"]["test"]["r2"]) >= min(easy["metrics"]["test"]["r2"])
 
 
 def test_predict_checks_the_number_of_values(cli, tmp_path):

@@ -1,4 +1,6 @@
-"""Defaults chosen from the data: thread count and the engine."""
+"""Defaults chosen from the data: thread count, the engine and the schedule."""
+
+import pytest
 
 from mlpfit.config.defaults import default_threads
 from mlpfit.nn.sizes import count_parameters
@@ -48,3 +50,38 @@ def test_auto_chooses_the_numpy_engine_for_cpu_fits_it_covers_and_torch_for_the_
 
 def test_an_mnist_sized_net_gets_two_threads():
     assert default_threads(count_parameters([784, 128, 64, 10]), 256) == 2
+
+
+def resolved_train(task="regress", images=False, measured=False, **train):
+    from mlpfit.config.defaults import resolve
+    from mlpfit.config.schema import FitConfig, TrainConfig
+
+    config = FitConfig(train=TrainConfig(**train))
+    resolve(config, 8000, 784 if images else 2, 1, task, images=images, measured=measured)
+    return config.train
+
+
+def test_a_regression_with_the_budget_chosen_here_trains_two_cycles_and_may_settle():
+    from mlpfit.config.defaults import SETTLE_R2
+
+    t = resolved_train()
+    assert (t.schedule, t.settle, t.epochs) == ("twocycle", SETTLE_R2, 188)
+    assert resolved_train(settle=0.0).settle == 0.0  # --settle 0: always the whole budget
+    assert resolved_train(schedule="onecycle").settle == 0.0  # one cycle: nothing to settle after
+
+
+def test_one_cycle_where_the_epochs_were_given_or_another_rule_chose_them():
+    assert resolved_train(epochs=50).schedule == "onecycle"  # --epochs N: N epochs of the usual schedule
+    assert resolved_train(task="classify", loss="cross_entropy").schedule == "onecycle"
+    assert resolved_train(task="classify", images=True).schedule == "onecycle"
+    assert resolved_train(measured=True).schedule == "onecycle"  # small tables: 300 epochs and patience 20
+    assert resolved_train(optimizer="lbfgs").schedule == "onecycle"
+
+
+@pytest.mark.parametrize("train", [dict(task="classify", settle=0.99), dict(schedule="onecycle", settle=0.99),
+                                   dict(loss="huber", settle=0.99)])
+def test_settle_is_refused_where_it_means_nothing(train):
+    from mlpfit.errors import UsageError
+
+    with pytest.raises(UsageError, match="--settle 0.99 .*drop --settle"):
+        resolved_train(**train)

@@ -176,6 +176,35 @@ def test_checkpoint_mid_epoch_resumes_bit_identically():
         np.testing.assert_array_equal(resumed.optimizer_state()[1][name], value)
 
 
+def test_a_twocycle_fit_interrupted_in_its_second_cycle_resumes_bit_identically():
+    """The rate restarts after epoch 2 of 6 (train.schedules); a checkpoint taken in epoch 4 holds
+    everything the restart, the patience counted from the peak and the settle rule need."""
+    from mlpfit.runfolder.checkpoint import pack, unpack
+    from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping, Settle
+    from mlpfit.train.trainer import Trainer
+
+    def trainer():
+        engine = small_engine(epochs=6, schedule="twocycle")
+        return Trainer(engine, 6, [DivergenceGuard(), EarlyStopping(2), Settle(0.999999, 2, 3, 1.0)])
+
+    straight = trainer()
+    straight.run()
+    first = trainer()
+    steps = iter(range(1000))
+    first.should_stop = lambda: next(steps) == 20  # epoch 4 (6 steps an epoch), after the restart
+    first.run()
+    assert first.interrupted and first.epoch == 4
+    arrays = {}
+    packed = pack(first.state_dict(), arrays)
+    resumed = trainer()
+    resumed.load_state_dict(unpack(packed, arrays))
+    resumed.run()
+    lrs = straight.history.column("lr")
+    assert lrs[2] > lrs[1] and lrs[1] < lrs[0]  # annealed by the first cycle's end, then warming up again
+    np.testing.assert_array_equal(resumed.engine.params, straight.engine.params)
+    assert [r["val_loss"] for r in resumed.history.rows] == [r["val_loss"] for r in straight.history.rows]
+
+
 def test_same_seed_same_model_and_member_k_trains_like_seed_plus_k():
     pair, alone, again = small_engine([3, 4]), small_engine([4]), small_engine([3, 4])
     for engine in (pair, alone, again):

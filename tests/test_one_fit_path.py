@@ -13,7 +13,8 @@ import torch
 from safetensors.torch import load_file
 
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
-from mlpfit.fitting.fit import fit, monitor, resume_fit
+from mlpfit.fitting.fit import fit, resume_fit
+from mlpfit.fitting.stopping import monitor
 from mlpfit.interrupt import Interrupted
 from mlpfit.runfolder import checkpoint
 from mlpfit.train.callbacks import Callback, EarlyStopping
@@ -94,6 +95,7 @@ def test_ensemble_classifiers_stop_on_validation_error_like_single_ones():
     class Trainer:  # the minimum the callback reads
         running = np.array([True, True])
         engine = type("E", (), {"keep": lambda self, members: None})()
+        history = type("H", (), {"rows": []})()  # no learning rates logged: never warming up
 
         def stop_members(self, members):
             self.running &= ~members

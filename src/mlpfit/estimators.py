@@ -105,7 +105,7 @@ class _MLPEstimator(BaseEstimator):
                                 ensemble=self.ensemble)
         train = cfg.TrainConfig(epochs=1 if incremental else self.epochs, batch_size=self.batch_size, lr=self.lr,
                                 optimizer=self.optimizer or "adam", loss=self._loss(),
-                                schedule="constant" if incremental else self.schedule or "onecycle",
+                                schedule="constant" if incremental else self.schedule,
                                 patience=self.patience, alpha=self.alpha, seed=int(self.seed or 0),
                                 # alpha is the estimators' penalty (scikit-learn's); no optimizer decay on top:
                                 # a small table's 1e-3 took x² + y² (8,000 rows) from R² 0.9999 to 0.998 and

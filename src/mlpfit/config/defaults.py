@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from mlpfit.errors import UsageError
 from mlpfit.nn.sizes import count_parameters, layer_sizes
 
 # Peak learning rates that work without tuning on standardized data (diagnose's hints never go above them).
@@ -25,6 +26,11 @@ DEFAULT_SAMPLES = 10_000  # enough points that a 64x64 net fits smooth 1-3 input
 DEFAULT_HIDDEN = [64, 64]  # two layers: enough for smooth functions, small enough to train in seconds
 DEFAULT_ACTIVATION = "tanh"  # smooth: smooth targets fit far better than with relu's kinks
 TARGET_STEPS = 6_000  # optimizer steps that reach R² ≥ 0.999 on smooth functions with one-cycle Adam
+# ... spent as two cycles (train.schedules.twocycle): a fit whose validation R² reached SETTLE_R2 after the
+# first (40% of the steps) ends there, the rest get the second. Measured on 10 smooth functions, seeds 0-4:
+# easy ones settle at validation R² 0.99996-0.999998 in 40% of the time (x²+y²: test 0.99997); hard ones
+# (x·y·z, sin(3x)cos(2y): at most 0.99991 after the first cycle) train on and end where one long cycle does.
+SETTLE_R2 = 0.99995
 MAX_AUTO_EPOCHS = 3_000  # tiny full-batch data: a step is cheap, but stop somewhere
 FULL_BATCH_UP_TO = 512  # below this, one batch is the whole set: no noise, no Python work per batch
 DEFAULT_BATCH = 256  # larger sets: minibatches reach a given error in less time than full batch
@@ -82,17 +88,33 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
         t.lr = DEFAULT_LR[t.optimizer]
     if t.batch_size is None:
         t.batch_size = n_train if n_train <= FULL_BATCH_UP_TO else DEFAULT_BATCH
+    budget_chosen_here = t.epochs is None  # images and small tables have theirs by now
     if t.epochs is None:
         steps_per_epoch = 1 if t.optimizer == "lbfgs" else math.ceil(n_train / min(t.batch_size, n_train))
         budget = 300 if t.optimizer == "lbfgs" else TARGET_STEPS  # each L-BFGS step does up to 20 evaluations
         t.epochs = int(min(MAX_AUTO_EPOCHS, max(10, math.ceil(budget / steps_per_epoch))))
     if t.patience is None:
         t.patience = max(10, t.epochs // 5)
+    resolve_schedule(t, task, budget_chosen_here)
     work = count_parameters(layer_sizes(n_inputs, m.hidden, n_outputs)) * m.ensemble * min(t.batch_size, n_train)
     if t.threads is None:
         t.threads = default_threads(work)
     if t.engine == "auto":
         t.engine = auto_engine(t, m.ensemble, work)
+
+
+def resolve_schedule(t, task: str, budget_chosen_here: bool) -> None:
+    """twocycle, which may settle, where the steps were chosen here for a regression (SETTLE_R2 above);
+    an explicit --epochs N gets N epochs of onecycle. --settle needs a twocycle mse fit to mean something."""
+    if t.schedule is None:
+        regression = task == "regress" and t.optimizer != "lbfgs"
+        t.schedule = "twocycle" if budget_chosen_here and regression else "onecycle"
+    settles = t.schedule == "twocycle" and task == "regress" and t.loss == "mse"
+    if t.settle is None:
+        t.settle = SETTLE_R2 if settles else 0.0
+    elif t.settle > 0 and not settles:
+        raise UsageError(f"--settle {t.settle:g} needs a twocycle regression with the mse loss (it ends one after its "
+                         f"first cycle); this fit has task {task}, --schedule {t.schedule}, --loss {t.loss}: drop --settle")
 
 
 def auto_engine(t, members: int, work: float) -> str:

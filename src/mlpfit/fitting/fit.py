@@ -19,13 +19,13 @@ from mlpfit.errors import RunFolderError, UsageError, quoted_error
 from mlpfit.fitting import diagnose, interruptible, memory
 from mlpfit.fitting.build import Start, build, finish, member_seeds
 from mlpfit.fitting.prepare import load_dataset, prepare
+from mlpfit.fitting.stopping import stopping_rules
 from mlpfit.fitting.summary import make_summary, member_info, split_samples
 from mlpfit.interrupt import stop_signals
 from mlpfit.report.ahead import ReportAhead, report_ahead
 from mlpfit.runfolder import checkpoint, claim, store
 from mlpfit.runfolder.write import write_run
 from mlpfit.runtime import blas_threads, choose_device, configure, without_huge_pages
-from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
 from mlpfit.train.history import History
 from mlpfit.train.trainer import Trainer
 
@@ -90,14 +90,14 @@ def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: s
                                       x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
                                       parameters=fitted.parameter_count // fitted.members, outputs=dataset.outputs,
                                       domain=dataset.domain)
-    guard, stopping = DivergenceGuard(), EarlyStopping(config.train.patience, monitor=monitor(config))
-    trainer = Trainer(engine, config.train.epochs, [guard, stopping, *callbacks])
+    stopping = stopping_rules(config, dataset, split, fitted.y_scaler)
+    trainer = Trainer(engine, config.train.epochs, [*stopping.callbacks, *callbacks])
     with blas_threads(config.train.threads) if numpy_engine else contextlib.nullcontext():
         history = interruptible.run(trainer, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
     fitted = finish(fitted, engine)
     diagnostics = before + diagnose.after_training(history=history, config=config)
     summary = make_summary(config, dataset, split, fitted, history, trainer.seconds, diagnostics, device, run_dir,
-                           members=member_info(member_seeds(config), stopping, guard))
+                           members=member_info(member_seeds(config), stopping))
     summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary, history, config)]
     result = FitResult(config, fitted, history, summary, dataset, split, run_dir, engine.optimizer_state())
     if save:
@@ -105,11 +105,6 @@ def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: s
     elif on_saved is not None:
         on_saved(result)
     return result
-
-
-def monitor(config: FitConfig) -> str:
-    """Classification stops on validation error (ties broken by loss), everything else on validation loss."""
-    return "val_error" if config.train.loss == "cross_entropy" else "val_loss"
 
 
 def claim_run_dir(config: FitConfig, dataset: Dataset, resume: dict | None) -> claim.Claim:

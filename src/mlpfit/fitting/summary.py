@@ -41,6 +41,7 @@ def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Fitt
         "epochs": history.epochs,
         "best_epoch": history.best_epoch,
         "stopped_early": history.stopped_early,
+        "settled": history.settled,  # a twocycle fit that ended after its first cycle (train.callbacks.Settle)
         "parameters": fitted.parameter_count,
         "architecture": {"sizes": fitted.sizes, "activation": config.model.activation,
                          "output_activation": config.model.output_activation, "dropout": config.model.dropout},
@@ -94,11 +95,12 @@ def member_metrics(fitted, dataset: Dataset, split: Split) -> list[dict]:
     return [{name: per_split[name][k] for name in per_split} for k in range(fitted.members)]
 
 
-def member_info(seeds: list[int], early_stopping, guard) -> list[dict]:
-    """Per member: its seed and how its training ended (from the callbacks that stopped it)."""
-    return [{"seed": seed, "best_epoch": int(early_stopping.best_epoch[k]) or None,
-             "best_val_loss": float(early_stopping.best_loss[k]), "stopped_early": bool(early_stopping.stopped[k]),
-             "diverged": bool(guard.diverged[k])} for k, seed in enumerate(seeds)]
+def member_info(seeds: list[int], stopping) -> list[dict]:
+    """Per member: its seed and how its training ended (from fitting.stopping's rules that stopped it)."""
+    early, settle = stopping.early, stopping.settle
+    return [{"seed": seed, "best_epoch": int(early.best_epoch[k]) or None, "best_val_loss": float(early.best_loss[k]),
+             "stopped_early": bool(early.stopped[k]), "settled": bool(settle is not None and settle.settled[k]),
+             "diverged": bool(stopping.guard.diverged[k])} for k, seed in enumerate(seeds)]
 
 
 def truth_off_the_points(fitted: FittedModel, dataset: Dataset, n: int = 4000) -> str | None:

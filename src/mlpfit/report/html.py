@@ -14,6 +14,7 @@ import os
 
 from mlpfit import atomic
 from mlpfit.report.plots import run_name
+from mlpfit.report.text import how_it_ended
 
 REPORT_FILE = "report.html"
 
@@ -82,7 +83,7 @@ def facts_section(summary: dict, equations: list[str] | None) -> str:
         ("examples", f"{ex.get('train')} train / {ex.get('val')} val / {ex.get('test')} test"),
         ("training", f"{summary.get('epochs')} epochs in {summary.get('seconds', 0):.2f} s"
                      + (f", weights of epoch {summary['best_epoch']} kept" if summary.get("best_epoch") else "")
-                     + (" (stopped early)" if summary.get("stopped_early") else "")),
+                     + how_it_ended(summary)),
         ("device", f"{summary.get('device')}, {summary.get('threads')} thread(s)"),
         ("created", f"{summary.get('created')} by mlpfit {summary.get('mlpfit')}"),
     ]

@@ -24,6 +24,13 @@ def metrics_table(summary: dict) -> list[str]:
     return lines
 
 
+def how_it_ended(summary: dict) -> str:
+    """Why training ended before its last epoch, if it did, for the line that counts the epochs."""
+    if summary.get("settled"):
+        return " (settled: validation R² reached --settle after the first of two cycles)"
+    return " (stopped early)" if summary.get("stopped_early") else ""
+
+
 def fit_report(summary: dict, report_follows: bool = False) -> str:
     """``report_follows``: report.html is drawn right after this is printed (mlpfit fit prints first)."""
     arch = summary["architecture"]
@@ -41,7 +48,7 @@ def fit_report(summary: dict, report_follows: bool = False) -> str:
         f"{ex['train']} train / {ex['val']} val / {ex['test']} test examples",
         f"  {summary['epochs']} epochs in {summary['seconds']:.2f} s"
         + (f", best at epoch {summary['best_epoch']}" if summary.get("best_epoch") else "")
-        + (" (stopped early)" if summary.get("stopped_early") else ""),
+        + how_it_ended(summary),
         *metrics_table(summary),
         *ensemble_lines(summary),
     ]

@@ -60,9 +60,15 @@ class EarlyStopping(MemberState):
     starts rising on a confident net while its accuracy is still improving, and accuracy is what
     the user asked for. On small validation sets many epochs tie on error rate; validation loss
     breaks the tie, so the first lucky epoch of an undertrained net is not the one kept.
+
+    Patience counts from the learning rate's peak: while the schedule warms up (the rate rises, as at
+    the start of each of twocycle's cycles) a worse validation loss is the schedule's doing, not
+    overfitting. So the epochs waited are those since the best epoch *after the rate last rose*
+    (``cycle_best``), while the weights kept are the best of the whole run (``best``): a second cycle
+    that starts above the first one's end is not stopped before its annealing can beat it.
     """
 
-    FIELDS = ("best", "best_loss", "best_epoch", "wait", "stopped")
+    FIELDS = ("best", "best_loss", "best_epoch", "wait", "stopped", "cycle_best", "cycle_best_loss")
 
     def __init__(self, patience: int, monitor: str = "val_loss", min_relative_improvement: float = 1e-4):
         self.patience = patience
@@ -74,31 +80,45 @@ class EarlyStopping(MemberState):
         self.best = np.full(k, math.inf)  # best score per member
         self.best_loss = np.full(k, math.inf)  # validation loss at the best epoch: the tie-breaker for "val_error"
         self.best_epoch = np.zeros(k, dtype=np.int64)  # 0: no finite score yet, nothing kept
-        self.wait = np.zeros(k, dtype=np.int64)  # epochs since the last improvement
+        self.wait = np.zeros(k, dtype=np.int64)  # epochs since the last improvement (since the rate's peak)
         self.stopped = np.zeros(k, dtype=bool)  # patience ran out
+        self.cycle_best = np.full(k, math.inf)  # best score since the learning rate last rose
+        self.cycle_best_loss = np.full(k, math.inf)
+
+    def load_state_dict(self, state: dict, members: int) -> None:
+        # A checkpoint written before patience counted from the peak: its best is the cycle's best.
+        state = {"cycle_best": state.get("best"), "cycle_best_loss": state.get("best_loss"), **state}
+        super().load_state_dict(state, members)
 
     def on_epoch_end(self, trainer, logs):
         loss = np.asarray(logs["member_val_loss"], dtype=np.float64)
         score = 1 - np.asarray(logs["member_val_accuracy"]) if self.monitor == "val_error" else loss
         judged = trainer.running & np.isfinite(score)  # a NaN epoch is the divergence guard's business
-        improved = judged & (self.improved(score, loss) | (self.best_epoch == 0))
+        first = self.best_epoch == 0
+        improved = judged & (self.improved(score, loss, self.best, self.best_loss) | first)
         if improved.any():
             trainer.engine.keep(improved)
             self.best[improved], self.best_loss[improved] = score[improved], loss[improved]
-            self.best_epoch[improved], self.wait[improved] = logs["epoch"], 0
-        waiting = judged & ~improved
+            self.best_epoch[improved] = logs["epoch"]
+        if rate_rose(trainer.history):  # warming up: nothing to judge yet, the cycle's best starts after it
+            self.cycle_best[:], self.cycle_best_loss[:], self.wait[judged] = math.inf, math.inf, 0
+            return
+        progressed = judged & (self.improved(score, loss, self.cycle_best, self.cycle_best_loss) | first)
+        self.cycle_best[progressed], self.cycle_best_loss[progressed] = score[progressed], loss[progressed]
+        self.wait[progressed] = 0
+        waiting = judged & ~progressed
         self.wait[waiting] += 1
         done = waiting & (self.wait >= self.patience)
         if done.any():
             self.stopped |= done
             trainer.stop_members(done)
 
-    def improved(self, score: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    def improved(self, score: np.ndarray, loss: np.ndarray, best: np.ndarray, best_loss: np.ndarray) -> np.ndarray:
         threshold = 1 - self.min_relative_improvement
-        better = score < self.best * threshold
+        better = score < best * threshold
         if self.monitor != "val_error":
             return better
-        return better | ((score <= self.best) & (loss < self.best_loss * threshold))
+        return better | ((score <= best) & (loss < best_loss * threshold))
 
     def on_train_end(self, trainer):
         kept = self.best_epoch > 0
@@ -109,6 +129,47 @@ class EarlyStopping(MemberState):
         if not kept.all():  # a member never had a finite score: no weights worth keeping, the mean is lost
             history.diverged = True
             history.diverged_at = history.diverged_at or history.epochs
+
+
+def rate_rose(history) -> bool:
+    """The learning rate at the end of the last epoch is above the one before: the schedule is warming up."""
+    rows = history.rows
+    return len(rows) >= 2 and rows[-1]["lr"] > rows[-2]["lr"]
+
+
+class Settle(MemberState):
+    """End a two-cycle fit after its first cycle when every output's validation R² already reaches ``r2``.
+
+    A smooth function the net has learned after the first cycle (x²+y²: validation R² 0.99997 after 40%
+    of the steps) gains little from the second (0.99999); one it has not (x·y·z: 0.9998) needs it. Only
+    the mean validation loss is logged, in scaled units, so each output's R² is bounded from it: with K
+    outputs, output k's MSE is at most K x the mean, and its R² = 1 - MSE_k / var_k ≥ 1 - K·loss / min var
+    (``variance``: the smallest variance of a validation output, in the units the loss is measured in).
+    """
+
+    FIELDS = ("settled",)
+
+    def __init__(self, r2: float, epoch: int, outputs: int, variance: float):
+        self.r2, self.epoch = r2, epoch  # the first cycle's last epoch (train.schedules.restart_epochs)
+        self.outputs, self.variance = outputs, variance
+        self.reset(1)
+
+    def reset(self, k: int) -> None:
+        self.settled = np.zeros(k, dtype=bool)  # ended after the first cycle
+
+    def on_epoch_end(self, trainer, logs):
+        if logs["epoch"] != self.epoch or not self.variance > 0:
+            return
+        loss = np.asarray(logs["member_val_loss"], dtype=np.float64)
+        with np.errstate(all="ignore"):
+            lowest_r2 = 1 - self.outputs * loss / self.variance
+        done = trainer.running & np.isfinite(loss) & (lowest_r2 >= self.r2)
+        if done.any():
+            self.settled |= done
+            trainer.stop_members(done)
+
+    def on_train_end(self, trainer):
+        trainer.history.settled = bool(self.settled.all())
 
 
 class DivergenceGuard(MemberState):

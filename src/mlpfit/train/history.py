@@ -15,6 +15,7 @@ class History:
     rows: list[dict] = field(default_factory=list)  # one flat `logs` dict per epoch, keys COLUMNS
     best_epoch: int | None = None  # epoch whose weights were kept (early stopping)
     stopped_early: bool = False  # True when patience ran out before the last epoch
+    settled: bool = False  # True when a twocycle fit ended after its first cycle (train.callbacks.Settle)
     diverged: bool = False  # True when the loss became NaN/inf or exploded
     diverged_at: int | None = None  # the epoch it happened
 
@@ -48,6 +49,7 @@ class History:
         return {
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
+            "settled": self.settled,
             "diverged": self.diverged,
             "diverged_at": self.diverged_at,
         }
@@ -62,4 +64,5 @@ class History:
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row.values()):
                 raise ValueError("history values must be numbers")
         meta = {key: state[key] for key in ("best_epoch", "stopped_early", "diverged", "diverged_at")}
+        meta["settled"] = bool(state.get("settled", False))  # absent from checkpoints older than twocycle
         return cls(rows=[dict(r) for r in rows], **meta)

@@ -55,11 +55,10 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), prun
     config. ``pruned`` is the set of members a callback stopped for Optuna (filled while training)."""
     from mlpfit.engines.torch_stacked import StackedEngine
     from mlpfit.fitting.build import engine_options, fitted_model, model_sizes, scalers, train_data
-    from mlpfit.fitting.fit import monitor
+    from mlpfit.fitting.stopping import stopping_rules
     from mlpfit.fitting.summary import member_info, member_metrics
     from mlpfit.nn.stacked import EnsembleMLP
     from mlpfit.runtime import configure
-    from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
     from mlpfit.train.trainer import Trainer
 
     first, ds = configs[0], shared.dataset
@@ -73,12 +72,12 @@ def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), prun
     options = {**engine_options(first), "lr": [c.train.lr for c in configs]}
     engine = StackedEngine(model, train_data(ds, shared.split, x_scaler, y_scaler, shared.device), loss=t.loss,
                            seed=t.seed, **options)
-    guard, stopping = DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(first))
-    trainer = Trainer(engine, t.epochs, [guard, stopping, *callbacks])
+    stopping = stopping_rules(first, ds, shared.split, y_scaler)
+    trainer = Trainer(engine, t.epochs, [*stopping.callbacks, *callbacks])
     trainer.run()
     fitted = fitted_model(model, x_scaler, y_scaler, ds, t.loss)
     rows = []
-    for k, (info, metrics) in enumerate(zip(member_info(seeds, stopping, guard), member_metrics(fitted, ds, shared.split))):
+    for k, (info, metrics) in enumerate(zip(member_info(seeds, stopping), member_metrics(fitted, ds, shared.split))):
         val = metrics["val"]
         score = val["accuracy"] if ds.task == "classify" else sum(val["r2"]) / len(val["r2"])
         rows.append({"val_loss": info["best_val_loss"], "val_score": score, "best_epoch": info["best_epoch"],

@@ -1,0 +1,56 @@
+"""The rules that end training, built the same way for a fit and for a sweep's batch of settings:
+the divergence guard, early stopping (patience) and, for a twocycle fit, settling after the first cycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlpfit.config.schema import FitConfig
+from mlpfit.data.dataset import Dataset, Split
+from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping, Settle
+from mlpfit.train.schedules import restart_epochs
+
+
+@dataclass
+class Stopping:
+    guard: DivergenceGuard
+    early: EarlyStopping
+    settle: Settle | None  # None: the fit runs its whole schedule (unless patience or the guard end it)
+
+    @property
+    def callbacks(self) -> list:
+        return [self.guard, self.early, *([self.settle] if self.settle else [])]
+
+
+def stopping_rules(config: FitConfig, dataset: Dataset, split: Split, y_scaler) -> Stopping:
+    t = config.train
+    return Stopping(DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(config)),
+                    settle_rule(config, dataset, split, y_scaler))
+
+
+def monitor(config: FitConfig) -> str:
+    """Classification stops on validation error (ties broken by loss), everything else on validation loss."""
+    return "val_error" if config.train.loss == "cross_entropy" else "val_loss"
+
+
+def settle_rule(config: FitConfig, dataset: Dataset, split: Split, y_scaler) -> Settle | None:
+    """train.callbacks.Settle at the first cycle's last epoch, with the validation outputs' smallest
+    variance in the scaled units the loss is measured in; None where the fit cannot settle."""
+    t = config.train
+    restarts = restart_epochs(t.schedule, t.epochs)
+    if not (t.settle and restarts and y_scaler is not None):
+        return None
+    targets = y_scaler.transform(dataset.Y[split.val]).astype(np.float64)
+    weights = None if dataset.weights is None else np.asarray(dataset.weights[split.val], dtype=np.float64)
+    variance = float(np.min(weighted_variance(targets, weights))) if len(targets) else 0.0
+    return Settle(t.settle, restarts[0], targets.shape[1], variance)
+
+
+def weighted_variance(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Each column's variance, with the rows' weights where there are any (as the validation loss is)."""
+    if weights is None or not weights.sum() > 0:
+        return values.var(axis=0)
+    mean = np.average(values, axis=0, weights=weights)
+    return np.average((values - mean) ** 2, axis=0, weights=weights)

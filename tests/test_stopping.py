@@ -1,0 +1,131 @@
+"""The rules that end training (fitting.stopping): early stopping counts patience from the learning
+rate's peak and keeps the best weights of the whole run; a twocycle fit settles after its first cycle
+when every output's validation R² is high enough; fits and sweeps build the same rules."""
+
+import math
+
+import numpy as np
+import pytest
+
+from mlpfit.config.schema import DataConfig, FitConfig, TrainConfig
+from mlpfit.data.dataset import Split
+from mlpfit.data.scaling import Standardizer
+from mlpfit.fitting.stopping import settle_rule, stopping_rules, weighted_variance
+from mlpfit.train.callbacks import EarlyStopping, Settle
+from mlpfit.train.history import History
+
+
+class FakeTrainer:
+    """What the callbacks read and call: running members, the engine's keep, the history's rates."""
+
+    def __init__(self, members=1):
+        self.members, self.running = members, np.ones(members, dtype=bool)
+        self.kept_at = []
+        self.history = History()
+        outer = self
+        self.engine = type("Engine", (), {"keep": lambda self, members: outer.kept_at.append(members.copy())})()
+
+    def stop_members(self, members):
+        self.running &= ~np.asarray(members, dtype=bool)
+
+    def epoch(self, callback, epoch, lr, *val_losses):
+        logs = {"epoch": epoch, "train_loss": 0.0, "val_loss": float(np.mean(val_losses)), "lr": lr, "seconds": 0.0,
+                "member_val_loss": np.array(val_losses, dtype=float)}
+        self.history.append(logs)
+        callback.on_epoch_end(self, logs)
+
+
+def test_patience_does_not_count_while_the_rate_rises():
+    stopper, trainer = EarlyStopping(patience=2), FakeTrainer()
+    trainer.epoch(stopper, 1, 0.1, 1.0)
+    for epoch, lr in enumerate([0.2, 0.3, 0.4, 0.5], start=2):  # warming up: the loss rises, nobody waits
+        trainer.epoch(stopper, epoch, lr, 1.0 + epoch)
+    assert trainer.running.all() and stopper.wait[0] == 0
+    trainer.epoch(stopper, 6, 0.45, 4.0)  # past the peak: the cycle's best starts here
+    trainer.epoch(stopper, 7, 0.40, 4.5)
+    assert trainer.running.all() and stopper.wait[0] == 1
+    trainer.epoch(stopper, 8, 0.35, 4.6)
+    assert not trainer.running.any() and stopper.stopped[0]
+    assert stopper.best_epoch[0] == 1 and stopper.best[0] == 1.0  # the weights kept are the run's best
+
+
+def test_a_second_cycle_is_judged_against_its_own_best_and_kept_only_when_it_beats_the_first():
+    stopper, trainer = EarlyStopping(patience=3), FakeTrainer()
+    for epoch, (lr, loss) in enumerate([(0.5, 1.0), (0.3, 0.5), (0.1, 0.1)], start=1):  # first cycle
+        trainer.epoch(stopper, epoch, lr, loss)
+    for epoch, (lr, loss) in enumerate([(0.4, 0.3), (0.8, 0.9), (0.6, 0.5), (0.4, 0.3), (0.2, 0.2),
+                                        (0.1, 0.15), (0.05, 0.08)], start=4):
+        trainer.epoch(stopper, epoch, lr, loss)
+    assert trainer.running.all()  # four epochs above the first cycle's 0.1, yet improving on its own
+    assert stopper.best_epoch[0] == 10 and stopper.best[0] == 0.08
+
+
+def test_a_checkpoint_from_before_cycles_loads_with_its_best_as_the_cycles():
+    stopper = EarlyStopping(patience=3)
+    state = {"best": [0.5], "best_loss": [0.5], "best_epoch": [4], "wait": [1], "stopped": [False]}
+    stopper.load_state_dict(state, 1)
+    assert stopper.cycle_best.tolist() == [0.5] and stopper.wait.tolist() == [1]
+
+
+def test_settle_stops_the_members_whose_every_output_is_good_enough_at_its_epoch_only():
+    settle, trainer = Settle(r2=0.999, epoch=3, outputs=2, variance=1.0), FakeTrainer(members=3)
+    settle.on_train_begin(trainer)
+    trainer.epoch(settle, 2, 0.01, 1e-6, 1e-6, 1e-6)  # not the first cycle's end: nothing happens
+    assert trainer.running.all()
+    # 2 outputs: a mean loss of 4e-4 may be one output's 8e-4 (R² 0.9992); 6e-4 may be 1.2e-3 (0.9988)
+    trainer.epoch(settle, 3, 0.0001, 4e-4, 6e-4, math.nan)
+    assert trainer.running.tolist() == [False, True, True] and settle.settled.tolist() == [True, False, False]
+    settle.on_train_end(trainer)
+    assert trainer.history.settled is False  # not every member settled
+    trainer.running[:] = True
+    trainer.epoch(settle, 4, 0.01, 1e-9, 1e-9, 1e-9)  # later epochs are the second cycle's: never settled there
+    assert trainer.running.all()
+
+
+def test_a_settled_fit_says_so_in_its_history():
+    settle, trainer = Settle(r2=0.9999, epoch=1, outputs=1, variance=2.0), FakeTrainer()
+    trainer.epoch(settle, 1, 0.001, 1.5e-4)  # R² = 1 - 1.5e-4 / 2 = 0.999925
+    settle.on_train_end(trainer)
+    assert trainer.history.settled and History.from_state({"rows": trainer.history.rows, **trainer.history.meta()}).settled
+
+
+def test_a_validation_set_without_variance_never_settles():
+    settle, trainer = Settle(r2=0.5, epoch=1, outputs=1, variance=0.0), FakeTrainer()
+    trainer.epoch(settle, 1, 0.001, 0.0)
+    assert trainer.running.all()
+
+
+class FakeDataset:
+    def __init__(self, Y, weights=None):
+        self.Y, self.weights = Y, weights
+
+
+def config(**train) -> FitConfig:
+    return FitConfig(DataConfig(target="x"), train=TrainConfig(epochs=10, patience=4, **train))
+
+
+def test_the_settle_rule_measures_the_validation_outputs_in_scaled_units():
+    rng = np.random.default_rng(0)
+    Y = np.column_stack([rng.normal(0, 10, 200), rng.normal(5, 1, 200)])
+    split = Split(np.arange(100), np.arange(100, 200), np.arange(0), held_out=True)
+    scaler = Standardizer.fit(Y[:100])
+    rule = settle_rule(config(schedule="twocycle", settle=0.999), FakeDataset(Y), split, scaler)
+    scaled = scaler.transform(Y[100:])
+    assert rule.epoch == 4 and rule.outputs == 2 and rule.r2 == 0.999
+    assert rule.variance == pytest.approx(min(scaled[:, 0].var(), scaled[:, 1].var()))
+
+
+@pytest.mark.parametrize("train", [dict(schedule="onecycle", settle=0.999), dict(schedule="twocycle", settle=0.0)])
+def test_no_settle_rule_without_two_cycles_and_a_threshold(train):
+    Y = np.arange(20.0)[:, None]
+    split = Split(np.arange(10), np.arange(10, 20), np.arange(0), held_out=True)
+    assert settle_rule(config(**train), FakeDataset(Y), split, Standardizer.fit(Y)) is None
+    rules = stopping_rules(config(**train), FakeDataset(Y), split, Standardizer.fit(Y))
+    assert [type(cb).__name__ for cb in rules.callbacks] == ["DivergenceGuard", "EarlyStopping"]
+
+
+def test_weighted_variance_weighs_rows_as_the_validation_loss_does():
+    values = np.array([[0.0], [1.0], [1.0], [1.0]])
+    assert weighted_variance(values, None)[0] == pytest.approx(0.1875)
+    assert weighted_variance(values, np.array([3.0, 1.0, 1.0, 1.0]))[0] == pytest.approx(0.25)
+    assert weighted_variance(values, np.zeros(4))[0] == pytest.approx(0.1875)  # no weight at all: unweighted
