@@ -18,7 +18,8 @@
     (the matrix products alone), from benchmarks/engine_step.py in a fresh process (it pins the
     threads before numpy and torch are imported).
 
-Each time is the median of --repeats runs; the ratio is mlpfit / scikit-learn (below 1: faster).
+Each time is the median of --repeats runs; the ratio is mlpfit / scikit-learn (below 1: faster). In (a)
+the three processes run in rounds, one after another, and each round's ratio is printed as well.
 The machine is shared: the load average is printed with the results.
 """
 
@@ -71,29 +72,30 @@ def fresh_r2(run_dir: str) -> float:
 
 
 def quick_start(repeats: int) -> None:
+    """Rounds of the three processes one after another, so a change in the machine's load falls on all
+    three alike (the medians are compared, and each round's ratio is printed too)."""
     mlpfit_cli = [sys.executable, "-m", "mlpfit"]
+    rows = {"mlpfit fit (plots + report)": [], "mlpfit fit --no-plots": [], "scikit-learn script": []}
     with tempfile.TemporaryDirectory() as folder:
         script = os.path.join(folder, "sklearn_fit.py")
         with open(script, "w") as f:
             f.write(SKLEARN_SCRIPT)
-        rows = {}
-        for name, extra in (("mlpfit fit (plots + report)", []), ("mlpfit fit --no-plots", ["--no-plots"])):
-            times = []
-            for k in range(repeats):
-                out = os.path.join(folder, f"run-{len(rows)}-{k}")
-                times.append(timed_process([*mlpfit_cli, *QUICK_START, *extra, "--out", out])[0])
-            rows[name] = (statistics.median(times), fresh_r2(out))
-        times, scores = [], []
-        for _ in range(repeats):
+        r2 = {}
+        for k in range(repeats):
+            for i, (name, extra) in enumerate((("mlpfit fit (plots + report)", []), ("mlpfit fit --no-plots", ["--no-plots"]))):
+                out = os.path.join(folder, f"run-{i}-{k}")
+                rows[name].append(timed_process([*mlpfit_cli, *QUICK_START, *extra, "--out", out])[0])
+                r2[name] = fresh_r2(out)
             seconds, stdout = timed_process([sys.executable, script])
-            times.append(seconds)
-            scores.append(float(stdout.split()[-1]))
-        sklearn_seconds = statistics.median(times)
-        rows["scikit-learn script"] = (sklearn_seconds, scores[-1])
-    print(f"(a) quick start, whole process, median of {repeats} (load average {load_average()})")
-    print(f"    {'':<30} {'seconds':>8} {'R² fresh':>10} {'ratio':>7}")
-    for name, (seconds, r2) in rows.items():
-        print(f"    {name:<30} {seconds:>8.2f} {r2:>10.6f} {seconds / sklearn_seconds:>7.2f}")
+            rows["scikit-learn script"].append(seconds)
+            r2["scikit-learn script"] = float(stdout.split()[-1])
+    sklearn_seconds = statistics.median(rows["scikit-learn script"])
+    print(f"(a) quick start, whole process, median of {repeats} rounds (load average {load_average()})")
+    print(f"    {'':<30} {'seconds':>8} {'R² fresh':>10} {'ratio':>7}   per round")
+    for name, times in rows.items():
+        rounds = " ".join(f"{t / s:.2f}" for t, s in zip(times, rows["scikit-learn script"]))
+        print(f"    {name:<30} {statistics.median(times):>8.2f} {r2[name]:>10.6f} "
+              f"{statistics.median(times) / sklearn_seconds:>7.2f}   {rounds}")
 
 
 def cross_validation(repeats: int) -> None:
