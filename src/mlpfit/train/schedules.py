@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-# twocycle's first cycle, as a share of the epochs. Measured (test R², 10 smooth functions, seeds 0-4,
-# default net and budget): after 40% of the steps every easy function (x²+y², sin(x)cos(y), the seed
-# functions) had validation R² ≥ 0.99996, the two hard ones (x·y·z, sin(3x)cos(2y)) ≤ 0.99991; a second
-# one-cycle over the other 60% then ends where one long cycle does (x·y·z 0.999920-0.999936 against
-# 0.999915-0.999940, sin(3x)cos(2y) 0.999944-0.999984 against 0.999938-0.999980).
+# twocycle's first cycle, as a share of the epochs. Measured by benchmarks/budget.py (test R², ten smooth
+# functions, seeds 0-4, the default net and budget): after 40% of the steps the eight easy ones (x²+y²,
+# sin(x)cos(y), the seeds' functions, ...) settle at 0.999955-0.999999, while the two hard ones (x·y·z,
+# sin(3x)cos(2y): validation R² at most 0.99991 by then) get a second one-cycle over the other 60% and
+# end at 0.999918-0.999983, where one long cycle ends (0.999915-0.999980).
 FIRST_CYCLE = 0.4
 
 
@@ -55,7 +55,7 @@ def schedule(name: str, epochs: int, steps_per_epoch: int) -> Callable[[int], fl
     bounds = [0, *(epoch * steps_per_epoch for epoch in restart_epochs(name, epochs)), total]
 
     def factor(step: int) -> float:
-        cycle = max(0, sum(step >= bound for bound in bounds[1:-1]))
+        cycle = sum(step >= bound for bound in bounds[1:-1])
         start, end = bounds[cycle], bounds[cycle + 1]
         return shape(step - start, max(1, end - start))
 
