@@ -1,7 +1,8 @@
 """``report.html``: one self-contained page per run (images inline, CSS inline, no network).
 
 The page is built from the run folder alone, so ``mlpfit report RUN`` in a fresh process gives
-the same page as the fit did. Plots and the page are derived files: they are rewritten freely and
+the same page as the fit did. Everything drawing needs is imported with this module, so a report
+drawer made ready ahead (report.ahead) has nothing left to import once the run arrives. Plots and the page are derived files: they are rewritten freely and
 are not in the run's manifest.
 """
 
@@ -13,8 +14,14 @@ import json
 import os
 
 from mlpfit import atomic
+from mlpfit.nn import equation
+from mlpfit.report import figures
 from mlpfit.report.plots import run_name
 from mlpfit.report.text import how_it_ended
+from mlpfit.runfolder import store as runs
+from mlpfit.runfolder.predictor import checked_predictor
+from mlpfit.runfolder.validate import content_errors
+from mlpfit.train.history import History
 
 REPORT_FILE = "report.html"
 
@@ -174,13 +181,6 @@ def render(summary: dict, config: dict, plot_paths: list[str], equations: list[s
 
 def write_report(run_dir: str) -> str:
     """Redraw the plots and report.html of a run folder from its files; returns the page's path."""
-    from mlpfit.nn import equation
-    from mlpfit.report import figures
-    from mlpfit.runfolder import store as runs
-    from mlpfit.runfolder.predictor import checked_predictor
-    from mlpfit.runfolder.validate import content_errors
-    from mlpfit.train.history import History
-
     # NumPy arrays and the NumPy network: drawing the report never imports torch (1.5-2 s).
     files = runs.read(run_dir, check_derived=False, arrays="numpy")  # damaged plots are what this redraws
     with content_errors(run_dir):  # an edited summary or sample file: one line, as predict says it
