@@ -130,6 +130,35 @@ def test_an_interrupted_fit_leaves_no_child(tmp_path, forking, monkeypatch):
     assert len(started) == 1 and started[0].pid is None  # reaped by close()
 
 
+def test_a_fit_draws_with_the_child_its_caller_made_ready_and_leaves_closing_it_to_the_caller(tmp_path, forking,
+                                                                                                 monkeypatch):
+    """The CLI forks the drawer before its own imports and the data: the fit uses it and forks no other."""
+    given = ahead.ReportAhead.start()
+    monkeypatch.setattr(ahead.ReportAhead, "start", classmethod(lambda cls: pytest.fail("a second child")))
+    result = fitting.fit(formula_config("x*y", str(tmp_path / "run"), epochs=5), ahead=given)
+    assert given.pid is None and given.to_child is None  # it drew the report, and was reaped
+    assert {"fit.png", "units.png", "report.html"} <= set(os.listdir(result.run_dir))
+    given.close()  # the caller's: harmless after the draw
+
+
+def test_a_cli_fit_that_fails_before_training_leaves_no_child(cli, tmp_path, forking):
+    bad = tmp_path / "ragged.csv"
+    bad.write_text("a,b,y\n1,2,3\n4,5\n")
+    before = set(os.listdir("/proc"))
+    result = cli("fit", str(bad), "--out", str(tmp_path / "run"))
+    assert result.code == 2 and "Traceback" not in result.err
+    mine = [pid for pid in set(os.listdir("/proc")) - before if pid.isdigit() and parent_of(pid) == os.getpid()]
+    assert mine == []
+
+
+def parent_of(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def test_a_fork_that_fails_means_no_child(monkeypatch):
     def no_fork():
         raise OSError(12, "Cannot allocate memory")

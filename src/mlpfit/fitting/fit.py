@@ -46,20 +46,23 @@ class FitResult:
 
 
 def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: bool = True,
-        resume: dict | None = None, start: Start | None = None, on_saved=None) -> FitResult:
+        resume: dict | None = None, start: Start | None = None, on_saved=None,
+        ahead: ReportAhead | None = None) -> FitResult:
     """Train on ``config``'s target (or on ``dataset``, already in memory) and, by default, save a run folder.
 
     ``config`` is not changed; the result holds the resolved copy. ``resume`` is a checkpoint's
     state (:func:`resume_fit`); ``start`` an earlier fit to continue from (warm start, partial_fit).
     ``on_saved(result)`` runs once the run folder is written, before its plots and report are drawn
     (the CLI prints the summary then, so the numbers are not kept waiting for the pictures).
+    ``ahead`` is a report drawer the caller made ready earlier (report.ahead; the caller closes it);
+    without one, a fit that draws its report forks its own before training.
     """
     with without_huge_pages():  # large arrays (images) would stall seconds in the kernel's compaction
-        return fit_data(config, dataset, callbacks, save, resume, start, on_saved)
+        return fit_data(config, dataset, callbacks, save, resume, start, on_saved, ahead)
 
 
 def fit_data(config: FitConfig, dataset: Dataset | None, callbacks, save: bool, resume: dict | None,
-             start: Start | None, on_saved) -> FitResult:
+             start: Start | None, on_saved, ahead: ReportAhead | None = None) -> FitResult:
     """:func:`fit`'s work: load and prepare the data, claim the run folder, train and save."""
     config = copy.deepcopy(config)
     if dataset is None:
@@ -69,7 +72,8 @@ def fit_data(config: FitConfig, dataset: Dataset | None, callbacks, save: bool, 
     held = claim_run_dir(config, dataset, resume) if save else None
     try:
         # Before training (and before torch is imported): matplotlib loads in a child meanwhile.
-        with report_ahead(save and config.run.plots) as ahead:
+        given = contextlib.nullcontext(ahead) if ahead is not None else report_ahead(save and config.run.plots)
+        with given as ahead:
             return train_and_save(config, dataset, split, held.path if held else None, callbacks, save, resume,
                                   start, on_saved, ahead)
     finally:
