@@ -161,3 +161,16 @@ def test_the_check_catches_a_clipped_label(drawn, tmp_path):
     ax.set_position([0.01, box.y0, box.x1 - 0.01, box.height])  # no room left for the y tick labels
     with pytest.raises(AssertionError, match="runs off"):
         assert_laid_out(fig)
+
+
+def test_the_sensitivity_bars_keep_their_values_inside_and_clear_of_the_legend(curve_run, drawn, tmp_path):
+    fitted, summary, history, samples = _from_folder(curve_run.run_dir)  # two outputs: a legend of two
+    sensitivity.write(str(tmp_path), summary, fitted, samples)
+    bars = drawn[0].axes[0]
+    renderer = FigureCanvasAgg(drawn[0]).get_renderer()
+    box, legend = bars.get_window_extent(renderer), bars.get_legend().get_window_extent(renderer)
+    values = [text.get_window_extent(renderer) for text in bars.texts]
+    assert len(values) == 2 and legend.x0 >= box.x0 and legend.x1 <= box.x1
+    for value in values:
+        assert box.x0 <= value.x0 and value.x1 <= box.x1  # inside the axes, not run off its right edge
+        assert not value.overlaps(legend)

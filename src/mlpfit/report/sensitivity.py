@@ -129,6 +129,9 @@ def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str) -> str:
         ax.set(xlabel="mean |∂output/∂input| over the stored sample (original units)",
                title=f"sensitivity: {len(X)} stored training rows" + (f" (top {len(bars)} of {len(names)} inputs)"
                                                                       if len(names) > len(bars) else ""))
+        # Room right of the longest bar for its value and, with several outputs, the legend beside the bars
+        # (inside their reach it covered the longest bar's value).
+        ax.set_xlim(0, float(np.nanmax(values[:, bars], initial=0.0) or 1.0) * (1.5 if len(outs) > 1 else 1.12))
         if len(outs) > 1:
             ax.legend(loc="lower right")
         panels = [fig.add_subplot(grid[1 + n // cols, n % cols]) for n in range(len(shown))]
