@@ -86,7 +86,7 @@ OPTIONS: tuple[Option, ...] = (
            choices=LOSSES, metavar="NAME"),
     Option("schedule", "train", "choice", "Learning-rate schedule: onecycle (warm up, then anneal), twocycle (a "
            "one-cycle over the first 40% of the epochs, another over the rest), cosine or constant.",
-           "twocycle for regression when --epochs is not given, else onecycle", choices=SCHEDULES, metavar="NAME"),
+           "twocycle for a regression on the ~6000-step budget (no --epochs; not a small table), else onecycle", choices=SCHEDULES, metavar="NAME"),
     Option("settle", "train", "float", "Validation R² at which a twocycle fit ends after its first cycle (0: never); "
            "each output must reach it.", "0.99995 with twocycle (regression, mse loss), else 0", metavar="R2"),
     Option("weight_decay", "train", "float", "The optimizer's weight decay: λ·w added to every parameter's gradient (torch's weight_decay); "
