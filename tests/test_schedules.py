@@ -3,19 +3,19 @@ step → factor function every engine uses."""
 
 import pytest
 
-from mlpfit.train.schedules import FIRST_CYCLE, SCHEDULES, onecycle, restart_epochs, schedule
+from mlpfit.train.schedules import FIRST_CYCLE, SCHEDULES, first_cycle_epochs, onecycle, schedule
 
 
 @pytest.mark.parametrize("name", ["onecycle", "cosine", "constant"])
 def test_single_cycle_schedules_are_their_shape_over_all_steps(name):
     factor = schedule(name, 10, 7)
     assert [factor(step) for step in range(71)] == [SCHEDULES[name](step, 70) for step in range(71)]
-    assert restart_epochs(name, 10) == []
+    assert first_cycle_epochs(name, 10) is None
 
 
 def test_twocycle_restarts_on_the_first_step_of_the_epoch_after_its_first_cycle():
     epochs, per_epoch = 188, 32
-    (restart,) = restart_epochs("twocycle", epochs)
+    restart = first_cycle_epochs("twocycle", epochs)
     assert restart == round(FIRST_CYCLE * epochs) == 75
     factor = schedule("twocycle", epochs, per_epoch)
     split = restart * per_epoch
@@ -29,12 +29,12 @@ def test_twocycle_restarts_on_the_first_step_of_the_epoch_after_its_first_cycle(
 
 @pytest.mark.parametrize("epochs", [2, 3, 5, 10, 1000])
 def test_twocycle_leaves_at_least_an_epoch_to_each_cycle(epochs):
-    (restart,) = restart_epochs("twocycle", epochs)
+    restart = first_cycle_epochs("twocycle", epochs)
     assert 1 <= restart <= epochs - 1
 
 
 def test_one_epoch_of_twocycle_is_one_cycle():
-    assert restart_epochs("twocycle", 1) == []
+    assert first_cycle_epochs("twocycle", 1) is None
     factor = schedule("twocycle", 1, 20)
     assert [factor(step) for step in range(20)] == [onecycle(step, 20) for step in range(20)]
 

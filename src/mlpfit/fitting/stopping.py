@@ -10,7 +10,7 @@ import numpy as np
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping, Settle
-from mlpfit.train.schedules import restart_epochs
+from mlpfit.train.schedules import first_cycle_epochs
 
 
 @dataclass
@@ -39,13 +39,13 @@ def settle_rule(config: FitConfig, dataset: Dataset, split: Split, y_scaler) -> 
     """train.callbacks.Settle at the first cycle's last epoch, with the validation outputs' smallest
     variance in the scaled units the loss is measured in; None where the fit cannot settle."""
     t = config.train
-    restarts = restart_epochs(t.schedule, t.epochs)
-    if not (t.settle and restarts and y_scaler is not None):
+    first_cycle = first_cycle_epochs(t.schedule, t.epochs)
+    if not (t.settle and first_cycle and y_scaler is not None):
         return None
     targets = y_scaler.transform(dataset.Y[split.val]).astype(np.float64)
     weights = None if dataset.weights is None else np.asarray(dataset.weights[split.val], dtype=np.float64)
     variance = float(np.min(weighted_variance(targets, weights))) if len(targets) else 0.0
-    return Settle(t.settle, restarts[0], targets.shape[1], variance)
+    return Settle(t.settle, first_cycle, targets.shape[1], variance)
 
 
 def weighted_variance(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:

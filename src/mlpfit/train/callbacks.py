@@ -150,7 +150,7 @@ class Settle(MemberState):
     FIELDS = ("settled",)
 
     def __init__(self, r2: float, epoch: int, outputs: int, variance: float):
-        self.r2, self.epoch = r2, epoch  # the first cycle's last epoch (train.schedules.restart_epochs)
+        self.r2, self.epoch = r2, epoch  # the first cycle's last epoch (train.schedules.first_cycle_epochs)
         self.outputs, self.variance = outputs, variance
         self.reset(1)
 

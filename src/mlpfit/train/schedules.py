@@ -1,7 +1,7 @@
 """Learning-rate schedules: the multiplier of the peak rate at every optimizer step of a fit.
 
-A schedule is a *shape* over one cycle, a plain function of (step, total steps of the cycle), and
-the epochs after which a new cycle begins (none, except for ``twocycle``). No torch here, so the
+A schedule is a *shape* over one cycle, a plain function of (step, total steps of the cycle), run
+once over the whole fit or, for ``twocycle``, once over each of its two cycles. No torch here, so the
 NumPy engine schedules its steps exactly as the torch engines do without importing torch.
 """
 
@@ -41,22 +41,20 @@ def constant(step: int, total: int) -> float:
 SCHEDULES = {"onecycle": onecycle, "twocycle": onecycle, "cosine": cosine, "constant": constant}
 
 
-def restart_epochs(name: str, epochs: int) -> list[int]:
-    """The epochs after which a new cycle begins: its first step is the next epoch's first."""
+def first_cycle_epochs(name: str, epochs: int) -> int | None:
+    """The epochs of the first cycle when another follows it (twocycle), else None: the second cycle's
+    first step is the next epoch's first."""
     if name != "twocycle" or epochs < 2:
-        return []
-    return [min(epochs - 1, max(1, round(FIRST_CYCLE * epochs)))]
+        return None
+    return min(epochs - 1, max(1, round(FIRST_CYCLE * epochs)))
 
 
 def schedule(name: str, epochs: int, steps_per_epoch: int) -> Callable[[int], float]:
     """The multiplier of the peak rate at each step (counted from 0) of ``epochs`` passes of
-    ``steps_per_epoch`` steps. Cycles begin on an epoch's first step, so an epoch ends each of them."""
+    ``steps_per_epoch`` steps. A second cycle begins on an epoch's first step, so an epoch ends each."""
     shape, total = SCHEDULES[name], max(1, epochs * steps_per_epoch)
-    bounds = [0, *(epoch * steps_per_epoch for epoch in restart_epochs(name, epochs)), total]
-
-    def factor(step: int) -> float:
-        cycle = sum(step >= bound for bound in bounds[1:-1])
-        start, end = bounds[cycle], bounds[cycle + 1]
-        return shape(step - start, max(1, end - start))
-
-    return factor
+    first = first_cycle_epochs(name, epochs)
+    if first is None:
+        return lambda step: shape(step, total)
+    split = first * steps_per_epoch
+    return lambda step: shape(step, split) if step < split else shape(step - split, total - split)
