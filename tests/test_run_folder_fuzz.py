@@ -84,6 +84,9 @@ def replace_at(content, path: list, value):
 @example(name="summary.json", path=["ensemble"], value=True)
 @example(name="summary.json", path=["diagnostics"], value=[{"code": 1}])
 @example(name="summary.json", path=["history"], value={"columns": 5})
+@example(name="summary.json", path=["inputs", 1], value="")  # predict's header check: "column 2 has no name"
+@example(name="summary.json", path=["inputs", 1], value="0\r")  # stripped by that check: not found
+@example(name="summary.json", path=["inputs", 1], value="x")  # twice
 @pytest.mark.usefixtures("good_files")
 def test_fuzz_signed_json_edits_load_and_predict_or_refuse(name, path, value):
     files = dict(GOOD)

@@ -72,8 +72,8 @@ def check_summary(path: str, summary) -> list[int]:
     if not isinstance(summary.get("task"), str) or summary["task"] not in TASKS:
         raise refuse(path, "summary.json", f"has task {str(summary.get('task'))[:40]!r}, not regress or classify")
     inputs, outputs = summary.get("inputs"), summary.get("outputs")
-    if not (is_names(inputs, str) and len(inputs) == sizes[0]):
-        raise refuse(path, "summary.json", f"does not name {sizes[0]} inputs, as its architecture has")
+    if not (is_column_names(inputs) and len(inputs) == sizes[0]):
+        raise refuse(path, "summary.json", f"does not name {sizes[0]} distinct inputs, as its architecture has")
     width = summary.get("classes") if summary["task"] == "classify" else outputs
     if not (is_names(outputs, str) and is_names(width) and len(width) == sizes[-1]):
         raise refuse(path, "summary.json", f"does not name {sizes[-1]} outputs or classes, as its architecture has")
@@ -93,6 +93,12 @@ def check_domain(path: str, domain) -> None:
 
 def is_names(value, kinds=(str, int, float)) -> bool:
     return isinstance(value, list) and all(isinstance(v, kinds) for v in value)
+
+
+def is_column_names(value) -> bool:
+    """Names that predict can match as columns: distinct, not empty, without surrounding whitespace
+    (a table's header names are stripped; a formula's are its variables)."""
+    return is_names(value, str) and len(set(value)) == len(value) and all(v and v == v.strip() for v in value)
 
 
 def members_of(summary: dict, path: str | None = None) -> list:
