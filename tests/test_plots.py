@@ -147,3 +147,27 @@ def test_a_log_loss_axis_is_labelled_in_plain_text(low):
         labels = [t.get_text() for t in ax.get_yticklabels(which="both") if t.get_text()]
         plt.close(fig)
     assert labels and not any("$" in text or "mathdefault" in text for text in labels), labels
+
+
+def test_the_loss_plot_marks_where_a_second_learning_rate_cycle_began(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    drawn = []
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: (drawn.append(fig), save(fig, path))[1])
+    rows = [{"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.0 / e, "lr": 0.01, "seconds": 0.1} for e in range(1, 11)]
+    plots.loss_plot(History(rows=rows), str(tmp_path / "both.png"), first_cycle=4)  # trained on after epoch 4
+    plots.loss_plot(History(rows=rows[:4]), str(tmp_path / "settled.png"), first_cycle=4)  # ended there
+    plots.loss_plot(History(rows=rows), str(tmp_path / "one.png"))  # one cycle
+    labels = [fig.axes[0].get_legend_handles_labels()[1] for fig in drawn]
+    assert "second cycle after epoch 4" in labels[0]
+    assert not any("second cycle" in label for label in labels[1] + labels[2])
+    plt.close("all")
+
+
+def test_a_fit_records_its_first_cycle_for_the_loss_plot(cli, tmp_path):
+    hard = cli("fit", "x*y*z", "--epochs", "20", "--schedule", "twocycle", "--settle", "0", "--out", str(tmp_path / "r"),
+               "--json", "--no-plots")
+    assert hard.code == 0 and hard.json()["first_cycle_epochs"] == 8 and hard.json()["epochs"] == 20
+    one = cli("fit", "x", "--epochs", "5", "--out", str(tmp_path / "one"), "--json", "--no-plots")
+    assert one.json()["first_cycle_epochs"] is None

@@ -12,6 +12,7 @@ from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.fitting.metrics import classification_metrics, r2_per_output, regression_metrics
 from mlpfit.nn.equation import coefficient_spread, equations
+from mlpfit.train.schedules import first_cycle_epochs
 
 if TYPE_CHECKING:  # annotations only: a NumPy-engine fit never imports torch
     from mlpfit.nn.fitted import FittedModel
@@ -42,6 +43,7 @@ def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Fitt
         "best_epoch": history.best_epoch,
         "stopped_early": history.stopped_early,
         "settled": history.settled,  # a twocycle fit that ended after its first cycle (train.callbacks.Settle)
+        "first_cycle_epochs": first_cycle_epochs(config.train.schedule, config.train.epochs),  # None: one cycle
         "parameters": fitted.parameter_count,
         "architecture": {"sizes": fitted.sizes, "activation": config.model.activation,
                          "output_activation": config.model.output_activation, "dropout": config.model.dropout},

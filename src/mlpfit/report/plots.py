@@ -107,8 +107,10 @@ def _title(summary: dict, equations: list[str] | None, width: float) -> list[str
 # ---------------------------------------------------------------- loss
 
 
-def loss_plot(history, path: str, title: str = "", held_out: bool = True, ylabel: str = "loss (scaled units)") -> str:
-    """Training and validation loss per epoch, log scale, with the kept (best) epoch marked."""
+def loss_plot(history, path: str, title: str = "", held_out: bool = True, ylabel: str = "loss (scaled units)",
+              first_cycle: int | None = None) -> str:
+    """Training and validation loss per epoch, log scale, with the kept (best) epoch marked and, for a fit
+    that trained a second learning-rate cycle after ``first_cycle`` epochs, where it began."""
     with plt.rc_context(STYLE):
         fig, axes = _figure(1, 1, 6.0, 3.6)  # the default frame: title, labels, "1e-05" ticks
         ax = axes[0, 0]
@@ -119,6 +121,8 @@ def loss_plot(history, path: str, title: str = "", held_out: bool = True, ylabel
             ax.plot(epochs, np.where(values > 0, values, np.nan), label=label, color=color, lw=1.2)
         if history.best_epoch:
             ax.axvline(history.best_epoch, color=COLORS["box"], ls="--", lw=1, label=f"kept: epoch {history.best_epoch}")
+        if first_cycle and history.epochs > first_cycle:  # the loss jumps there by design: the rate restarts
+            ax.axvline(first_cycle, color="#888888", ls=":", lw=1, label=f"second cycle after epoch {first_cycle}")
         if history.diverged:
             ax.axvline(history.diverged_at, color=COLORS["prediction"], ls=":", lw=1.5,
                        label=f"diverged: epoch {history.diverged_at}")
@@ -366,8 +370,10 @@ def jobs(folder: str, summary: dict, history, fitted, samples: dict | None, equa
     """Every plot that fits this run as a call that draws it and returns ``[its path]`` (report.drawing
     may run them side by side)."""
     ylabel = "loss (cross-entropy)" if summary["task"] == "classify" else "loss (scaled units)"
+    first_cycle = summary.get("first_cycle_epochs")  # absent from runs older than twocycle
+    first_cycle = first_cycle if isinstance(first_cycle, int) and not isinstance(first_cycle, bool) else None
     found = [lambda: [loss_plot(history, os.path.join(folder, "loss.png"), f"loss: {run_name(summary)}",
-                                summary.get("held_out", True), ylabel)]]
+                                summary.get("held_out", True), ylabel, first_cycle)]]
     if samples is None:
         return found  # a run saved without samples: only the history can be drawn
     if summary["task"] == "classify":
