@@ -118,10 +118,18 @@ def pause_outside_journal_lock(process, storage: str) -> bool:
     """SIGSTOP the process, unless it holds the journal's lock file: a lock held past its grace
     period (30 s) is broken by the other workers, which a real worker never does for that long."""
     os.kill(process.pid, signal.SIGSTOP)
+    # The stop lands after kill returns: a worker still running could take the lock after the check below.
+    wait_until(lambda: stopped(process.pid), "worker a stops", timeout=10)
     if "://" in storage or not os.path.lexists(storage + ".lock"):  # the lock is a symlink
         return True
     os.kill(process.pid, signal.SIGCONT)
     return False
+
+
+def stopped(pid: int) -> bool:
+    """The process is stopped (SIGSTOP has taken effect): state T in /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
 
 
 def share_one_study(tmp_path, storage: str, study: str, trials: int):
