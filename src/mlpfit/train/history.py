@@ -39,10 +39,14 @@ class History:
 
     @classmethod
     def from_csv(cls, text: str, meta: dict | None = None) -> "History":
-        rows = [
-            {"epoch": int(r["epoch"]), **{k: float(v) for k, v in r.items() if k != "epoch"}}
-            for r in csv.DictReader(io.StringIO(text))
-        ]
+        """The history a run folder's history.csv holds; an edited file that is not one raises ValueError."""
+        try:
+            # newline="": the csv module sees every line end itself, so a stray carriage return is a
+            # row end or a parse error, never a raw error the reader was not asked to handle.
+            records = list(csv.DictReader(io.StringIO(text, newline="")))
+        except csv.Error as err:
+            raise ValueError(f"history.csv is not a table ({err})") from None
+        rows = [{"epoch": int(r["epoch"]), **{k: float(v) for k, v in r.items() if k != "epoch"}} for r in records]
         return cls(rows=rows, **(meta or {}))
 
     def meta(self) -> dict:
