@@ -45,7 +45,7 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("domain", "data", "domain", "Sampling box for a formula: -1:1 for every input, or x1=0:1,x2=-2:2.",
+    Option("domain", "data", "domain", "Sampling box for a formula: -1:1 for every input, or x1=0:1,x2=-2:2; bounds may use pi and e (0:2*pi).",
            "-1:1", metavar="LO:HI"),
     Option("samples", "data", "int", "Points to sample from a formula.", "10000", limit=50_000_000, metavar="N"),
     Option("target_columns", "data", "columns", "CSV column(s) to predict.", "the last column",

@@ -151,15 +151,28 @@ def parse_domain(text: str) -> dict[str, tuple[float, float]] | tuple[float, flo
 
 def _parse_interval(spec: str, whole: str) -> tuple[float, float]:
     lo_text, sep, hi_text = spec.partition(":")
-    try:
-        if not sep:
-            raise ValueError
-        lo, hi = float(lo_text), float(hi_text)
-    except ValueError:
-        raise UsageError(f"--domain {whole!r} is not LO:HI: write e.g. -1:1 or x1=0:1,x2=-2:2") from None
+    if not sep:
+        raise UsageError(f"--domain {whole!r} is not LO:HI: write e.g. -1:1 or x1=0:1,x2=-2:2")
+    lo, hi = _bound(lo_text, whole), _bound(hi_text, whole)
     if not (lo < hi) or not all(abs(v) < 1e12 for v in (lo, hi)):
         raise UsageError(f"--domain {whole!r} needs finite LO < HI, got {lo}:{hi}: e.g. -1:1")
     return (lo, hi)
+
+
+def _bound(text: str, whole: str) -> float:
+    """A domain bound: a number, or an expression of the formula grammar's constants (pi, 2*pi, -pi/2, e)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from mlpfit.data.sources.formula import constant_value  # only for bounds that are not plain numbers
+    from mlpfit.errors import FormulaError
+
+    try:
+        return constant_value(text)
+    except FormulaError:
+        raise UsageError(f"--domain {whole!r}: bound {text.strip()!r} is not a number: write e.g. -1:1, 0:pi "
+                         "or x1=0:1,x2=-2:2") from None
 
 
 def parse_columns(text: str | None) -> list[str] | None:
