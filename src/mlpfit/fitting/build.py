@@ -60,7 +60,8 @@ def build_numpy(config: FitConfig, dataset: Dataset, split: Split, x_scaler, y_s
     data = train_data(dataset, split, x_scaler, y_scaler, None)
     members = None if initial is None else member_params(initial, m.ensemble)
     engine = NumpyEngine(model_sizes(config, dataset), data, activation=m.activation, output_activation=m.output_activation,
-                         seeds=member_seeds(config), initial_params=members, loss=t.loss, dropout=m.dropout or 0.0, **common)
+                         seeds=member_seeds(config), initial_params=members, loss=t.loss, dropout=m.dropout or 0.0,
+                         threads=t.threads, **common)
     fitted = NumpyFitted.from_state(engine_state(engine), m.ensemble > 1, activation=m.activation,
                                     output_activation=m.output_activation, x_scaler=x_scaler, y_scaler=y_scaler,
                                     inputs=dataset.inputs, outputs=dataset.outputs, task=dataset.task,

@@ -96,7 +96,9 @@ def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: s
                                       domain=dataset.domain)
     stopping = stopping_rules(config, dataset, split, fitted.y_scaler)
     trainer = Trainer(engine, config.train.epochs, [*stopping.callbacks, *callbacks])
-    with blas_threads(config.train.threads) if numpy_engine else contextlib.nullcontext():
+    # the NumPy engine spreads an ensemble's members over its threads: each product then takes one BLAS thread
+    blas = 1 if config.model.ensemble > 1 else config.train.threads
+    with blas_threads(blas) if numpy_engine else contextlib.nullcontext():
         history = interruptible.run(trainer, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
     fitted = finish(fitted, engine)
     diagnostics = before + diagnose.after_training(history=history, config=config)
