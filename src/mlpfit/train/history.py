@@ -16,6 +16,7 @@ class History:
     best_epoch: int | None = None  # epoch whose weights were kept (early stopping)
     stopped_early: bool = False  # True when patience ran out before the last epoch
     settled: bool = False  # True when a twocycle fit ended after its first cycle (train.callbacks.Settle)
+    extra_cycles: int = 0  # cycles trained past the epochs while validation still improved (train.callbacks.TrainOn)
     diverged: bool = False  # True when the loss became NaN/inf or exploded
     diverged_at: int | None = None  # the epoch it happened
 
@@ -54,6 +55,7 @@ class History:
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
             "settled": self.settled,
+            "extra_cycles": self.extra_cycles,
             "diverged": self.diverged,
             "diverged_at": self.diverged_at,
         }
@@ -69,4 +71,5 @@ class History:
                 raise ValueError("history values must be numbers")
         meta = {key: state[key] for key in ("best_epoch", "stopped_early", "diverged", "diverged_at")}
         meta["settled"] = bool(state.get("settled", False))  # absent from checkpoints older than twocycle
+        meta["extra_cycles"] = int(state.get("extra_cycles", 0))  # absent from checkpoints older than TrainOn
         return cls(rows=[dict(r) for r in rows], **meta)
