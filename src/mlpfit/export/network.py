@@ -1,7 +1,7 @@
 """A fitted model as plain NumPy data: what both exporters write, in one shape.
 
-The fitted model's arrays (``as_numpy``: a run folder's Network, or a torch model's weights
-copied out) are read here and nowhere else in the export package, so the ONNX graph and the
+The trained network's arrays (a :class:`mlpfit.network.Network`) are read here and nowhere else in the
+export package, so the ONNX graph and the
 Python module are built from the same arrays and cannot drift apart. The arithmetic they must
 reproduce is :mod:`mlpfit.network.network`'s:
 
@@ -50,10 +50,10 @@ class Network:
 
 
 def from_fitted(fitted, summary: dict, samples: dict | None = None) -> Network:
-    """The arrays of ``fitted`` (a FittedModel, FittedEnsemble or Network) and what the summary says about them."""
+    """The arrays of ``fitted`` (a :class:`mlpfit.network.Network`) and what the summary says about them."""
     ensemble = fitted.members > 1  # stacked members
     y = fitted.y_scaler
-    net = fitted.as_numpy()
+    net = fitted
     return Network(
         weights=[np.array(w) for w in net.weights],
         biases=[np.array(b) for b in net.biases],
