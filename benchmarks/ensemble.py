@@ -25,6 +25,7 @@ import time
 
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 from mlpfit.fitting.fit import fit
+from mlpfit.runtime import keep_freed_memory
 
 EPOCHS = 500
 
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="*", default=[1],
                         help="thread counts tried for the ensemble besides the one mlpfit chooses")
     args = parser.parse_args()
+    keep_freed_memory()  # what the mlpfit command does (cli.main); process-wide, so both sides get it
     print(f"load average {os.getloadavg()}  cores {os.cpu_count()}")
     print(f"{'K':>3} {'side':<26} {'train s':>8} {'ratio':>6} {'cpu s':>7} {'ratio':>6} {'worst R²':>9}")
     for members in args.members:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from mlpfit.nn.equation import affine_map, collapse, format_equation, is_linear
+from mlpfit.network.equation import affine_map, collapse, format_equation, is_linear
 
 
 def test_collapse_composes_linear_layers():
@@ -31,7 +31,7 @@ def test_is_linear():
 
 def test_output_labels_never_take_an_inputs_name():
     """Was: explain --symbolic printed 'y ≈ -2*y + x*y' for a formula of x and y."""
-    from mlpfit.nn.equation import output_labels
+    from mlpfit.network.equation import output_labels
 
     assert output_labels(["x**2"], ["x"]) == ["y"]
     assert output_labels(["x*y - 2*y"], ["x", "y"]) == ["f"]

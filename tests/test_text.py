@@ -40,3 +40,10 @@ def test_an_image_set_points_to_explain(cli, tmp_path):
     fitted = cli("fit", "digits", "--epochs", "1", "--hidden", "4", "--out", run, "--no-plots")
     argv = next_argv(fitted.out)
     assert argv == ["explain", run] and cli(*argv).code == 0
+
+
+def test_the_epochs_line_says_a_fit_trained_on():
+    from mlpfit.report.text import how_it_ended
+
+    assert "trained on 3 more cycle(s)" in how_it_ended({"extra_cycles": 3})
+    assert how_it_ended({"extra_cycles": 0}) == "" and how_it_ended({}) == ""

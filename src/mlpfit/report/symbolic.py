@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from mlpfit.errors import UsageError
-from mlpfit.nn.equation import output_labels
+from mlpfit.network.equation import output_labels
 from mlpfit.report import sparse, terms
 from mlpfit.report.domain import training_box, truth_function
 

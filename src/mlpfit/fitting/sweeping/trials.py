@@ -21,7 +21,7 @@ import numpy as np
 
 from mlpfit.fitting.sweeping.batch import Shared, describe, resolved, train_group
 from mlpfit.fitting.sweeping.heartbeat import Heartbeat
-from mlpfit.fitting.sweeping.settings import TRIALS_PER_BATCH, Plan, group_key
+from mlpfit.fitting.sweeping.plan import TRIALS_PER_BATCH, Plan, group_key
 from mlpfit.fitting.sweeping.storage import open_storage
 from mlpfit.train.callbacks import Callback
 

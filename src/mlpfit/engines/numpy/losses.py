@@ -1,4 +1,4 @@
-"""mlpfit.nn.losses for the flat NumPy net: each loss's value and its gradient dL/dy, into given buffers.
+"""mlpfit.engines.torch.losses for the flat NumPy net: each loss's value and its gradient dL/dy, into given buffers.
 
 Every loss is written as a per-element loss ``e`` and its derivative ``g`` with respect to the
 prediction (both [n, outputs], or [K, n, outputs] for K members at once, each with its own batch);
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpfit.engines.flat_activations import sigmoid_into
+from mlpfit.engines.numpy.activations import sigmoid_into
 
 HUBER_DELTA = 1.0  # torch's F.huber_loss default
 

@@ -9,8 +9,8 @@ gradient, except AdamW's decoupled shrink w ← w·(1 - lr·λ), whose mlpfit de
 An optimizer owns its moments (arrays of the parameters' shape) and a scratch array; the learning
 rate comes with every step (the schedule sets it). The gradient is used as scratch too (it is
 recomputed every step). Parameters of shape [K, P] are K members stepping together: every formula is
-elementwise, and the step count ``t`` is one per member (shape [K, 1]), so member k's update is the
-one it would take alone; ``member_state(k)`` is its state as a single optimizer's.
+elementwise, the step count ``t`` is one per member (shape [K, 1]) and so may the learning rate be (a
+sweep's members differ in it), so member k's update is the one it would take alone; ``member_state(k)`` is its state as a single optimizer's.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class SGD(FlatOptimizer):
         if first.any():
             np.copyto(buf, g, where=first)
         self.steps += 1
-        np.multiply(buf, lr, out=self.tmp)
+        np.multiply(buf, self.factor(lr), out=self.tmp)
         p -= self.tmp
 
 
@@ -152,7 +152,7 @@ class Adam(Moments):
         b1, b2 = self.betas
         tmp, m, v = self.tmp, self.exp_avg, self.exp_avg_sq
         if self.decoupled:  # AdamW
-            p *= 1.0 - lr * self.weight_decay
+            p *= self.factor(1.0 - np.asarray(lr) * self.weight_decay)
         else:
             self.add_l2(p, g)
         self.steps += 1
@@ -219,7 +219,7 @@ class RMSprop(FlatOptimizer):
         np.sqrt(s, out=tmp)
         tmp += self.eps
         np.divide(g, tmp, out=tmp)
-        tmp *= lr
+        tmp *= self.factor(lr)
         p -= tmp
 
 

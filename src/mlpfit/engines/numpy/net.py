@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from mlpfit.engines.flat_activations import ACTIVATIONS, IN_PLACE
+from mlpfit.engines.numpy.activations import ACTIVATIONS, IN_PLACE
 from mlpfit.errors import UsageError
 
 
