@@ -117,7 +117,7 @@ def test_fuzz_signed_json_edits_load_and_predict_or_refuse(name, path, value):
 @example(at=0, text="", replace=True)
 @pytest.mark.usefixtures("good_files")
 def test_fuzz_signed_history_edits_load_and_report_or_refuse(at, text, replace):
-    from mlpfit.api import load
+    from mlpfit.api import load as api_load
     from mlpfit.report.html import write_report
 
     files = dict(GOOD)
@@ -125,7 +125,7 @@ def test_fuzz_signed_history_edits_load_and_report_or_refuse(at, text, replace):
     files["history.csv"] = (text if replace else history[:at] + text + history[at:]).encode()
     with tempfile.TemporaryDirectory() as folder:
         write_signed(Path(folder), files)
-        for read in (load_fitted, load, write_report):
+        for read in (load, api_load, write_report):  # what report and export load, mlpfit.load, `mlpfit report`
             try:
                 read(folder)
             except RunFolderError as err:
