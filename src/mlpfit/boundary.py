@@ -18,6 +18,7 @@ Each refusal is an :class:`Unsafe` (a DataError: one line, exit 2); readers with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -41,25 +42,41 @@ class Unsafe(DataError):
 
 def read_regular(path: str, limit: int) -> bytes | None:
     """The bytes of ``path``; None when it does not exist. Refuses links, non-regular files and files over ``limit``."""
+    with _open_regular(path) as handle:
+        if handle is None:
+            return None
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise Unsafe(path, f"is {size} bytes, more than the {limit} such a file may have")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise Unsafe(path, f"grew beyond {limit} bytes while being read")
+    return data
+
+
+def read_head(path: str, limit: int) -> bytes | None:
+    """The first ``limit`` bytes of ``path`` (a file that may be larger); None when it does not exist."""
+    with _open_regular(path) as handle:
+        return None if handle is None else handle.read(limit)
+
+
+@contextlib.contextmanager
+def _open_regular(path: str):
+    """A binary handle on the regular file ``path`` (None when missing), never through a link or into a FIFO."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     if os.path.islink(path):
         raise Unsafe(path, "is a symbolic link: mlpfit reads only files inside the folder")
     try:
         fd = os.open(path, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
     except (FileNotFoundError, NotADirectoryError):
-        return None
+        yield None
+        return
     except OSError as err:
         raise Unsafe(path, f"cannot be read ({err.strerror or err})") from None
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # the open file itself: no swap after a check
             raise Unsafe(path, "is not a regular file")
-        if info.st_size > limit:
-            raise Unsafe(path, f"is {info.st_size} bytes, more than the {limit} such a file may have")
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise Unsafe(path, f"grew beyond {limit} bytes while being read")
-    return data
+        yield handle
 
 
 def json_depth(data: bytes) -> int:

@@ -17,6 +17,8 @@ from mlpfit.errors import MlpfitError, UsageError
 from mlpfit.play.settings import UPLOAD_DIR, UPLOAD_PREFIX
 
 MAX_UPLOAD_BYTES = 5 * 2**20  # 5 MiB: about 100,000 rows of a few numbers
+MAX_UPLOAD_COLUMNS = 1000  # the page draws every input; reading a wider table would hold a server thread for seconds
+SEPARATORS = b",;\t|"  # what the table reader may detect: the widest reading of the header counts
 
 
 def store(runs_dir: str, filename: str, data: bytes) -> dict:
@@ -24,6 +26,10 @@ def store(runs_dir: str, filename: str, data: bytes) -> dict:
     if len(data) > MAX_UPLOAD_BYTES:
         raise UsageError(f"the file is {len(data) / 2**20:.1f} MiB; the playground takes at most "
                          f"{MAX_UPLOAD_BYTES // 2**20} MiB: use mlpfit fit FILE.csv for larger tables")
+    columns = max(data.split(b"\n", 1)[0].count(bytes([sep])) for sep in SEPARATORS) + 1
+    if columns > MAX_UPLOAD_COLUMNS:
+        raise UsageError(f"the table has about {columns} columns; the playground takes at most {MAX_UPLOAD_COLUMNS}: "
+                         "use mlpfit fit FILE.csv for wider tables")
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.splitext(os.path.basename(filename or ""))[0]).strip("._")[:60]
     name = f"{hashlib.sha256(data).hexdigest()[:12]}-{stem or 'table'}.csv"
     folder = upload_folder(runs_dir)
