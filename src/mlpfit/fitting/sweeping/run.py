@@ -69,9 +69,14 @@ def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None, on_trial=la
 
 def check_study(plan: Plan, shared: Shared, out: str) -> None:
     """Refuse a stored study made for another target or data (before any worker trains on it)."""
-    from mlpfit.fitting.sweeping.storage import shown_url
+    import optuna
 
-    study, _ = open_study(plan, seed=0)
+    from mlpfit.fitting.sweeping.storage import open_storage, shown_url
+
+    try:  # loading writes nothing, so a refused sweep leaves the storage exactly as it was
+        study = optuna.load_study(study_name=plan.study, storage=open_storage(plan.storage))
+    except KeyError:
+        study, _ = open_study(plan, seed=0)  # a new study, marked as this data's below
     where = f"--storage {shown_url(plan.storage)}" if plan.storage != os.path.join(out, JOURNAL) else \
         f"--out {out!r} (its {JOURNAL}, from an earlier sweep)"
     claim_study(study, shared, where)

@@ -34,7 +34,7 @@ MAX_RETRY = 3  # a setting that kills its worker every time (out of memory, say)
 CONNECT_TIMEOUT = 10  # seconds to wait for a database server before saying it cannot be reached
 CREATE_ATTEMPTS = 5  # opening a fresh database while another worker creates its tables
 FIRST_LINE_BYTES = 2**20  # an Optuna journal's first record (the study's creation) is a few hundred bytes
-CREDENTIALS = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)[^@/]*@")  # scheme://user:password@
+PASSWORD = re.compile(r"^([^/]*://[^:@/]*):[^@/]*@")  # scheme://user:password@ -> its password
 
 
 def is_database(url: str | None) -> bool:
@@ -157,9 +157,9 @@ def _quiet_heartbeat_warnings() -> None:
 
 
 def shown_url(url: str) -> str:
-    """The storage as messages show it: a database URL without its password (an unparseable one without
-    anything between :// and @), control characters escaped so none reaches the terminal."""
-    shown = CREDENTIALS.sub(r"\1***@", url)
+    """The storage as messages show it: a database URL without its password (SQLAlchemy's rendering, or for a
+    URL it cannot parse, the text with its password cut out), control characters escaped for the terminal."""
+    shown = PASSWORD.sub(r"\1:***@", url)
     if is_database(url):
         try:
             from sqlalchemy.engine import make_url
