@@ -246,3 +246,12 @@ def test_a_linked_uploads_folder_is_not_written_through(tmp_path):
         answer = client.post("/api/upload?name=t.csv", content=b"a,b\n1,2\n2,4\n3,6\n", headers={"content-type": "text/csv"})
     assert answer.status_code == 400 and "symbolic link" in answer.json()["error"] and str(tmp_path) not in answer.text
     assert os.listdir(outside) == []
+
+
+def test_a_very_wide_upload_is_refused_before_it_is_read(tmp_path):
+    app = create_app(str(tmp_path))
+    wide = (",".join(f"c{i}" for i in range(5000)) + "\n" + ",".join("1" * 5000) + "\n").encode()
+    with TestClient(app, headers={"x-mlpfit-token": app.state.token}) as client:
+        answer = client.post("/api/upload?name=wide.csv", content=wide, headers={"content-type": "text/csv"})
+    assert answer.status_code == 400 and "5000 columns" in answer.json()["error"]
+    assert not (tmp_path / "uploads").exists() or os.listdir(tmp_path / "uploads") == []

@@ -5,7 +5,8 @@ devices, or files edited by anyone. So everything mlpfit reads from them comes t
 :func:`read_regular` / :func:`read_json`, and everything it writes into them is checked by
 :func:`check_write_target` / :func:`check_write_folder` first:
 
-* real paths: :func:`inside` resolves links and answers whether a path still lies inside its folder;
+* links: a path is opened without following a link (O_NOFOLLOW), so a name inside the folder cannot
+  mean a file outside it (callers that take names from outside check them as plain names first);
 * regular files only: a FIFO would hang the reader, a device would never end (opened non-blocking,
   without following a link, and checked with fstat on the open descriptor, so no swap in between);
 * sizes capped before a byte is read, JSON nesting capped before it is parsed (Python's parser
@@ -28,7 +29,7 @@ import numpy as np
 
 from mlpfit.errors import DataError, quoted_error
 
-MAX_JSON_DEPTH = 64  # arrays and objects inside each other; mlpfit's own files nest 5 deep at most
+MAX_JSON_DEPTH = 64  # arrays and objects inside each other; mlpfit's own files nest 10 deep at most (a checkpoint)
 STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)  # JSON strings, whose brackets do not nest
 
 
@@ -102,12 +103,6 @@ def read_json(path: str, limit: int, max_depth: int = MAX_JSON_DEPTH):
     """The JSON value in ``path`` (None when missing), read through :func:`read_regular` and :func:`parse_json`."""
     data = read_regular(path, limit)
     return None if data is None else parse_json(data, path, max_depth)
-
-
-def inside(root: str, path: str) -> bool:
-    """Whether ``path``, every link resolved, lies inside the folder ``root`` (resolved too)."""
-    real_root, real = os.path.realpath(root), os.path.realpath(path)
-    return real != real_root and os.path.commonpath([real_root, real]) == real_root
 
 
 def is_regular(path: str) -> bool:

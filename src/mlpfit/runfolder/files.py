@@ -3,7 +3,8 @@
 A run folder may have been edited by anyone, its manifest recomputed to match. So a name read
 from a manifest must be a plain file name inside the folder (no ``..``, no separator, no absolute
 path), the file must be a regular file (not a FIFO that hangs, a device that never ends, or a
-symbolic link to somewhere else), and its size is checked before a byte is read.
+symbolic link to somewhere else), and its size is checked before a byte is read: the checks of
+mlpfit.boundary, worded for a run folder.
 """
 
 from __future__ import annotations
