@@ -55,7 +55,8 @@ def _warn(message, category, filename, lineno, file=None, line=None) -> None:
     if issubclass(category, MlpfitWarning):
         click.echo(f"mlpfit: warning: {printable(str(message).replace(chr(10), ' '))}", err=True)
     else:
-        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+        text = warnings.formatwarning(message, category, filename, lineno, line)  # may quote data (a class label)
+        sys.stderr.write("\n".join(printable(part) for part in text.split("\n")))
 
 
 def _fail(message: str, code: int) -> None:
