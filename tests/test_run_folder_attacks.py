@@ -193,14 +193,15 @@ def test_escape_sequences_in_an_edited_run_never_reach_the_terminal(tmp_path, ca
         assert code == 2 and ESC not in out + err, (command, out, err)
 
 
-def test_escape_sequences_in_class_labels_never_reach_the_terminal(tmp_path, capsys):
+def test_escape_sequences_in_class_labels_never_reach_the_terminal(tmp_path, capfd):
+    """capfd: the report is drawn in a child process whose warnings go straight to the file descriptors."""
     rng = np.random.default_rng(3)
     rows = [[round(a, 3), round(b, 3), f"{ESC}[31mred" if a > b else "blue"] for a, b in rng.random((200, 2))]
     table = write_csv(tmp_path / "labels.csv", ["a", "b", "y"], rows)
     run = tmp_path / "run"
     for command in (["fit", table, "--epochs", "3", "--hidden", "8", "--out", run], ["explain", run],
                     ["predict", run, "0.9", "0.1"], ["predict", run, "0.9", "0.1", "--json"]):
-        code, out, err = run_cli(capsys, *command)
+        code, out, err = run_cli(capfd, *command)
         assert code == 0 and ESC not in out + err, (command, out, err)
 
 
