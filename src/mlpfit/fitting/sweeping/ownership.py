@@ -31,8 +31,9 @@ def fingerprint(shared) -> str:
              "classes": [str(c) for c in dataset.classes or []], "shape": list(np.shape(dataset.X)),
              "val": data.val_fraction, "test": data.test_fraction, "scale": data.scale, "seed": shared.base.train.seed}
     digest.update(json.dumps(about, sort_keys=True).encode())
-    for values in (dataset.X, dataset.Y):
-        digest.update(np.ascontiguousarray(np.asarray(values, dtype=np.float32)).tobytes())
+    for values in (np.asarray(dataset.X), np.asarray(dataset.Y)):
+        exact = not np.issubdtype(values.dtype, np.floating)  # pixels and class indices: their own bytes, no copy
+        digest.update(np.ascontiguousarray(values if exact else values.astype(np.float32)).data)
     return digest.hexdigest()
 
 

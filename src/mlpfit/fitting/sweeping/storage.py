@@ -19,7 +19,6 @@ trial is failed within about GRACE + INTERVAL seconds (under a minute) and retri
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
