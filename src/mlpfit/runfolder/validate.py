@@ -17,7 +17,7 @@ import numpy as np
 from mlpfit.config.options import ACTIVATIONS
 from mlpfit.data.limits import MAX_CLASSES, image_shape_problem
 from mlpfit.errors import RunFolderError, has_control, quoted_error
-from mlpfit.nn.sizes import count_parameters
+from mlpfit.network.sizes import count_parameters
 
 CONFIG_SECTIONS = {"data", "model", "train", "run"}
 TASKS = {"regress", "classify"}
@@ -25,7 +25,6 @@ MAX_MEMBERS = 4096
 MAX_WIDTH = 2**20  # units per layer
 MAX_LAYERS = 256
 MAX_PARAMETERS = 2**30  # 4 GB of float32 weights, the model file's size cap
-KNOWN_ACTIVATIONS = {*ACTIVATIONS, "none", "linear"}  # the last two: older runs' names for identity
 CONTENT_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError)
 
 
@@ -70,8 +69,11 @@ def check_summary(path: str, summary) -> list[int]:
         raise refuse(path, "summary.json", f"has no architecture with 2 to {MAX_LAYERS} layer sizes from 1 to {MAX_WIDTH}")
     if count_parameters(sizes) * len(members_of(summary)) > MAX_PARAMETERS:
         raise refuse(path, "summary.json", f"declares more than {MAX_PARAMETERS} parameters")
-    if not all(isinstance(arch.get(k), str) and arch[k] in KNOWN_ACTIVATIONS for k in ("activation", "output_activation")):
-        raise refuse(path, "summary.json", f"names no activation of {', '.join(ACTIVATIONS)}")
+    if not all(isinstance(arch.get(k), str) for k in ("activation", "output_activation")):
+        raise refuse(path, "summary.json", "names no activation")
+    unknown = [arch[k] for k in ("activation", "output_activation") if arch[k] not in ACTIVATIONS]
+    if unknown:  # the Network resolves its activations only when it computes: refused here, not at predict
+        raise refuse(path, "summary.json", f"names an unknown activation {unknown[0][:40]!r}")
     if not isinstance(summary.get("task"), str) or summary["task"] not in TASKS:
         raise refuse(path, "summary.json", f"has task {str(summary.get('task'))[:40]!r}, not regress or classify")
     inputs, outputs = summary.get("inputs"), summary.get("outputs")

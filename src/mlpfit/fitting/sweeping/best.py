@@ -16,7 +16,7 @@ import tempfile
 from mlpfit import atomic, boundary
 from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
-from mlpfit.fitting.sweeping.settings import apply_setting
+from mlpfit.fitting.sweeping.plan import apply_setting
 
 SETTING_FILE = "sweep-setting.json"  # in <out>/best: which setting it holds
 MAX_SETTING_BYTES = 2**16  # a setting is a few names and numbers
