@@ -6,6 +6,8 @@ inside --runs (a symbolic link in its place is refused, never written through). 
 table reader; a table it refuses is deleted again (the server wrote it) and the page is told why.
 """
 
+# Deferred imports: the table reader (pandas) loads only for an uploaded table.
+
 from __future__ import annotations
 
 import hashlib
