@@ -138,7 +138,7 @@ def test_show_of_a_missing_study_hides_the_password(monkeypatch):
 
     memory = optuna.storages.InMemoryStorage()
     optuna.create_study(study_name="other", storage=memory)
-    monkeypatch.setattr(stores, "open_storage", lambda url, must_exist=False: memory)
+    monkeypatch.setattr(sweeping, "open_storage", lambda url, must_exist=False: memory)
     with pytest.raises(UsageError) as refused:
         sweeping.show(f"postgresql://me:{PASSWORD}@db.example:5432/mlpfit", "missing")
     assert PASSWORD not in str(refused.value) and "'other'" in str(refused.value)
