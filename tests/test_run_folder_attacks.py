@@ -19,21 +19,9 @@ import mlpfit
 from mlpfit.cli import main as cli
 from mlpfit.errors import RunFolderError
 from mlpfit.runfolder import store
+from cli_lines import one_line, run_cli
 
 ESC = "\x1b"
-
-
-def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as done:
-        cli.main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return done.value.code, captured.out, captured.err
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err and "this is a bug" not in err, err
-    return lines[0]
 
 
 def resign(run: Path) -> None:

@@ -13,27 +13,14 @@ import sys
 
 import pytest
 
-from mlpfit.cli import main as cli
 from mlpfit.errors import UsageError
 from mlpfit.fitting.sweeping import run as sweeping
 from mlpfit.fitting.sweeping import storage as stores
+from cli_lines import one_line, run_cli
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 QUICK = ["--samples", "200", "--epochs", "3", "--trials", "2", "--space", "width=8 depth=1", "--threads", "1", "-q"]
 PASSWORD = "hunter2secret"
-
-
-def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as done:
-        cli.main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return done.value.code, captured.out, captured.err
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err and "this is a bug" not in err, err
-    return lines[0]
 
 
 def sweep_in_child(tmp_path, *args, seconds: int = 120) -> subprocess.CompletedProcess:
