@@ -9,15 +9,17 @@ place torch is imported.
 mlpfit.train.trainer documents the protocol; every engine is checkpointed and resumed the same way, and every
 engine's weights end as one :class:`mlpfit.network.Network`.
 """
+
+# Deferred imports: torch (1.5-2 s to import) loads only when the torch engine is asked for; a NumPy-engine fit
+# never pays it.
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
 
+from mlpfit.engines.numpy.engine import NumpyEngine, member_params
 from mlpfit.runtime import blas_threads
-
-# torch is imported lazily below: a NumPy-engine fit never pays its import (1.5-2 s).
 
 
 def cuda_visible() -> bool:
@@ -59,8 +61,6 @@ def build_engine(engine: str, sizes: list[int], data, device: str, *, seeds: lis
     ``initial``: weights to start from (torch's names, as a Network's ``state_arrays``); ``options``: epochs,
     batch_size, lr (one or one per member), optimizer, schedule, alpha, weight_decay, optimizer_state."""
     if engine == "numpy":
-        from mlpfit.engines.numpy.engine import NumpyEngine, member_params
-
         members = None if initial is None else member_params(initial, len(seeds), stacked)
         return NumpyEngine(sizes, data, activation=activation, output_activation=output_activation, seeds=seeds,
                            initial_params=members, loss=loss, dropout=dropout, **options)
