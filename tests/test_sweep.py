@@ -344,3 +344,13 @@ def test_an_interrupted_grid_keeps_the_groups_already_trained(tmp_path, monkeypa
     with pytest.raises(Interrupted, match="1 setting"):
         sweep_run.grid_keeping_rows(None, [{}, {}], lambda text: None, path)
     assert list(csv.DictReader(open(path))) == [{"lr": "0.001", "val_loss": "0.5"}]
+
+
+def test_sweep_settings_train_their_budget_and_no_more():
+    """A setting that trained on (--extend) would be compared with the others on more steps than they had."""
+    shared = batch.load_shared(FitConfig(DataConfig(target="x**2 + y**2", domain=(-2.0, 2.0), samples=400),
+                                         ModelConfig(hidden=[8]), TrainConfig()))
+    assert batch.resolved(shared, {"lr": 1e-2}).train.extend == 0
+    given = FitConfig(DataConfig(target="x**2 + y**2", domain=(-2.0, 2.0), samples=400), ModelConfig(hidden=[8]),
+                      TrainConfig(extend=2))
+    assert batch.resolved(batch.load_shared(given), {"lr": 1e-2}).train.extend == 2  # asked for: kept
