@@ -22,7 +22,7 @@ from mlpfit.data.dataset import Dataset, Split
 from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import UsageError
 from mlpfit.fitting.prepare import n_outputs
-from mlpfit.nn.numpy_fitted import NumpyFitted, layer_arrays
+from mlpfit.nn.numpy_fitted import NumpyFitted, layer_arrays, link_of_loss
 from mlpfit.nn.sizes import layer_sizes, state_shapes
 from mlpfit.train.trainer import TrainData
 
@@ -60,7 +60,8 @@ def build_numpy(config: FitConfig, dataset: Dataset, split: Split, x_scaler, y_s
     data = train_data(dataset, split, x_scaler, y_scaler, None)
     members = None if initial is None else member_params(initial, m.ensemble)
     engine = NumpyEngine(model_sizes(config, dataset), data, activation=m.activation, output_activation=m.output_activation,
-                         seeds=member_seeds(config), initial_params=members, loss=t.loss, dropout=m.dropout or 0.0, **common)
+                         seeds=member_seeds(config), initial_params=members, loss=t.loss, dropout=m.dropout or 0.0,
+                         dtype=np.dtype(t.precision), **common)
     fitted = NumpyFitted.from_state(engine_state(engine), m.ensemble > 1, activation=m.activation,
                                     output_activation=m.output_activation, x_scaler=x_scaler, y_scaler=y_scaler,
                                     inputs=dataset.inputs, outputs=dataset.outputs, task=dataset.task,
@@ -77,7 +78,7 @@ def engine_options(config: FitConfig, optimizer_state=None) -> dict:
     """What every engine takes from the config's training section (a sweep overrides ``lr`` per member)."""
     t = config.train
     return dict(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer, schedule=t.schedule,
-                alpha=t.alpha, weight_decay=t.weight_decay or 0.0, optimizer_state=optimizer_state)
+                alpha=t.alpha, weight_decay=t.weight_decay or 0.0, optimizer_state=optimizer_state, shuffle=t.shuffle)
 
 
 def model_sizes(config: FitConfig, dataset: Dataset) -> list[int]:
@@ -95,8 +96,9 @@ def fitted_model(model, x_scaler, y_scaler, dataset: Dataset, loss: str):
 
 
 def output_link(loss: str) -> str:
-    """bce trains logits of 0/1 targets: the fitted model predicts their probabilities."""
-    return "logistic" if loss == "bce" else "identity"
+    """bce trains logits of 0/1 targets, poisson log-rates of counts: the fitted model predicts
+    probabilities and rates (nn.numpy_fitted.LINKS)."""
+    return link_of_loss(loss)
 
 
 def start_arrays(start: Start, config: FitConfig, dataset: Dataset) -> dict[str, np.ndarray]:
@@ -148,8 +150,8 @@ def scalers(config: FitConfig, dataset: Dataset, split: Split) -> tuple[Standard
     if dataset.task == "classify":
         return x_scaler, None
     weights = None if dataset.weights is None else dataset.weights[split.train]
-    # bce's targets are 0/1 labels compared with a logistic unit: they are never scaled
-    scale_targets = scale and config.train.loss != "bce"
+    # bce's targets are 0/1 labels compared with a logistic unit, poisson's counts with exp: never scaled
+    scale_targets = scale and config.train.loss not in ("bce", "poisson")
     return x_scaler, Standardizer.fit(Y[split.train], weights) if scale_targets else Standardizer.identity(Y.shape[1])
 
 

@@ -26,7 +26,7 @@ class Stopping:
 
 def stopping_rules(config: FitConfig, dataset: Dataset, split: Split, y_scaler) -> Stopping:
     t = config.train
-    return Stopping(DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(config)),
+    return Stopping(DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(config), tol=t.tol),
                     settle_rule(config, dataset, split, y_scaler))
 
 

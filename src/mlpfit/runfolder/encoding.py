@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from mlpfit.errors import RunFolderError
+from mlpfit.nn.numpy_fitted import link_of_loss
 from mlpfit.runfolder import store
 
 
@@ -24,5 +25,5 @@ def table_encoding(files: store.RunFiles):
 
 
 def link_of(config: dict) -> str:
-    """The output link the run's loss implies: bce trains logits of 0/1 targets."""
-    return "logistic" if config.get("train", {}).get("loss") == "bce" else "identity"
+    """The output link the run's loss implies: bce trains logits of 0/1 targets, poisson log-rates."""
+    return link_of_loss(config.get("train", {}).get("loss"))
