@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from mlpfit.errors import RunFolderError
-from mlpfit.nn.numpy_fitted import link_of_loss
+from mlpfit.network.network import link_of_loss
 from mlpfit.runfolder import store
 
 
