@@ -11,27 +11,32 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import check_estimator
+from sklearn.utils.estimator_checks import (
+    check_estimator,
+    check_sample_weight_equivalence_on_dense_data,
+    check_sample_weight_equivalence_on_sparse_data,
+)
 
 from mlpfit.config import schema as cfg
 from mlpfit.errors import MlpfitError, UsageError
 from mlpfit.estimators import ESTIMATOR_STEPS, Classifier, Regressor, auto_epochs, hidden_sizes
 
 
-# Weights 0-4 against rows repeated 0-4 times agree to ~1e-7 (float32 sums taken in another
-# order), not to the check's rtol of 1e-7; scikit-learn marks this check as failing for its own
-# MLPs. tests/test_estimators_sklearn_api.py compares weighted and repeated fits at 1e-4.
-EXPECTED_FAILURES = {"check_sample_weight_equivalence_on_dense_data": "float32 sums in another order: equal to ~1e-7"}
-
-
 @pytest.mark.parametrize("estimator", [Regressor(epochs=100), Classifier(epochs=100)], ids=["Regressor", "Classifier"])
 def test_check_estimator_passes(estimator):
-    results = check_estimator(estimator, on_fail=None, expected_failed_checks=EXPECTED_FAILURES)
+    results = check_estimator(estimator, on_fail=None)
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
     assert len(results) > 40
     assert failed == []
     weight_checks = [r["status"] for r in results if r["check_name"].startswith("check_sample_weight")]
-    assert len(weight_checks) >= 5 and set(weight_checks) == {"passed", "xfail"}
+    assert len(weight_checks) >= 5 and set(weight_checks) == {"passed"}
+
+
+@pytest.mark.parametrize("estimator", [Regressor(), Classifier()], ids=["Regressor", "Classifier"])
+@pytest.mark.parametrize("check", [check_sample_weight_equivalence_on_dense_data, check_sample_weight_equivalence_on_sparse_data])
+def test_sample_weights_act_as_repeated_rows_with_the_defaults(estimator, check):
+    # scikit-learn's check at rtol 1e-7: weights 0-4 against rows removed or repeated 0-4 times
+    check(type(estimator).__name__, estimator)
 
 
 def test_breast_cancer_cross_validation_reaches_95_percent():

@@ -43,9 +43,13 @@ def prepare(config: FitConfig, dataset: Dataset) -> Split:
 
 def resolve(config: FitConfig, dataset: Dataset, split: Split) -> None:
     """Every default left open, chosen from the data's size and kind (a sweep does this per setting)."""
-    defaults.resolve(config, training_rows(dataset, split), dataset.X.shape[1], n_outputs(dataset), dataset.task,
+    rows = training_rows(dataset, split)
+    batch_chosen_here = config.train.batch_size is None
+    defaults.resolve(config, rows, dataset.X.shape[1], n_outputs(dataset), dataset.task,
                      images=dataset.image_shape is not None,
                      measured=dataset.table and split.held_out)
+    if batch_chosen_here and config.train.batch_size >= rows:  # full batch: every row, whatever the weights
+        config.train.batch_size = max(1, len(split.train))
     if config.train.engine == "numpy":
         check_supported(config)
     if config.train.loss == "bce":
