@@ -45,14 +45,15 @@ class MLPEstimator(BaseEstimator):
     Parameters (``None``: mlpfit chooses from the data, as the CLI does):
     hidden: widths, as an int, a sequence, or ``"64,64"`` / ``"32x5"`` / ``"none"``; None: 64,64.
     activation: between layers (tanh when None); output_activation: on the last layer (identity).
-    dropout: share of hidden units dropped while training (None: 0).
+    dropout: share of hidden units dropped while training (None: 0; a classifier's, see Classifier).
     ensemble: K ≥ 1 members trained together (init seeds seed..seed+K-1); predictions are their
     mean, and ``Regressor.predict(X, return_std=True)`` adds their spread.
     epochs: None gives a table of up to 10,000 training rows (with early stopping) 300 epochs and a
     patience of 20, as ``mlpfit fit FILE.csv``; larger ones about 1,500 optimizer steps (ESTIMATOR_STEPS).
     lr, batch_size, optimizer, loss, schedule, patience, engine: as ``mlpfit fit --help`` describes them.
     alpha: L2 penalty, scikit-learn's: 0.5·alpha·Σ‖W‖² / (rows of the batch) added to the loss, on
-    the weights of the standardized network (so not the same strength as in an unscaled net).
+    the weights of the standardized network (so not the same strength as in an unscaled net); None: 0
+    (a multilabel target: see Classifier).
     scale: standardize inputs and regression targets (undone on predict).
     early_stopping: None (default) or True: ``fit`` holds out validation_fraction of the rows (None: 0.1;
     a classifier's stratified by class, weighted rows by their weight) and keeps the epoch that scores best
@@ -74,7 +75,7 @@ class MLPEstimator(BaseEstimator):
     _task = "regress"
 
     def __init__(self, hidden=None, activation=None, output_activation=None, dropout=None, ensemble=1, epochs=None,
-                 lr=None, batch_size=None, optimizer=None, loss=None, schedule=None, patience=None, alpha=0.0,
+                 lr=None, batch_size=None, optimizer=None, loss=None, schedule=None, patience=None, alpha=None,
                  scale=True, early_stopping=None, validation_fraction=None, warm_start=False, seed=0, device=None,
                  threads=None, engine=None, tol=0.0, shuffle=True, max_fun=15000, verbose=False):
         self.hidden = hidden
@@ -103,12 +104,15 @@ class MLPEstimator(BaseEstimator):
         self.max_fun = max_fun
         self.verbose = verbose
 
-    def _config(self, incremental: bool = False, precision: str = "float64") -> cfg.FitConfig:
+    def _config(self, incremental: bool = False, precision: str = "float64", rows: int = 0) -> cfg.FitConfig:
         """The parameters as a validated FitConfig (parameters are checked here, not in __init__).
 
         ``incremental`` (partial_fit): one epoch at a constant learning rate on every row given.
         The validation rows are chosen by the estimator (:meth:`_validation_rows`), not by the config.
+        ``rows``: how many the data have (some are held out from MIN_EXAMPLES_TO_SPLIT on).
         """
+        from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT
+
         val = DEFAULT_VALIDATION_FRACTION if self.validation_fraction is None else self.validation_fraction
         val = whole_number(val, "validation_fraction")
         if not 0 < val < 0.5:
@@ -116,17 +120,19 @@ class MLPEstimator(BaseEstimator):
         if not self._holds_out(incremental):
             val = 0.0
         data = cfg.DataConfig(target="array", task=self._task, val_fraction=val, test_fraction=0.0, scale=bool(self.scale))
-        activation = SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
+        auto = self._automatic(val > 0 and rows >= MIN_EXAMPLES_TO_SPLIT)
+        activation = SKLEARN_ACTIVATIONS.get(self.activation, self.activation) or auto.get("activation")
         output_activation = SKLEARN_ACTIVATIONS.get(self.output_activation, self.output_activation)
         model = cfg.ModelConfig(hidden=hidden_sizes(self.hidden), activation=activation,
-                                output_activation=output_activation or "identity", dropout=self.dropout,
+                                output_activation=output_activation or "identity",
+                                dropout=auto.get("dropout") if self.dropout is None else self.dropout,
                                 ensemble=self.ensemble)
         train = cfg.TrainConfig(epochs=1 if incremental else self._whole_or_none(self.epochs, "epochs"),
                                 batch_size=self._whole_or_none(self.batch_size, "batch_size"),
-                                lr=None if self.lr is None else whole_number(self.lr, "lr"),
+                                lr=auto.get("lr") if self.lr is None else whole_number(self.lr, "lr"),
                                 optimizer=self.optimizer or "adam", loss=self._loss(),
                                 schedule="constant" if incremental else self.schedule,
-                                patience=self._patience(), alpha=whole_number(self.alpha, "alpha"), seed=self._seed(),
+                                patience=self._patience(), alpha=auto.get("alpha", 0.0) if self.alpha is None else whole_number(self.alpha, "alpha"), seed=self._seed(),
                                 # alpha is the estimators' penalty (scikit-learn's); no optimizer decay on top:
                                 # a small table's 1e-3 took x² + y² (8,000 rows) from R² 0.9999 to 0.998 and
                                 # moved breast cancer, iris, wine and diabetes by under 0.004 (3-fold CV)
@@ -134,6 +140,11 @@ class MLPEstimator(BaseEstimator):
                                 precision=precision, device=self.device or "auto", threads=self.threads,
                                 engine=self._engine())
         return validated(cfg.FitConfig(data, model, train, cfg.RunConfig()))
+
+    def _automatic(self, held_out: bool) -> dict:
+        """Choices for parameters left at None that differ from a fit's usual ones (none here); ``held_out``:
+        rows will be held out to pick the epoch."""
+        return {}
 
     @staticmethod
     def _whole_or_none(value, name: str):
@@ -198,7 +209,7 @@ class MLPEstimator(BaseEstimator):
         from mlpfit.fitting.build import Start
         from mlpfit.fitting.fit import fit
 
-        config = self._config(incremental, "float32" if self._dtype == np.float32 else "float64")
+        config = self._config(incremental, "float32" if self._dtype == np.float32 else "float64", len(X))
         val_rows = self._validation_rows(Y, weights, config)
         train = np.setdiff1d(np.arange(len(X)), val_rows)
         n_train = len(train) if weights is None or np.any(weights != np.round(weights)) else int(weights[train].sum())

@@ -148,6 +148,24 @@ class Classifier(ClassifierMixin, MLPEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
+    def _automatic(self, held_out: bool) -> dict:
+        """A multilabel target's own defaults: make_multilabel_classification's count-like features overfit
+        its labels within tens of epochs at lr 0.01; relu units at lr 0.003 with an L2 penalty of 1 hold that
+        off (label accuracy over 8 generated sets, 3-fold CV: 0.809 against 0.800 with the usual defaults
+        and 0.806 for scikit-learn's MLPClassifier; benchmarks/sklearn_parity.py).
+
+        Classes with rows held out: a validation split of a few dozen rows picks the epoch, and a little
+        dropout makes the pick matter less. 3-fold CV unshuffled / shuffled (seeds 1-4): breast cancer
+        0.965 -> 0.970 / 0.974 -> 0.975, iris 0.953 -> 0.960 / 0.960 -> 0.962, wine 0.972 / 0.975 both ways,
+        digits 0.955 -> 0.956 (seeds 0-2). With nothing held out there is no pick to steady, and weights then
+        act exactly as repeated rows (a row's dropout masks would not). L-BFGS (a line search, which needs a
+        deterministic loss) keeps the usual defaults."""
+        if self.optimizer == "lbfgs":
+            return {}
+        if getattr(self, "_multilabel", False):
+            return {"activation": "relu", "lr": 3e-3, "alpha": 1.0}
+        return {"dropout": 0.1} if held_out else {}
+
     def _loss(self):
         if getattr(self, "_multilabel", False):
             if self.loss not in (None, "bce", "log_loss"):
