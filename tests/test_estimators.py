@@ -143,14 +143,27 @@ def test_hidden_sizes_accepts_ints_sequences_and_cli_strings(given, widths):
 
 
 def test_auto_epochs_follow_the_step_budget_above_a_small_table():
-    config = cfg.FitConfig(data=cfg.DataConfig(val_fraction=0.1))
-    # 20,000 rows: 18,000 train in batches of 256 → 71 steps per epoch.
-    assert auto_epochs(20_000, config) == -(-ESTIMATOR_STEPS // 71)
-    assert auto_epochs(300, config) is None  # a small table: defaults.resolve's 300 epochs and patience 20
-    config.data.val_fraction = 0.0
-    assert auto_epochs(300, config) == ESTIMATOR_STEPS  # nothing held out: full batch, one step per epoch
+    config = cfg.FitConfig()
+    # 18,000 training rows in batches of 256 → 71 steps per epoch.
+    assert auto_epochs(18_000, True, config) == -(-ESTIMATOR_STEPS // 71)
+    assert auto_epochs(270, True, config) is None  # a small table: defaults.resolve's 300 epochs and patience 20
+    assert auto_epochs(300, False, config) == ESTIMATOR_STEPS  # nothing held out: full batch, one step per epoch
     config.train.optimizer = "lbfgs"
-    assert auto_epochs(300, config) is None
+    assert auto_epochs(300, False, config) is None
+
+
+def test_weights_of_two_act_as_repeated_rows_in_the_scalers_and_the_step_budget():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 5, (120, 2))
+    y = X[:, 0] * X[:, 1] + 4
+    counts = np.where(np.arange(120) % 3 == 0, 2, 1)  # 160 rows counted: the budget and batch of 160 rows
+    params = dict(hidden=8, early_stopping=False)
+    weighted = Regressor(**params).fit(X, y, sample_weight=counts)
+    repeated = Regressor(**params).fit(X.repeat(counts, axis=0), y.repeat(counts))
+    np.testing.assert_allclose(weighted.fitted_.x_scaler.mean, repeated.fitted_.x_scaler.mean, rtol=1e-12)
+    np.testing.assert_allclose(weighted.fitted_.y_scaler.std, repeated.fitted_.y_scaler.std, rtol=1e-12)
+    assert weighted.n_iter_ == repeated.n_iter_
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-6, atol=1e-6)
 
 
 def test_a_pipeline_takes_a_frame_of_mixed_types_without_a_column_transformer():
