@@ -278,7 +278,7 @@ class MLPEstimator(BaseEstimator):
         self.out_activation_ = self._out_activation(result.config.model.output_activation)
         if result.history.diverged:  # as scikit-learn's MLP, a diverged fit ends with NaN scores, not an error
             first = next(d for d in result.summary["diagnostics"] if d["code"] == "diverged")
-            warnings.warn(f"{first['message']}: {first['hint']}".replace("--lr ", "lr="), ConvergenceWarning, stacklevel=4)
+            warnings.warn(f"{first['message']}: {first['hint']}".replace("--lr ", "lr="), ConvergenceWarning, stacklevel=5)
 
     def _out_activation(self, name: str) -> str:
         return name

@@ -60,7 +60,7 @@ def still_improving(history, epochs: int) -> bool:
 def warn_if_unconverged(history, epochs: int, budget: FunctionBudget | None) -> None:
     if budget is not None and budget.reached:
         warnings.warn(f"L-BFGS reached max_fun={budget.max_fun} loss evaluations before it converged: "
-                      "raise max_fun or epochs", ConvergenceWarning, stacklevel=4)
+                      "raise max_fun or epochs", ConvergenceWarning, stacklevel=5)
     elif still_improving(history, epochs):
         warnings.warn(f"the budget of epochs={epochs} ended while the validation loss was still falling: "
-                      "raise epochs (or warm_start=True and fit again)", ConvergenceWarning, stacklevel=4)
+                      "raise epochs (or warm_start=True and fit again)", ConvergenceWarning, stacklevel=5)
