@@ -16,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from mlpfit.config import schema as cfg
+from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT, Dataset, given_split
 from mlpfit.errors import UsageError
 from mlpfit.estimator_layout import layer_weights, validation_scores
 from mlpfit.estimator_params import (
@@ -111,8 +112,6 @@ class MLPEstimator(BaseEstimator):
         The validation rows are chosen by the estimator (:meth:`_validation_rows`), not by the config.
         ``rows``: how many the data have (some are held out from MIN_EXAMPLES_TO_SPLIT on).
         """
-        from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT
-
         val = DEFAULT_VALIDATION_FRACTION if self.validation_fraction is None else self.validation_fraction
         val = whole_number(val, "validation_fraction")
         if not 0 < val < 0.5:
@@ -132,13 +131,14 @@ class MLPEstimator(BaseEstimator):
                                 lr=auto.get("lr") if self.lr is None else whole_number(self.lr, "lr"),
                                 optimizer=self.optimizer or "adam", loss=self._loss(),
                                 schedule="constant" if incremental else self.schedule,
-                                patience=self._patience(), alpha=auto.get("alpha", 0.0) if self.alpha is None else whole_number(self.alpha, "alpha"), seed=self._seed(),
+                                patience=self._patience(), seed=self._seed(),
+                                alpha=auto.get("alpha", 0.0) if self.alpha is None else whole_number(self.alpha, "alpha"),
                                 # alpha is the estimators' penalty (scikit-learn's); no optimizer decay on top:
                                 # a small table's 1e-3 took x² + y² (8,000 rows) from R² 0.9999 to 0.998 and
                                 # moved breast cancer, iris, wine and diabetes by under 0.004 (3-fold CV)
                                 weight_decay=0.0, tol=whole_number(self.tol, "tol"), shuffle=bool(self.shuffle),
                                 precision=precision, device=self.device or "auto", threads=self.threads,
-                                engine=self._engine())
+                                engine=self.engine or "auto")
         return validated(cfg.FitConfig(data, model, train, cfg.RunConfig()))
 
     def _automatic(self, held_out: bool) -> dict:
@@ -167,10 +167,6 @@ class MLPEstimator(BaseEstimator):
             return int(self.seed.randint(np.iinfo(np.int32).max))
         return int(whole_number(self.seed, "seed")) if self.seed is not None else 0
 
-    def _engine(self) -> str:
-        """shuffle=False and the float64 arithmetic of float64 data are the NumPy engine's: auto picks it on a CPU."""
-        return self.engine or "auto"
-
     def _loss(self):
         return SKLEARN_LOSSES.get(self.loss, self.loss)
 
@@ -197,24 +193,18 @@ class MLPEstimator(BaseEstimator):
     def _validation_rows(self, Y, weights, config) -> np.ndarray:
         """The rows held out (none below MIN_EXAMPLES_TO_SPLIT rows): stratified by class for a classifier,
         a share of the weight for weighted rows."""
-        from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT
-
         if config.data.val_fraction == 0 or len(Y) < MIN_EXAMPLES_TO_SPLIT:
             return np.zeros(0, dtype=np.int64)
         strata = Y if self._task == "classify" else None
         return validation_rows(len(Y), strata, weights, config.data.val_fraction, config.train.seed)
 
     def _train(self, X, Y, outputs, weights, incremental: bool, continuing: bool):
-        from mlpfit.data.dataset import Dataset
         from mlpfit.fitting.build import Start
         from mlpfit.fitting.fit import fit
+        from mlpfit.fitting.prepare import training_rows
 
         config = self._config(incremental, "float32" if self._dtype == np.float32 else "float64", len(X))
         val_rows = self._validation_rows(Y, weights, config)
-        train = np.setdiff1d(np.arange(len(X)), val_rows)
-        n_train = len(train) if weights is None or np.any(weights != np.round(weights)) else int(weights[train].sum())
-        if config.train.epochs is None:  # None: a small table's rules (defaults.resolve)
-            config.train.epochs = auto_epochs(n_train, len(val_rows) > 0, config)
         names = getattr(self, "feature_names_in_", None)
         inputs = [str(n) for n in names] if names is not None else [f"x{k + 1}" for k in range(X.shape[1])]
         if getattr(self, "encoding_", None) is not None:  # one input per level of a text column
@@ -225,6 +215,9 @@ class MLPEstimator(BaseEstimator):
         # 1,130 epochs in 0.95 s with the step budget's onecycle and patience, 0.09 s this way, same score)
         dataset = Dataset("array", np.asarray(X, dtype=np.float64), Y, inputs, outputs, task=self._task,
                           classes=classes, weights=weights, table=True, val_rows=val_rows)
+        split = given_split(len(X), val_rows)
+        if config.train.epochs is None:  # None: a small table's rules (defaults.resolve)
+            config.train.epochs = auto_epochs(training_rows(dataset, split), split.held_out, config)
         # partial_fit continues the optimizer's moments, unless the fit resolves another optimizer or engine
         moments = getattr(self, "_optimizer_state", (None, None)) if incremental else (None, None)
         start = Start(self.fitted_, *moments) if continuing else None

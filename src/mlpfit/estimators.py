@@ -232,7 +232,7 @@ class Classifier(ClassifierMixin, MLPEstimator):
     def decision_function(self, X) -> np.ndarray:
         """Logits [n, classes] (for two classes, the logit margin of class 1 over class 0, [n])."""
         check_is_fitted(self, "fitted_")
-        logits = self.fitted_.raw_output(self._raw_X(X))
+        logits = self.fitted_.raw_output(self._raw_X(X)).astype(self._dtype, copy=False)
         return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 and not self._multilabel else logits
 
     def predict(self, X) -> np.ndarray:

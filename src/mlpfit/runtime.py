@@ -50,11 +50,18 @@ def blas_threads(threads: int):
     """NumPy's BLAS limited to ``threads`` while the NumPy engine trains, then as it was: OpenBLAS
     otherwise splits even a 256x64 by 64x64 product over every core, and on 2 shared cores the
     hand-off costs more than the product."""
-    from threadpoolctl import threadpool_limits
-
     keep_freed_memory()
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with blas_controller().limit(limits=threads, user_api="blas"):
         yield
+
+
+@functools.lru_cache(maxsize=1)
+def blas_controller():
+    """threadpoolctl's view of the loaded thread pools, found once: finding them scans every loaded library
+    (10 ms), which a loop of partial_fit calls paid on every call. NumPy's BLAS is loaded before the first fit."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 @contextlib.contextmanager
