@@ -13,10 +13,12 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_X_y, validate_data
 
 from mlpfit.config import schema as cfg
 from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT, Dataset, given_split
+from mlpfit.data.sources.csvfile import Sheet
+from mlpfit.data.sources.encoding import TableEncoding, needs_encoding
 from mlpfit.errors import UsageError
 from mlpfit.estimator_layout import layer_weights, validation_scores
 from mlpfit.estimator_params import (
@@ -34,6 +36,10 @@ from mlpfit.estimator_params import (
     whole_number,
 )
 from mlpfit.estimator_progress import FunctionBudget, Verbose, warn_if_unconverged
+from mlpfit.fitting.build import Start, optimizer_kind
+from mlpfit.fitting.fit import fit
+from mlpfit.fitting.predicting import rows_from_frame
+from mlpfit.fitting.prepare import training_rows
 
 # patience=np.inf (scikit-learn's "never stop early") becomes the largest patience a config takes
 NEVER = 1_000_000
@@ -199,10 +205,6 @@ class MLPEstimator(BaseEstimator):
         return validation_rows(len(Y), strata, weights, config.data.val_fraction, config.train.seed)
 
     def _train(self, X, Y, outputs, weights, incremental: bool, continuing: bool):
-        from mlpfit.fitting.build import Start
-        from mlpfit.fitting.fit import fit
-        from mlpfit.fitting.prepare import training_rows
-
         config = self._config(incremental, "float32" if self._dtype == np.float32 else "float64", len(X))
         val_rows = self._validation_rows(Y, weights, config)
         names = getattr(self, "feature_names_in_", None)
@@ -240,8 +242,6 @@ class MLPEstimator(BaseEstimator):
         epochs while the curves go on; partial_fit's counts every call."""
         # Predict in float64: float32 sums depend on the batch's size at the 1e-7 level, and
         # scikit-learn (rightly) expects a row's prediction not to depend on its neighbours.
-        from mlpfit.fitting.build import optimizer_kind
-
         self.fitted_ = result.fitted.in_float64()
         self._optimizer_state = (result.optimizer_state, optimizer_kind(result.config))
         self.history_ = result.history
@@ -282,8 +282,6 @@ class MLPEstimator(BaseEstimator):
         if encoding is None:
             with value_errors():
                 return dense(validate_data(self, X, reset=False, dtype=FLOATS, accept_sparse=("csr", "csc", "coo")))
-        from mlpfit.fitting.predicting import rows_from_frame
-
         if not hasattr(X, "columns"):
             raise EstimatorValueError("this estimator was fit on a DataFrame with text or missing values: "
                              "predict from a DataFrame with the same columns")
@@ -293,10 +291,6 @@ class MLPEstimator(BaseEstimator):
         """(X as network inputs, y) for a DataFrame with text or missing values, encoded as ``mlpfit fit``
         encodes a CSV table (one-hot text, filled holes); None for anything else (the plain path).
         A continued fit (warm start, partial_fit) applies the first fit's encoding."""
-        from sklearn.utils.validation import check_X_y
-
-        from mlpfit.data.sources.encoding import needs_encoding
-
         if continuing:
             if getattr(self, "encoding_", None) is None:
                 return None
@@ -304,9 +298,6 @@ class MLPEstimator(BaseEstimator):
         self.encoding_ = None
         if not needs_encoding(X):
             return None
-        from mlpfit.data.sources.csvfile import Sheet
-        from mlpfit.data.sources.encoding import TableEncoding
-
         sheet = Sheet.from_frame(X)
         self.encoding_ = TableEncoding.fit(sheet, sheet.header, impute=True)
         self.feature_names_in_ = np.asarray(sheet.header, dtype=object)

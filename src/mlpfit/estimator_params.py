@@ -12,6 +12,7 @@ import re
 import numpy as np
 from sklearn.utils import check_array
 
+from mlpfit.config import defaults
 from mlpfit.config import schema as cfg
 from mlpfit.errors import DataError, FormulaError, MlpfitError, TrainingError, UsageError
 
@@ -60,7 +61,6 @@ def validated(config: cfg.FitConfig) -> cfg.FitConfig:
 def auto_epochs(n_train: int, held_out: bool, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
     """Epochs for about ``steps`` optimizer steps over ``n_train`` training rows (weighted: their count);
     None where a fit's own rules decide (L-BFGS; a small table with rows held out)."""
-    from mlpfit.config import defaults
 
     if config.train.optimizer == "lbfgs":
         return None  # L-BFGS has its own budget in defaults.resolve

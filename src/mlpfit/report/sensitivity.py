@@ -10,6 +10,8 @@ gradient of the predicted class's probability, one per class: which pixels push 
 Ensembles: the gradients of the members' mean prediction.
 """
 
+# Deferred imports: matplotlib loads inside the functions that draw, so the numbers (explain --json) need none.
+
 from __future__ import annotations
 
 import os
@@ -41,7 +43,7 @@ def gradients(fitted, X: np.ndarray) -> np.ndarray:
 
     Regression: every output. Classification: one output, the predicted class's probability.
     """
-    return input_gradients(fitted.as_numpy(), X)
+    return input_gradients(fitted, X)
 
 
 def output_names(fitted) -> list[str]:

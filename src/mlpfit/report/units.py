@@ -9,6 +9,8 @@ layer hardly reads. Each layer is one mosaic in one axes (a hundred small axes c
 draw). Ensembles show their first member; layers wider than ``MAX_UNITS`` show their first units.
 """
 
+# Deferred imports: matplotlib loads inside the functions that draw, so the numbers need none.
+
 from __future__ import annotations
 
 import functools
@@ -46,7 +48,7 @@ def applicable(summary: dict) -> bool:
 def single_network(fitted):
     """The plain network to draw, as NumPy arrays: the model itself, or an ensemble's first member
     (and the member count)."""
-    net = fitted.as_numpy()
+    net = fitted
     return net.member(0), net.members
 
 
