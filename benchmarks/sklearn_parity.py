@@ -56,7 +56,7 @@ def multilabel() -> list[str]:
         (sk, sk_time), (mf, mf_time) = (timed(lambda m=m: label_accuracy(m, X, Y))
                                         for m in (lambda: MLPClassifier(random_state=0), mlpfit.Classifier))
         totals += (sk, mf)
-        rows.append(f"{f'multilabel {n}x{features}, {labels} labels':<40} {sk:>9.4f} {mf:>9.4f} {mf - sk:>+8.4f} "
+        rows.append(f"{f'multilabel {n}x{features}, {labels} labels, seed {seed}':<40} {sk:>9.4f} {mf:>9.4f} {mf - sk:>+8.4f} "
                     f"{sk_time:>7.2f} {mf_time:>7.2f}")
     sk, mf = totals / len(MULTILABEL_SETS)
     return rows + [f"{'multilabel mean':<40} {sk:>9.4f} {mf:>9.4f} {mf - sk:>+8.4f}"]
