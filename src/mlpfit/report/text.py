@@ -111,7 +111,7 @@ def sample_value(lo: float, hi: float, k: int) -> str:
     middle of a symmetric box many functions sit at a value that tells little (x² + y² at 0 0), while
     x² + y² on [-14, 14] at 3 4 shows the 25 it learned."""
     width = hi - lo
-    if not width > 0:
+    if not (width / 10 > 0 and math.isfinite(width)):  # one point, or a width no float's log can take
         return _short(lo)
     digits = math.floor(math.log10(width / 10))  # round to one significant digit of a tenth of the width
     point = lo + width * (0.6 + 0.05 * (k % 7))  # 60% to 90% of the way up

@@ -14,7 +14,12 @@ Engine protocol (duck-typed):
   lr: float                                        the learning rate in force (first member)
   freeze(frozen)                                   members (bool [K]) that take no more steps
   keep(members) / restore(members)                 remember / put back those members' weights (best epoch)
+  step: int                                        steps done in the running epoch (an interrupt names it)
   state_dict() / load_state_dict(state)            everything needed to continue exactly (checkpoints)
+  optimizer_state()                                the optimizer's moments, for a later fit that continues
+                                                   this one (partial_fit, warm_start)
+The fit path also reads what one kind of engine has: the NumPy engine's ``member_state(k)`` (member k's
+weights under torch's names), the torch engines' ``model`` and ``data`` (the playground's pictures).
 """
 
 from __future__ import annotations
