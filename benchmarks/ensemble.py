@@ -36,15 +36,15 @@ import torch
 
 from mlpfit.config.defaults import default_threads
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.stacked import StackedEngine
 from mlpfit.fitting.build import build, train_data
 from mlpfit.fitting.metrics import r2_per_output
 from mlpfit.fitting.prepare import load_dataset, prepare
-from mlpfit.nn.fitted import FittedEnsemble
-from mlpfit.nn.model import MLP
-from mlpfit.nn.sizes import count_parameters
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.fitted import FittedEnsemble
+from mlpfit.engines.torch.model import MLP
+from mlpfit.network.sizes import count_parameters
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.runtime import keep_freed_memory
 from mlpfit.train.trainer import Trainer
 

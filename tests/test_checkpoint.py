@@ -11,15 +11,15 @@ import torch
 import numpy as np
 
 from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
-from mlpfit.engines.numpy_mlp import NumpyEngine
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine
+from mlpfit.engines.numpy.engine import NumpyEngine
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.stacked import StackedEngine
 from mlpfit.errors import RunFolderError
 from mlpfit.fitting import interruptible
 from mlpfit.fitting.fit import fit, resume_fit
 from mlpfit.interrupt import Interrupted
-from mlpfit.nn.model import MLP
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.model import MLP
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.runfolder import checkpoint
 from mlpfit.train.callbacks import Callback, DivergenceGuard, EarlyStopping
 from mlpfit.train.trainer import Trainer, TrainData

@@ -9,10 +9,10 @@ import torch
 
 from mlpfit.runfolder import store as runs
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
-from mlpfit.nn.model import MLP
+from mlpfit.engines.torch.model import MLP
 from mlpfit.fitting.fit import fit
 from mlpfit.runfolder.load import load_fitted
-from mlpfit.engines import numpy_mlp as numpy_engine
+from mlpfit.engines.numpy import engine as numpy_engine
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
 from mlpfit.train.trainer import Trainer, TrainData
 

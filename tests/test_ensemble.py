@@ -15,21 +15,21 @@ from mlpfit.cli.main import main
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig, validate
 from mlpfit.data.dataset import split_indices
 from mlpfit.config.defaults import resolve
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine, member_chunks
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.stacked import StackedEngine, member_chunks
 from mlpfit.fitting import build as building
 from mlpfit.fitting.fit import fit
 from mlpfit.fitting.prepare import load_dataset
-from mlpfit.nn.fitted import FittedEnsemble
-from mlpfit.nn.losses import member_loss
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.fitted import FittedEnsemble
+from mlpfit.engines.torch.losses import member_loss
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.runfolder.load import load_fitted
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
-from mlpfit.train.stacked_optim import StackedOptimizer
+from mlpfit.engines.torch.stacked_optim import StackedOptimizer
 from mlpfit.train.trainer import Trainer
 from mlpfit.errors import UsageError
 from mlpfit.fitting.metrics import r2_per_output
-from mlpfit.nn.model import MLP
+from mlpfit.engines.torch.model import MLP
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -271,7 +271,7 @@ def test_member_chunks_cover_every_member_once():
 def test_chunked_training_equals_all_members_at_once(monkeypatch):
     config, dataset, split, template, data = small_problem(samples=300, batch_size=64, epochs=5)
     whole, _ = train_batched(data, [0, 1, 2], config)
-    monkeypatch.setattr("mlpfit.engines.torch_stacked.CPU_CHUNK_VALUES", 1)  # one member per chunk
+    monkeypatch.setattr("mlpfit.engines.torch.stacked.CPU_CHUNK_VALUES", 1)  # one member per chunk
     chunked, trainer = train_batched(data, [0, 1, 2], config)
     assert len(trainer.engine.chunks) == 3
     for a, b in zip(whole.parameters(), chunked.parameters()):

@@ -20,7 +20,7 @@ from mlpfit.runfolder import store as runs
 from mlpfit.errors import UsageError
 from mlpfit.export import check, destination, pysource, to_onnx, to_python
 from mlpfit.export.to_onnx import GraphBuilder
-from mlpfit.nn.model import ACTIVATIONS as TORCH_ACTIVATIONS
+from mlpfit.engines.torch.model import ACTIVATIONS as TORCH_ACTIVATIONS
 
 TOL = 1e-5  # the bar: agreement with `mlpfit predict` to 1e-5
 

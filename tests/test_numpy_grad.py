@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from mlpfit.data.scaling import Standardizer
-from mlpfit.nn.fitted import FittedEnsemble, FittedModel
-from mlpfit.nn.model import MLP
-from mlpfit.nn.numpy_grad import hidden_outputs, input_gradients
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.fitted import FittedEnsemble, FittedModel
+from mlpfit.engines.torch.model import MLP
+from mlpfit.network.gradient import hidden_outputs, input_gradients
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.scratch.activations import ACTIVATIONS
 
 HIDDEN = [name for name in ACTIVATIONS if name != "identity"] + ["identity"]

@@ -9,7 +9,7 @@ import pytest
 from conftest import assert_not_blank
 from matplotlib.image import imread
 
-from mlpfit.nn import equation
+from mlpfit.network import equation
 from mlpfit.report import plots
 from mlpfit.runfolder import store as runs
 from mlpfit.runfolder.load import fitted_from_files

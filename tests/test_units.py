@@ -10,8 +10,8 @@ from matplotlib.image import imread, imsave
 
 import mlpfit
 from mlpfit.data.scaling import Standardizer
-from mlpfit.nn.fitted import FittedModel
-from mlpfit.nn.model import MLP
+from mlpfit.engines.torch.fitted import FittedModel
+from mlpfit.engines.torch.model import MLP
 from mlpfit.report import html, units
 from conftest import assert_not_blank
 

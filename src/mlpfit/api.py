@@ -207,7 +207,7 @@ class Result:
         ``symbolic`` (and ``symbolic_outputs`` for several outputs): a short formula for the network,
         with its R² against the network, the data and the truth (see mlpfit.report.symbolic).
         """
-        from mlpfit.nn.equation import equations
+        from mlpfit.network.equation import equations
 
         if symbolic:
             from mlpfit.report.symbolic import search
@@ -238,7 +238,7 @@ class Result:
         ``folder`` defaults to the run folder; a run that was never saved needs one.
         """
         from mlpfit.report import figures
-        from mlpfit.nn.equation import equations
+        from mlpfit.network.equation import equations
 
         folder = os.fspath(folder) if folder is not None else self.run_dir
         if folder is None:

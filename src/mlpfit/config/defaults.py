@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from mlpfit.errors import UsageError
-from mlpfit.nn.sizes import count_parameters, layer_sizes
+from mlpfit.network.sizes import count_parameters, layer_sizes
 
 # Peak learning rates that work without tuning on standardized data (diagnose's hints never go above them).
 DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "sgd": 0.1, "lbfgs": 1.0}

@@ -1,9 +1,9 @@
 """A fitted model as plain NumPy data: what both exporters write, in one shape.
 
-The fitted model's arrays (``as_numpy``: a run folder's NumpyFitted, or a torch model's weights
+The fitted model's arrays (``as_numpy``: a run folder's Network, or a torch model's weights
 copied out) are read here and nowhere else in the export package, so the ONNX graph and the
 Python module are built from the same arrays and cannot drift apart. The arithmetic they must
-reproduce is :mod:`mlpfit.nn.numpy_fitted`'s:
+reproduce is :mod:`mlpfit.network.network`'s:
 
 1. scale the inputs in float64: ``(X - x_mean) / x_std``;
 2. cast to the weights' dtype (float32 as every engine saves them; float64 for an estimator's model);
@@ -50,7 +50,7 @@ class Network:
 
 
 def from_fitted(fitted, summary: dict, samples: dict | None = None) -> Network:
-    """The arrays of ``fitted`` (a FittedModel, FittedEnsemble or NumpyFitted) and what the summary says about them."""
+    """The arrays of ``fitted`` (a FittedModel, FittedEnsemble or Network) and what the summary says about them."""
     ensemble = fitted.members > 1  # stacked members
     y = fitted.y_scaler
     net = fitted.as_numpy()

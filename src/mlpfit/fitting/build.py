@@ -1,7 +1,7 @@
 """From prepared data and a resolved config to a fitted-model shell and the engine that trains it.
 
 The choice is made here once: ``numpy`` (what ``--engine auto`` picks on the CPU) → the
-NumPy engine and a :class:`~mlpfit.nn.numpy_fitted.NumpyFitted`, and torch is never imported;
+NumPy engine and a :class:`~mlpfit.network.network.Network`, and torch is never imported;
 ``--ensemble K > 1`` on torch → K members stacked as one batched model; else one torch MLP
 (fitting/torch_build.py). Every engine gets the same scaled data and is driven by the same trainer,
 and the run folder it leaves is the same.
@@ -22,8 +22,8 @@ from mlpfit.data.dataset import Dataset, Split
 from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import UsageError
 from mlpfit.fitting.prepare import n_outputs
-from mlpfit.nn.numpy_fitted import NumpyFitted, layer_arrays
-from mlpfit.nn.sizes import layer_sizes, state_shapes
+from mlpfit.network.network import Network, layer_arrays
+from mlpfit.network.sizes import layer_sizes, state_shapes
 from mlpfit.train.trainer import TrainData
 
 
@@ -33,7 +33,7 @@ class Start:
     engine's ``optimizer_state()`` with the (engine, optimizer, members) it belongs to (:func:`optimizer_kind`):
     the moments are used only by a fit of the same kind."""
 
-    fitted: object  # a FittedModel or NumpyFitted
+    fitted: object  # a FittedModel or Network
     optimizer_state: object = None
     kind: tuple | None = None
 
@@ -46,7 +46,7 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device, start: Star
     initial = None if start is None else start_arrays(start, config, dataset)
     if config.train.engine == "numpy":
         return build_numpy(config, dataset, split, x_scaler, y_scaler, initial, common)
-    from mlpfit.fitting.torch_build import build_torch
+    from mlpfit.engines.torch.build import build_torch
 
     data = train_data(dataset, split, x_scaler, y_scaler, device)
     model, engine = build_torch(config, model_sizes(config, dataset), member_seeds(config), data, device, initial, common)
@@ -54,14 +54,14 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device, start: Star
 
 
 def build_numpy(config: FitConfig, dataset: Dataset, split: Split, x_scaler, y_scaler, initial, common):
-    from mlpfit.engines.numpy_mlp import NumpyEngine
+    from mlpfit.engines.numpy.engine import NumpyEngine
 
     m, t = config.model, config.train
     data = train_data(dataset, split, x_scaler, y_scaler, None)
     members = None if initial is None else member_params(initial, m.ensemble)
     engine = NumpyEngine(model_sizes(config, dataset), data, activation=m.activation, output_activation=m.output_activation,
                          seeds=member_seeds(config), initial_params=members, loss=t.loss, dropout=m.dropout or 0.0, **common)
-    fitted = NumpyFitted.from_state(engine_state(engine), m.ensemble > 1, activation=m.activation,
+    fitted = Network.from_state(engine_state(engine), m.ensemble > 1, activation=m.activation,
                                     output_activation=m.output_activation, x_scaler=x_scaler, y_scaler=y_scaler,
                                     inputs=dataset.inputs, outputs=dataset.outputs, task=dataset.task,
                                     classes=dataset.classes, encoding=dataset.encoding, link=output_link(t.loss))
@@ -86,8 +86,8 @@ def model_sizes(config: FitConfig, dataset: Dataset) -> list[int]:
 
 def fitted_model(model, x_scaler, y_scaler, dataset: Dataset, loss: str):
     """A torch model with what predicting needs: scalers, names, classes, the table's encoding, the link."""
-    from mlpfit.nn.fitted import FittedEnsemble, FittedModel
-    from mlpfit.nn.stacked import EnsembleMLP
+    from mlpfit.engines.torch.fitted import FittedEnsemble, FittedModel
+    from mlpfit.engines.torch.stacked_model import EnsembleMLP
 
     fitted_type = FittedEnsemble if isinstance(model, EnsembleMLP) else FittedModel
     return fitted_type(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes,
@@ -135,7 +135,7 @@ def member_seeds(config: FitConfig) -> list[int]:
 
 def finish(fitted, engine):
     """After training: the NumPy engine's weights in its fitted model (a torch model trained in place)."""
-    if isinstance(fitted, NumpyFitted):
+    if isinstance(fitted, Network):
         fitted.weights, fitted.biases = layer_arrays(engine_state(engine), fitted.members > 1)
     return fitted
 
@@ -171,7 +171,7 @@ def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler, device) -> Tr
     float32 for small integers such as pixels);
     the rows' weights alongside when the dataset has any."""
     if device is not None:
-        from mlpfit.fitting.torch_build import tensor_data
+        from mlpfit.engines.torch.build import tensor_data
 
         return tensor_data(dataset, split, x_scaler, y_scaler, device)
 

@@ -30,7 +30,7 @@ from mlpfit.train.history import History
 from mlpfit.train.trainer import Trainer
 
 if TYPE_CHECKING:  # annotations only: a NumPy-engine fit never imports torch
-    from mlpfit.nn.fitted import FittedModel
+    from mlpfit.engines.torch.fitted import FittedModel
 
 
 @dataclass

@@ -13,7 +13,7 @@ from mlpfit.config.schema import FitConfig, validate
 from mlpfit.data.checks import check_dataset
 from mlpfit.data.dataset import Dataset, Split, split_indices
 from mlpfit.data.sources import load_data, prepare as apply_example
-from mlpfit.engines.numpy_mlp import check_supported
+from mlpfit.engines.numpy.engine import check_supported
 from mlpfit.errors import UsageError
 
 

@@ -11,11 +11,11 @@ from mlpfit import __version__
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.fitting.metrics import classification_metrics, r2_per_output, regression_metrics
-from mlpfit.nn.equation import coefficient_spread, equations
+from mlpfit.network.equation import coefficient_spread, equations
 from mlpfit.train.schedules import first_cycle_epochs
 
 if TYPE_CHECKING:  # annotations only: a NumPy-engine fit never imports torch
-    from mlpfit.nn.fitted import FittedModel
+    from mlpfit.engines.torch.fitted import FittedModel
 
 
 def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: FittedModel, history, seconds: float,

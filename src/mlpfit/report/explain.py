@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlpfit.runfolder import store as runs
-from mlpfit.nn.equation import coefficient_spread, equations, is_linear
+from mlpfit.network.equation import coefficient_spread, equations, is_linear
 from mlpfit.runfolder.predictor import checked_predictor
 from mlpfit.runfolder.validate import content_errors
 from mlpfit.scratch.network import forward

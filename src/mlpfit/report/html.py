@@ -15,7 +15,7 @@ import json
 import os
 
 from mlpfit import atomic
-from mlpfit.nn import equation
+from mlpfit.network import equation
 from mlpfit.report import figures
 from mlpfit.report.plots import run_name
 from mlpfit.report.text import how_it_ended

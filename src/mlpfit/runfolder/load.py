@@ -7,9 +7,9 @@ import os
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import RunFolderError
-from mlpfit.nn.fitted import FittedEnsemble, FittedModel
-from mlpfit.nn.model import MLP
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.fitted import FittedEnsemble, FittedModel
+from mlpfit.engines.torch.model import MLP
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.runfolder import store, validate
 from mlpfit.runfolder.encoding import link_of, table_encoding
 from mlpfit.runtime import choose_device

@@ -8,21 +8,21 @@ from dataclasses import dataclass
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import RunFolderError
-from mlpfit.nn.numpy_fitted import NumpyFitted
-from mlpfit.nn.sizes import state_shapes
+from mlpfit.network.network import Network
+from mlpfit.network.sizes import state_shapes
 from mlpfit.runfolder import store, validate
 from mlpfit.runfolder.encoding import link_of, table_encoding
 from mlpfit.train.history import History
 
 
-def load_predictor(path: str) -> tuple[NumpyFitted, dict]:
+def load_predictor(path: str) -> tuple[Network, dict]:
     """Read and verify ``path`` (as every loader does); returns (predictor, summary) or one RunFolderError."""
     files = store.read(path, arrays="numpy")
     with validate.content_errors(files.path):
         return checked_predictor(files), files.summary
 
 
-def checked_predictor(files: store.RunFiles) -> NumpyFitted:
+def checked_predictor(files: store.RunFiles) -> Network:
     """The predictor of files read with ``arrays="numpy"``, after the content checks every loader makes."""
     validate.check(files)  # before anything is built from the files
     return predictor_from_files(files)
@@ -34,7 +34,7 @@ class NumpyRun:
 
     path: str  # the folder, as store.read names it
     config: FitConfig
-    fitted: NumpyFitted
+    fitted: Network
     summary: dict
     history: History
     samples: dict | None  # the stored train/test sample as arrays, when the run has one
@@ -49,10 +49,10 @@ def load_numpy_run(path: str) -> NumpyRun:
         return NumpyRun(files.path, FitConfig.from_dict(files.config), fitted, files.summary, history, files.samples or None)
 
 
-def predictor_from_files(files: store.RunFiles) -> NumpyFitted:
+def predictor_from_files(files: store.RunFiles) -> Network:
     s, arch = files.summary, files.summary["architecture"]
     y_state = files.scalers.get("y")
-    fitted = NumpyFitted.from_state(
+    fitted = Network.from_state(
         files.state, stacked=bool(s.get("ensemble")), activation=arch["activation"],
         output_activation=arch["output_activation"], x_scaler=Standardizer.from_state(files.scalers["x"]),
         y_scaler=None if y_state is None else Standardizer.from_state(y_state), inputs=s["inputs"],
@@ -63,7 +63,7 @@ def predictor_from_files(files: store.RunFiles) -> NumpyFitted:
     return fitted
 
 
-def check_shapes(fitted: NumpyFitted, sizes: list[int], members: int, where: str) -> None:
+def check_shapes(fitted: Network, sizes: list[int], members: int, where: str) -> None:
     """The weights chain as summary.json's sizes say, with one stacked slice per member of an ensemble."""
     if {name: tuple(array.shape) for name, array in fitted.state_arrays().items()} != state_shapes(sizes, members):
         found = [tuple(w.shape) for w in fitted.weights]

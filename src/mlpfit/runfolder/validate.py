@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from mlpfit.errors import RunFolderError, quoted_error
-from mlpfit.nn.sizes import count_parameters
+from mlpfit.network.sizes import count_parameters
 
 CONFIG_SECTIONS = {"data", "model", "train", "run"}
 TASKS = {"regress", "classify"}

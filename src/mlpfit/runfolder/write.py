@@ -11,7 +11,7 @@ from mlpfit.train.history import History
 def write_run(path: str, config: dict, fitted, history: History, summary: dict,
               samples: dict[str, np.ndarray] | None) -> None:
     """Write every file of a run folder (store.save); ``config`` is the resolved config as a dict, ``fitted``
-    a FittedModel or NumpyFitted (the files are the same)."""
+    a FittedModel or Network (the files are the same)."""
     from safetensors.numpy import save as save_arrays
 
     scalers = {"x": fitted.x_scaler.state(), "y": None if fitted.y_scaler is None else fitted.y_scaler.state()}

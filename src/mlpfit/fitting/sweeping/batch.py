@@ -1,7 +1,7 @@
 """Training settings in batches: the data loaded once, same-shape settings trained as one stacked model.
 
 Settings that share a network shape and a training schedule (hidden sizes, activation, epochs,
-batch size, optimizer, loss) become members of one :class:`~mlpfit.nn.stacked.EnsembleMLP`; the
+batch size, optimizer, loss) become members of one :class:`~mlpfit.engines.torch.stacked_model.EnsembleMLP`; the
 stacked optimizer takes a learning rate per member, so settings that differ in ``lr`` or ``seed``
 (init) train together. Settings of different shapes train one group after another.
 
@@ -53,11 +53,11 @@ def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
 def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), pruned: set | None = None):
     """Train same-shape configs as one batched model, each a member with its own lr and seed; one row per
     config. ``pruned`` is the set of members a callback stopped for Optuna (filled while training)."""
-    from mlpfit.engines.torch_stacked import StackedEngine
+    from mlpfit.engines.torch.stacked import StackedEngine
     from mlpfit.fitting.build import engine_options, fitted_model, model_sizes, scalers, train_data
     from mlpfit.fitting.stopping import stopping_rules
     from mlpfit.fitting.summary import member_info, member_metrics
-    from mlpfit.nn.stacked import EnsembleMLP
+    from mlpfit.engines.torch.stacked_model import EnsembleMLP
     from mlpfit.runtime import configure
     from mlpfit.train.trainer import Trainer
 

@@ -12,10 +12,10 @@ import torch
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.data.scaling import Standardizer
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine
-from mlpfit.nn.model import MLP
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.stacked import StackedEngine
+from mlpfit.engines.torch.model import MLP
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.train.trainer import TrainData
 
 

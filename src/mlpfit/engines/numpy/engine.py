@@ -1,8 +1,8 @@
 """``--engine numpy``: K MLPs trained on the CPU without torch, each over one flat float32 buffer.
 
-The network is mlpfit.engines.flat_net (scratch's chain rule, with preallocated buffers), the
-optimizers mlpfit.engines.flat_optim (torch.optim's formulas), the losses flat_losses (those of
-mlpfit.nn.losses). The engine follows the torch engines' habits: the same per-step learning-rate
+The network is mlpfit.engines.numpy.net (scratch's chain rule, with preallocated buffers), the
+optimizers mlpfit.engines.numpy.optim (torch.optim's formulas), the losses flat_losses (those of
+mlpfit.engines.torch.losses). The engine follows the torch engines' habits: the same per-step learning-rate
 schedule, the mean training loss of the epoch measured on each batch before its step, per-row
 weights and the L2 term ``0.5·alpha·Σ‖W‖²/rows`` on weight matrices.
 
@@ -18,10 +18,10 @@ import math
 
 import numpy as np
 
-from mlpfit.engines import numpy_state as check
-from mlpfit.engines.flat_losses import LOSSES, batch_loss, row_losses
-from mlpfit.engines.flat_net import FlatMLP
-from mlpfit.engines.flat_optim import OPTIMIZERS, make_optimizer
+from mlpfit.engines.numpy import state as check
+from mlpfit.engines.numpy.losses import LOSSES, batch_loss, row_losses
+from mlpfit.engines.numpy.net import FlatMLP
+from mlpfit.engines.numpy.optim import OPTIMIZERS, make_optimizer
 from mlpfit.errors import UsageError
 from mlpfit.scratch.network import init_params
 from mlpfit.scratch.train import batches
@@ -164,7 +164,7 @@ class NumpyEngine:
         return loss, total
 
     def add_l2(self, params: np.ndarray, rows: float) -> float:
-        """0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.nn.losses.l2_penalty): its value; its gradient into grad."""
+        """0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.engines.torch.losses.l2_penalty): its value; its gradient into grad."""
         weights = np.multiply(params, self.weight_mask, out=self.l2_buffer)
         squares = float(np.dot(weights, params))
         weights *= self.alpha / rows
@@ -172,7 +172,7 @@ class NumpyEngine:
         return 0.5 * self.alpha * squares / rows
 
     def evaluate(self) -> dict:
-        """Each member's validation loss (and accuracy for classes), as torch_single.evaluate computes them."""
+        """Each member's validation loss (and accuracy for classes), as the torch engine computes them."""
         total = len(self.X_val) if self.W_val is None else max(float(self.W_val.sum()), 1e-30)
         weight = 1.0 if self.W_val is None else self.W_val
         losses, hits = np.zeros(self.members), np.zeros(self.members)

@@ -1,7 +1,7 @@
 """K torch MLPs of one shape trained as one batched model (ensembles and sweeps).
 
 * One optimizer steps the stacked tensors with a per-member learning-rate vector
-  (:class:`~mlpfit.train.stacked_optim.StackedOptimizer`), so a sweep can batch settings that
+  (:class:`~mlpfit.engines.torch.stacked_optim.StackedOptimizer`), so a sweep can batch settings that
   differ only in ``lr``.
 * Every member has its own minibatch order (one ``rand(K, n).argsort`` per epoch: a gather of
   ``[K, B]`` indices is cheap).
@@ -16,10 +16,10 @@ import math
 import numpy as np
 import torch
 
-from mlpfit.engines.torch_single import check_byte_state, weight_matrices
-from mlpfit.nn.losses import l2_penalty, member_loss
+from mlpfit.engines.torch.single import check_byte_state, weight_matrices
+from mlpfit.engines.torch.losses import l2_penalty, member_loss
 from mlpfit.train.schedules import schedule as lr_schedule
-from mlpfit.train.stacked_optim import StackedOptimizer
+from mlpfit.engines.torch.stacked_optim import StackedOptimizer
 from mlpfit.train.trainer import TrainData
 
 # On a CPU, members go through forward and backward in chunks whose activations ([members, rows,

@@ -1,7 +1,7 @@
 """A fitted network evaluated with NumPy alone, for prediction: ``mlpfit predict`` never imports torch.
 
 Importing torch costs 1.5-2 s, far more than evaluating a small MLP on a few rows. This class
-answers what :class:`~mlpfit.nn.fitted.FittedModel` and ``FittedEnsemble`` answer for prediction
+answers what :class:`~mlpfit.engines.torch.fitted.FittedModel` and ``FittedEnsemble`` answer for prediction
 (``predict``, ``predict_proba``, ``predict_std``, the members' outputs) from the same weights, read
 from the run folder as arrays: inputs are scaled in float64 and the layers run in the weights' own
 precision, as the torch model does. The activations are mlpfit.scratch's (tested against torch's).
@@ -61,7 +61,7 @@ class Predictions:
 
 
 @dataclass
-class NumpyFitted(Predictions):
+class Network(Predictions):
     weights: list[np.ndarray]  # per layer [out, in], or [K, out, in] for K stacked members
     biases: list[np.ndarray]  # per layer [out], or [K, out]
     activation: str
@@ -76,7 +76,7 @@ class NumpyFitted(Predictions):
     link: str = "identity"  # "logistic": logits of 0/1 targets (loss bce), predicted as probabilities
 
     @classmethod
-    def from_state(cls, state: dict[str, np.ndarray], stacked: bool, **rest) -> "NumpyFitted":
+    def from_state(cls, state: dict[str, np.ndarray], stacked: bool, **rest) -> "Network":
         return cls(*layer_arrays(state, stacked), **rest)
 
     @property
@@ -97,17 +97,17 @@ class NumpyFitted(Predictions):
     def parameter_count(self) -> int:
         return sum(int(w.size) + int(b.size) for w, b in zip(self.weights, self.biases))
 
-    def member(self, k: int) -> "NumpyFitted":
+    def member(self, k: int) -> "Network":
         """Member k of an ensemble as a single network (its scalers and names shared); a single net is its member 0."""
         if not self.stacked:
             return self
         return replace(self, weights=[w[k] for w in self.weights], biases=[b[k] for b in self.biases])
 
-    def as_numpy(self) -> "NumpyFitted":
+    def as_numpy(self) -> "Network":
         """Itself: what the report asks of any fitted model (a torch FittedModel converts its weights)."""
         return self
 
-    def in_float64(self) -> "NumpyFitted":
+    def in_float64(self) -> "Network":
         """A copy that computes in float64: a row's prediction then does not depend on the batch around it."""
         return replace(self, weights=[w.astype(np.float64) for w in self.weights],
                        biases=[b.astype(np.float64) for b in self.biases])

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import torch
 
-from mlpfit.nn.losses import batch_loss, l2_penalty, loss_sum
-from mlpfit.train.optim import make_optimizer, make_schedule
+from mlpfit.engines.torch.losses import batch_loss, l2_penalty, loss_sum
+from mlpfit.engines.torch.optim import make_optimizer, make_schedule
 from mlpfit.train.trainer import TrainData
 
 

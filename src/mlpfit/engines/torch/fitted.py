@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from mlpfit.data.scaling import Standardizer
-from mlpfit.nn.numpy_fitted import NumpyFitted, Predictions
+from mlpfit.network.network import Network, Predictions
 
 
 @dataclass
@@ -68,10 +68,10 @@ class FittedModel(Predictions):
     def members(self) -> int:
         return 1
 
-    def as_numpy(self) -> NumpyFitted:
+    def as_numpy(self) -> Network:
         """The same network as NumPy arrays (a copy): what the report's pictures and gradients read."""
         state = {name: value.copy() for name, value in self.state_arrays().items()}
-        return NumpyFitted.from_state(
+        return Network.from_state(
             state, stacked=self.stacked, activation=self.model.activation_name,
             output_activation=self.model.output_activation_name, x_scaler=self.x_scaler, y_scaler=self.y_scaler,
             inputs=self.inputs, outputs=self.outputs, task=self.task, classes=self.classes, encoding=self.encoding,
@@ -80,7 +80,7 @@ class FittedModel(Predictions):
 
 class FittedEnsemble(FittedModel):
     """A :class:`FittedModel` of K stacked members whose predictions are their mean (the rules are
-    :class:`~mlpfit.nn.numpy_fitted.Predictions`')."""
+    :class:`~mlpfit.network.network.Predictions`')."""
 
     @property
     def members(self) -> int:

@@ -1,0 +1,1 @@
+"""mlpfit.engines.torch."""
