@@ -10,7 +10,7 @@ and long titles are wrapped or shortened to the width they have.
 
 Fixed margins, with titles at a fixed height (plots.STYLE), units.png's numbers as one collection of
 outlines (report.units) and PNG zlib level 1 (plots.save_figure), cut the quick start's four figures
-to about 0.6 of their CPU time under constrained layout (benchmarks/README.md has today's times). What
+to about 0.6 of their CPU time under constrained layout (benchmarks/README.md has the times). What
 is left is mostly matplotlib's cost per tick (a tick is five artists: 0.03-0.06 s a figure) and per
 axes, and the network's own work (fit's predictions, sensitivity's partial dependence: 0.03-0.05 s).
 """
