@@ -11,15 +11,13 @@ from matplotlib.image import imread
 
 from mlpfit.network import equation
 from mlpfit.report import plots
-from mlpfit.runfolder import store as runs
-from mlpfit.runfolder.load import fitted_from_files
+from mlpfit.runfolder import run as runs
 from mlpfit.train.history import History
 
 
 def _from_folder(run_dir):
-    files = runs.read(run_dir)
-    _, fitted, summary, history = fitted_from_files(files)
-    return fitted, summary, history, {k: v.numpy() for k, v in files.samples.items()}
+    run = runs.load(run_dir)
+    return run.network, run.summary, run.history, dict(run.samples)
 
 
 def test_a_fit_writes_loss_and_fit_png(curve_run):

@@ -13,24 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpfit.network.network import Network, softmax
+from mlpfit.network.network import Network, forward_layers, softmax
 from mlpfit.scratch.activations import get_activation
-
-
-def forward_layers(net: Network, scaled: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Pre-activations and activations of every layer for scaled inputs ``[n, inputs]``: two lists of
-    ``[n, units]`` (``[K, n, units]`` for stacked members), the output layer last."""
-    hidden, _ = get_activation(net.activation)
-    last, _ = get_activation(net.output_activation)
-    h = np.asarray(scaled, dtype=np.float64)
-    pre, post = [], []
-    with np.errstate(all="ignore"):  # a diverged run's NaN weights give NaN, as torch would
-        for i, (w, b) in enumerate(zip(net.weights, net.biases)):
-            z = h @ np.swapaxes(w.astype(np.float64), -1, -2) + b.astype(np.float64)[..., None, :]
-            h = (last if i == len(net.weights) - 1 else hidden)(z)
-            pre.append(z)
-            post.append(h)
-    return pre, post
 
 
 def hidden_outputs(net: Network, scaled: np.ndarray) -> list[np.ndarray]:

@@ -1,15 +1,15 @@
-"""A fitted network evaluated with NumPy alone, for prediction: ``mlpfit predict`` never imports torch.
+"""The trained network as one plain NumPy value: per-layer weights and biases (stacked for ensemble members),
+activations, input and target scalers, names, classes, the table's encoding and the output link.
 
-Importing torch costs 1.5-2 s, far more than evaluating a small MLP on a few rows. This class
-answers what :class:`~mlpfit.engines.torch.fitted.FittedModel` and ``FittedEnsemble`` answer for prediction
-(``predict``, ``predict_proba``, ``predict_std``, the members' outputs) from the same weights, read
-from the run folder as arrays: inputs are scaled in float64 and the layers run in the weights' own
-precision, as the torch model does. The activations are mlpfit.scratch's (tested against torch's).
+Every engine ends its training as a :class:`Network`, and every reader takes one: summary, report, explain,
+predict, export, the estimators, sweeps and the playground. Inputs are scaled in float64 and the layers run in
+the weights' own precision, as the engines do; the activations are mlpfit.scratch's (tested against torch's).
+Evaluating needs NumPy alone, so ``mlpfit predict`` answers without importing torch (1.5-2 s).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -19,49 +19,8 @@ from mlpfit.scratch.activations import get_activation
 ROWS_PER_BLOCK = 8192  # rows computed at a time: bounded memory, and still a few large matrix products
 
 
-class Predictions:
-    """Predictions from ``network_output(X)``: ``[n, outputs]`` for one network, ``[K, n, outputs]`` for K
-    stacked members (``stacked``), whose predictions are their mean. Regression averages values (the
-    scalers are affine, so averaging scaled outputs is the same); classification averages probabilities,
-    not logits. The one set of rules for the NumPy and the torch fitted models."""
-
-    def raw_output(self, X: np.ndarray) -> np.ndarray:
-        """The network's output for raw inputs: scaled targets, or logits (the members' mean)."""
-        out = self.network_output(X)
-        return out.mean(axis=0) if self.stacked else out
-
-    def member_outputs(self, X: np.ndarray) -> np.ndarray:
-        """Every member's raw output ``[K, n, outputs]`` (scaled targets, or logits)."""
-        return self.network_output(X)
-
-    def member_predictions(self, X: np.ndarray) -> np.ndarray:
-        """Regression: each member's values in original units ``[K, n, outputs]`` (probabilities for bce)."""
-        return self.y_scaler.inverse_transform(linked(self.network_output(X), self.link))
-
-    def member_probabilities(self, X: np.ndarray) -> np.ndarray:
-        """Classification: each member's class probabilities ``[K, n, classes]``."""
-        return softmax(self.network_output(X))
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Regression: values in original units [n, outputs]. Classification: class indices [n]."""
-        if self.task == "classify":
-            return self.predict_proba(X).argmax(axis=1)
-        values = self.member_predictions(X)
-        return values.mean(axis=0) if self.stacked else values
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        probabilities = softmax(self.network_output(X))
-        return probabilities.mean(axis=0) if self.stacked else probabilities
-
-    def predict_std(self, X: np.ndarray) -> np.ndarray:
-        """Spread of the members' predictions ``[n, outputs]`` (class probabilities for classification)."""
-        if self.task == "classify":
-            return self.member_probabilities(X).std(axis=0)
-        return self.member_predictions(X).std(axis=0)
-
-
 @dataclass
-class Network(Predictions):
+class Network:
     weights: list[np.ndarray]  # per layer [out, in], or [K, out, in] for K stacked members
     biases: list[np.ndarray]  # per layer [out], or [K, out]
     activation: str
@@ -97,15 +56,19 @@ class Network(Predictions):
     def parameter_count(self) -> int:
         return sum(int(w.size) + int(b.size) for w, b in zip(self.weights, self.biases))
 
+    def with_state(self, state: dict[str, np.ndarray]) -> "Network":
+        """The same network with other weights (torch's names, as :meth:`state_arrays` gives them)."""
+        return type(self).from_state(state, self.stacked, **self.metadata())
+
+    def metadata(self) -> dict:
+        """Everything but the weights: what a network of other weights and the same meaning is built from."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("weights", "biases")}
+
     def member(self, k: int) -> "Network":
         """Member k of an ensemble as a single network (its scalers and names shared); a single net is its member 0."""
         if not self.stacked:
             return self
         return replace(self, weights=[w[k] for w in self.weights], biases=[b[k] for b in self.biases])
-
-    def as_numpy(self) -> "Network":
-        """Itself: what the report asks of any fitted model (a torch FittedModel converts its weights)."""
-        return self
 
     def in_float64(self) -> "Network":
         """A copy that computes in float64: a row's prediction then does not depend on the batch around it."""
@@ -119,6 +82,44 @@ class Network(Predictions):
         return {f"{prefix}.{i}.{kind}": array for i, (w, b) in enumerate(zip(self.weights, self.biases))
                 for kind, array in (("weight", w), ("bias", b))}
 
+    # ------------------------------------------------------------------ predictions
+    # An ensemble's prediction is its members' mean: regression averages values (the scalers are affine, so
+    # averaging scaled outputs is the same); classification averages probabilities, not logits.
+
+    def member_outputs(self, X: np.ndarray) -> np.ndarray:
+        """Every member's raw output ``[K, n, outputs]`` (scaled targets, or logits); K = 1 for a single net."""
+        out = self.network_output(X)
+        return out if self.stacked else out[None]
+
+    def raw_output(self, X: np.ndarray) -> np.ndarray:
+        """The network's output for raw inputs: scaled targets, or logits (the members' mean)."""
+        return self.member_outputs(X).mean(axis=0)
+
+    def member_predictions(self, X: np.ndarray) -> np.ndarray:
+        """Regression: each member's values in original units ``[K, n, outputs]`` (probabilities for bce)."""
+        return self.y_scaler.inverse_transform(linked(self.member_outputs(X), self.link))
+
+    def member_probabilities(self, X: np.ndarray) -> np.ndarray:
+        """Classification: each member's class probabilities ``[K, n, classes]``."""
+        return softmax(self.member_outputs(X))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Regression: values in original units [n, outputs]. Classification: class indices [n]."""
+        if self.task == "classify":
+            return self.predict_proba(X).argmax(axis=1)
+        return self.member_predictions(X).mean(axis=0)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.member_probabilities(X).mean(axis=0)
+
+    def predict_std(self, X: np.ndarray) -> np.ndarray:
+        """Spread of the members' predictions ``[n, outputs]`` (class probabilities for classification)."""
+        if self.task == "classify":
+            return self.member_probabilities(X).std(axis=0)
+        return self.member_predictions(X).std(axis=0)
+
+    # ------------------------------------------------------------------ the forward pass
+
     def network_output(self, X: np.ndarray) -> np.ndarray:
         """``[n, outputs]``, or ``[K, n, outputs]`` for stacked members (scaled targets, or logits)."""
         X = np.asarray(X)
@@ -129,15 +130,26 @@ class Network(Predictions):
         return np.concatenate(blocks, axis=-2) if len(blocks) != 1 else blocks[0]
 
     def block_output(self, X: np.ndarray) -> np.ndarray:
+        """Raw inputs scaled in float64, then the layers in the weights' own precision (as the engines train)."""
         dtype = self.weights[0].dtype
-        h = self.x_scaler.transform(np.asarray(X, dtype=np.float64)).astype(dtype)
-        hidden, _ = get_activation(self.activation)
-        last, _ = get_activation(self.output_activation)
-        with np.errstate(all="ignore"):  # a diverged run's NaN weights give NaN, as torch would
-            for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-                z = h @ np.swapaxes(w, -1, -2) + b[..., None, :]
-                h = (last if i == len(self.weights) - 1 else hidden)(z).astype(dtype)
-        return h.astype(np.float64)
+        _, outputs = forward_layers(self, self.x_scaler.transform(np.asarray(X, dtype=np.float64)), dtype)
+        return outputs[-1].astype(np.float64)
+
+
+def forward_layers(net: Network, scaled: np.ndarray, dtype=np.float64) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The one forward pass: pre-activations and activations of every layer for scaled inputs ``[n, inputs]``,
+    computed in ``dtype``: two lists of ``[n, units]`` (``[K, n, units]`` for stacked members), the output last."""
+    hidden, _ = get_activation(net.activation)
+    last, _ = get_activation(net.output_activation)
+    h = np.asarray(scaled).astype(dtype, copy=False)
+    pre, post = [], []
+    with np.errstate(all="ignore"):  # a diverged run's NaN weights give NaN, as torch would
+        for i, (w, b) in enumerate(zip(net.weights, net.biases)):
+            z = h @ np.swapaxes(w.astype(dtype, copy=False), -1, -2) + b.astype(dtype, copy=False)[..., None, :]
+            h = (last if i == len(net.weights) - 1 else hidden)(z).astype(dtype, copy=False)
+            pre.append(z)
+            post.append(h)
+    return pre, post
 
 
 def layer_arrays(state: dict[str, np.ndarray], stacked: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -41,7 +41,7 @@ def gradients(fitted, X: np.ndarray) -> np.ndarray:
 
     Regression: every output. Classification: one output, the predicted class's probability.
     """
-    return input_gradients(fitted.as_numpy(), X)
+    return input_gradients(fitted, X)
 
 
 def output_names(fitted) -> list[str]:

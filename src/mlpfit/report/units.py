@@ -46,7 +46,7 @@ def applicable(summary: dict) -> bool:
 def single_network(fitted):
     """The plain network to draw, as NumPy arrays: the model itself, or an ensemble's first member
     (and the member count)."""
-    net = fitted.as_numpy()
+    net = fitted
     return net.member(0), net.members
 
 

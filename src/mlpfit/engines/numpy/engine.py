@@ -44,6 +44,8 @@ def check_supported(config) -> None:
 
 
 class NumpyEngine:
+    device = "cpu"
+
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
                  schedule, seeds, loss="mse", dropout=0.0, alpha=0.0, weight_decay=0.0, initial_params=None,
                  optimizer_state=None):
@@ -74,7 +76,9 @@ class NumpyEngine:
         if optimizer_state is not None:  # partial_fit: the earlier fit's moments (this fit's schedule)
             self.optimizers = self.loaded_optimizers(optimizer_state)
         self.steps_per_epoch = math.ceil(len(self.X) / self.batch_size)
-        self.peak_lr, self.factor = lr, lr_schedule(schedule, epochs, self.steps_per_epoch)
+        # one peak rate per member: a sweep's batch trains settings that differ in lr together
+        self.peak_lrs = np.broadcast_to(np.asarray(lr, dtype=np.float64), (self.members,)).copy()
+        self.factor = lr_schedule(schedule, epochs, self.steps_per_epoch)
         self.steps_done = 0  # optimizer steps so far (the schedule's clock)
         self.active = np.ones(self.members, dtype=bool)
         self.kept = self.params.copy()
@@ -85,8 +89,8 @@ class NumpyEngine:
 
     @property
     def lr(self) -> float:
-        """The learning rate of the next step (as a torch scheduler reports it)."""
-        return self.peak_lr * self.factor(self.steps_done)
+        """The learning rate of the next step (the first member's, as a torch scheduler reports it)."""
+        return float(self.peak_lrs[0]) * self.factor(self.steps_done)
 
     def fresh_optimizers(self) -> list:
         return [make_optimizer(self.optimizer_name, self.params.shape[1], DTYPE, self.weight_decay)
@@ -103,6 +107,14 @@ class NumpyEngine:
         """Member k's weights under torch's names ("layers.{i}.weight" [out, in], "layers.{i}.bias"), float32 copies."""
         return self.net.layout.to_dict(self.params[k])
 
+    def network_state(self, stacked: bool) -> dict[str, np.ndarray]:
+        """Every member's weights as one state: ``layers.*`` for a single net, ``members.layers.*`` stacked
+        ``[K, ...]`` for members (the names a torch model of the same shape has)."""
+        states = [self.member_state(k) for k in range(self.members)]
+        if not stacked:
+            return states[0]
+        return {name.replace("layers.", "members.layers.", 1): np.stack([s[name] for s in states]) for name in states[0]}
+
     # ------------------------------------------------------------------ training
 
     def train_epoch(self, should_stop) -> np.ndarray | None:
@@ -118,9 +130,9 @@ class NumpyEngine:
         members = np.flatnonzero(self.active).tolist()  # the trainer freezes members between epochs only
         with np.errstate(all="ignore"):  # a diverging run overflows; the divergence guard reports it
             for i in range(self.step, self.steps_per_epoch):
-                lr = self.lr
+                factor = self.factor(self.steps_done)
                 for k in members:
-                    loss, rows = self.train_step(k, None if full else orders[k][i], lr)
+                    loss, rows = self.train_step(k, None if full else orders[k][i], self.peak_lrs[k] * factor)
                     total[k] += loss * rows
                 self.steps_done += 1
                 self.step = i + 1
@@ -266,3 +278,12 @@ def whole_rows(X: np.ndarray, T: np.ndarray) -> np.ndarray:
     rows[:, inputs] = 1.0
     rows[:, inputs + 1 :] = T
     return rows
+
+
+def member_params(state: dict, members: int, stacked: bool) -> list[dict]:
+    """Saved weights (torch's names, ``members.`` first when stacked) as the engine's per-member parameter dicts
+    (the inverse of :meth:`NumpyEngine.network_state`)."""
+    arrays = {k: np.asarray(v) for k, v in state.items()}
+    if not stacked:
+        return [arrays] * members
+    return [{k.replace("members.layers.", "layers.", 1): v[i] for k, v in arrays.items()} for i in range(members)]
