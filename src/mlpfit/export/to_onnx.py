@@ -15,6 +15,8 @@ softplus) are composed from ops it has, with PyTorch's definitions; gelu's Erf a
 float32 inside a float64 network (NumPy-engine runs), an error below 1e-7.
 """
 
+# Deferred imports: onnx and ONNX Runtime (an optional extra) load only when an ONNX graph is written.
+
 from __future__ import annotations
 
 import json

@@ -10,6 +10,8 @@ gradient of the predicted class's probability, one per class: which pixels push 
 Ensembles: the gradients of the members' mean prediction.
 """
 
+# Deferred imports: matplotlib loads inside the functions that draw, so the numbers (explain --json) need none.
+
 from __future__ import annotations
 
 import os
