@@ -4,11 +4,15 @@ The done-criteria of issue 7 are tests here: check_estimator, breast cancer by c
 a grid search in a Pipeline on diabetes, and x² + y² from 10,000 points with one layer of 64.
 check_estimator runs ~50 fits, so it gets a small epoch budget.
 """
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import (
@@ -39,9 +43,13 @@ def test_sample_weights_act_as_repeated_rows_with_the_defaults(estimator, check)
     check(type(estimator).__name__, estimator)
 
 
-def test_breast_cancer_cross_validation_reaches_95_percent():
-    scores = cross_val_score(Classifier(), *load_breast_cancer(return_X_y=True), cv=3)
-    assert scores.mean() >= 0.95
+def test_breast_cancer_cross_validation_is_within_a_percent_of_scikit_learns_scaled_mlp():
+    X, y = load_breast_cancer(return_X_y=True)
+    ours = cross_val_score(Classifier(), X, y, cv=3).mean()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = cross_val_score(make_pipeline(StandardScaler(), MLPClassifier(random_state=0)), X, y, cv=3).mean()
+    assert ours >= 0.95 and ours >= theirs - 0.01  # 0.970 against 0.975
 
 
 def test_grid_search_over_hidden_in_a_pipeline_on_diabetes():
