@@ -5,6 +5,7 @@ Kept apart from mlpfit.estimators (the classes) so each stays short; the names a
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import re
 
@@ -13,8 +14,7 @@ from sklearn.utils import check_array
 
 from mlpfit.config import defaults
 from mlpfit.config import schema as cfg
-from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT
-from mlpfit.errors import MlpfitError, UsageError
+from mlpfit.errors import DataError, FormulaError, MlpfitError, TrainingError, UsageError
 
 # Estimators score themselves through their caller (cross-validation); only a validation split
 # for early stopping is held out.
@@ -58,13 +58,13 @@ def validated(config: cfg.FitConfig) -> cfg.FitConfig:
         raise python_words(err) from None
 
 
-def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
-    """Epochs for about ``steps`` optimizer steps, with the split and batch rules of a fit."""
+def auto_epochs(n_train: int, held_out: bool, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
+    """Epochs for about ``steps`` optimizer steps over ``n_train`` training rows (weighted: their count);
+    None where a fit's own rules decide (L-BFGS; a small table with rows held out)."""
 
     if config.train.optimizer == "lbfgs":
         return None  # L-BFGS has its own budget in defaults.resolve
-    held_out = n >= MIN_EXAMPLES_TO_SPLIT and config.data.val_fraction > 0
-    n_train = n - max(1, round(n * config.data.val_fraction)) if held_out else n
+    n_train = max(1, n_train)
     if held_out and n_train <= defaults.SMALL_TABLE_ROWS:
         return None  # a small table: its own epochs and patience (defaults.resolve), as a CSV fit gets
     batch = config.train.batch_size or (n_train if n_train <= defaults.FULL_BATCH_UP_TO else defaults.DEFAULT_BATCH)
@@ -74,6 +74,89 @@ def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> 
 
 class EstimatorValueError(UsageError, ValueError):
     """Bad data handed to an estimator: a UsageError, and the ValueError scikit-learn's callers expect."""
+
+
+class EstimatorDataError(DataError, ValueError):
+    """A DataError met by an estimator, as the ValueError scikit-learn's callers expect."""
+
+
+class EstimatorFormulaError(FormulaError, ValueError):
+    """A FormulaError met by an estimator (a formula given as a parameter), as a ValueError."""
+
+
+class EstimatorTrainingError(TrainingError, ValueError):
+    """A TrainingError met by an estimator, as a ValueError."""
+
+
+AS_VALUE_ERROR = {UsageError: EstimatorValueError, DataError: EstimatorDataError, FormulaError: EstimatorFormulaError,
+                  TrainingError: EstimatorTrainingError}
+
+
+@contextlib.contextmanager
+def value_errors():
+    """mlpfit's errors for bad input leave an estimator as ValueErrors too (scikit-learn's contract), in
+    Python's words (``batch_size``, not ``--batch-size``), keeping their mlpfit class as a base."""
+    try:
+        yield
+    except MlpfitError as err:
+        if isinstance(err, ValueError):
+            raise
+        kind = next((v for k, v in AS_VALUE_ERROR.items() if isinstance(err, k)), None)
+        if kind is None:
+            raise
+        raise kind(str(python_words(err))) from None
+
+
+def whole_number(value, name: str, *, positive: bool = False, allow_inf: bool = False):
+    """A parameter that must be a number (NumPy scalars too); ints stay ints, inf may be allowed."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise EstimatorValueError(f"{name} must be a number, got {value!r}")
+    value = value.item() if isinstance(value, np.generic) else value
+    if value != value or (value == float("inf") and not allow_inf) or (positive and not value > 0):
+        raise EstimatorValueError(f"{name} must be a {'positive ' if positive else ''}finite number, got {value!r}")
+    return value
+
+
+# scikit-learn's names for choices mlpfit calls otherwise, so its spellings work here too
+SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}
+SKLEARN_LOSSES = {"squared_error": "mse", "log_loss": "cross_entropy"}
+
+# Sparse X is made dense (the engines compute on dense rows) up to this size; larger is refused.
+MAX_DENSE_BYTES = 2**30
+
+
+def dense(X):
+    """X as a dense array: a sparse matrix is densified, refused when it would exceed MAX_DENSE_BYTES."""
+    import scipy.sparse as sp
+
+    if not sp.issparse(X):
+        return X
+    size = X.shape[0] * X.shape[1] * X.dtype.itemsize
+    if size > MAX_DENSE_BYTES:
+        raise EstimatorValueError(f"sparse X of shape {X.shape} would take {size / 2**30:.1f} GiB once dense, over "
+                                  f"mlpfit's {MAX_DENSE_BYTES / 2**30:.0f} GiB: reduce its columns (e.g. TruncatedSVD) first")
+    return X.toarray()
+
+
+def validation_rows(n: int, strata: np.ndarray | None, weights: np.ndarray | None, fraction: float,
+                    seed: int) -> np.ndarray:
+    """Rows to hold out: ``fraction`` of the weight (of the rows, when unweighted) of each stratum (each class of
+    a classifier; ``None``: all rows as one), picked in a seeded random order. A stratum of one row stays in
+    training and none is held out whole. A row of weight 2 counts as two rows would."""
+    strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata)
+    order = np.random.default_rng(seed).permutation(n)
+    chosen = []
+    for stratum in np.unique(strata):
+        rows = order[strata[order] == stratum]
+        if len(rows) < 2:
+            continue
+        if weights is None:
+            count = max(1, int(round(fraction * len(rows))))
+        else:
+            cumulative = np.cumsum(np.asarray(weights, dtype=np.float64)[rows])
+            count = int(np.searchsorted(cumulative, fraction * cumulative[-1] * (1 - 1e-9))) + 1
+        chosen.append(rows[: min(count, len(rows) - 1)])
+    return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
 
 
 def sample_weights(sample_weight, n: int) -> np.ndarray | None:

@@ -29,7 +29,6 @@ from mlpfit.engines.numpy.net import FlatMLP
 from mlpfit.engines.numpy.optim import OPTIMIZERS, make_optimizer
 from mlpfit.errors import UsageError
 from mlpfit.scratch.network import init_params
-from mlpfit.scratch.train import batches
 from mlpfit.train.schedules import schedule as lr_schedule
 from mlpfit.train.trainer import TrainData
 
@@ -53,20 +52,23 @@ class NumpyEngine:
 
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
                  schedule, seeds, loss="mse", dropout=0.0, alpha=0.0, weight_decay=0.0, initial_params=None,
-                 optimizer_state=None, threads=1):
-        self.net = FlatMLP(sizes, activation, output_activation, dropout, DTYPE)
+                 optimizer_state=None, shuffle=True, dtype=DTYPE, threads=1):
+        self.dtype = np.dtype(dtype)  # float32; float64 for the estimators' float64 data (scikit-learn's precision)
+        self.shuffle = shuffle  # False: every epoch takes the batches in row order
+        self.net = FlatMLP(sizes, activation, output_activation, dropout, self.dtype)
         self.threads = max(1, min(int(threads), len(seeds)))  # members split over this many threads
         layout = self.net.layout
         self.members, self.loss_name, self.alpha = len(seeds), loss, float(alpha)
-        X, T, self.W = training_arrays(data.X, data.Y, data.W, loss, self.net.sizes)
-        self.rows = whole_rows(X, T)
+        X, T, self.W = training_arrays(data.X, data.Y, data.W, loss, self.net.sizes, self.dtype)
+        self.rows = whole_rows(X, T, self.dtype)
         self.X, self.T = self.split_row(self.rows)
-        self.X_val, self.T_val, self.W_val = training_arrays(data.X_val, data.Y_val, data.W_val, loss, self.net.sizes)
+        self.X_val, self.T_val, self.W_val = training_arrays(data.X_val, data.Y_val, data.W_val, loss, self.net.sizes,
+                                                                  self.dtype)
         self.classes_val = np.asarray(data.Y_val).reshape(-1) if loss == "cross_entropy" else None
         self.batch_size = max(1, min(batch_size, len(self.X)))
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
         self.dropout_rngs = [np.random.default_rng([seed, DROPOUT_STREAM]) for seed in seeds]
-        self.params = np.empty((self.members, layout.size), DTYPE)  # row k: member k's flat parameters
+        self.params = np.empty((self.members, layout.size), self.dtype)  # row k: member k's flat parameters
         for k, rng in enumerate(self.rngs):  # drawn even when replaced: the rngs then shuffle alike
             layout.from_dict(init_params(self.net.sizes, rng), self.params[k])
         if initial_params is not None:  # a warm start: an earlier fit's weights, checked against this net's shapes
@@ -75,7 +77,7 @@ class NumpyEngine:
         self.layers = layout.views(self.params)  # [K, out, in] per layer: every member in one product
         self.grad = np.zeros_like(self.params)
         self.grad_layers = layout.views(self.grad)
-        self.weight_mask = layout.weight_mask.astype(DTYPE)  # the L2 term's entries
+        self.weight_mask = layout.weight_mask.astype(self.dtype)  # the L2 term's entries
         self.l2_buffer = np.empty_like(self.params)
         self.optimizer_name, self.weight_decay = optimizer, weight_decay
         self.optimizer = self.fresh_optimizer()
@@ -102,7 +104,7 @@ class NumpyEngine:
             return [(slice(0, self.members), self.net, self.layers, self.grad_layers)]
         bounds = np.linspace(0, self.members, self.threads + 1).round().astype(int)
         layout = self.net.layout
-        return [(slice(a, b), FlatMLP(sizes, activation, output_activation, dropout, DTYPE),
+        return [(slice(a, b), FlatMLP(sizes, activation, output_activation, dropout, self.dtype),
                  layout.views(self.params[a:b]), layout.views(self.grad[a:b])) for a, b in zip(bounds, bounds[1:])]
 
     @property
@@ -112,7 +114,7 @@ class NumpyEngine:
 
     def fresh_optimizer(self):
         """One optimizer over the [K, P] parameters: every member's update in the same few calls."""
-        return make_optimizer(self.optimizer_name, self.params.shape, DTYPE, self.weight_decay)
+        return make_optimizer(self.optimizer_name, self.params.shape, self.dtype, self.weight_decay)
 
     def loaded_optimizer(self, saved):
         """A new optimizer holding ``saved`` per-member moments; all are checked before any is used."""
@@ -121,7 +123,7 @@ class NumpyEngine:
         return optimizer
 
     def member_state(self, k: int) -> dict[str, np.ndarray]:
-        """Member k's weights under torch's names ("layers.{i}.weight" [out, in], "layers.{i}.bias"), float32 copies."""
+        """Member k's weights under torch's names ("layers.{i}.weight" [out, in], "layers.{i}.bias"), copies in the engine's dtype."""
         return self.net.layout.to_dict(self.params[k])
 
     def network_state(self, stacked: bool) -> dict[str, np.ndarray]:
@@ -142,8 +144,7 @@ class NumpyEngine:
             for rng, state in zip(self.rngs, self.epoch_rng):
                 rng.bit_generator.state = state  # replay the interrupted epoch's shuffles
         full = self.batch_size >= len(self.X)
-        # [K, n]: member k's shuffle (scratch.train.batches' permutation), cut into batches by columns
-        orders = None if full else np.stack([rng.permutation(len(self.X)) for rng in self.rngs])
+        orders = None if full else self.epoch_orders()
         total = self.partial_loss.copy() if self.step else np.zeros(self.members)
         frozen = np.flatnonzero(~self.active)  # the trainer freezes members between epochs only
         with np.errstate(all="ignore"), member_threads(self.threads) as pool:
@@ -176,6 +177,13 @@ class NumpyEngine:
         self.params[frozen] = params  # in place: the layer views stay valid
         self.optimizer.put_rows(frozen, moments)
 
+    def epoch_orders(self) -> np.ndarray:
+        """[K, n]: each member's row order this epoch (scratch.train.batches' shuffle, or the rows in order with
+        shuffle=False), cut into batches by columns."""
+        if self.shuffle:
+            return np.stack([rng.permutation(len(self.X)) for rng in self.rngs])
+        return np.broadcast_to(np.arange(len(self.X)), (self.members, len(self.X)))
+
     def batch(self, rows: np.ndarray | None):
         """The batch's inputs, targets, per-row scale (weight / Σ weights, or None) and row count (or Σ weights
         per member). ``rows``: None (every row, shared by all members) or [K, b], each member's own rows."""
@@ -184,7 +192,7 @@ class NumpyEngine:
         else:
             buffer = self.gathered.get(rows.shape)
             if buffer is None:
-                buffer = self.gathered[rows.shape] = np.empty((*rows.shape, self.rows.shape[1]), DTYPE)
+                buffer = self.gathered[rows.shape] = np.empty((*rows.shape, self.rows.shape[1]), self.dtype)
             # mode="clip": the rows are valid indices, and "raise" would copy through a temporary first
             X, T = self.split_row(np.take(self.rows, rows, axis=0, out=buffer, mode="clip"))
             W = None if self.W is None else self.W[rows]
@@ -228,7 +236,7 @@ class NumpyEngine:
         its gradient into grad."""
         weights = np.multiply(self.params, self.weight_mask, out=self.l2_buffer)
         squares = np.einsum("kp,kp->k", weights, self.params, dtype=np.float64)
-        weights *= (self.alpha / rows).astype(DTYPE)[:, None]
+        weights *= (self.alpha / rows).astype(self.dtype)[:, None]
         self.grad += weights
         return 0.5 * self.alpha * squares / rows
 
@@ -310,28 +318,28 @@ def member_threads(threads: int):
         yield pool
 
 
-def training_arrays(X, Y, W, loss: str, sizes: list[int]):
-    """Inputs and targets as C-contiguous float32 [n, columns] (class indices one-hot), weights float64 or None.
-    Inputs already float32 (scaled pixels) are not copied."""
+def training_arrays(X, Y, W, loss: str, sizes: list[int], dtype=DTYPE):
+    """Inputs and targets as C-contiguous ``dtype`` [n, columns] (class indices one-hot), weights float64 or None.
+    Inputs already in ``dtype`` (scaled pixels in float32) are not copied."""
     X = np.asarray(X)
-    X = np.ascontiguousarray(X.reshape(len(X), -1), dtype=DTYPE)
+    X = np.ascontiguousarray(X.reshape(len(X), -1), dtype=dtype)
     outputs = sizes[-1]
     if loss == "cross_entropy":
         classes = np.asarray(Y).reshape(-1).astype(np.int64)
         if len(classes) and (classes.min() < 0 or classes.max() >= outputs):
             raise ValueError(f"class indices from {classes.min()} to {classes.max()} for {outputs} outputs")
-        T = np.zeros((len(classes), outputs), DTYPE)
+        T = np.zeros((len(classes), outputs), dtype)
         T[np.arange(len(classes)), classes] = 1.0
     else:
-        T = np.ascontiguousarray(np.asarray(Y).reshape(len(X), outputs), dtype=DTYPE)
+        T = np.ascontiguousarray(np.asarray(Y).reshape(len(X), outputs), dtype=dtype)
     return X, T, None if W is None else np.asarray(W, dtype=np.float64).reshape(len(X))
 
 
-def whole_rows(X: np.ndarray, T: np.ndarray) -> np.ndarray:
-    """One float32 array of rows [inputs, 1, targets]: the column of ones is the first layer's bias, and a
+def whole_rows(X: np.ndarray, T: np.ndarray, dtype=DTYPE) -> np.ndarray:
+    """One array of rows [inputs, 1, targets]: the column of ones is the first layer's bias, and a
     batch is one gather. Filled in place (Fashion-MNIST's rows are 190 MB: no concatenated copies)."""
     inputs = X.shape[1]
-    rows = np.empty((len(X), inputs + 1 + T.shape[1]), DTYPE)
+    rows = np.empty((len(X), inputs + 1 + T.shape[1]), dtype)
     rows[:, :inputs] = X
     rows[:, inputs] = 1.0
     rows[:, inputs + 1 :] = T

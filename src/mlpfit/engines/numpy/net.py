@@ -177,12 +177,14 @@ class FlatMLP:
     def drop(self, ws: Workspace, i: int, h: np.ndarray, rng) -> np.ndarray:
         """Inverted dropout: each unit kept with probability 1-p and scaled by 1/(1-p), else 0."""
         mask = ws.mask[i]
-        if isinstance(rng, (list, tuple)):  # K members: member k's mask from its own generator
-            for generator, member_mask in zip(rng, mask):
-                generator.random(dtype=self.dtype, out=member_mask)
-        else:
-            rng.random(dtype=self.dtype, out=mask)
-        np.greater_equal(mask, self.dropout, out=mask)
+        generators = rng if isinstance(rng, (list, tuple)) else [rng]  # K members: each its own generator
+        masks = mask if isinstance(rng, (list, tuple)) else [mask]
+        for generator, member_mask in zip(generators, masks):
+            if self.dtype == np.float32:
+                generator.random(dtype=np.float32, out=member_mask)
+                np.greater_equal(member_mask, self.dropout, out=member_mask)
+            else:  # the same float32 draws, so a float64 fit of a seed drops the units its float32 fit drops
+                np.greater_equal(generator.random(member_mask.shape, dtype=np.float32), self.dropout, out=member_mask)
         mask *= self.keep_scale
         np.multiply(h, mask, out=ws.dropped[i])
         return ws.dropped[i]
