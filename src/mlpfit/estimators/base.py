@@ -307,5 +307,5 @@ class MLPEstimator(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # a seed fixes init, split and shuffling
-        tags.input_tags.sparse = True  # made dense (estimator_params.dense), up to a size
+        tags.input_tags.sparse = True  # made dense (estimators.params.dense), up to a size
         return tags
