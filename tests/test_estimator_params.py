@@ -4,7 +4,7 @@ import pytest
 import scipy.sparse as sp
 
 from mlpfit.errors import DataError, UsageError
-from mlpfit.estimator_params import (
+from mlpfit.estimators.params import (
     MAX_DENSE_BYTES,
     EstimatorValueError,
     dense,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from mlpfit.estimator_progress import FunctionBudget, still_improving
+from mlpfit.estimators.progress import FunctionBudget, still_improving
 from mlpfit.estimators import Classifier, Regressor
 from mlpfit.train.history import History
 

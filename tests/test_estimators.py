@@ -23,7 +23,8 @@ from sklearn.utils.estimator_checks import (
 
 from mlpfit.config import schema as cfg
 from mlpfit.errors import MlpfitError, UsageError
-from mlpfit.estimators import ESTIMATOR_STEPS, Classifier, Regressor, auto_epochs, hidden_sizes
+from mlpfit.estimators import Classifier, Regressor
+from mlpfit.estimators.params import ESTIMATOR_STEPS, auto_epochs, hidden_sizes
 
 
 @pytest.mark.parametrize("estimator", [Regressor(epochs=100), Classifier(epochs=100)], ids=["Regressor", "Classifier"])

@@ -26,16 +26,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from mlpfit.errors import UsageError
-from mlpfit.estimator_base import MLPEstimator
-from mlpfit.estimator_params import (  # noqa: F401 - re-exported: the estimators' helpers, as before
-    DEFAULT_VALIDATION_FRACTION,
-    ESTIMATOR_STEPS,
-    SKLEARN_LOSSES,
-    EstimatorValueError,
-    auto_epochs,
-    hidden_sizes,
-    python_words,
-)
+from mlpfit.estimators.base import MLPEstimator
+from mlpfit.estimators.params import SKLEARN_LOSSES, EstimatorValueError
 
 
 class Regressor(RegressorMixin, MLPEstimator):
@@ -46,7 +38,7 @@ class Regressor(RegressorMixin, MLPEstimator):
     ``loss_curve_`` (training loss per epoch, on the standardized targets), ``t_``,
     ``validation_scores_`` / ``best_validation_score_`` (R² of the held-out rows per epoch; None
     without a held-out split or for losses other than mse), ``best_loss_`` (None with a held-out
-    split, as in scikit-learn), ``coefs_`` / ``intercepts_`` (see :mod:`mlpfit.estimator_layout`),
+    split, as in scikit-learn), ``coefs_`` / ``intercepts_`` (see :mod:`mlpfit.estimators.layout`),
     ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``n_features_in_`` and, for frames,
     ``feature_names_in_``.
 

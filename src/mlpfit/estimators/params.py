@@ -1,7 +1,4 @@
-"""What the estimators take before training: their parameters turned into config values, and sample weights.
-
-Kept apart from mlpfit.estimators (the classes) so each stays short; the names are re-exported there.
-"""
+"""What the estimators take before training: their parameters turned into config values, and sample weights."""
 
 from __future__ import annotations
 

@@ -20,8 +20,8 @@ from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT, Dataset, given_split
 from mlpfit.data.sources.csvfile import Sheet
 from mlpfit.data.sources.encoding import TableEncoding, needs_encoding
 from mlpfit.errors import UsageError
-from mlpfit.estimator_layout import layer_weights, validation_scores
-from mlpfit.estimator_params import (
+from mlpfit.estimators.layout import layer_weights, validation_scores
+from mlpfit.estimators.params import (
     DEFAULT_VALIDATION_FRACTION,
     SKLEARN_ACTIVATIONS,
     SKLEARN_LOSSES,
@@ -35,7 +35,7 @@ from mlpfit.estimator_params import (
     value_errors,
     whole_number,
 )
-from mlpfit.estimator_progress import FunctionBudget, Verbose, warn_if_unconverged
+from mlpfit.estimators.progress import FunctionBudget, Verbose, warn_if_unconverged
 from mlpfit.fitting.build import Start, optimizer_kind
 from mlpfit.fitting.fit import fit
 from mlpfit.fitting.predicting import rows_from_frame
@@ -307,5 +307,5 @@ class MLPEstimator(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # a seed fixes init, split and shuffling
-        tags.input_tags.sparse = True  # made dense (estimator_params.dense), up to a size
+        tags.input_tags.sparse = True  # made dense (estimators.params.dense), up to a size
         return tags
