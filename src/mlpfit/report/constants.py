@@ -53,6 +53,25 @@ def nearby(value: float, limit: int = 3) -> list:
     return [sympy.Integer(0)] + [sign * numbers[i] for i in close]
 
 
+def snapped(values: np.ndarray, negligible: float = 0.02):
+    """Coefficients as exact numbers without a fit to check them: each below ``negligible`` of the
+    largest is 0, each other the simplest constant within NEAR, or None when one has no such constant
+    (a cheap guess for polynomials, which the caller's test then accepts or not)."""
+    import sympy
+
+    largest = float(np.max(np.abs(values))) if len(values) else 0.0
+    exact = []
+    for value in values:
+        if abs(value) < negligible * largest:
+            exact.append(sympy.Integer(0))
+            continue
+        close = nearby(float(value))[1:]
+        if not close:
+            return None
+        exact.append(close[0])
+    return exact
+
+
 def free_numbers(expr) -> list:
     import sympy
 

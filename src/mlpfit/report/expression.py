@@ -98,19 +98,14 @@ def to_text(expr) -> str:
 
 
 def complexity(expr) -> int:
-    """Nodes of the expression tree; a free (Float) constant counts 2, a small integer 1, so that a
-    recognized constant makes a formula simpler than the same one with a fitted number."""
+    """Nodes of the expression tree, a constant part (``sqrt(2)/(2*sqrt(pi))``, ``3/2``, ``pi``) counting
+    as one node, or two when it holds a free (Float) number: a recognized constant makes a formula
+    simpler than the same one with a fitted number."""
     import sympy
 
-    count = 0
-    for node in sympy.preorder_traversal(expr):
-        if isinstance(node, sympy.Float):
-            count += 2
-        elif isinstance(node, sympy.Rational) and not isinstance(node, sympy.Integer):
-            count += 2  # p/q: a division
-        else:
-            count += 1
-    return count
+    if not expr.free_symbols:
+        return 2 if expr.atoms(sympy.Float) else 1
+    return 1 + sum(complexity(arg) for arg in expr.args)
 
 
 def evaluator(expr, names: list[str]):

@@ -118,7 +118,24 @@ def term_search(X: np.ndarray, y: np.ndarray, names: list[str], box) -> list:
 def polynomials(X: np.ndarray, y: np.ndarray, names: list[str]) -> list:
     """Least-squares polynomials of every degree up to DEGREES (their zero terms go when constants
     are recognized): the sparse search's greedy beam can miss x + x**2 + x**3 among its lookalikes."""
-    return [polynomial_expr(coef, powers, names) for coef, powers, _ in polynomial_fits(X, y)]
+    found = []
+    for coef, powers, _ in polynomial_fits(X, y):
+        found += [polynomial_expr(coef, powers, names)] + exact_polynomial(coef, powers, names)
+    return found
+
+
+def exact_polynomial(coef: np.ndarray, powers: list, names: list[str]) -> list:
+    """The polynomial with its coefficients taken to simple constants, when each has one: a law's
+    x**5 + x**4 + ... is then a candidate as it is, without a refit per coefficient."""
+    import sympy
+
+    from mlpfit.report.expression import symbols
+
+    exact = constants.snapped(coef)
+    if exact is None:
+        return []
+    syms = symbols(names)
+    return [sympy.Add(*[c * sympy.Mul(*[syms[i] for i in p]) for c, p in zip(exact, powers)])]
 
 
 def polynomial_fits(X: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, list, np.ndarray]]:
@@ -174,7 +191,8 @@ def transformed(X: np.ndarray, y: np.ndarray, names: list[str], tolerance: float
                     for coef, powers, prediction in polynomial_fits(X, target)]
         within = [k for k, fit in enumerate(fits) if fit[0] <= tolerance]
         chosen = fits[within[0]:within[0] + 2] if within else [min(fits, key=lambda fit: fit[0])]
-        found += [back_sympy(polynomial_expr(coef, powers, names)) for _, coef, powers in chosen]
+        for _, coef, powers in chosen:
+            found += [back_sympy(p) for p in [polynomial_expr(coef, powers, names)] + exact_polynomial(coef, powers, names)]
     return found
 
 
