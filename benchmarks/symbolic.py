@@ -219,7 +219,7 @@ def csv_case(folder: str) -> tuple[str, str | None, bool, float]:
     y = y * (1 + 0.01 * rng.standard_normal(len(y)))
     path = os.path.join(folder, "measurements.csv")
     with open(path, "w") as f:
-        f.write("m,v,E\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(X[:, 0], X[:, 1], y)))
+        f.write("m,v,E\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(X[:, 0].tolist(), X[:, 1].tolist(), y.tolist())))
     formula, fit_s, read_s = run_mlpfit(path, ["--target", "E"], os.path.join(folder, "csv-run"))
     return name, formula, recovered(formula, truth, names, list(box.values())), fit_s + read_s
 

@@ -57,7 +57,7 @@ def test_measurements_in_a_csv_give_their_law_back(cli, tmp_path):
     rng = np.random.default_rng(5)
     m, v = rng.uniform(1, 5, 500), rng.uniform(1, 5, 500)
     energy = m * v**2 / 2 * (1 + 0.01 * rng.standard_normal(500))  # 1% noise
-    (tmp_path / "energy.csv").write_text("m,v,E\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(m, v, energy)))
+    (tmp_path / "energy.csv").write_text("m,v,E\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(m.tolist(), v.tolist(), energy.tolist())))
     assert cli("fit", str(tmp_path / "energy.csv"), "--target", "E", "--out", str(tmp_path / "run"), "--quiet").code == 0
     result = cli("explain", str(tmp_path / "run"), "--symbolic", "--json")
     s = result.json()["symbolic"]

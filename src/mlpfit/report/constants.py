@@ -72,6 +72,22 @@ def snapped(values: np.ndarray, negligible: float = 0.02):
     return exact
 
 
+def rounded(expr, negligible: float):
+    """Every free number at once taken to the simplest constant within NEAR of it, and any smaller than
+    ``negligible`` to 0, without a refit: a cheap guess at the exact formula, for the caller to test."""
+    import sympy
+
+    replace = {}
+    for number in free_numbers(expr):
+        value = float(number)
+        close = nearby(value, limit=1)
+        if abs(value) < negligible:
+            replace[number] = sympy.Integer(0)
+        elif len(close) > 1:
+            replace[number] = close[1]
+    return expr.xreplace(replace)
+
+
 def free_numbers(expr) -> list:
     import sympy
 

@@ -98,13 +98,22 @@ def to_text(expr) -> str:
 
 
 def complexity(expr) -> int:
-    """Nodes of the expression tree, a constant part (``sqrt(2)/(2*sqrt(pi))``, ``3/2``, ``pi``) counting
-    as one node, or two when it holds a free (Float) number: a recognized constant makes a formula
-    simpler than the same one with a fitted number."""
+    """Nodes of the expression tree, a constant part counting by how simple it is: an integer 1, a
+    fraction, pi or e (or a fraction of them) 2, any other exact constant (sqrt(2*pi), exp(-1)) 3, and
+    a free (Float) number 4, so that a recognized constant makes a formula simpler than a fitted number,
+    and an odd one does not make a lookalike simpler than the law."""
     import sympy
 
     if not expr.free_symbols:
-        return 2 if expr.atoms(sympy.Float) else 1
+        if expr.atoms(sympy.Float):
+            return 4
+        if isinstance(expr, sympy.Integer):
+            return 1
+        if isinstance(expr, sympy.Rational) or expr in (sympy.pi, sympy.E) or (
+                isinstance(expr, sympy.Mul) and len(expr.args) == 2 and isinstance(expr.args[0], sympy.Rational)
+                and expr.args[1] in (sympy.pi, sympy.E)):
+            return 2
+        return 3
     return 1 + sum(complexity(arg) for arg in expr.args)
 
 

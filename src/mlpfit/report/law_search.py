@@ -18,7 +18,7 @@ import numpy as np
 from mlpfit.report import constants, operon, oracle, pareto, sparse, terms
 
 POINTS = 1500  # samples of each problem the candidates are fitted and compared on
-KEEP = 3  # formulas a part passes up to be combined with the other part's
+KEEP = 4  # formulas a part passes up to be combined with the other part's
 MAX_DEPTH = 6
 GOOD = 2.0  # a quick search's error within this many times the network's own makes Operon's unneeded
 DEGREES = {1: 6, 2: 4, 3: 3}  # polynomial degree tried by input count (more inputs: 2)  # splits in a row: five inputs peeled one at a time, and one merge
@@ -41,16 +41,17 @@ def solve(problem: oracle.Problem, settings: Settings, rng: np.random.Generator,
     y = problem.function(X)
     names = [f"z{k}" for k in range(len(problem.columns))]
     found, laws = searched(problem, settings, rng, depth, X, y)
-    best = pareto.promising(pareto.scored(found + laws, names, X, y), KEEP, within(settings, y))
-    reach = max([3 * s.error for s in best] + [within(settings, y)])
+    best = pareto.promising(pareto.scored(found + laws, names, X, y), KEEP, within(settings, problem, y))
+    reach = max([3 * s.error for s in best] + [within(settings, problem, y)])
     near = [s for s in pareto.scored(laws, names, X, y) if s.error <= reach]
     return list({str(s.expr): s.expr for s in best + near}.values())
 
 
-def within(settings: Settings, y: np.ndarray) -> float:
-    """The relative error a formula for a piece need not beat: GOOD times the network's own error, as
-    a share of this piece's spread (a slice that varies little is, relatively, the noisiest)."""
-    return max(GOOD * settings.noise / (float(np.std(y)) or 1.0), 1e-4)
+def within(settings: Settings, problem: oracle.Problem, y: np.ndarray) -> float:
+    """The relative error a formula for a piece need not beat: GOOD times the network's own error as
+    it reaches the piece, as a share of the piece's spread (a slice that varies little is, relatively,
+    the noisiest)."""
+    return max(GOOD * settings.noise * problem.gain / (float(np.std(y)) or 1.0), 1e-4)
 
 
 def candidates(problem: oracle.Problem, settings: Settings, rng: np.random.Generator) -> list:
@@ -66,13 +67,13 @@ def searched(problem: oracle.Problem, settings: Settings, rng: np.random.Generat
     apart from them the functions of polynomials."""
     names = [f"z{k}" for k in range(len(problem.columns))]
     found = term_search(X, y, names, problem.box) + polynomials(X, y, names)
-    laws = transformed(X, y, names, within(settings, y))
+    laws = transformed(X, y, names, within(settings, problem, y))
     split = oracle.split(problem, settings.noise, rng) if depth < MAX_DEPTH else None
     if split is not None:  # the parts' constants were fitted to the parts: the whole refits them
         parts = [solve(part, settings, rng, depth + 1) for part in split.parts]
         found += [constants.refit(expr, names, X, y) for expr in combined(split, parts)]
     best = min((s.error for s in pareto.scored(found + laws, names, X, y)), default=float("inf"))
-    if depth == 0 or best > within(settings, y):  # the whole, or a piece the quick searches miss
+    if depth == 0 or best > within(settings, problem, y):  # the whole, or a piece the quick searches miss
         found += direct_search(X, y, names, settings, rng)  # Operon fits its constants itself
     return found, laws
 
@@ -138,15 +139,17 @@ def exact_polynomial(coef: np.ndarray, powers: list, names: list[str]) -> list:
     return [sympy.Add(*[c * sympy.Mul(*[syms[i] for i in p]) for c, p in zip(exact, powers)])]
 
 
-def polynomial_fits(X: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, list, np.ndarray]]:
-    """(coefficients, monomials as tuples of column indices, prediction) per degree 1, 2, ..."""
+def polynomial_fits(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> list[tuple]:
+    """(coefficients, monomials as tuples of column indices, prediction) per degree 1, 2, ..., by
+    least squares with a weight per row (none: all equal)."""
     import itertools
 
+    w = np.ones(len(X)) if weights is None else weights
     fits, powers = [], [()]
     for degree in range(1, DEGREES.get(X.shape[1], 2) + 1):
         powers += list(itertools.combinations_with_replacement(range(X.shape[1]), degree))
         A = np.column_stack([np.prod(X[:, list(p)], axis=1) if p else np.ones(len(X)) for p in powers])
-        coef = np.linalg.lstsq(A, y, rcond=None)[0]
+        coef = np.linalg.lstsq(A * w[:, None], y * w, rcond=None)[0]
         fits.append((coef, list(powers), A @ coef))
     return fits
 
@@ -163,15 +166,21 @@ def polynomial_expr(coef: np.ndarray, powers: list, names: list[str]):
 def transforms():
     """AI Feynman's trick: a law that is a function of a polynomial (exp(-x**2/2), 1/sqrt(1 - u**2),
     log((x + 1)*(x**2 + 1))) is a polynomial once that function is undone. name -> (whether it applies
-    to targets y, the transform, its inverse in NumPy and in sympy)."""
+    to targets y, the transform T, the weight 1/|T'(y)| that makes the polynomial's least squares
+    those of y itself (log y of a small y is not to be fitted as closely as of a large one), and the
+    inverse in NumPy and in sympy; exp(c + p) is written e^c*exp(p),
+    so the factor in front can be recognized: 1/sqrt(2*pi), not exp(-0.9189))."""
     import sympy
 
     return {
-        "log": (lambda y: np.all(y > 0), np.log, np.exp, sympy.exp),
-        "exp": (lambda y: np.ptp(y) < 30, np.exp, np.log, sympy.log),
-        "1/y": (lambda y: np.all(y > 0) or np.all(y < 0), lambda y: 1 / y, lambda p: 1 / p, lambda p: 1 / p),
-        "1/y**2": (lambda y: np.all(y > 0), lambda y: 1 / y**2, lambda p: 1 / np.sqrt(p), lambda p: 1 / sympy.sqrt(p)),
-        "y**2": (lambda y: np.all(y > 0), np.square, np.sqrt, sympy.sqrt),
+        "log": (lambda y: np.all(y > 0), np.log, lambda y: y, np.exp,
+                lambda p: sympy.exp(p.as_coeff_Add()[0]) * sympy.exp(p.as_coeff_Add()[1])),
+        "exp": (lambda y: np.ptp(y) < 30, np.exp, lambda y: np.exp(-y), np.log, sympy.log),
+        "1/y": (lambda y: np.all(y > 0) or np.all(y < 0), lambda y: 1 / y, lambda y: y**2, lambda p: 1 / p,
+                lambda p: 1 / p),
+        "1/y**2": (lambda y: np.all(y > 0), lambda y: 1 / y**2, lambda y: np.abs(y) ** 3, lambda p: 1 / np.sqrt(p),
+                   lambda p: 1 / sympy.sqrt(p)),
+        "y**2": (lambda y: np.all(y > 0), np.square, lambda y: 1 / y, np.sqrt, sympy.sqrt),
     }
 
 
@@ -180,15 +189,15 @@ def transformed(X: np.ndarray, y: np.ndarray, names: list[str], tolerance: float
     ``tolerance`` and of one degree more (the network's error can hide a term), else the closest, as
     formulas for y."""
     found = []
-    for applies, forward, back, back_sympy in transforms().values():
+    for applies, forward, weight, back, back_sympy in transforms().values():
         if np.std(y) == 0 or not applies(y):
             continue
         with np.errstate(all="ignore"):
-            target = forward(y)
-            if not np.all(np.isfinite(target)):
+            target, weights = forward(y), weight(y)
+            if not (np.all(np.isfinite(target)) and np.all(np.isfinite(weights))):
                 continue
             fits = [(pareto.relative_error(y, back(prediction)), coef, powers)
-                    for coef, powers, prediction in polynomial_fits(X, target)]
+                    for coef, powers, prediction in polynomial_fits(X, target, weights / weights.max())]
         within = [k for k, fit in enumerate(fits) if fit[0] <= tolerance]
         chosen = fits[within[0]:within[0] + 2] if within else [min(fits, key=lambda fit: fit[0])]
         for _, coef, powers in chosen:

@@ -5,7 +5,9 @@ taken apart before any formula is searched (AI Feynman's idea, Udrescu & Tegmark
 
 - an input that does not matter is dropped;
 - f(a, b) = g(a) + h(b) or g(a)·h(b) (one input against the rest) is seen on a grid of values:
-  the grid is a sum when its double-centred residual vanishes, a product when it has rank one;
+  the grid is a sum when its double-centred residual vanishes, a product when it has rank one; the
+  parts are then the network averaged over the grid's values of the other side (its singular
+  vectors for a product), which denoises them;
 - f that depends on two inputs only through a/b, a-b, a·b or a+b is seen in its gradient (for a/b,
   a·∂f/∂a + b·∂f/∂b = 0), and the pair becomes one new input.
 
@@ -41,6 +43,7 @@ class Problem:
     function: Callable[[np.ndarray], np.ndarray]  # X [n, columns] -> y [n]
     columns: tuple  # per column, what it is in the placeholders of the problem it was cut from
     box: tuple  # (lo, hi) per column
+    gain: float = 1.0  # how much of the network's error reaches this function (a weighted sum's weights add up)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         lows, highs = np.array(self.box, dtype=np.float64).T
@@ -51,7 +54,7 @@ class Problem:
 class Split:
     how: str  # "sum", "product", "drop" (one part) or "merge" (one part with fewer columns)
     parts: tuple  # the smaller problems
-    reference: float  # f at the point the parts were cut through (sum: subtracted once; product: divided)
+    reference: float  # what the parts' combination is corrected by (sum: subtracted once; product: divided)
 
 
 def split(problem: Problem, noise: float, rng: np.random.Generator) -> Split | None:
@@ -82,33 +85,43 @@ def separate(problem: Problem, i: int, noise: float, rng: np.random.Generator) -
     """Column i against the rest: unused, a sum or a product (with how much of the allowed error it
     leaves: smaller is surer), else None."""
     values, rest, F = grid(problem, i, rng)
-    allowed = SEPARABLE * noise + 1e-9 * (1 + float(np.abs(F).max()))
+    allowed = SEPARABLE * noise * problem.gain + 1e-9 * (1 + float(np.abs(F).max()))
     along_i = F - F.mean(axis=0, keepdims=True)
     if np.std(along_i) < max(allowed, UNUSED * float(np.std(F))):
         return 0.0, Split("drop", (restricted(problem, i, float(np.median(values)), keep=False),), 0.0)
-    k, r = reference(problem, i, values, rest, F)
-    point = rest[r].copy()
-    point[i] = values[k]
-    parts = (restricted(problem, i, point, keep=True), restricted(problem, i, point, keep=False))
     left = {"sum": float(np.std(along_i - F.mean(axis=1, keepdims=True) + F.mean()))}
-    if abs(F[k, r]) > 0:  # the product's parts are divided by f at the reference cell
-        singular = np.linalg.svd(F, compute_uv=False)
-        left["product"] = float(np.sqrt(np.sum(singular[1:] ** 2))) / GRID  # RMS per cell beyond rank one
+    U, singular, Vt = np.linalg.svd(F)
+    left["product"] = float(np.sqrt(np.sum(singular[1:] ** 2))) / GRID  # RMS per cell beyond rank one
     how = min(left, key=left.get)
-    return (left[how] / allowed, Split(how, parts, float(F[k, r]))) if left[how] < allowed else None
+    if left[how] >= allowed:
+        return None
+    if how == "sum":  # g(a) = mean over the rest's rows, h(rest) = mean over a's values, f = g + h - mean
+        weights_rest, weights_i, reference = np.full(GRID, 1 / GRID), np.full(GRID, 1 / GRID), float(F.mean())
+    else:  # g(a) = f projected on the rest's singular vector, and so h; f = g*h/sigma
+        weights_rest, weights_i, reference = Vt[0], U[:, 0], float(singular[0])
+    parts = (averaged(problem, i, rest, weights_rest, keep=True), averaged(problem, i, values, weights_i, keep=False))
+    return left[how] / allowed, Split(how, parts, reference)
 
 
-def reference(problem: Problem, i: int, values, rest, F) -> tuple[int, int]:
-    """The grid cell the parts are cut through: near the box's centre, where the network is most
-    accurate (its edges are where it strays), among the cells where |f| is at least its median (a
-    product's parts are divided by f there)."""
-    lows, highs = np.array(problem.box, dtype=np.float64).T
-    middle, width = (lows + highs) / 2, np.maximum(highs - lows, 1e-300)
-    away_i = np.abs(values - middle[i]) / width[i]
-    away_rest = np.sqrt(np.sum(np.delete((rest - middle) / width, i, axis=1) ** 2, axis=1))
-    distance = away_i[:, None] + away_rest[None, :]
-    distance[np.abs(F) < np.median(np.abs(F))] = np.inf
-    return np.unravel_index(np.argmin(distance), F.shape)
+def averaged(problem: Problem, i: int, others: np.ndarray, weights: np.ndarray, keep: bool) -> Problem:
+    """f as a function of column i alone (keep) or of the rest (not keep), as a weighted sum over the
+    grid's values of the other side: averaging over many of them denoises the network, and a slice
+    through one point would see little of a factor that is small there."""
+    n = len(problem.columns)
+    free = [i] if keep else [j for j in range(n) if j != i]
+
+    def function(Z: np.ndarray) -> np.ndarray:
+        X = np.empty((len(weights), len(Z), n))
+        if keep:
+            X[:] = others[:, None, :]
+        else:
+            X[:, :, i] = np.asarray(others)[:, None]
+        X[:, :, free] = Z[None]
+        return np.tensordot(weights, problem.function(X.reshape(-1, n)).reshape(len(weights), len(Z)), axes=1)
+
+    parent = placeholders(n)
+    return Problem(function, tuple(parent[j] for j in free), tuple(problem.box[j] for j in free),
+                   problem.gain * float(np.sum(np.abs(weights))))
 
 
 def restricted(problem: Problem, i: int, point, keep: bool) -> Problem:
@@ -122,7 +135,7 @@ def restricted(problem: Problem, i: int, point, keep: bool) -> Problem:
         return problem.function(X)
 
     parent = placeholders(len(problem.columns))
-    return Problem(function, tuple(parent[j] for j in free), tuple(problem.box[j] for j in free))
+    return Problem(function, tuple(parent[j] for j in free), tuple(problem.box[j] for j in free), problem.gain)
 
 
 # ---------------------------------------------------------------- symmetries in the gradient
@@ -203,4 +216,4 @@ def merged(problem: Problem, a: int, b: int, name: str) -> Problem:
     parent = placeholders(len(problem.columns))
     column = SYMMETRIES[name][1](parent[a], parent[b])
     return Problem(function, (column, *[parent[j] for j in others]),
-                   ((min(corners), max(corners)), *[problem.box[j] for j in others]))
+                   ((min(corners), max(corners)), *[problem.box[j] for j in others]), problem.gain)

@@ -34,6 +34,7 @@ NO_DATA_ERROR = 0.003  # ... or, for a run saved without its sample, this share 
 FRONT_SHOWN = 8  # Pareto-front members listed in the readout
 MAX_INPUTS = 10  # inputs the search takes apart; beyond, a short formula is out of reach anyway
 HELD_OUT_ENOUGH = 30  # test rows that measure the network's error well enough; with fewer, every stored row
+NEGLIGIBLE = 1e-3  # a number below this share of the output's spread is tried as 0 when numbers are rounded
 RECOGNIZED = 4  # the simplest answers whose constants are tried as pi, e, fractions, ...
 
 
@@ -116,13 +117,15 @@ def choose(found: list, names: list[str], X: np.ndarray, y: np.ndarray, judge: J
 
     Recognizing a constant only takes freedom away, so only answers can become simpler answers: the
     RECOGNIZED answers that would be simplest with every number recognized are tried, as they are and
-    expanded (a polynomial's coefficients show only then)."""
+    expanded (a polynomial's coefficients show only then), one number at a time with the others
+    refitted; every answer is also tried with all its numbers rounded at once (cheap, no refit)."""
     import sympy
 
     items = pareto.scored(found, names, X, y)
     answers = sorted((s for s in items if judge(s.expr)), key=lambda s: s.complexity - len(constants.free_numbers(s.expr)))
-    variants = [constants.recognize(form, names, X, y, judge)
-                for s in answers[:RECOGNIZED] for form in {s.expr, sympy.expand(s.expr)}]
+    variants = [constants.rounded(s.expr, NEGLIGIBLE * (float(np.std(y)) or 1.0)) for s in answers]
+    variants += [constants.recognize(form, names, X, y, judge)
+                 for s in answers[:RECOGNIZED] for form in {s.expr, sympy.expand(s.expr)}]
     every = pareto.scored(variants, names, X, y) + items
     chosen = sorted((s for s in every if judge(s.expr)), key=lambda s: (s.complexity, s.error))
     return (chosen[0].expr if chosen else None), pareto.front(every)
