@@ -6,8 +6,8 @@ taken apart before any formula is searched (AI Feynman's idea, Udrescu & Tegmark
 - an input that does not matter is dropped;
 - f(a, b) = g(a) + h(b) or g(a)·h(b) (one input against the rest) is seen on a grid of values:
   the grid is a sum when its double-centred residual vanishes, a product when it has rank one; the
-  parts are then the network averaged over the grid's values of the other side (its singular
-  vectors for a product), which denoises them;
+  parts are the network averaged over several grid values of the other side (weighted by the
+  singular vectors for a product), which denoises them;
 - f that depends on two inputs only through a/b, a-b, a·b or a+b is seen in its gradient (for a/b,
   a·∂f/∂a + b·∂f/∂b = 0), and the pair becomes one new input.
 
@@ -28,6 +28,7 @@ POINTS = 400  # random points for the gradient tests
 STEP = 1e-4  # central-difference step, as a share of each input's range
 UNUSED = 1e-3  # an input whose effect is below this share of the output's spread is dropped
 MERGE = 0.15  # a network's gradients are good to several percent: a symmetry's combination must vanish to this share
+AVERAGED = 8  # grid values a part is averaged over: each costs a network evaluation per point, nested parts multiply
 SEPARABLE = 2.0  # a split may leave this many times the network's own RMS error unexplained on the grid
 
 
@@ -95,18 +96,30 @@ def separate(problem: Problem, i: int, noise: float, rng: np.random.Generator) -
     how = min(left, key=left.get)
     if left[how] >= allowed:
         return None
-    if how == "sum":  # g(a) = mean over the rest's rows, h(rest) = mean over a's values, f = g + h - mean
-        weights_rest, weights_i, reference = np.full(GRID, 1 / GRID), np.full(GRID, 1 / GRID), float(F.mean())
-    else:  # g(a) = f projected on the rest's singular vector, and so h; f = g*h/sigma
-        weights_rest, weights_i, reference = Vt[0], U[:, 0], float(singular[0])
-    parts = (averaged(problem, i, rest, weights_rest, keep=True), averaged(problem, i, values, weights_i, keep=False))
+    # Each part is f averaged over grid values of the other side (a product: weighted by its singular
+    # vectors; a sum: evenly); f = g + h - mean, or g*h/sigma, on those cells.
+    # The one input's part takes every row of the rest (it is searched as it is); the rest's part, which
+    # may be split again (its cost multiplies), the AVERAGED values of the input that weigh most.
+    count = GRID if len(problem.columns) == 2 else AVERAGED
+    if how == "product":
+        rows, values_k = np.arange(GRID), np.argsort(-np.abs(U[:, 0]))[:count]
+        weights_rest, weights_i = Vt[0], U[values_k, 0]
+    else:
+        rows, values_k = np.arange(GRID), np.arange(count)
+        weights_rest, weights_i = np.full(GRID, 1 / GRID), np.full(count, 1 / count)
+    cells = F[np.ix_(values_k, rows)]
+    reference = float(weights_i @ cells @ weights_rest) if how == "product" else float(cells.mean())
+    if reference == 0:
+        return None
+    parts = (averaged(problem, i, rest[rows], weights_rest, keep=True),
+             averaged(problem, i, values[values_k], weights_i, keep=False))
     return left[how] / allowed, Split(how, parts, reference)
 
 
 def averaged(problem: Problem, i: int, others: np.ndarray, weights: np.ndarray, keep: bool) -> Problem:
-    """f as a function of column i alone (keep) or of the rest (not keep), as a weighted sum over the
-    grid's values of the other side: averaging over many of them denoises the network, and a slice
-    through one point would see little of a factor that is small there."""
+    """f as a function of column i alone (keep: averaged over rows of the rest) or of the rest (not
+    keep: averaged over values of column i), as a weighted sum: averaging denoises the network, and a
+    slice through one point would see little of a factor that is small there."""
     n = len(problem.columns)
     free = [i] if keep else [j for j in range(n) if j != i]
 

@@ -123,9 +123,10 @@ def choose(found: list, names: list[str], X: np.ndarray, y: np.ndarray, judge: J
 
     items = pareto.scored(found, names, X, y)
     answers = sorted((s for s in items if judge(s.expr)), key=lambda s: s.complexity - len(constants.free_numbers(s.expr)))
-    variants = [constants.rounded(s.expr, NEGLIGIBLE * (float(np.std(y)) or 1.0)) for s in answers]
-    variants += [constants.recognize(form, names, X, y, judge)
-                 for s in answers[:RECOGNIZED] for form in {s.expr, sympy.expand(s.expr)}]
+    negligible = NEGLIGIBLE * (float(np.std(y)) or 1.0)
+    recognized = [constants.recognize(form, names, X, y, judge)
+                  for s in answers[:RECOGNIZED] for form in {s.expr, sympy.expand(s.expr)}]
+    variants = recognized + [constants.rounded(e, negligible) for e in recognized + [s.expr for s in answers]]
     every = pareto.scored(variants, names, X, y) + items
     chosen = sorted((s for s in every if judge(s.expr)), key=lambda s: (s.complexity, s.error))
     return (chosen[0].expr if chosen else None), pareto.front(every)
