@@ -7,15 +7,15 @@ import torch
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.data.dataset import Dataset, split_indices
 from mlpfit.data.scaling import Standardizer
-from mlpfit.engines.numpy_mlp import NumpyEngine
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine
+from mlpfit.engines.numpy.engine import NumpyEngine, member_params
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.stacked import StackedEngine
 from mlpfit.errors import UsageError
-from mlpfit.fitting.build import Start, member_params
+from mlpfit.fitting.build import Start
 from mlpfit.fitting.fit import fit
-from mlpfit.nn.losses import batch_loss, l2_penalty, member_loss
-from mlpfit.nn.model import MLP
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.losses import batch_loss, l2_penalty, member_loss
+from mlpfit.engines.torch.model import MLP
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.train.trainer import TrainData
 
 SIZES = [2, 5, 1]
@@ -60,7 +60,7 @@ def test_the_three_engines_take_the_same_weighted_penalized_step():
     stacked.load_state_dict({k.replace("layers.", "members.layers.", 1): v[None] for k, v in start.items()})
     StackedEngine(stacked, tensors, loss="mse", seed=0, **options).train_epoch(lambda: False)
     numpy = NumpyEngine(SIZES, TrainData(X, Y, X, Y, w, w), activation="tanh", output_activation="identity",
-                        seeds=[0], initial_params=member_params({k: v.numpy() for k, v in start.items()}, 1), **options)
+                        seeds=[0], initial_params=member_params({k: v.numpy() for k, v in start.items()}, 1, False), **options)
     numpy.train_epoch(lambda: False)
     for name, value in single.state_dict().items():
         moved = value - start[name]
@@ -117,3 +117,19 @@ def test_cli_fits_0_1_columns_by_bce_and_predicts_probabilities(cli, tmp_path):
     res = cli("predict", run, "3", "-3", "--json")
     probability = np.array(res.json()["predictions"][0])
     assert res.code == 0 and np.all((probability > 0) & (probability < 1)) and probability[0] > 0.7
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_poisson_fits_counts_as_exp_of_the_output_and_refuses_negative_targets(engine):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (400, 2))
+    rate = np.exp(1 + X[:, 0] - X[:, 1])
+    counts = rng.poisson(rate)[:, None].astype(np.float64)
+    config = FitConfig(DataConfig(target="array", test_fraction=0.0), ModelConfig(hidden=[8]),
+                       TrainConfig(epochs=200, loss="poisson", engine=engine, threads=1))
+    with pytest.raises(UsageError, match=">= 0"):
+        fit(config, dataset=Dataset("array", X, counts - 3, ["a", "b"], ["y"]), save=False)
+    result = fit(config, dataset=Dataset("array", X, counts, ["a", "b"], ["y"]), save=False)
+    assert result.fitted.y_scaler.is_identity and result.fitted.link == "exp"  # counts are never standardized
+    predicted = result.fitted.predict(X)[:, 0]
+    assert predicted.min() > 0 and np.corrcoef(predicted, rate)[0, 1] > 0.95

@@ -13,6 +13,9 @@ fields), read by the rules of a CSV file. Nothing is written unless ``out`` is g
 y = 3.0000·x + 1.0000
 """
 
+# Deferred imports: pandas, the estimators (scikit-learn) and what reports draw load inside the functions that need
+# them.
+
 from __future__ import annotations
 
 import copy
@@ -21,7 +24,18 @@ import os
 import numpy as np
 
 from mlpfit.config import schema as cfg
+from mlpfit.config.from_options import help_text, to_config
+from mlpfit.config.options import OPTIONS
+from mlpfit.data.sources.applicable import check_applicable
 from mlpfit.errors import DataError, UsageError
+from mlpfit.export import export_fitted
+from mlpfit.fitting.fit import fit as run_fit
+from mlpfit.fitting.summary import split_samples
+from mlpfit.network.equation import equations
+from mlpfit.report.sensitivity import sensitivities
+from mlpfit.report.symbolic import search
+from mlpfit.runfolder import run as runs
+from mlpfit.runfolder.claim import prepare_dir
 
 FRAME = "<DataFrame>"  # the TARGET recorded for a table given in memory
 
@@ -45,9 +59,7 @@ def fit(data=None, /, *, target=None, callbacks=(), **options) -> "Result":
     >>> r.summary["inputs"], r.summary["epochs"], len(r.history.rows)
     (['x', 'y'], 20, 20)
     """
-    from mlpfit.estimators import python_words
-    from mlpfit.fitting.fit import fit as run_fit
-    from mlpfit.fitting.summary import split_samples
+    from mlpfit.estimators.params import python_words
 
     data, columns = _data_and_targets(data, target, options.pop("target_columns", None))
     options["target_columns"] = columns
@@ -89,8 +101,7 @@ def as_frame(data):
 
 def build_config(target, options: dict) -> cfg.FitConfig:
     """The keyword arguments of :func:`fit` as a validated FitConfig (the CLI's rules, in Python's words)."""
-    from mlpfit.config.build import to_config
-    from mlpfit.estimators import python_words
+    from mlpfit.estimators.params import python_words
 
     target = os.fspath(target) if isinstance(target, os.PathLike) else target
     if not isinstance(target, str) or not target.strip():
@@ -98,7 +109,6 @@ def build_config(target, options: dict) -> cfg.FitConfig:
                          "e.g. 'x**2 + y**2'")
     if options.get("out") is not None:
         options = {**options, "out": os.fspath(options["out"])}
-    from mlpfit.data.sources.applicable import check_applicable
 
     try:
         config = to_config(target, options)
@@ -111,8 +121,6 @@ def build_config(target, options: dict) -> cfg.FitConfig:
 
 def option_list() -> str:
     """The keywords of :func:`fit`, one line each, from the table of options."""
-    from mlpfit.config.build import help_text
-    from mlpfit.config.options import OPTIONS
 
     return "\n".join(f"    {o.key}: {help_text(o)}" for o in OPTIONS)
 
@@ -130,10 +138,8 @@ def load(path) -> "Result":
     >>> load(folder).summary["formula"]
     '2*x'
     """
-    from mlpfit.runfolder.predictor import load_numpy_run
-
-    run = load_numpy_run(os.fspath(path))  # NumPy arrays: no torch import
-    return Result(run.config, run.fitted, run.history, run.summary, samples=run.samples, run_dir=run.path)
+    run = runs.load(os.fspath(path))
+    return Result(run.config, run.network, run.history, run.summary, samples=run.samples, run_dir=run.path)
 
 
 class Result:
@@ -207,11 +213,7 @@ class Result:
         ``symbolic`` (and ``symbolic_outputs`` for several outputs): a short formula for the network,
         with its R² against the network, the data and the truth (see mlpfit.report.symbolic).
         """
-        from mlpfit.nn.equation import equations
-
         if symbolic:
-            from mlpfit.report.symbolic import search
-
             return search(self.fitted, self.summary, self.samples)
 
         s, arch = self.summary, self.summary["architecture"]
@@ -228,8 +230,6 @@ class Result:
     def sensitivity(self) -> dict | None:
         """Mean |∂output/∂input| per output and input over the stored sample, in original units
         (``explain --json``'s ``sensitivity``); None when the result holds no sample."""
-        from mlpfit.report.sensitivity import sensitivities
-
         return sensitivities(self.fitted, self.samples)
 
     def plot(self, folder=None) -> list[str]:
@@ -238,7 +238,6 @@ class Result:
         ``folder`` defaults to the run folder; a run that was never saved needs one.
         """
         from mlpfit.report import figures
-        from mlpfit.nn.equation import equations
 
         folder = os.fspath(folder) if folder is not None else self.run_dir
         if folder is None:
@@ -253,8 +252,7 @@ class Result:
         kept; an existing file is replaced only with ``force`` and only if mlpfit export wrote it.
         Returns the path (a large net's Python module also writes an .npz of weights beside it).
         """
-        from mlpfit.estimators import python_words
-        from mlpfit.export import export_fitted
+        from mlpfit.estimators.params import python_words
 
         try:
             return export_fitted(self.fitted, self.summary, format, os.fspath(path), force, samples=self.samples)["path"]
@@ -263,14 +261,12 @@ class Result:
 
     def save(self, path, force: bool = False) -> str:
         """Write a run folder at ``path`` (what ``mlpfit fit --out`` writes); returns the path."""
-        from mlpfit.runfolder.claim import prepare_dir
-        from mlpfit.runfolder.write import write_run
 
         path = os.fspath(path)
         prepare_dir(path, force)
         config = copy.deepcopy(self.config)
         config.run.out = path
         self.summary = {**self.summary, "run": path}
-        write_run(path, config.to_dict(), self.fitted, self.history, self.summary, self.samples)
+        runs.save(path, config.to_dict(), self.fitted, self.history, self.summary, self.samples)
         self.run_dir = path
         return path

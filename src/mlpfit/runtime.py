@@ -1,48 +1,18 @@
-"""Process-wide settings for a run: device, threads, seeds."""
+"""Process-wide settings, each scoped and restored: BLAS threads and NumPy's huge pages around training, and
+glibc's allocator thresholds, which only the command line sets (it owns its process; a library call must
+leave the process as it found it)."""
+
+# Deferred imports: threadpoolctl loads when BLAS threads are limited.
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import functools
 import importlib
 import os
 import sys
-
-from mlpfit.errors import UsageError
-
-
-def cuda_visible() -> bool:
-    """Whether torch would see a CUDA GPU, without importing torch (1.5-2 s) where none can be:
-    Linux without NVIDIA's driver loaded, or macOS."""
-    if sys.platform == "darwin" or (sys.platform.startswith("linux") and not os.path.exists("/proc/driver/nvidia")):
-        return False
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def choose_device(name: str):
-    """The torch.device to train on: ``auto`` is CUDA when visible, else the CPU."""
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if cuda_visible() else "cpu")
-    if name == "cuda" and not cuda_visible():
-        raise UsageError("--device cuda was asked for, but no CUDA GPU is visible to PyTorch: use --device cpu or auto")
-    return torch.device(name)
-
-
-def configure(threads: int, seed: int) -> None:
-    """Fix torch's seed and thread count before the model is built.
-
-    Small models gain nothing from a second thread, and with another process busy on a 2-core
-    machine two intra-op threads ran 35-40x slower than one.
-    """
-    import torch
-
-    torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    keep_freed_memory()
 
 
 @contextlib.contextmanager
@@ -50,11 +20,17 @@ def blas_threads(threads: int):
     """NumPy's BLAS limited to ``threads`` while the NumPy engine trains, then as it was: OpenBLAS
     otherwise splits even a 256x64 by 64x64 product over every core, and on 2 shared cores the
     hand-off costs more than the product."""
-    from threadpoolctl import threadpool_limits
-
-    keep_freed_memory()
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with blas_controller("torch" in sys.modules).limit(limits=threads, user_api="blas"):
         yield
+
+
+@functools.lru_cache(maxsize=2)
+def blas_controller(torch_loaded: bool):
+    """threadpoolctl's view of the loaded thread pools, found once (and again once torch, with its own BLAS, is
+    loaded): finding them scans every loaded library (10 ms), which a loop of partial_fit calls paid on every call."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 @contextlib.contextmanager
@@ -101,11 +77,9 @@ def keep_freed_memory() -> bool:
     A training step allocates and frees the same few tensors of a few MB each; by default glibc
     serves those with mmap and gives them back on free, so every step page-faults them in again.
     Raising the two thresholds made a 32-member batched step 1.5x faster (14.8 ms -> 10.0 ms).
-    Process-wide and harmless elsewhere: only Linux with glibc; returns whether it applied.
+    Process-wide and with no way to read the old values back, so only ``mlpfit``'s own process calls it (cli.main),
+    never a library call; only Linux with glibc; returns whether it applied.
     """
-    import ctypes
-    import ctypes.util
-    import sys
 
     if not sys.platform.startswith("linux"):
         return False

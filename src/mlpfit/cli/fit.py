@@ -1,5 +1,8 @@
 """``mlpfit fit``: options → FitConfig → :func:`mlpfit.fitting.fit.fit` → printed summary."""
 
+# Deferred imports: the library (NumPy, pandas, the fit, the report) loads inside the command when it runs, so
+# `mlpfit --help` and a mistyped option answer at once.
+
 from __future__ import annotations
 
 import json
@@ -8,8 +11,9 @@ import warnings
 import click
 
 from mlpfit.cli.app import app
+from mlpfit.cli.program import invoked_as
 from mlpfit.config import schema as cfg
-from mlpfit.config.build import help_text, to_config
+from mlpfit.config.from_options import help_text, to_config
 from mlpfit.config.options import BY_KEY, OPTIONS
 from mlpfit.errors import MlpfitError, MlpfitWarning, UsageError
 
@@ -121,4 +125,4 @@ def show_fit(result, run: cfg.RunConfig) -> None:
     elif not run.quiet:
         from mlpfit.report.text import fit_report
 
-        click.echo(fit_report(result.summary, report_follows=run.plots))
+        click.echo(fit_report(result.summary, report_follows=run.plots, program=invoked_as()))

@@ -9,11 +9,13 @@ values. This module imports nothing heavy, so validating options stays instant.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from dataclasses import dataclass, field
 
-from mlpfit.config.options import (ACTIVATIONS, DEVICES, ENGINES, LOSSES, OPTIMIZERS, OPTIONS,  # noqa: F401 - the
-                                    SCHEDULES, TASKS)  # registries' names, for validating without torch
+# the registries' names, for validating without importing what they name
+from mlpfit.config.options import (ACTIVATIONS, DEVICES, ENGINES, LOSSES, OPTIMIZERS, OPTIONS,  # noqa: F401
+                                   SCHEDULES, TASKS)
 from mlpfit.errors import UsageError
 
 
@@ -60,6 +62,9 @@ class TrainConfig:
     alpha: float = 0.0  # L2 penalty, 0.5·alpha·Σ‖W‖²/batch rows (scikit-learn's alpha); 0: none
     weight_decay: float | None = None  # L2 penalty λ (adds λ·w to each gradient); None: 1e-3 for CSV tables up to 10,000 rows, else 0
     patience: int | None = None  # epochs without validation improvement before stopping; None: a fifth of the epochs, at least 10
+    tol: float = 0.0  # a validation score better by less than this is no improvement (scikit-learn's tol); 0: any beyond noise
+    shuffle: bool = True  # reshuffle the rows every epoch; False: batches in row order (scikit-learn's shuffle=False)
+    precision: str = "float32"  # the NumPy engine's arithmetic; "float64" where the caller's data are (the estimators)
     seed: int = 0  # one seed fixes sampling, split, init and shuffling
     device: str = "auto"  # auto: cuda when available, else cpu
     threads: int | None = None  # CPU threads; None: 1 for small models (a second thread only adds overhead there)
@@ -176,8 +181,6 @@ def check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> st
     """Refuse a name outside a registry, naming the closest valid choices."""
     if value is None or value in choices:
         return value
-    import difflib
-
     close = difflib.get_close_matches(value, choices, n=2)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     raise UsageError(f"{option} {value!r} is not known: {hint}choose one of {', '.join(choices)}")
@@ -216,6 +219,10 @@ def validate(config: FitConfig) -> FitConfig:
         raise UsageError(f"--dropout must be in [0, 1), got {m.dropout}: e.g. 0.2")
     if not (isinstance(t.alpha, (int, float)) and 0 <= t.alpha < 1e6):
         raise UsageError(f"--alpha must be a number in [0, 1e6), got {t.alpha!r}: e.g. 1e-4")
+    if not (isinstance(t.tol, (int, float)) and 0 <= t.tol < float("inf")):
+        raise UsageError(f"tol must be a number >= 0, got {t.tol!r}: e.g. 1e-4")
+    if t.precision not in ("float32", "float64"):
+        raise UsageError(f"precision must be float32 or float64, got {t.precision!r}")
     _check_ensemble(m.ensemble, t)
     for name, frac in (("val", d.val_fraction), ("test", d.test_fraction)):
         if not 0 <= frac < 0.5:

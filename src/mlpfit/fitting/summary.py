@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlpfit import __version__
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
+from mlpfit.data.sources.formula import parse_formula
 from mlpfit.fitting.metrics import classification_metrics, r2_per_output, regression_metrics
-from mlpfit.nn.equation import coefficient_spread, equations
+from mlpfit.network.equation import coefficient_spread, equations
+from mlpfit.network.network import Network
 from mlpfit.train.schedules import first_cycle_epochs
 
-if TYPE_CHECKING:  # annotations only: a NumPy-engine fit never imports torch
-    from mlpfit.nn.fitted import FittedModel
 
-
-def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: FittedModel, history, seconds: float,
+def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Network, history, seconds: float,
                  diagnostics: list, device, run_dir: str | None, members: list[dict] | None = None) -> dict:
     notes = list(dataset.notes)
     if not split.held_out:
@@ -66,12 +65,15 @@ def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Fitt
     return summary
 
 
-def split_metrics(fitted: FittedModel, dataset: Dataset, split: Split) -> dict:
+def split_metrics(fitted: Network, dataset: Dataset, split: Split) -> dict:
     metrics = {}
     for name in ("train", "val", "test"):
         index = getattr(split, name)
         if len(index) == 0:  # nothing held out (test fraction 0): no score rather than a NaN one
             metrics[name] = None
+            continue
+        if not split.held_out and name != "train":  # every split is every row: the same scores, computed once
+            metrics[name] = copy.deepcopy(metrics["train"])
             continue
         X, Y = dataset.X[index], dataset.Y[index]
         if dataset.task == "classify":
@@ -105,7 +107,7 @@ def member_info(seeds: list[int], stopping) -> list[dict]:
              "diverged": bool(stopping.guard.diverged[k])} for k, seed in enumerate(seeds)]
 
 
-def truth_off_the_points(fitted: FittedModel, dataset: Dataset, n: int = 4000) -> str | None:
+def truth_off_the_points(fitted: Network, dataset: Dataset, n: int = 4000) -> str | None:
     """For fixed points with a known truth (seed 003's circle): how the model does on the whole box.
 
     A fit can pass through every given point and still know nothing about the function between
@@ -113,7 +115,6 @@ def truth_off_the_points(fitted: FittedModel, dataset: Dataset, n: int = 4000) -
     """
     if dataset.formula is None or dataset.domain is not None or dataset.task != "regress":
         return None
-    from mlpfit.data.sources.formula import parse_formula
 
     lows, highs = dataset.X.min(axis=0), dataset.X.max(axis=0)
     X = lows + (highs - lows) * np.random.default_rng(0).random((n, len(lows)))

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlpfit.network.equation import coefficient_spread, equations, is_linear
+from mlpfit.report.sensitivity import sensitivities
+from mlpfit.report.symbolic import format_text as symbolic_text
+from mlpfit.report.symbolic import search
 from mlpfit.runfolder import store as runs
-from mlpfit.nn.equation import coefficient_spread, equations, is_linear
-from mlpfit.runfolder.predictor import checked_predictor
+from mlpfit.runfolder.run import checked_network
 from mlpfit.runfolder.validate import content_errors
 from mlpfit.scratch.network import forward
 
@@ -31,15 +34,13 @@ INACTIVE_RULES = {
 def explain(path: str, symbolic: bool = False) -> dict:
     """Everything ``explain`` shows, as plain data (the --json object); an edited run folder is one RunFolderError."""
     with content_errors(path):
-        return explain_files(runs.read(path, arrays="numpy"), symbolic)
+        return explain_files(runs.read(path), symbolic)
 
 
 def explain_files(files, symbolic: bool = False) -> dict:
-    """``explain`` of a run folder read with ``arrays="numpy"`` (no torch anywhere)."""
-    from mlpfit.report.sensitivity import sensitivities
-
+    """``explain`` of a run folder's files (runfolder.store.read)."""
     path, summary = files.path, files.summary
-    fitted = checked_predictor(files)
+    fitted = checked_network(files)
     samples = dict(files.samples) if files.samples else None
     # An ensemble's weights and units are shown for its first member (the equation is the mean's).
     params = {k: np.asarray(v, dtype=np.float64) for k, v in fitted.member(0).state_arrays().items()}
@@ -61,8 +62,6 @@ def explain_files(files, symbolic: bool = False) -> dict:
         "diagnostics": shown_diagnostics(summary.get("diagnostics")),
     }
     if symbolic:
-        from mlpfit.report.symbolic import search
-
         result.update(search(fitted, summary, samples))
     if not linear and fitted.activation in INACTIVE_RULES and samples and "train_X" in samples:
         X = fitted.x_scaler.transform(np.asarray(samples["train_X"], dtype=np.float64))
@@ -128,8 +127,6 @@ def format_text(info: dict) -> str:
                      f"({row['rule']}, {row['samples']} training samples)")
     lines += sensitivity_lines(info.get("sensitivity"))
     if "symbolic" in info:
-        from mlpfit.report.symbolic import format_text as symbolic_text
-
         lines.append(symbolic_text(info))
     for d in info["diagnostics"]:
         lines.append(f"  ! {d['code']}: {d['message']}\n    → {d['hint']}")

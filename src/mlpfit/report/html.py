@@ -1,8 +1,9 @@
 """``report.html``: one self-contained page per run (images inline, CSS inline, no network).
 
 The page is built from the run folder alone, so ``mlpfit report RUN`` in a fresh process gives
-the same page as the fit did. Plots and the page are derived files: they are rewritten freely and
-are not in the run's manifest. Everything drawing needs is imported with this module, so a report
+the same page as the fit did. Plots and the page are derived files: they are rewritten freely
+(without an fsync: the run can always draw them again) and then registered in the manifest's
+``derived`` section, so damage to them shows as damage to any other file does. Everything drawing needs is imported with this module, so a report
 drawer made ready ahead (report.ahead) has nothing left to import once the run arrives.
 """
 
@@ -14,12 +15,12 @@ import json
 import os
 
 from mlpfit import atomic
-from mlpfit.nn import equation
+from mlpfit.network import equation
 from mlpfit.report import figures
 from mlpfit.report.plots import run_name
 from mlpfit.report.text import how_it_ended
 from mlpfit.runfolder import store as runs
-from mlpfit.runfolder.predictor import checked_predictor
+from mlpfit.runfolder.run import checked_network
 from mlpfit.runfolder.validate import content_errors
 from mlpfit.train.history import History
 
@@ -181,10 +182,9 @@ def render(summary: dict, config: dict, plot_paths: list[str], equations: list[s
 
 def write_report(run_dir: str) -> str:
     """Redraw the plots and report.html of a run folder from its files; returns the page's path."""
-    # NumPy arrays and the NumPy network: drawing the report never imports torch (1.5-2 s).
-    files = runs.read(run_dir, check_derived=False, arrays="numpy")  # damaged plots are what this redraws
+    files = runs.read(run_dir, check_derived=False)  # damaged plots are what this redraws
     with content_errors(run_dir):  # an edited summary or sample file: one line, as predict says it
-        fitted, summary = checked_predictor(files), files.summary
+        fitted, summary = checked_network(files), files.summary
         history = History.from_csv(files.history_csv, summary.get("history"))
         equations = equation.equations(fitted)
         samples = None if files.samples is None else dict(files.samples)

@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from mlpfit.data.sources.formula import CONSTANTS, FUNCTION_ARITY, parse_formula
 from mlpfit.errors import UsageError
 from mlpfit.report import constants, expression, law_search, operon, oracle, pareto, sparse
 from mlpfit.report.domain import training_box, truth_function
@@ -135,8 +136,6 @@ def choose(found: list, names: list[str], X: np.ndarray, y: np.ndarray, judge: J
 def variable_names(columns: list[str]) -> list[str]:
     """The inputs' names as formula variables: a name the grammar cannot read (``weight kg``, ``2nd``,
     ``pi``, ``sin``, ``lambda``) becomes a plain one (``weight_kg``, ``x_2nd``, ``pi_``, ...), unique."""
-    from mlpfit.data.sources.formula import CONSTANTS, FUNCTION_ARITY
-
     taken, names = set(), []
     for column in columns:
         name = re.sub(r"[^A-Za-z0-9_]+", "_", column.strip()).strip("_") or "x"
@@ -178,8 +177,6 @@ def uniform(box: list[tuple[float, float]], n: int, rng: np.random.Generator) ->
 
 def evaluate(text: str, names: list[str], X: np.ndarray) -> np.ndarray:
     """The printed formula, parsed by mlpfit's formula parser, on rows of X (columns = ``names``)."""
-    from mlpfit.data.sources.formula import parse_formula
-
     try:  # a network that computes a constant reads back as just that number (no variable to parse)
         return np.full(len(X), float(text))
     except ValueError:

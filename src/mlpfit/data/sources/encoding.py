@@ -166,13 +166,19 @@ class TableEncoding:
 
     @classmethod
     def from_dict(cls, data: dict, path: str | os.PathLike = "encoding.json") -> "TableEncoding":
-        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version", 0) > VERSION:
+        version = data.get("version", 0) if isinstance(data, dict) else None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(version, int) or version > VERSION:
             raise RunFolderError(f"{os.fspath(path)} is not an mlpfit encoding this version reads: re-run the fit")
         try:
             columns = [ColumnCoding(**column) for column in data["columns"]]
-            return cls(columns, bool(data["impute"]), list(data.get("other", [])), dict(data.get("dropped", {})))
-        except (KeyError, TypeError) as err:
-            raise RunFolderError(f"{os.fspath(path)} has unexpected content ({err}): re-run the fit") from None
+            encoding = cls(columns, bool(data["impute"]), list(data.get("other", [])), dict(data.get("dropped", {})))
+        except (KeyError, TypeError, ValueError) as err:
+            raise RunFolderError(f"{os.fspath(path)} has unexpected content ({quote(str(err))}): re-run the fit") from None
+        for column in columns:
+            problem = _coding_problem(column)
+            if problem:
+                raise RunFolderError(f"{os.fspath(path)}: column {quote(column.name)} {problem}: re-run the fit")
+        return encoding
 
     def summary(self) -> dict:
         """For the fit's --json: what was encoded, filled and left out."""
@@ -196,6 +202,25 @@ class TableEncoding:
         if self.dropped:
             notes.append("left out of the inputs: " + "; ".join(f"{name} ({why})" for name, why in self.dropped.items()))
         return notes
+
+
+def _coding_problem(column: ColumnCoding) -> str | None:
+    """What an edited encoding.json got wrong about one column (the types transform relies on), or None."""
+    def number(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+    if not isinstance(column.name, str) or not column.name or column.kind not in ("number", "category"):
+        return "has no name or a kind other than number or category"
+    fill_ok = number(column.fill) if column.kind == "number" else isinstance(column.fill, str)
+    if column.fill is not None and not fill_ok:
+        return f"has a fill of type {type(column.fill).__name__}, not a {'number' if column.kind == 'number' else 'text'}"
+    if not (isinstance(column.levels, list) and all(isinstance(level, str) for level in column.levels)):
+        return "has levels that are not a list of texts"
+    if not all(v is None or number(v) for v in (column.low, column.high)):
+        return "has a range that is not finite numbers"
+    if not isinstance(column.indicator, bool) or not isinstance(column.missing, int) or isinstance(column.missing, bool):
+        return "has an indicator or missing count of the wrong type"
+    return None
 
 
 # ----------------------------------------------------------------------------- fitting one column

@@ -1,0 +1,210 @@
+"""An MLP whose parameters live in ONE flat buffer: forward and backward into preallocated arrays.
+
+mlpfit.scratch is the readable reference (a dict of float64 arrays, fresh arrays every step). This
+is the same network written for speed on small nets, where numpy's per-call overhead and
+allocations cost as much as the arithmetic:
+
+* the parameters are one flat vector (float32 by default); each layer's weight [out, in] and bias
+  [out] are views into it, so an optimizer updates all of them with a handful of vectorized calls;
+  the gradient is one flat vector of the same layout;
+* every intermediate (pre-activations z, activations h, the backward errors) lives in a
+  :class:`Workspace` made once per batch size and reused by every step (and by every member of an
+  ensemble, which step one after another); ``np.matmul(..., out=)`` and in-place activation
+  derivatives write into it;
+* the bias gradient is ``ones · delta`` (a BLAS call) rather than a reduction over axis 0.
+
+The chain rule is scratch/network.py's; dropout is torch's ``nn.functional.dropout`` (inverted:
+kept activations are scaled by 1/(1-p)) after every hidden activation, in training only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlpfit.engines.numpy.activations import ACTIVATIONS, IN_PLACE
+from mlpfit.errors import UsageError
+
+
+class Layout:
+    """Where each layer's weight and bias sit in the flat vector.
+
+    Layers above the first: torch's order, the weight [out, in] then the bias [out]. The first
+    layer is one [out, in + 1] block whose last column is the bias: its input is data, which can
+    carry a column of ones, so z = [x, 1]·blockᵀ adds the bias inside the matrix product and
+    deltaᵀ·[x, 1] gives the bias gradient with the weight gradient (two calls fewer per step).
+    """
+
+    def __init__(self, sizes):
+        self.sizes = [int(s) for s in sizes]
+        if len(self.sizes) < 2 or any(s <= 0 for s in self.sizes):
+            raise UsageError(f"layer sizes must be at least [in, out], all > 0, got {self.sizes}")
+        self.slots, offset = [], 0  # (start, shape of the weight [out, in], or of the first layer's block)
+        for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            self.slots.append((offset, (fan_out, fan_in + 1) if i == 0 else (fan_out, fan_in)))
+            offset += fan_out * fan_in + fan_out
+        self.size = offset
+
+    @property
+    def names(self) -> list[str]:
+        return [f"layers.{i}.{part}" for i in range(len(self.slots)) for part in ("weight", "bias")]
+
+    @property
+    def weight_mask(self) -> np.ndarray:
+        """True where the flat vector holds a weight (the L2 term's entries), False on biases."""
+        mask = np.zeros(self.size, dtype=bool)
+        for weight, _, _ in self.views(mask):
+            weight[...] = True
+        return mask
+
+    def views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """(weight [out, in], bias [out], the first layer's [out, in + 1] block or None) per layer: views
+        into ``flat`` (writing them writes it)."""
+        layers = []
+        for i, (start, (out, columns)) in enumerate(self.slots):
+            if i == 0:
+                block = flat[start : start + out * columns].reshape(out, columns)
+                layers.append((block[:, :-1], block[:, -1], block))
+            else:
+                end = start + out * columns
+                layers.append((flat[start:end].reshape(out, columns), flat[end : end + out], None))
+        return layers
+
+    def to_dict(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """torch's state-dict names → copies of the arrays."""
+        out = {}
+        for i, (weight, bias, _) in enumerate(self.views(flat)):
+            out[f"layers.{i}.weight"], out[f"layers.{i}.bias"] = weight.copy(), bias.copy()
+        return out
+
+    def from_dict(self, params: dict, flat: np.ndarray, what: str = "parameters") -> None:
+        """Write a name → array dict into ``flat``, after checking it has exactly this net's names and shapes."""
+        if not isinstance(params, dict) or set(params) != set(self.names):
+            got = sorted(params) if isinstance(params, dict) else type(params).__name__
+            raise ValueError(f"{what} name {got}, the model has {self.names}")
+        for i, (weight, bias, _) in enumerate(self.views(flat)):
+            for name, target in ((f"layers.{i}.weight", weight), (f"layers.{i}.bias", bias)):
+                value = np.asarray(params[name])
+                if value.shape != target.shape or not np.issubdtype(value.dtype, np.number):
+                    raise ValueError(f"{what} {name} has shape {value.shape} ({value.dtype}), "
+                                     f"the model's is {target.shape}")
+                target[...] = value
+
+
+class Workspace:
+    """Every array one forward + backward of ``n`` rows writes, allocated once."""
+
+    def __init__(self, n: int, sizes: list[int], dtype, dropout: bool):
+        widths = sizes[1:]
+        self.z = [np.empty((n, w), dtype) for w in widths]  # pre-activations
+        self.h = [np.empty((n, w), dtype) for w in widths]  # activations (z itself for IN_PLACE ones)
+        self.dh = [np.empty((n, w), dtype) for w in widths]  # dL/dh, turned into dL/dz in place
+        self.e = np.empty((n, widths[-1]), dtype)  # the loss's per-element values
+        most = n * max(widths)
+        scratch = (np.empty(most, dtype), np.empty(most, dtype))
+        self.tmp = [tuple(s[: n * w].reshape(n, w) for s in scratch) for w in widths]  # two per layer, shared memory
+        self.ones = np.ones(n, dtype)
+        self.x = np.ones((n, sizes[0] + 1), dtype)  # the inputs with a column of ones (the first layer's bias)
+        hidden = widths[:-1] if dropout else []
+        self.mask = [np.empty((n, w), dtype) for w in hidden]  # kept / (1-p), or 0
+        self.dropped = [np.empty((n, w), dtype) for w in hidden]  # h · mask: the next layer's input
+        self.inputs = [None] * len(widths)  # each layer's input in the last forward
+        self.masked = False  # the last forward drew dropout masks
+
+
+class FlatMLP:
+    """The network's shape, activations and per-batch-size workspaces; parameters are passed in as views."""
+
+    def __init__(self, sizes, activation="tanh", output_activation="identity", dropout=0.0, dtype=np.float32):
+        self.layout = Layout(sizes)
+        self.sizes, self.dtype = self.layout.sizes, np.dtype(dtype)
+        for name in (activation, output_activation):
+            if name not in ACTIVATIONS:
+                raise UsageError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
+        count = len(self.sizes) - 1
+        self.names = [activation] * (count - 1) + [output_activation]
+        self.functions = [ACTIVATIONS[name] for name in self.names]
+        self.dropout = float(dropout)
+        self.keep_scale = 0.0 if self.dropout >= 1 else 1.0 / (1.0 - self.dropout)
+        self.workspaces: dict[int, Workspace] = {}
+        self.last = None  # the workspace of the last forward (backward reads it)
+
+    def workspace(self, n: int) -> Workspace:
+        ws = self.workspaces.get(n)
+        if ws is None:
+            ws = self.workspaces[n] = Workspace(n, self.sizes, self.dtype, self.dropout > 0)
+            for i, name in enumerate(self.names):
+                if name in IN_PLACE:
+                    ws.h[i] = ws.z[i]  # h = f(z) overwrites z (identity: nothing to compute)
+        return ws
+
+    def forward(self, layers, X: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """The outputs [n, out] (a workspace array, valid until the next forward of n rows). ``X``: inputs
+        [n, in], or [n, in + 1] already ending with a column of ones (no copy then).
+        ``rng``: training, dropout masks drawn from it (None: evaluation, no dropout)."""
+        ws = self.last = self.workspace(len(X))
+        ws.masked = rng is not None and self.dropout > 0
+        if X.shape[1] == self.sizes[0]:
+            ws.x[:, :-1] = X
+            X = ws.x
+        last = len(layers) - 1
+        h = ws.inputs[0] = X
+        np.matmul(X, layers[0][2].T, out=ws.z[0])  # z = [x, 1]·[W, b]ᵀ = x·Wᵀ + b
+        for i, (weight, bias, _) in enumerate(layers):
+            z = ws.z[i]
+            if i:
+                ws.inputs[i] = h
+                np.matmul(h, weight.T, out=z)  # z = h·Wᵀ + b
+                z += bias
+            h = ws.h[i]
+            if self.names[i] != "identity":
+                self.functions[i][0](z, h, ws.tmp[i][0])
+            if ws.masked and i < last:
+                h = self.drop(ws, i, h, rng)
+        return h
+
+    def drop(self, ws: Workspace, i: int, h: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Inverted dropout: each unit kept with probability 1-p and scaled by 1/(1-p), else 0."""
+        mask = ws.mask[i]
+        if self.dtype == np.float32:
+            rng.random(dtype=np.float32, out=mask)
+            np.greater_equal(mask, self.dropout, out=mask)
+        else:  # the same float32 draws, so a float64 fit of a seed drops the units its float32 fit drops
+            np.greater_equal(rng.random(mask.shape, dtype=np.float32), self.dropout, out=mask)
+        mask *= self.keep_scale
+        np.multiply(h, mask, out=ws.dropped[i])
+        return ws.dropped[i]
+
+    def output_grad(self) -> np.ndarray:
+        """Where the loss writes dL/dy for backward (the last layer's dL/dh buffer)."""
+        return self.last.dh[-1]
+
+    def loss_elements(self) -> np.ndarray:
+        return self.last.e
+
+    def backward(self, layers, grads) -> None:
+        """dL/dW and dL/db of every layer into ``grads`` (views like ``layers``), from dL/dy in output_grad()."""
+        ws = self.last
+        for i in range(len(layers) - 1, -1, -1):
+            delta = ws.dh[i]
+            if ws.masked and i < len(layers) - 1:
+                delta *= ws.mask[i]  # through the dropout: dL/dh = dL/d(h·mask) · mask
+            self.functions[i][1](ws.z[i], ws.h[i], delta, *ws.tmp[i])  # dL/dz = dL/dh · f'(z)
+            weight_grad, bias_grad, block_grad = grads[i]
+            if i == 0:  # deltaᵀ·[x, 1]: dL/dW and, in the last column, dL/db = Σ_rows delta
+                np.matmul(delta.T, ws.inputs[0], out=block_grad)
+                break
+            np.matmul(delta.T, ws.inputs[i], out=weight_grad)  # dL/dW = deltaᵀ · h_prev
+            np.matmul(ws.ones, delta, out=bias_grad)  # dL/db = Σ_rows delta
+            weight = layers[i][0]
+            if len(weight) == 1:  # one output: delta · W is an outer product, and BLAS is slow at k = 1
+                np.multiply(delta, weight, out=ws.dh[i - 1])
+            else:
+                np.matmul(delta, weight, out=ws.dh[i - 1])  # dL/dh_prev = delta · W
+
+    def predict(self, layers, X: np.ndarray, chunk: int = 4096) -> np.ndarray:
+        """Outputs for any number of rows (a fresh array), in chunks so the workspaces stay small."""
+        out = np.empty((len(X), self.sizes[-1]), self.dtype)
+        for start in range(0, len(X), chunk):
+            part = np.ascontiguousarray(X[start : start + chunk], dtype=self.dtype)
+            out[start : start + len(part)] = self.forward(layers, part)
+        return out
