@@ -9,7 +9,7 @@ from mlpfit.data.sources.formula import parse_formula
 from mlpfit.errors import FormulaError, UsageError
 from mlpfit.report import constants, expression, law_search, operon, oracle, pareto, symbolic, terms
 from mlpfit.runfolder import store as runs
-from mlpfit.runfolder.predictor import checked_predictor
+from mlpfit.runfolder.run import checked_network
 
 TRUTHS = [("x**2 + y**2", -2.0, 2.0), ("x1*x2 + x3", -1.0, 1.0), ("3*sin(x) - 1", -3.0, 3.0)]
 LAWS = [("2*sin(x)*cos(y)", -1.0, 1.0), ("exp(-theta**2/2)/sqrt(2*pi)", 1.0, 3.0)]  # from issue 28's list
@@ -27,8 +27,8 @@ def same_function(text: str, truth: str, names: list[str], box) -> bool:
 
 
 def readout(run_dir: str, **options) -> dict:
-    files = runs.read(run_dir, arrays="numpy")
-    return symbolic.search(checked_predictor(files), files.summary, dict(files.samples), **options)
+    files = runs.read(run_dir)
+    return symbolic.search(checked_network(files), files.summary, dict(files.samples), **options)
 
 
 # ---------------------------------------------------------------- default fits read back

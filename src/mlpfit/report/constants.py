@@ -8,12 +8,17 @@ numbers refitted, still passes the caller's test (in the readout: still within t
 error), so a law's 1/sqrt(2*pi) is printed as such, and 0.4 is not taken for it.
 """
 
+# Deferred imports: sympy (and scipy) load inside the functions that use them, so `mlpfit explain` without
+# --symbolic never pays for them.
+
 from __future__ import annotations
 
 import functools
 import itertools
 
 import numpy as np
+
+from mlpfit.report.expression import symbols
 
 NEAR = 0.05  # a number is tried as a simple constant within 5% of it (a coefficient inside a function can be that far off)
 MAX_NUMERATOR = 60  # fractions p/q tried: 1 <= p <= 60 ...
@@ -98,8 +103,6 @@ def refit(expr, names: list[str], X: np.ndarray, y: np.ndarray):
     """The expression with its free numbers fitted to y on rows X (unchanged where the fit fails)."""
     import sympy
     from scipy.optimize import least_squares
-
-    from mlpfit.report.expression import symbols
 
     numbers = free_numbers(expr)
     if not numbers or len(numbers) > MAX_REFITTED:

@@ -7,12 +7,17 @@ evaluates), and printed so that mlpfit's own parser reads it back (``e`` and ``p
 decimals without exponents).
 """
 
+# Deferred imports: sympy (and scipy) load inside the functions that use them, so `mlpfit explain` without
+# --symbolic never pays for them.
+
 from __future__ import annotations
 
 import ast
 import math
 
 import numpy as np
+
+from mlpfit.data.sources.formula import parse_formula
 
 SIGNIFICANT = 6  # digits a free constant is printed with: finer than any fit the readout accepts
 FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "asin", "acos", "atan", "abs")
@@ -27,8 +32,6 @@ def symbols(names: list[str]) -> list:
 def from_text(text: str, names: list[str]):
     """The sympy expression of a formula in the grammar (checked by mlpfit's parser first)."""
     import sympy
-
-    from mlpfit.data.sources.formula import parse_formula
 
     parse_formula(text)  # refuses anything outside the grammar before the tree is walked
     table = dict(zip(names, symbols(names)))

@@ -9,19 +9,24 @@ searched directly too, since a split can be wrong where the network is least acc
 Formulas come back as sympy expressions in the problem's placeholders (oracle.placeholders).
 """
 
+# Deferred imports: sympy loads inside the functions that build formulas.
+
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from mlpfit.report import constants, operon, oracle, pareto, sparse, terms
+from mlpfit.report.expression import from_text, symbols
+from mlpfit.report.terms import format_sum
 
 POINTS = 1500  # samples of each problem the candidates are fitted and compared on
 KEEP = 4  # formulas a part passes up to be combined with the other part's
-MAX_DEPTH = 6
+MAX_DEPTH = 6  # splits in a row: five inputs peeled one at a time, and one merge
 GOOD = 2.0  # a quick search's error within this many times the network's own makes Operon's unneeded
-DEGREES = {1: 6, 2: 4, 3: 3}  # polynomial degree tried by input count (more inputs: 2)  # splits in a row: five inputs peeled one at a time, and one merge
+DEGREES = {1: 6, 2: 4, 3: 3}  # polynomial degree tried by input count (more inputs: 2)
 
 
 @dataclass(frozen=True)
@@ -96,9 +101,6 @@ def combined(split: oracle.Split, solutions: list[list]) -> list:
 
 def term_search(X: np.ndarray, y: np.ndarray, names: list[str], box) -> list:
     """The sparse term search's best sum of each size, as sympy expressions."""
-    from mlpfit.report.expression import from_text
-    from mlpfit.report.terms import format_sum
-
     if np.std(y) == 0:
         return []
     library = terms.library(names, list(box))
@@ -130,8 +132,6 @@ def exact_polynomial(coef: np.ndarray, powers: list, names: list[str]) -> list:
     x**5 + x**4 + ... is then a candidate as it is, without a refit per coefficient."""
     import sympy
 
-    from mlpfit.report.expression import symbols
-
     exact = constants.snapped(coef)
     if exact is None:
         return []
@@ -142,8 +142,6 @@ def exact_polynomial(coef: np.ndarray, powers: list, names: list[str]) -> list:
 def polynomial_fits(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> list[tuple]:
     """(coefficients, monomials as tuples of column indices, prediction) per degree 1, 2, ..., by
     least squares with a weight per row (none: all equal)."""
-    import itertools
-
     w = np.ones(len(X)) if weights is None else weights
     fits, powers = [], [()]
     for degree in range(1, DEGREES.get(X.shape[1], 2) + 1):
@@ -156,8 +154,6 @@ def polynomial_fits(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = N
 
 def polynomial_expr(coef: np.ndarray, powers: list, names: list[str]):
     import sympy
-
-    from mlpfit.report.expression import symbols
 
     syms = symbols(names)
     return sympy.Add(*[sympy.Float(float(c)) * sympy.Mul(*[syms[i] for i in p]) for c, p in zip(coef, powers)])

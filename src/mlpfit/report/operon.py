@@ -8,11 +8,15 @@ settles on a wrong shape early seldom leaves it), so the budget is split into ``
 Without pyoperon installed, ``available()`` is False and the readout keeps to the term library.
 """
 
+# Deferred imports: pyoperon (optional) and sympy load inside the functions that use them.
+
 from __future__ import annotations
 
 import importlib.util
 
 import numpy as np
+
+from mlpfit.report.expression import symbols
 
 SYMBOLS = "add,sub,mul,div,constant,variable,sin,cos,exp,log,sqrt,square"  # the grammar's common functions
 RESTARTS = 3  # independent seeds per search
@@ -53,8 +57,6 @@ def tree_to_sympy(tree, variables: dict):
     a symbol outside the grammar."""
     import pyoperon
     import sympy
-
-    from mlpfit.report.expression import symbols
 
     kinds = pyoperon.NodeType
     by_name = dict(zip(variables.values(), symbols(list(variables.values()))))

@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from mlpfit.report.expression import symbols
+
 GRID = 24  # values of one input, times as many of the rest: 576 network evaluations per test
 POINTS = 400  # random points for the gradient tests
 STEP = 1e-4  # central-difference step, as a share of each input's range
@@ -34,8 +36,6 @@ SEPARABLE = 2.0  # a split may leave this many times the network's own RMS error
 
 def placeholders(n: int) -> list:
     """The symbols a problem's formulas are written in: z0 for its first column, z1, ..."""
-    from mlpfit.report.expression import symbols
-
     return symbols([f"z{k}" for k in range(n)])
 
 

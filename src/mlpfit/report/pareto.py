@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlpfit.report.expression import complexity, evaluator
+
 
 @dataclass(frozen=True)
 class Scored:
@@ -28,8 +30,6 @@ def relative_error(y: np.ndarray, prediction: np.ndarray) -> float:
 
 def scored(exprs, names: list[str], X: np.ndarray, y: np.ndarray) -> list[Scored]:
     """Each distinct expression with its complexity and error on (X, y); ones that fail to evaluate are left out."""
-    from mlpfit.report.expression import complexity, evaluator
-
     seen, result = set(), []
     for expr in exprs:
         key = str(expr)
