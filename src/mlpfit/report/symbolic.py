@@ -1,19 +1,23 @@
-"""``mlpfit explain RUN --symbolic``: a short formula for what the network computes, only if one fits.
+"""``mlpfit explain RUN --symbolic``: the law behind a regression run, as a short formula, only if one fits.
 
-The network is asked for its predictions at fresh points of the run's box (the sampling domain
-of a formula run, the stored sample's range for a table); a sparse search over a library of terms
-(report.terms) finds the shortest sum of a few terms that reproduces them (report.sparse); the
-coefficients are rounded as far as the fit allows. The formula is printed in mlpfit's own grammar
-and then scored as printed, by the formula parser, on other fresh points: against the network,
-against the stored data, and against the true formula when the run has one. When no formula of at
-most ``MAX_TERMS`` terms reaches R² 0.99 against the network, the readout says so and shows the
-best one found with its R².
+The fitted network is the oracle: asked at fresh points of the run's box (the sampling domain of a
+formula run, the stored sample's range for a table), it is taken apart where it is a sum or a
+product of simpler laws, or sees two inputs only as their ratio (report.oracle), and each piece is
+searched by the sparse term search and, when pyoperon is installed, by genetic programming
+(report.law_search). Every candidate's constants are refitted, then recognized (pi, e, sqrt(2*pi),
+small fractions: report.constants) where the formula stays as good. Of the Pareto front of
+complexity against error, the answer is the simplest formula that is as close to the data as the
+network itself is (not closer to the network's own errors) and reaches R² 0.99 against it; when
+none does, the readout says no formula was found and shows the front for what it is.
+
+The formula is printed in mlpfit's own grammar and scored as printed, by the formula parser, on
+other fresh points: against the network, against the stored data, and against the true formula
+when the run has one.
 """
 
 from __future__ import annotations
 
 import keyword
-import math
 import re
 import time
 
@@ -22,50 +26,54 @@ import numpy as np
 from mlpfit.data.sources.formula import CONSTANTS, FUNCTION_ARITY, parse_formula
 from mlpfit.errors import UsageError
 from mlpfit.network.equation import output_labels
-from mlpfit.report import sparse, terms
+from mlpfit.report import constants, expression, law_search, operon, oracle, pareto, sparse
 from mlpfit.report.domain import training_box, truth_function
 
 POINTS = 2000  # fresh points to fit on, and as many again to score on
-SLACK = 0.25  # rounding may raise the unexplained variance (1 - R²) by this share of itself ...
-FLOOR = 1e-6  # ... or by this much, whichever is larger: R² 0.999999 and 0.999998 are the same fit
+TOLERANCE = sparse.TOLERANCE  # R² against the network an answer must reach
+AS_GOOD = 1.5  # an answer's RMS error on the stored data may be this many times the network's own ...
+NO_DATA_ERROR = 0.003  # ... or, for a run saved without its sample, this share of the output's spread
+FRONT_SHOWN = 8  # Pareto-front members listed in the readout
+MAX_INPUTS = 10  # inputs the search takes apart; beyond, a short formula is out of reach anyway
+HELD_OUT_ENOUGH = 30  # test rows that measure the network's error well enough; with fewer, every stored row
+NEGLIGIBLE = 1e-3  # a number below this share of the output's spread is tried as 0 when numbers are rounded
+RECOGNIZED = 4  # the simplest answers whose constants are tried as pi, e, fractions, ...
 
 
-def search(fitted, summary: dict, samples: dict | None, seed: int = 0) -> dict:
+def search(fitted, summary: dict, samples: dict | None, seed: int = 0, use_operon: bool | None = None) -> dict:
     """The symbolic readout as plain data: ``{"symbolic": {...}}`` plus one entry per output for several."""
     if fitted.task != "regress":
         raise UsageError("--symbolic reads a formula out of a regression run; this run classifies: "
                          "use `mlpfit explain RUN` for its layers and sensitivities")
-    names = list(fitted.inputs)
-    if len(names) > terms.MAX_INPUTS:
-        raise UsageError(f"--symbolic searches formulas of at most {terms.MAX_INPUTS} inputs; this run has "
-                         f"{len(names)}: use `mlpfit explain RUN` for its sensitivities instead")
+    columns = list(fitted.inputs)
+    if len(columns) > MAX_INPUTS:
+        raise UsageError(f"--symbolic searches formulas of at most {MAX_INPUTS} inputs; this run has "
+                         f"{len(columns)}: use `mlpfit explain RUN` for its sensitivities instead")
     start = time.perf_counter()
-    columns = names
     names = variable_names(columns)
     data_X, data_Y = stored_data(samples)
+    held_X, held_Y = held_out(samples)
     box = training_box(summary, data_X if data_X is not None else np.zeros((1, len(names))))
     rng = np.random.default_rng(seed)
     X_fit, X_check = uniform(box, POINTS, rng), uniform(box, POINTS, rng)
     Y_fit, Y_check = fitted.predict(X_fit), fitted.predict(X_check)
-    library = terms.library(names, box)
-    A = terms.columns(library, X_fit)
-    usable = np.isfinite(A).all(axis=0) & (A.std(axis=0) > 1e-12 * (1 + np.abs(A).max(axis=0)))
-    library, A = [t for t, ok in zip(library, usable) if ok], A[:, usable]
     truth = truth_function(summary)
     true_Y = truth(X_check) if truth else None
-    net_on_data = None if data_X is None else fitted.predict(data_X)
+    with_operon = operon.available() if use_operon is None else use_operon
     outputs = []
     for k, output in enumerate(fitted.outputs):
-        good_enough = sparse.GOOD_ENOUGH
-        if net_on_data is not None:  # matching the net closer than it matches the data only fits its error
-            good_enough = min(good_enough, 1 - 2 * (1 - sparse.r2_score(data_Y[:, k], net_on_data[:, k])))
-        fit, _ = sparse.sparse_fit(A, Y_fit[:, k], good_enough)
-        text = rounded_formula(fit, library, A, Y_fit[:, k])
-        outputs.append(score(output, text, names, X_check, Y_check[:, k], data_X,
+        judge = Judge(names, X_check, Y_check[:, k], held_X, None if held_Y is None else held_Y[:, k],
+                      None if held_X is None else fitted.predict(held_X)[:, k])
+        problem = oracle.Problem(lambda X, k=k: fitted.predict(X)[:, k], tuple(expression.symbols(names)), tuple(box))
+        settings = law_search.Settings(tolerance=judge.network_error, noise=judge.network_rms, operon=with_operon)
+        found = law_search.candidates(problem, settings, rng)
+        found = [expr.xreplace(dict(zip(oracle.placeholders(len(names)), expression.symbols(names)))) for expr in found]
+        answer, front = choose(found, names, X_fit, Y_fit[:, k], judge)
+        outputs.append(score(output, answer, front, names, X_check, Y_check[:, k], data_X,
                              None if data_Y is None else data_Y[:, k], None if true_Y is None else true_Y[:, k]))
     seconds = time.perf_counter() - start
-    facts = {"library": len(library), "points": POINTS, "tolerance": sparse.TOLERANCE,
-             "max_terms": sparse.MAX_TERMS, "seconds": round(seconds, 3)}
+    facts = {"search": "oracle splits, terms and Operon" if with_operon else "oracle splits and terms",
+             "points": POINTS, "tolerance": TOLERANCE, "seconds": round(seconds, 3)}
     renamed = {new: old for new, old in zip(names, columns) if new != old}
     if renamed:  # a column such as "weight kg" is no formula variable: the formula says weight_kg
         facts["renamed"] = renamed
@@ -73,6 +81,57 @@ def search(fitted, summary: dict, samples: dict | None, seed: int = 0) -> dict:
     if len(outputs) > 1:
         result["symbolic_outputs"] = outputs
     return result
+
+
+class Judge:
+    """Whether a formula is an answer: R² 0.99 against the network, and as close to the data as the
+    network is (see AS_GOOD); without data, within NO_DATA_ERROR of the network."""
+
+    def __init__(self, names, X_check, y_check, data_X, data_y, net_on_data):
+        self.names, self.X_check, self.y_check = names, X_check, y_check
+        self.data_X, self.data_y = data_X, data_y
+        if data_X is None:  # no data: the network is taken as exact to a thousandth of its spread
+            self.network_error, self.allowed = 0.0, None
+            self.network_rms = 1e-3 * float(np.std(y_check))
+        else:
+            rms = float(np.sqrt(np.mean((net_on_data - data_y) ** 2)))
+            self.network_rms, self.network_error = rms, rms / (float(np.std(data_y)) or 1.0)
+            self.allowed = AS_GOOD * rms + 1e-12 * (1 + float(np.abs(data_y).max()))
+
+    def __call__(self, expr) -> bool:
+        try:
+            function = expression.evaluator(expr, self.names)
+            on_check = function(self.X_check)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError, NameError, KeyError):
+            return False
+        if np.std(self.y_check) == 0:  # a constant network: R² is undefined, equality is the test
+            return bool(np.allclose(on_check, self.y_check, rtol=1e-9, atol=1e-12))
+        if sparse.r2_score(self.y_check, on_check) < TOLERANCE:
+            return False
+        if self.allowed is None:
+            return pareto.relative_error(self.y_check, on_check) <= NO_DATA_ERROR
+        on_data = function(self.data_X)
+        return bool(np.all(np.isfinite(on_data))) and float(np.sqrt(np.mean((on_data - self.data_y) ** 2))) <= self.allowed
+
+
+def choose(found: list, names: list[str], X: np.ndarray, y: np.ndarray, judge: Judge):
+    """The answer (None when no candidate is one) and the Pareto front, with constants recognized.
+
+    Recognizing a constant only takes freedom away, so only answers can become simpler answers: the
+    RECOGNIZED answers that would be simplest with every number recognized are tried, as they are and
+    expanded (a polynomial's coefficients show only then), one number at a time with the others
+    refitted; every answer is also tried with all its numbers rounded at once (cheap, no refit)."""
+    import sympy
+
+    items = pareto.scored(found, names, X, y)
+    answers = sorted((s for s in items if judge(s.expr)), key=lambda s: s.complexity - len(constants.free_numbers(s.expr)))
+    negligible = NEGLIGIBLE * (float(np.std(y)) or 1.0)
+    recognized = [constants.recognize(form, names, X, y, judge)
+                  for s in answers[:RECOGNIZED] for form in {s.expr, sympy.expand(s.expr)}]
+    variants = recognized + [constants.rounded(e, negligible) for e in recognized + [s.expr for s in answers]]
+    every = pareto.scored(variants, names, X, y) + items
+    chosen = sorted((s for s in every if judge(s.expr)), key=lambda s: (s.complexity, s.error))
+    return (chosen[0].expr if chosen else None), pareto.front(every)
 
 
 def variable_names(columns: list[str]) -> list[str]:
@@ -101,54 +160,17 @@ def stored_data(samples: dict | None) -> tuple[np.ndarray | None, np.ndarray | N
     return X, Y
 
 
+def held_out(samples: dict | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The rows the network did not train on (its honest error), or every stored row when they are few."""
+    if samples and len(samples.get("test_X", ())) >= HELD_OUT_ENOUGH:
+        X = np.asarray(samples["test_X"], np.float64)
+        return X, np.asarray(samples["test_Y"], np.float64).reshape(len(X), -1)
+    return stored_data(samples)
+
+
 def uniform(box: list[tuple[float, float]], n: int, rng: np.random.Generator) -> np.ndarray:
     lows, highs = np.array(box).T
     return lows + (highs - lows) * rng.random((n, len(box)))
-
-
-# ---------------------------------------------------------------- rounding and printing
-
-
-def round_significant(value: float, digits: int) -> float:
-    if value == 0 or not math.isfinite(value):
-        return 0.0
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
-
-
-def rounded_formula(fit: sparse.Fit, library: list[terms.Term], A: np.ndarray, y: np.ndarray) -> str:
-    """The fit printed with as few significant digits as keep its R² (see SLACK and FLOOR)."""
-    allowed = 1 - fit.r2 + max(SLACK * (1 - fit.r2), FLOOR)
-    cols, spread = A[:, list(fit.support)], float(y.std()) or 1.0
-    for digits in range(1, 9):  # at 8 significant digits rounding changes nothing that matters
-        coef = np.array([round_significant(c, digits) for c in fit.coef])
-        # The constant is rounded against the output's spread: 1e-5 on outputs of size 1 is 0.
-        intercept = round(fit.intercept + float(np.mean(y - cols @ coef - fit.intercept)),
-                          max(0, digits - 1 - math.floor(math.log10(spread))))
-        if 1 - sparse.r2_score(y, cols @ coef + intercept) <= allowed:
-            break
-    return format_sum([library[i].text for i in fit.support], coef, intercept)
-
-
-def number(value: float) -> str:
-    """A coefficient as the grammar reads it, without exponent or trailing zeros: 3, 0.25, 0.00001."""
-    return np.format_float_positional(abs(value), trim="-")
-
-
-def format_sum(texts: list[str], coef: np.ndarray, intercept: float) -> str:
-    """``3*sin(x) - 1``: terms in library order, unit coefficients left out, signs folded in."""
-    pieces = []
-    for text, c in zip(texts, coef):
-        if c == 0:
-            continue
-        if text.startswith("1/"):
-            body = f"{number(c)}/{text[2:]}"
-        else:
-            body = text if abs(c) == 1 else f"{number(c)}*{text}"
-        pieces.append(("-" if c < 0 else "+", body))
-    if intercept != 0 or not pieces:
-        pieces.append(("-" if intercept < 0 else "+", number(intercept)))
-    first_sign, first = pieces[0]
-    return ("-" if first_sign == "-" else "") + first + "".join(f" {s} {b}" for s, b in pieces[1:])
 
 
 # ---------------------------------------------------------------- scoring the printed formula
@@ -165,44 +187,62 @@ def evaluate(text: str, names: list[str], X: np.ndarray) -> np.ndarray:
     return formula.numpy(X[:, columns])[:, 0]
 
 
-def score(output: str, text: str, names, X_check, y_check, data_X, data_y, true_y) -> dict:
-    """R² of the printed formula against the network, the stored data and the truth."""
-    r2 = lambda target, X: round(sparse.r2_score(target, evaluate(text, names, X)), 6)  # noqa: E731
-    r2_model = r2(y_check, X_check)
-    result = {"output": output, "formula": text, "r2_model": r2_model,
-              "r2_data": None if data_X is None else r2(data_y, data_X),
-              "terms": text.replace(" - ", " + ").count(" + ") + 1, "found": r2_model >= sparse.TOLERANCE}
+def score(output: str, answer, front, names, X_check, y_check, data_X, data_y, true_y) -> dict:
+    """The answer printed in the grammar, and R² of the printed text against the network, the stored
+    data and the truth; the front as formulas with their complexity and R² against the network."""
+    r2 = lambda text, target, X: round(sparse.r2_score(target, evaluate(text, names, X)), 6)  # noqa: E731
+    shown = []
+    for member in front[:FRONT_SHOWN]:
+        text = expression.to_text(member.expr)
+        shown.append({"formula": text, "complexity": member.complexity, "r2_model": r2(text, y_check, X_check)})
+    result = {"output": output, "formula": None, "r2_model": None, "r2_data": None, "terms": 0, "found": False,
+              "pareto": shown}
+    if answer is None:
+        return result
+    text = expression.to_text(answer)
+    result.update(formula=text, r2_model=r2(text, y_check, X_check), terms=terms_in(answer),
+                  r2_data=None if data_X is None else r2(text, data_y, data_X), found=True,
+                  complexity=expression.complexity(answer))
     if true_y is not None:
-        result["r2_truth"] = r2(true_y, X_check)
+        result["r2_truth"] = r2(text, true_y, X_check)
     return result
 
 
+def terms_in(expr) -> int:
+    """Summands at the top of the formula: 3 for ``x**3 + x**2 + x``, 1 for a product."""
+    import sympy
+
+    return len(sympy.Add.make_args(expr))
+
+
 def combined(outputs: list[dict]) -> dict:
-    """Several outputs as one readout: the formulas joined by commas (the grammar's several outputs),
-    the worst R² of each kind, the terms summed."""
+    """Several outputs as one readout: the formulas joined by commas (the grammar's several outputs)
+    when every output has one, the worst R² of each kind, the terms summed."""
+    found = all(o["found"] for o in outputs)
     worst = lambda key: None if any(o.get(key) is None for o in outputs) else min(o[key] for o in outputs)  # noqa: E731
-    result = {"formula": ", ".join(o["formula"] for o in outputs), "r2_model": worst("r2_model"),
-              "r2_data": worst("r2_data"), "terms": sum(o["terms"] for o in outputs),
-              "found": all(o["found"] for o in outputs)}
+    result = {"formula": ", ".join(o["formula"] for o in outputs) if found else None,
+              "r2_model": worst("r2_model"), "r2_data": worst("r2_data"), "terms": sum(o["terms"] for o in outputs),
+              "found": found, "pareto": [p for o in outputs for p in o["pareto"]]}
     if all("r2_truth" in o for o in outputs):
         result["r2_truth"] = worst("r2_truth")
     return result
 
 
 def format_text(result: dict) -> str:
-    """The readout for people: the formula per output, its R²s, and plainly whether it was found."""
+    """The readout for people: the formula per output and its R²s, or plainly that none was found."""
     s = result["symbolic"]
-    lines = [f"symbolic readout: a search over {s['library']} terms at {s['points']} fresh points "
-             f"of the domain ({s['seconds']:.2f} s)"]
+    lines = [f"symbolic readout ({s['search']}, {s['points']} fresh points of the domain, {s['seconds']:.1f} s)"]
     outputs = result.get("symbolic_outputs") or [s]
     names = [*(result.get("inputs") or []), *(s.get("renamed") or {})]  # the formula's variables too
     labels = output_labels([o.get("output", "") for o in outputs], names)
     for k, o in enumerate(outputs):
         label = labels[k]
         if not o["found"]:
-            lines.append(f"  {label}: no formula of at most {s['max_terms']} terms reaches R² {s['tolerance']} "
-                         "against the network; the best found:")
-        lines.append(f"  {label} ≈ {o['formula']}")
+            lines.append(f"  {label}: none found: no formula on the front reaches R² {s['tolerance']} against the "
+                         "network and the network's own accuracy on the data")
+            lines += [f"    tried: {p['formula']}  (R² {p['r2_model']:.4f} against the network)" for p in o["pareto"][:4]]
+            continue
+        lines.append(f"  {label} = {o['formula']}")
         r2s = [f"the network {o['r2_model']:.6f}"]
         if o.get("r2_data") is not None:
             r2s.append(f"the data {o['r2_data']:.6f}")

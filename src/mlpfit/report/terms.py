@@ -111,3 +111,25 @@ def columns(terms: list[Term], X: np.ndarray) -> np.ndarray:
     """The design matrix [n, terms]; overflow (exp of a wide box) becomes inf, dropped by the caller."""
     with np.errstate(all="ignore"):
         return np.column_stack([t.compute(X) for t in terms])
+
+
+def number(value: float) -> str:
+    """A coefficient as the grammar reads it, without exponent or trailing zeros: 3, 0.25, 0.00001."""
+    return np.format_float_positional(abs(value), trim="-")
+
+
+def format_sum(texts: list[str], coef: np.ndarray, intercept: float) -> str:
+    """``3*sin(x) - 1``: terms in library order, unit coefficients left out, signs folded in."""
+    pieces = []
+    for text, c in zip(texts, coef):
+        if c == 0:
+            continue
+        if text.startswith("1/"):
+            body = f"{number(c)}/{text[2:]}"
+        else:
+            body = text if abs(c) == 1 else f"{number(c)}*{text}"
+        pieces.append(("-" if c < 0 else "+", body))
+    if intercept != 0 or not pieces:
+        pieces.append(("-" if intercept < 0 else "+", number(intercept)))
+    first_sign, first = pieces[0]
+    return ("-" if first_sign == "-" else "") + first + "".join(f" {s} {b}" for s, b in pieces[1:])
