@@ -16,6 +16,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 PARTS = ("days", "year", "month", "weekday")  # what a date becomes; days always, the others if they vary
+ATTRIBUTE = {"year": "year", "month": "month", "weekday": "day_of_week"}  # pandas' name of each part
 READ_SHARE = 0.95  # a text column is a date column when its format reads at least this share of the cells
 DAY = pd.Timedelta(days=1)
 
@@ -72,7 +73,7 @@ def varying_parts(stamps: pd.Series) -> list[str]:
     present = stamps.dropna()
     parts = ["days"]
     for part in PARTS[1:]:
-        if getattr(present.dt, part).nunique() > 1:
+        if getattr(present.dt, ATTRIBUTE[part]).nunique() > 1:
             parts.append(part)
     return parts
 
@@ -84,5 +85,5 @@ def date_parts(stamps: pd.Series, origin: str, parts: list[str]) -> np.ndarray:
         if part == "days":
             columns.append(((stamps - pd.Timestamp(origin)) / DAY).to_numpy(dtype=np.float64, na_value=np.nan))
         else:
-            columns.append(getattr(stamps.dt, part).to_numpy(dtype=np.float64, na_value=np.nan))
+            columns.append(getattr(stamps.dt, ATTRIBUTE[part]).to_numpy(dtype=np.float64, na_value=np.nan))
     return np.column_stack(columns)
