@@ -216,13 +216,18 @@ class _MLPEstimator(BaseEstimator):
         if not needs_encoding(X):
             return None
         from mlpfit.data.sources.csvfile import Sheet
-        from mlpfit.data.sources.encoding import TableEncoding
+        from mlpfit.data.sources.encoding import Target, TableEncoding
 
         sheet = Sheet.from_frame(X)
-        self.encoding_ = TableEncoding.fit(sheet, sheet.header, impute=True)
+        Y = np.asarray(y)
+        Y = (Y.astype(np.float64) if self._task == "regress" else Y).reshape(len(Y), -1)
+        names = [f"y{k}" for k in range(Y.shape[1])]
+        # The same encoding as `mlpfit fit` on a CSV: many-level text by each level's mean target, dates as numbers.
+        self.encoding_, encoded = TableEncoding.fit_transform(sheet, sheet.header, True, (), None,
+                                                              Target(Y, self._task, names))
         self.feature_names_in_ = np.asarray(sheet.header, dtype=object)
         self.n_features_in_ = len(sheet.header)
-        return check_X_y(self.encoding_.transform(sheet).X, y, dtype=np.float64, **self._y_checks)
+        return check_X_y(encoded, y, dtype=np.float64, **self._y_checks)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -35,6 +35,7 @@ class Network:
     classes: list | None
     members: int | None  # K for an ensemble, None for one network
     about: dict = field(default_factory=dict)  # target, domain, scores, ... for docstrings and metadata
+    encoding: dict | None = None  # a table run's encoding (its JSON): the raw columns -> inputs
 
     @property
     def dtype(self) -> np.dtype:
@@ -69,6 +70,7 @@ def from_fitted(fitted, summary: dict, samples: dict | None = None) -> Network:
         classes=None if fitted.classes is None else list(fitted.classes),
         members=fitted.members if ensemble else None,
         about=describe(summary, fitted.inputs, samples),
+        encoding=None if getattr(fitted, "encoding", None) is None else fitted.encoding.to_dict(),
     )
 
 

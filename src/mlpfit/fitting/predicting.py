@@ -28,9 +28,10 @@ def input_encoding(fitted, summary: dict) -> TableEncoding:
     return TableEncoding.plain(list(fitted.inputs), summary.get("domain"))
 
 
-def rows_from_csv(path: str, encoding: TableEncoding) -> tuple[Sheet, Checked]:
-    """Every row of a CSV file (header = column names, matched by name; other columns are ignored)."""
-    sheet = Sheet.load(path)
+def rows_from_csv(path: str, encoding: TableEncoding, sep=None, decimal=None, thousands=None) -> tuple[Sheet, Checked]:
+    """Every row of a CSV file (header = column names, matched by name; other columns are ignored);
+    the marks not given are detected from the file."""
+    sheet = Sheet.load(path, sep, decimal, thousands)
     return sheet, encoding.transform(sheet)
 
 

@@ -36,6 +36,7 @@ def explain(path: str, symbolic: bool = False) -> dict:
 
 def explain_files(files, symbolic: bool = False) -> dict:
     """``explain`` of a run folder read with ``arrays="numpy"`` (no torch anywhere)."""
+    from mlpfit.report.importance import importance
     from mlpfit.report.sensitivity import sensitivities
 
     path, summary = files.path, files.summary
@@ -58,6 +59,7 @@ def explain_files(files, symbolic: bool = False) -> dict:
         "weights": None if eqs else weight_stats(params),
         "inactive_units": None,
         "sensitivity": sensitivities(fitted, samples),  # {output: {input: mean |∂y/∂x|}}, original units
+        "importance": importance(fitted, samples),  # {output: {column: how far shuffling it moves the output}}
         "diagnostics": shown_diagnostics(summary.get("diagnostics")),
     }
     if symbolic:
@@ -126,6 +128,7 @@ def format_text(info: dict) -> str:
     for row in info["inactive_units"] or []:
         lines.append(f"  layer {row['layer']}: {row[row['kind']]} of {row['units']} units {row['kind']} "
                      f"({row['rule']}, {row['samples']} training samples)")
+    lines += importance_lines(info.get("importance"))
     lines += sensitivity_lines(info.get("sensitivity"))
     if "symbolic" in info:
         from mlpfit.report.symbolic import format_text as symbolic_text
@@ -134,6 +137,18 @@ def format_text(info: dict) -> str:
     for d in info["diagnostics"]:
         lines.append(f"  ! {d['code']}: {d['message']}\n    → {d['hint']}")
     return "\n".join(lines)
+
+
+def importance_lines(importance: dict | None, limit: int = 8) -> list[str]:
+    """Per output, its most important columns first: ``price: area 1.2e+05, district 2e+04``."""
+    if not importance:
+        return []
+    lines = ["importance, how far shuffling a column moves the output over held-out rows (larger = matters more):"]
+    for output, values in importance.items():
+        ranked = sorted(values.items(), key=lambda item: -item[1])
+        more = f", … ({len(ranked) - limit} more)" if len(ranked) > limit else ""
+        lines.append(f"  {output}: " + ", ".join(f"{name} {v:.3g}" for name, v in ranked[:limit]) + more)
+    return lines
 
 
 def sensitivity_lines(sensitivity: dict | None, limit: int = 8) -> list[str]:

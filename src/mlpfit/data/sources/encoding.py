@@ -34,6 +34,7 @@ from mlpfit.data.sources.columns import listed, suggest
 from mlpfit.data.sources.csvfile import Sheet
 from mlpfit.data.sources.dates import date_format, date_parts, parse, varying_parts
 from mlpfit.data.sources.messages import data_error, quote
+from mlpfit.data.sources.raw_rows import level_text
 from mlpfit.errors import RunFolderError
 
 # One-hot up to this many levels: scikit-learn's TableVectorizer draws the same line (40); beyond it a
@@ -92,6 +93,7 @@ class TableEncoding:
     impute: bool = True  # False: a missing value is refused (``--no-impute``, and formulas)
     other: list[str] = field(default_factory=list)  # the table's other columns (targets, left out): ignored
     dropped: dict[str, str] = field(default_factory=dict)  # column -> why it was left out
+    marks: dict = field(default_factory=dict)  # the training file's decimal mark and thousands separator
 
     @property
     def inputs(self) -> list[str]:
@@ -125,7 +127,8 @@ class TableEncoding:
         targets) lets text of many levels be target-encoded, cross-fitted on these rows."""
         crossfit = {}
         columns = [_fit_column(sheet, name, impute, target, crossfit) for name in names]
-        encoding = cls(columns, impute, list(other), dict(dropped or {}))
+        marks = {"decimal": sheet.dialect.decimal, "thousands": sheet.dialect.thousands}
+        encoding = cls(columns, impute, list(other), dict(dropped or {}), marks)
         _check_unique(encoding.names, sheet.path)
         X = encoding.transform(sheet).X
         start = 0
@@ -203,7 +206,7 @@ class TableEncoding:
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "impute": self.impute, "other": self.other,
-                "dropped": self.dropped, "columns": [asdict(column) for column in self.columns]}
+                "dropped": self.dropped, "marks": self.marks, "columns": [asdict(column) for column in self.columns]}
 
     @classmethod
     def from_dict(cls, data: dict, path: str | os.PathLike = "encoding.json") -> "TableEncoding":
@@ -211,7 +214,8 @@ class TableEncoding:
             raise RunFolderError(f"{os.fspath(path)} is not an mlpfit encoding this version reads: re-run the fit")
         try:
             columns = [ColumnCoding(**column) for column in data["columns"]]
-            return cls(columns, bool(data["impute"]), list(data.get("other", [])), dict(data.get("dropped", {})))
+            return cls(columns, bool(data["impute"]), list(data.get("other", [])), dict(data.get("dropped", {})),
+                       dict(data.get("marks", {})))
         except (KeyError, TypeError) as err:
             raise RunFolderError(f"{os.fspath(path)} has unexpected content ({err}): re-run the fit") from None
 
@@ -282,10 +286,11 @@ def _fit_column(sheet: Sheet, name: str, impute: bool, target: Target | None, cr
 
 
 def needs_encoding(X) -> bool:
-    """A DataFrame with a text column or a missing value: the estimators encode it as a CSV table."""
+    """A DataFrame with a text or date column or a missing value: the estimators encode it as a CSV table."""
     if not isinstance(X, pd.DataFrame):
         return False
-    return bool(X.isna().to_numpy().any()) or any(is_text(X[name]) for name in X.columns)
+    return bool(X.isna().to_numpy().any()) or any(is_text(X[name]) or ptypes.is_datetime64_any_dtype(X[name])
+                                                  for name in X.columns)
 
 
 def is_text(column: pd.Series) -> bool:
@@ -333,13 +338,6 @@ def _fit_date(name: str, column: pd.Series, fmt: str | None, holes: int) -> Colu
     fill = present.sort_values().iloc[len(present) // 2].isoformat()  # the median date, as a date
     return ColumnCoding(name, "date", fill=fill, indicator=holes > 0, missing=holes, parts=parts,
                         origin=origin.isoformat(), format=fmt, low=float(days.min()), high=float(days.max()))
-
-
-def level_text(value) -> str:
-    """A cell as a category level: stripped text, and 3.0 read back as '3' (pandas' float for ints with holes)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _check_unique(names: list[str], path) -> None:
