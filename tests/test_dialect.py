@@ -86,3 +86,19 @@ def test_a_bad_mark_is_refused(flag, value, allowed):
 
 def test_marks_by_name():
     assert check_mark("--sep", "tab", ("\t",)) == "\t" and check_mark("--thousands", "none", ("",)) == ""
+
+
+def test_cli_fit_and_predict_take_the_marks(tmp_path, cli):
+    rows = "".join(f"{k}|{k % 5},5|{2 * k},25\n" for k in range(60))
+    (tmp_path / "t.csv").write_text("a|b|y\n" + rows)
+    wrong = cli("fit", str(tmp_path / "t.csv"), "--sep", ";", "--out", str(tmp_path / "r0"))
+    assert wrong.code == 2 and "--sep" in wrong.err and wrong.err.count("\n") == 1
+    bad = cli("fit", str(tmp_path / "t.csv"), "--decimal", "x", "--out", str(tmp_path / "r0"))
+    assert bad.code == 2 and "--decimal" in bad.err
+    result = cli("fit", str(tmp_path / "t.csv"), "--sep", "|", "--decimal", ",", "--out", str(tmp_path / "r"),
+                 "--json", "--epochs", "5")
+    assert result.code == 0, result.err
+    (tmp_path / "new.csv").write_text("b;a\n1,5;3\n")
+    out = cli("predict", str(tmp_path / "r"), "--input", str(tmp_path / "new.csv"), "--sep", ";", "--json")
+    assert out.code == 0, out.err
+    assert cli("predict", str(tmp_path / "r"), "--input", str(tmp_path / "new.csv"), "--thousands", "??").code == 2

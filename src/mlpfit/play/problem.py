@@ -40,7 +40,7 @@ def describe(target: str, column: str, runs_dir: str) -> dict:
     if path is not None:
         from mlpfit.data.sources.table import read_table
 
-        table = read_table(path, column or None)
+        table = read_table(path, column or None, impute=True)
         return {"inputs": table.features, "outputs": table.targets}
     if target in IMAGE_EXAMPLES:
         raise UsageError(f"{target!r} is an image set, too wide to draw here: run it with mlpfit fit {target}")
