@@ -39,7 +39,10 @@ def describe(result: dict) -> str:
     names = ", ".join(map(str, inputs[:6])) + (f", ... ({len(inputs)} in all)" if len(inputs) > 6 else "")
     lines = [f"wrote {' and '.join(result['files'])} ({kb})"]
     if result["format"] == "onnx":
-        lines.append(f"  input   X float64 [batch, {len(inputs)}]: {names}")
+        if result.get("column_inputs"):
+            lines += [f"  input   {line}" for line in result["column_inputs"]]
+        else:
+            lines.append(f"  input   X float64 [batch, {len(inputs)}]: {names}")
         lines += [f"  output  {name}" for name in result["tensors"]]
     else:
         if result.get("columns"):

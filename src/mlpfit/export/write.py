@@ -35,7 +35,7 @@ def export_model(fitted, summary: dict, fmt: str, out: str | None = None, force:
                          "then export")
     if fmt == "onnx":
         written, error = export_onnx(net, fitted, path, force)
-        interface = {"tensors": to_onnx.output_lines(net)}
+        interface = {"tensors": to_onnx.output_lines(net), "column_inputs": to_onnx.input_lines(net)}
     else:
         written, error = export_python(net, fitted, path, force)
         interface = {"functions": to_python.functions(net),

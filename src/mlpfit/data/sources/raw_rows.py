@@ -75,7 +75,7 @@ def _encode_column(column, values, holes, marks):
     if kind == "number":
         return np.array([[fill if hole else _number(v, column["name"], marks)] for v, hole in zip(values, holes)])
     if kind == "date":
-        return np.array([_date_parts(fill if hole else v, column) for v, hole in zip(values, holes)], dtype=np.float64)
+        return np.array([date_numbers(datetime.datetime.fromisoformat(fill) if hole else v, column) for v, hole in zip(values, holes)], dtype=np.float64)
     texts = [fill if hole else level_text(v) for v, hole in zip(values, holes)]
     if kind == "target":
         return np.array([column["codes"].get(text, column["default"]) for text in texts], dtype=np.float64)
@@ -96,7 +96,8 @@ def _number(value, name, marks):
     return float(value)
 
 
-def _date_parts(value, column):
+def date_numbers(value, column):
+    """A date (text in the column's format, or a date/datetime value) as the numbers of the column's parts."""
     stamp = _timestamp(value, column["format"])
     origin = datetime.datetime.fromisoformat(column["origin"])
     if not isinstance(origin, datetime.datetime):
