@@ -30,7 +30,7 @@ def load(settings: Settings) -> Dataset:
     return dataset
 
 
-def describe(target: str, column: str, runs_dir: str) -> dict:
+def describe(target: str, column: str, runs_dir: str, drop: str = "") -> dict:
     """The inputs and outputs a target has, for drawing the network before training (no data made)."""
     from mlpfit.data.sources import IMAGE_EXAMPLES
     from mlpfit.data.sources.examples import EXAMPLES, point_set
@@ -40,7 +40,9 @@ def describe(target: str, column: str, runs_dir: str) -> dict:
     if path is not None:
         from mlpfit.data.sources.table import read_table
 
-        table = read_table(path, column or None, impute=True)
+        from mlpfit.config.schema import parse_columns
+
+        table = read_table(path, column or None, impute=True, drop=parse_columns(drop) if drop else ())
         return {"inputs": table.features, "outputs": table.targets}
     if target in IMAGE_EXAMPLES:
         raise UsageError(f"{target!r} is an image set, too wide to draw here: run it with mlpfit fit {target}")
