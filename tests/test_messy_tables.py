@@ -92,6 +92,10 @@ def test_the_exported_module_on_raw_rows_equals_predict(run, capsys, tmp_path):
     np.testing.assert_allclose(module.predict(rows), expected["predictions"], rtol=1e-9)
     columns = {name: [row[name] for row in rows] for name in rows[0]}
     np.testing.assert_allclose(module.predict(columns), expected["predictions"], rtol=1e-9)
+    import pandas as pd
+
+    frame = pd.DataFrame(rows).replace("", np.nan)  # a DataFrame, holes as NaN
+    np.testing.assert_allclose(module.predict(frame), expected["predictions"], rtol=1e-9)
 
 
 def test_the_onnx_graph_takes_one_input_per_column_and_equals_predict(run, new_rows, capsys, tmp_path):
@@ -111,3 +115,22 @@ def test_the_onnx_graph_takes_one_input_per_column_and_equals_predict(run, new_r
     got = session.run(None, feeds(encoding, rows))[0]
     expected, _ = cli_json(capsys, "predict", str(run), "--input", str(path), "--json")
     np.testing.assert_allclose(got, expected["predictions"], rtol=1e-5)
+
+
+def test_the_cli_the_api_and_the_estimators_share_one_encoding(run, tmp_path):
+    import pandas as pd
+
+    import mlpfit
+    from mlpfit.estimators import Regressor
+
+    cli_encoding = json.loads((run / "encoding.json").read_text())
+    kinds = {c["name"]: c["kind"] for c in cli_encoding["columns"]}
+    frame, _ = housing(1500)
+    frame["sale_date"] = pd.to_datetime(frame["sale_date"])  # parsed by the caller, text in the CSV: the same inputs
+    result = mlpfit.fit(frame, target_columns="price", out=str(tmp_path / "api"), epochs=5)
+    api_encoding = json.loads((tmp_path / "api" / "encoding.json").read_text())
+    assert {c["name"]: c["kind"] for c in api_encoding["columns"]} == kinds
+    assert result.summary["inputs"] == json.loads((run / "summary.json").read_text())["inputs"]
+    estimator = Regressor(epochs=5).fit(frame.drop(columns=["price", "order_id"]), frame["price"])
+    assert {c.name: c.kind for c in estimator.encoding_.columns} == kinds
+    assert estimator.encoding_.names == result.summary["inputs"]

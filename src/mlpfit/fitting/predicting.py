@@ -92,7 +92,8 @@ def warning_lines(checked: Checked, where=None) -> list[str]:
     doubts = [
         (checked.extrapolation, "{is} outside the training range, where the model extrapolates and may be far off",
          lambda flags: ", ".join(_how_far(f) for f in flags)),
-        (checked.unseen, "{has} text not seen in training, encoded as none of the known levels",
+        (checked.unseen, "{has} text not seen in training, encoded as none of the known levels (a many-level "
+                         "column: as the mean of all)",
          lambda flags: ", ".join(f"{f['column']} = {quote(f['value'])}" for f in flags)),
         (checked.imputed, "{has} missing values, filled as in training", ", ".join),
     ]
