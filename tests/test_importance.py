@@ -58,17 +58,20 @@ def test_tick_labels_never_collide_on_large_values(table_result, monkeypatch):
     monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.append(fig) or path)
     files = store.read(str(table_result), arrays="numpy")
     fitted = checked_predictor(files)
-    X = sample_rows(dict(files.samples)) * 1e3  # inputs in the millions: the labels' worst case
-    sensitivity_plot(fitted, X, files.summary, str(table_result / "s.png"))
-    fig = figures[0]
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
     checked = 0
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            boxes = [label.get_window_extent(renderer) for label in axis.get_ticklabels()
-                     if label.get_visible() and label.get_text()]
-            for a, b in zip(boxes, boxes[1:]):
-                checked += 1
-                assert not a.overlaps(b), [label.get_text() for label in axis.get_ticklabels()]
+    # x190: areas of 95,000-950,000, whose full-length ticks (250000 ... 1000000) ran into each other before
+    for scale in (1, 190, 1000):
+        figures.clear()
+        X = sample_rows(dict(files.samples)) * scale
+        sensitivity_plot(fitted, X, files.summary, str(table_result / "s.png"))
+        fig = figures[0]
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                boxes = [label.get_window_extent(renderer) for label in axis.get_ticklabels()
+                         if label.get_visible() and label.get_text()]
+                for a, b in zip(boxes, boxes[1:]):
+                    checked += 1
+                    assert not a.overlaps(b), (scale, [label.get_text() for label in axis.get_ticklabels()])
     assert checked > 10

@@ -97,7 +97,10 @@ def write(folder: str, summary: dict, fitted, samples: dict | None) -> list[str]
         return [pictures_plot(fitted, X, summary, path)]
     from mlpfit.report.importance import importance
 
-    return [sensitivity_plot(fitted, X, summary, path, importance(fitted, samples))]
+    scores = importance(fitted, samples)
+    if scores is None:  # a single stored row: shuffling it moves nothing
+        return []
+    return [sensitivity_plot(fitted, X, summary, path, scores)]
 
 
 def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str, scores: dict | None = None) -> str:
@@ -108,7 +111,7 @@ def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str, scores: di
     from mlpfit.report.importance import column_groups, importance
     from mlpfit.report.plots import MAX_OUTPUTS, STYLE, run_name, save_figure
 
-    scores = scores or importance(fitted, {"train_X": X})
+    scores = scores or importance(fitted, {"train_X": X})  # (write() makes sure there are rows to shuffle)
     groups = column_groups(fitted)
     names, outs = list(groups), list(scores)[:MAX_OUTPUTS]
     values = np.array([[scores[out][name] for name in names] for out in outs])  # [outputs, columns]

@@ -107,7 +107,7 @@ class TableEncoding:
 
     @property
     def has_text(self) -> bool:
-        return any(column.kind == "category" for column in self.columns)
+        return any(column.kind in ("category", "target") for column in self.columns)
 
     @property
     def has_ranges(self) -> bool:
