@@ -30,8 +30,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from mlpfit.engines.numpy_mlp import NumpyEngine  # noqa: E402
-from mlpfit.nn.model import MLP  # noqa: E402
+from mlpfit.engines.numpy.engine import NumpyEngine  # noqa: E402
+from mlpfit.engines.torch.model import MLP  # noqa: E402
 from mlpfit.scratch.network import init_params  # noqa: E402
 from mlpfit.scratch.optim import Adam  # noqa: E402
 from mlpfit.scratch.train import train_step  # noqa: E402

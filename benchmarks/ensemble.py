@@ -36,15 +36,17 @@ import torch
 
 from mlpfit.config.defaults import default_threads
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.stacked import StackedEngine
 from mlpfit.fitting.build import build, train_data
 from mlpfit.fitting.metrics import r2_per_output
 from mlpfit.fitting.prepare import load_dataset, prepare
-from mlpfit.nn.fitted import FittedEnsemble
-from mlpfit.nn.model import MLP
-from mlpfit.nn.sizes import count_parameters
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.model import MLP
+from mlpfit.network.sizes import count_parameters
+from mlpfit.engines.torch.build import tensor_data
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
+from mlpfit.engines.torch.state import network_state
+from mlpfit.network.network import Network
 from mlpfit.runtime import keep_freed_memory
 from mlpfit.train.trainer import Trainer
 
@@ -58,8 +60,8 @@ def setup(device):
                        TrainConfig(epochs=STEPS, batch_size=10**6, lr=1e-2, patience=1_000_000))
     dataset = load_dataset(config)
     split = prepare(config, dataset)
-    template, _ = build(config, dataset, split, device)
-    data = train_data(dataset, split, template.x_scaler, template.y_scaler, device)
+    template, _ = build(config, dataset, split, str(device))
+    data = tensor_data(train_data(dataset, split, template.x_scaler, template.y_scaler), device)
     X_test, Y_test = dataset.X[split.test], dataset.Y[split.test]
     return template, data, X_test, Y_test
 
@@ -72,8 +74,8 @@ def singles(members, template, data, X_test, Y_test, device):
         engine = TorchEngine(model, data, epochs=STEPS, batch_size=len(data.X), lr=1e-2, optimizer="adam", loss="mse",
                              schedule="onecycle", seed=k)
         Trainer(engine, STEPS).run()
-        template.model = model
-        scores.append(r2_per_output(Y_test, template.predict(X_test))[0])
+        fitted = template.with_state(network_state(model))
+        scores.append(r2_per_output(Y_test, fitted.predict(X_test))[0])
     return time.perf_counter() - start, time.process_time() - cpu, np.array(scores)
 
 
@@ -84,7 +86,7 @@ def batched(members, template, data, X_test, Y_test, device):
                            schedule="onecycle", seed=0)
     Trainer(engine, STEPS).run()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    fitted = FittedEnsemble(model, template.x_scaler, template.y_scaler, ["x", "y"], ["f"])
+    fitted = Network.from_state(network_state(model), True, **template.metadata())
     scores = np.array([r2_per_output(Y_test, p)[0] for p in fitted.member_predictions(X_test)])
     return seconds, cpu, scores
 
@@ -97,7 +99,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     device = torch.device(args.device)
-    keep_freed_memory()  # what every mlpfit fit does (runtime.configure); process-wide, so both sides get it
+    keep_freed_memory()  # what the mlpfit command does (cli.main); process-wide, so both sides get it
     template, data, X_test, Y_test = setup(device)
     print(f"load average {os.getloadavg()}  cores {os.cpu_count()}  torch {torch.__version__}  device {device}")
     print(f"{'K':>3} {'side':<18} {'wall s':>7} {'ratio':>6} {'cpu s':>7} {'ratio':>6} {'mean R²':>9} {'worst R²':>9}")

@@ -11,28 +11,29 @@ import torch
 import numpy as np
 
 from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
-from mlpfit.engines.numpy_mlp import NumpyEngine
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine
+from mlpfit.engines.numpy.engine import NumpyEngine
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.stacked import StackedEngine
 from mlpfit.errors import RunFolderError
 from mlpfit.fitting import interruptible
 from mlpfit.fitting.fit import fit, resume_fit
 from mlpfit.interrupt import Interrupted
-from mlpfit.nn.model import MLP
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.model import MLP
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.runfolder import checkpoint
 from mlpfit.train.callbacks import Callback, DivergenceGuard, EarlyStopping
 from mlpfit.train.trainer import Trainer, TrainData
 
 
-def test_pack_round_trips_int_keys_tuples_tensors_and_infinities():
-    state = {"state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.arange(4.0)}},
+def test_pack_round_trips_int_keys_tuples_arrays_and_infinities():
+    state = {"state": {0: {"step": np.array(3.0, dtype=np.float32), "exp_avg": np.arange(4.0, dtype=np.float32)}},
              "groups": [{"betas": (0.9, 0.999), "lr": 0.01, "params": [0, 1]}], "best": math.inf, "none": None}
     tensors = {}
     packed = json.loads(json.dumps(checkpoint.pack(state, tensors)))
     back = checkpoint.unpack(packed, tensors)
     assert list(back["state"]) == [0] and back["groups"][0]["betas"] == (0.9, 0.999)
-    assert torch.equal(back["state"][0]["exp_avg"], torch.arange(4.0)) and back["best"] == math.inf
+    assert np.array_equal(back["state"][0]["exp_avg"], np.arange(4.0)) and back["best"] == math.inf
+    assert back["state"][0]["step"].shape == () and back["state"][0]["exp_avg"].dtype == np.float32
     assert "__items__" in packed["state"]
 
 
@@ -129,7 +130,7 @@ def test_early_stopping_really_stopped_in_the_patience_case(tmp_path):
 
 
 def _saved(tmp_path, value=1.0):
-    return checkpoint.save(str(tmp_path), {"config": {"v": value}, "w": torch.full((3,), value),
+    return checkpoint.save(str(tmp_path), {"config": {"v": value}, "w": np.full(3, value, dtype=np.float32),
                                            "a": np.full(2, value)})
 
 
@@ -147,7 +148,7 @@ def test_a_crash_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatc
         _saved(tmp_path, 2.0)
     monkeypatch.undo()
     state = checkpoint.load(str(tmp_path))
-    assert state["config"] == {"v": 1.0} and torch.equal(state["w"], torch.full((3,), 1.0))
+    assert state["config"] == {"v": 1.0} and np.array_equal(state["w"], np.full(3, 1.0))
     assert isinstance(state["a"], np.ndarray) and state["a"].tolist() == [1.0, 1.0]  # NumPy stays NumPy
 
 
@@ -250,7 +251,7 @@ def _refused(state, engine="torch"):
 
 def test_a_checkpoint_that_does_not_fit_the_model_is_refused_in_one_line():
     state = _stopped_state()
-    state["trainer"]["engine"]["model"] = {"layers.0.weight": torch.zeros(5, 5)}
+    state["trainer"]["engine"]["model"] = {"layers.0.weight": np.zeros((5, 5), dtype=np.float32)}
     _refused(state)
 
 
@@ -259,16 +260,16 @@ def test_optimizer_moments_of_the_wrong_shape_are_refused_not_stepped_on(shape):
     """A fused Adam stepping on a moment of the wrong shape crashed the process (exit 139) or broadcast silently."""
     state = _stopped_state()
     moments = state["trainer"]["engine"]["optimizer"]["state"][0]
-    moments["exp_avg_sq"] = torch.zeros(shape)
+    moments["exp_avg_sq"] = np.zeros(shape, dtype=np.float32)
     assert "exp_avg_sq" in _refused(state)
 
 
 @pytest.mark.parametrize("engine, edit", [
-    ("stacked", lambda e: e["optimizer"]["moments"][0].__setitem__(1, torch.zeros(3, 16))),
+    ("stacked", lambda e: e["optimizer"]["moments"][0].__setitem__(1, np.zeros((3, 16), dtype=np.float32))),
     ("stacked", lambda e: e.__setitem__("kept", e["kept"][:-1])),
     ("numpy", lambda e: e["optimizers"][0].__setitem__("exp_avg", np.zeros(16))),
     ("numpy", lambda e: e.__setitem__("params", e["params"][:1])),
-    ("torch", lambda e: e.__setitem__("epoch_rng", torch.zeros(3, dtype=torch.uint8))),
+    ("torch", lambda e: e.__setitem__("epoch_rng", np.zeros(3, dtype=np.uint8))),
 ])
 def test_every_engine_checks_its_saved_state_against_the_model(engine, edit):
     state = _stopped_state(engine)
@@ -300,3 +301,12 @@ def test_the_cli_resumes_with_the_same_target_given(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert done.value.code == 0 and out["epochs"] == 6 and out["run"] == str(tmp_path / "b")
     assert out["metrics"]["test"] == straight.summary["metrics"]["test"]
+
+
+def test_a_torch_engines_state_is_numpy_and_keeps_its_0_d_values_through_a_checkpoint(tmp_path):
+    state = _stopped_state()
+    engine = state["trainer"]["engine"]
+    assert isinstance(engine["model"]["layers.0.weight"], np.ndarray)  # no tensor leaves the engine
+    checkpoint.save(str(tmp_path), state)
+    back = checkpoint.load(str(tmp_path))["trainer"]["engine"]
+    assert back["optimizer"]["state"][0]["step"].shape == engine["optimizer"]["state"][0]["step"].shape == ()

@@ -47,9 +47,9 @@ def test_validate_refuses_nonpositive_numbers(field, value):
 
 
 def test_name_lists_match_the_registries():
-    from mlpfit.nn.losses import LOSSES
-    from mlpfit.nn.model import ACTIVATIONS
-    from mlpfit.train.optim import OPTIMIZERS
+    from mlpfit.engines.torch.losses import LOSSES
+    from mlpfit.engines.torch.model import ACTIVATIONS
+    from mlpfit.engines.torch.optim import OPTIMIZERS
     from mlpfit.train.schedules import SCHEDULES
 
     assert set(cfg.ACTIVATIONS) == set(ACTIVATIONS)

@@ -3,7 +3,7 @@
 import pytest
 
 from mlpfit.config.defaults import default_threads
-from mlpfit.nn.sizes import count_parameters
+from mlpfit.network.sizes import count_parameters
 
 
 def test_small_models_train_on_one_thread():
@@ -36,7 +36,7 @@ def resolved_ensemble_engine(members: int, hidden=(64, 64)) -> str:
 
 def test_auto_chooses_the_numpy_engine_for_cpu_fits_it_covers_and_torch_for_the_rest():
     from mlpfit.config.defaults import LEAN_OPTIMIZERS
-    from mlpfit.engines.flat_optim import OPTIMIZERS
+    from mlpfit.engines.numpy.optim import OPTIMIZERS
 
     assert resolved_engine() == "numpy" and resolved_engine(device="cpu") == "numpy"
     assert resolved_engine(images=True, inputs=784, rows=48000) == "numpy"  # 2x faster steps than torch's there

@@ -11,7 +11,7 @@ from matplotlib.image import imread
 
 from mlpfit.report import drawing, figures
 from mlpfit.runfolder import store
-from mlpfit.runfolder.predictor import checked_predictor
+from mlpfit.runfolder.run import checked_network
 from mlpfit.train.history import History
 
 
@@ -52,8 +52,8 @@ def test_a_child_that_claims_a_missing_file_is_not_believed(tmp_path):
 
 
 def _figures(run_dir: str, folder: str) -> list[str]:
-    files = store.read(run_dir, check_derived=False, arrays="numpy")
-    fitted = checked_predictor(files)
+    files = store.read(run_dir, check_derived=False)
+    fitted = checked_network(files)
     history = History.from_csv(files.history_csv, files.summary.get("history"))
     return figures.write_all(folder, files.summary, history, fitted, dict(files.samples))
 

@@ -9,10 +9,10 @@ import torch
 
 from mlpfit.runfolder import store as runs
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
-from mlpfit.nn.model import MLP
+from mlpfit.engines.torch.model import MLP
 from mlpfit.fitting.fit import fit
-from mlpfit.runfolder.load import load_fitted
-from mlpfit.engines import numpy_mlp as numpy_engine
+from mlpfit.runfolder.run import load_network
+from mlpfit.engines.numpy import engine as numpy_engine
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
 from mlpfit.train.trainer import Trainer, TrainData
 
@@ -37,16 +37,16 @@ def test_run_folder_has_torch_engine_layout(curve10):
     rows = list(csv.DictReader(io.StringIO(files.history_csv)))
     assert len(rows) == files.summary["epochs"] and set(rows[0]) == {"epoch", "train_loss", "val_loss", "lr", "seconds"}
     assert set(files.state) == {"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"}
-    assert all(t.dtype == torch.float32 for t in files.state.values())  # what the torch engine saves too
+    assert all(t.dtype == np.float32 for t in files.state.values())  # what the torch engine saves too
     model = MLP([1, 5, 1], "sigmoid")
-    model.load_state_dict(files.state)  # raises if names or shapes differ
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in files.state.items()})  # raises if names or shapes differ
     assert files.config["train"]["engine"] == "numpy" and files.samples is not None
 
 
 def test_predict_reads_the_numpy_run(cli, curve10):
     res = cli("predict", curve10, "1.11", "--json")
     assert res.code == 0 and res.json()["predictions"][0][0] == pytest.approx(0.4576, abs=0.05)
-    _, fitted, _, _ = load_fitted(curve10)
+    fitted, _ = load_network(curve10)
     assert fitted.predict(np.array([[-10.0]]))[0, 0] == pytest.approx(0.9413, abs=0.05)
 
 

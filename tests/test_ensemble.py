@@ -15,21 +15,23 @@ from mlpfit.cli.main import main
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig, validate
 from mlpfit.data.dataset import split_indices
 from mlpfit.config.defaults import resolve
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine, member_chunks
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.stacked import StackedEngine, member_chunks
 from mlpfit.fitting import build as building
 from mlpfit.fitting.fit import fit
 from mlpfit.fitting.prepare import load_dataset
-from mlpfit.nn.fitted import FittedEnsemble
-from mlpfit.nn.losses import member_loss
-from mlpfit.nn.stacked import EnsembleMLP
-from mlpfit.runfolder.load import load_fitted
+from mlpfit.engines.torch.losses import member_loss
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
+from mlpfit.engines.torch.build import tensor_data
+from mlpfit.engines.torch.state import network_state
+from mlpfit.network.network import Network
+from mlpfit.runfolder.run import load
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
-from mlpfit.train.stacked_optim import StackedOptimizer
+from mlpfit.engines.torch.stacked_optim import StackedOptimizer
 from mlpfit.train.trainer import Trainer
 from mlpfit.errors import UsageError
 from mlpfit.fitting.metrics import r2_per_output
-from mlpfit.nn.model import MLP
+from mlpfit.engines.torch.model import MLP
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -45,9 +47,14 @@ def small_problem(samples=600, batch_size=None, epochs=60):
     dataset = load_dataset(config)
     split = split_indices(len(dataset.X), 0.1, 0.1, 0)
     resolve(config, len(split.train), 2, 1, "regress")
-    template, _ = building.build(config, dataset, split, torch.device("cpu"))
-    data = building.train_data(dataset, split, template.x_scaler, template.y_scaler, torch.device("cpu"))
+    template, _ = building.build(config, dataset, split, "cpu")
+    data = tensor_data(building.train_data(dataset, split, template.x_scaler, template.y_scaler), torch.device("cpu"))
     return config, dataset, split, template, data
+
+
+def as_network(model, template: Network) -> Network:
+    """The Network of a torch model's weights, with the template's scalers and names (what an engine ends as)."""
+    return Network.from_state(network_state(model), isinstance(model, EnsembleMLP), **template.metadata())
 
 
 def train_single(data, seed, config, lr=None):
@@ -165,10 +172,10 @@ def test_minibatch_ensemble_quality_matches_single_fits():
     X, Y = dataset.X[split.test], dataset.Y[split.test]
     singles = []
     for seed in seeds:
-        template.model = train_single(data, seed, config)
-        singles.append(r2_per_output(Y, template.predict(X))[0])
+        single = as_network(train_single(data, seed, config), template)
+        singles.append(r2_per_output(Y, single.predict(X))[0])
     model, _ = train_batched(data, seeds, config)
-    fitted = FittedEnsemble(model, template.x_scaler, template.y_scaler, ["x", "y"], ["f"])
+    fitted = as_network(model, template)
     members = [r2_per_output(Y, p)[0] for p in fitted.member_predictions(X)]
     assert min(singles) > 0.99
     assert min(members) >= min(singles) - 1e-3
@@ -219,9 +226,10 @@ def test_run_folder_stores_stacked_weights_and_every_member(ensemble_run):
     assert summary["metrics"]["test"]["r2"][0] >= min(member_r2) - 1e-3
 
 
-def test_load_fitted_gives_the_members_mean_and_spread(ensemble_run):
-    _, fitted, summary, history = load_fitted(ensemble_run.run_dir)
-    assert isinstance(fitted, FittedEnsemble)
+def test_load_gives_the_members_mean_and_spread(ensemble_run):
+    run = load(ensemble_run.run_dir)
+    fitted, summary, history = run.network, run.summary, run.history
+    assert fitted.stacked and fitted.members == 3
     X = np.array([[0.5, -1.0], [1.5, 1.5]])
     members = fitted.member_predictions(X)
     np.testing.assert_allclose(fitted.predict(X), members.mean(axis=0))
@@ -271,7 +279,7 @@ def test_member_chunks_cover_every_member_once():
 def test_chunked_training_equals_all_members_at_once(monkeypatch):
     config, dataset, split, template, data = small_problem(samples=300, batch_size=64, epochs=5)
     whole, _ = train_batched(data, [0, 1, 2], config)
-    monkeypatch.setattr("mlpfit.engines.torch_stacked.CPU_CHUNK_VALUES", 1)  # one member per chunk
+    monkeypatch.setattr("mlpfit.engines.torch.stacked.CPU_CHUNK_VALUES", 1)  # one member per chunk
     chunked, trainer = train_batched(data, [0, 1, 2], config)
     assert len(trainer.engine.chunks) == 3
     for a, b in zip(whole.parameters(), chunked.parameters()):
@@ -282,9 +290,13 @@ def test_classifier_ensemble_averages_probabilities_not_logits():
     from mlpfit.data.scaling import Standardizer
 
     model = EnsembleMLP([2, 4, 3], seeds=[0, 1])
-    fitted = FittedEnsemble(model, Standardizer.identity(2), None, ["a", "b"], ["label"], "classify", ["x", "y", "z"])
+    fitted = Network.from_state(network_state(model), True, activation="tanh", output_activation="identity",
+                                x_scaler=Standardizer.identity(2), y_scaler=None, inputs=["a", "b"], outputs=["label"],
+                                task="classify", classes=["x", "y", "z"])
     X = np.array([[0.3, -2.0], [4.0, 1.0]])
     logits = fitted.member_outputs(X)
+    with torch.no_grad():
+        np.testing.assert_allclose(logits, model(torch.as_tensor(X, dtype=torch.float32)).numpy(), rtol=1e-5, atol=1e-6)
     expected = (np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)).mean(0)
     np.testing.assert_allclose(fitted.predict_proba(X), expected, rtol=1e-6)
     np.testing.assert_array_equal(fitted.predict(X), expected.argmax(1))

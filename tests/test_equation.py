@@ -1,6 +1,6 @@
 import numpy as np
 
-from mlpfit.nn.equation import affine_map, collapse, format_equation, is_linear
+from mlpfit.network.equation import affine_map, collapse, format_equation, is_linear
 
 
 def test_collapse_composes_linear_layers():

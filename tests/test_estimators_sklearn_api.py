@@ -129,10 +129,21 @@ def test_return_std_is_larger_far_from_the_data_than_near_it():
         Regressor(hidden=4, epochs=5).fit(X, X[:, 0]).predict(X, return_std=True)
 
 
-def test_dropout_and_engine_reach_the_fit():
+def test_dropout_and_engine_reach_the_fit(monkeypatch):
+    from mlpfit.engines.torch import build
+
+    models = []
+    real = build.build_torch
+
+    def kept(*args, **kwargs):
+        engine = real(*args, **kwargs)
+        models.append(engine.model)
+        return engine
+
+    monkeypatch.setattr(build, "build_torch", kept)
     X, y = wave(100)
     dropped = Regressor(hidden=16, epochs=20, dropout=0.3, engine="torch").fit(X, y)
-    assert dropped.fitted_.model.dropout == 0.3 and dropped.summary_["architecture"]["dropout"] == 0.3
+    assert [m.dropout for m in models] == [0.3] and dropped.summary_["architecture"]["dropout"] == 0.3
     numpy = Regressor(hidden=8, epochs=20, engine="numpy", optimizer="sgd").fit(X, y)
     assert numpy.summary_["engine"] == "numpy" and numpy.score(X, y) > 0.3
     classes = Classifier(hidden=8, epochs=200, engine="numpy", dropout=0.1).fit(X, y > 0)  # classes, dropout too

@@ -20,7 +20,7 @@ from mlpfit.runfolder import store as runs
 from mlpfit.errors import UsageError
 from mlpfit.export import check, destination, pysource, to_onnx, to_python
 from mlpfit.export.to_onnx import GraphBuilder
-from mlpfit.nn.model import ACTIVATIONS as TORCH_ACTIVATIONS
+from mlpfit.engines.torch.model import ACTIVATIONS as TORCH_ACTIVATIONS
 
 TOL = 1e-5  # the bar: agreement with `mlpfit predict` to 1e-5
 
@@ -103,7 +103,7 @@ def fresh_points(run_dir, n=200, seed=123):
     if files.summary["domain"]:
         lo, hi = np.array([files.summary["domain"][name] for name in files.summary["inputs"]]).T
     else:
-        X = files.samples["train_X"].numpy()
+        X = files.samples["train_X"]
         lo, hi = X.min(axis=0), X.max(axis=0)
     return np.random.default_rng(seed).uniform(lo, hi, (n, len(lo))), files.summary["inputs"]
 

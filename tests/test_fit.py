@@ -5,7 +5,7 @@ import pytest
 
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 from mlpfit.fitting.fit import fit
-from mlpfit.runfolder.load import load_fitted
+from mlpfit.runfolder.run import load
 
 
 def config(target, tmp_path=None, **parts):
@@ -66,7 +66,8 @@ def test_same_seed_gives_identical_predictions(tmp_path):
 
 def test_run_folder_predicts_in_a_fresh_load(tmp_path):
     result = fit(config("x**2 - y", tmp_path, data={"samples": 1000}, train={"epochs": 10}))
-    _, fitted, summary, history = load_fitted(result.run_dir)
+    run = load(result.run_dir)
+    fitted, summary, history = run.network, run.summary, run.history
     X = np.array([[0.5, -0.25], [0.0, 0.0]])
     assert np.allclose(fitted.predict(X), result.fitted.predict(X))
     assert summary["inputs"] == ["x", "y"] and history.epochs == result.history.epochs

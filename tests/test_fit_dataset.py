@@ -2,7 +2,7 @@
 import numpy as np
 
 from mlpfit.fitting.fit import fit
-from mlpfit.runfolder.load import load_fitted
+from mlpfit.runfolder.run import load
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.data.dataset import Dataset
 
@@ -26,4 +26,4 @@ def test_fit_dataset_holds_out_a_test_split_when_asked(tmp_path):
     config.run.out = str(tmp_path / "run")
     result = fit(config, dataset=_dataset(), save=True)
     assert len(result.split.test) == 40 and result.summary["metrics"]["test"]["n"] == 40
-    assert load_fitted(str(tmp_path / "run"))[1].inputs == ["a", "b"]
+    assert load(str(tmp_path / "run")).network.inputs == ["a", "b"]

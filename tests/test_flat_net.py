@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from mlpfit.engines.flat_activations import ACTIVATIONS
-from mlpfit.engines.flat_losses import LOSSES, batch_loss, row_losses
-from mlpfit.engines.flat_net import FlatMLP, Layout
-from mlpfit.nn import losses as torch_losses
-from mlpfit.nn.model import ACTIVATIONS as TORCH_ACTIVATIONS, MLP
+from mlpfit.engines.numpy.activations import ACTIVATIONS
+from mlpfit.engines.numpy.losses import LOSSES, batch_loss, row_losses
+from mlpfit.engines.numpy.net import FlatMLP, Layout
+from mlpfit.engines.torch import losses as torch_losses
+from mlpfit.engines.torch.model import ACTIVATIONS as TORCH_ACTIVATIONS, MLP
 from mlpfit.scratch.network import backward as scratch_backward, forward as scratch_forward, init_params
 
 SIZES = [3, 6, 5, 4]
@@ -169,7 +169,7 @@ def test_layout_names_shapes_and_refusals():
 def test_float32_gelu_uses_a_fast_erf_within_float32_rounding_of_torch():
     from scipy.special import ndtr
 
-    from mlpfit.engines.flat_activations import normal_cdf_into
+    from mlpfit.engines.numpy.activations import normal_cdf_into
 
     z = np.linspace(-12, 12, 200_001).astype(np.float32)
     out, scratch = np.empty_like(z), np.empty_like(z)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from mlpfit.engines.flat_optim import OPTIMIZERS, make_optimizer
-from mlpfit.train.optim import make_optimizer as make_torch_optimizer
+from mlpfit.engines.numpy.optim import OPTIMIZERS, make_optimizer
+from mlpfit.engines.torch.optim import make_optimizer as make_torch_optimizer
 
 SIZE = 40
 STEPS = 12

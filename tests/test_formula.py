@@ -73,13 +73,11 @@ def test_text_is_stripped_and_outputs_are_unparsed():
     assert formula.outputs == ("x * exp(x) - 10", "exp(x)", "x ** 2")
 
 
-def test_multiple_outputs_match_hand_written_values_in_numpy_and_torch():
+def test_multiple_outputs_match_hand_written_values():
     formula = parse_formula("x*exp(x) - 10, exp(x), x**2")
     x = grid(1, n=200, seed=1)
     expected = np.stack([x[:, 0] * np.exp(x[:, 0]) - 10, np.exp(x[:, 0]), x[:, 0] ** 2], axis=1)
     np.testing.assert_allclose(formula.numpy(x), expected, rtol=1e-12)
-    got = formula.torch(torch.from_numpy(x))
-    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
 
 
 def test_two_variables():
@@ -88,7 +86,6 @@ def test_two_variables():
     a, b = x[:, 0], x[:, 1]
     expected = a * np.sin(b) + b**3 / (1 + a**2)
     np.testing.assert_allclose(formula.numpy(x)[:, 0], expected, rtol=1e-12)
-    np.testing.assert_allclose(formula.torch(torch.from_numpy(x))[:, 0].numpy(), expected)
 
 
 def test_constant_outputs_broadcast_to_every_row():
@@ -98,33 +95,15 @@ def test_constant_outputs_broadcast_to_every_row():
     assert out.shape == (7, 3)
     np.testing.assert_allclose(out[:, 1], 3.0)
     np.testing.assert_allclose(out[:, 2], 2 * np.pi)
-    out_t = formula.torch(torch.from_numpy(x).float())
-    assert out_t.shape == (7, 3)
-    assert torch.all(out_t[:, 1] == 3.0)
 
 
 def test_zero_rows():
     formula = parse_formula("x + y, 1")
     assert formula.numpy(np.zeros((0, 2))).shape == (0, 2)
-    assert formula.torch(torch.zeros(0, 2)).shape == (0, 2)
-
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_torch_keeps_dtype_and_device(dtype):
-    formula = parse_formula("sigmoid(x) * y, 1, min(x, 0.5)")
-    x = torch.rand(10, 2, dtype=dtype)
-    out = formula.torch(x)
-    assert out.dtype == dtype and out.device == x.device and out.shape == (10, 3)
-
-
-def test_integer_tensor_is_promoted_to_the_default_float():
-    out = parse_formula("x / 2").torch(torch.tensor([[1], [3]]))
-    assert out.dtype == torch.get_default_dtype()
-    assert out[:, 0].tolist() == [0.5, 1.5]
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTION_ARITY))
-def test_every_function_agrees_between_numpy_and_torch(name):
+def test_every_function_agrees_with_torchs(name):
     text = f"{name}(x)" if FUNCTION_ARITY[name] == 1 else f"{name}(x, y)"
     formula = parse_formula(text)
     x = grid(len(formula.inputs), n=100, low=-3, high=3, seed=3)
@@ -132,8 +111,14 @@ def test_every_function_agrees_between_numpy_and_torch(name):
     expected = formula.numpy(x)
     assert expected.shape == (100, 1)
     assert np.isfinite(expected).any()  # every function has some valid point in [-3, 3]
-    got = formula.torch(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12, equal_nan=True)
+    got = torch_reference(name)(*torch.from_numpy(x).T).numpy()
+    np.testing.assert_allclose(got, expected[:, 0], rtol=1e-10, atol=1e-12, equal_nan=True)
+
+
+def torch_reference(name: str):
+    """torch's own function of the name: an independent implementation to check the NumPy table against."""
+    binary = {"min": torch.minimum, "max": torch.maximum, "atan2": torch.atan2}
+    return binary.get(name) or getattr(torch, name, None) or getattr(torch.nn.functional, name)
 
 
 @pytest.mark.parametrize(
@@ -153,8 +138,6 @@ def test_functions_and_mixed_constant_arguments(text, function):
     x = grid(1, seed=4)
     expected = function(x[:, 0])
     np.testing.assert_allclose(parse_formula(text).numpy(x)[:, 0], expected, rtol=1e-12)
-    got = parse_formula(text).torch(torch.from_numpy(x))[:, 0].numpy()
-    np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
 def test_invalid_points_give_nan_quietly():
@@ -167,8 +150,6 @@ def test_wrong_input_shape_is_a_value_error():
     formula = parse_formula("x + y")
     with pytest.raises(ValueError, match=r"\[n, 2\]"):
         formula.numpy(np.zeros((3, 1)))
-    with pytest.raises(ValueError):
-        formula.torch(torch.zeros(3))
 
 
 def test_formula_is_a_frozen_value():
@@ -348,17 +329,3 @@ def test_fuzz_any_text(text):
 @given(formula_like)
 def test_fuzz_token_soup(text):
     check_parses_or_refuses(text)
-
-
-@settings(max_examples=100, deadline=None)
-@given(formula_like.filter(lambda t: len(t) > 0))
-def test_fuzz_torch_agrees_with_numpy(text):
-    try:
-        formula = parse_formula(text)
-    except FormulaError:
-        return
-    x = grid(len(formula.inputs), n=5, seed=6)
-    with np.errstate(all="ignore"):
-        expected = formula.numpy(x)
-    got = formula.torch(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True)

@@ -51,13 +51,13 @@ def test_tick_labels_never_collide_on_large_values(table_result, monkeypatch):
     """Every axis of sensitivity.png: no two tick labels overlap (prices and areas in the 100,000s)."""
     from mlpfit.report import plots
     from mlpfit.runfolder import store
-    from mlpfit.runfolder.predictor import checked_predictor
+    from mlpfit.runfolder.run import checked_network
     from mlpfit.report.sensitivity import sample_rows
 
     figures = []
     monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.append(fig) or path)
-    files = store.read(str(table_result), arrays="numpy")
-    fitted = checked_predictor(files)
+    files = store.read(str(table_result))
+    fitted = checked_network(files)
     checked = 0
     # x190: areas of 95,000-950,000, whose full-length ticks (250000 ... 1000000) ran into each other before
     for scale in (1, 190, 1000):

@@ -10,15 +10,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
 from mlpfit.report import layout, plots, sensitivity, units
-from mlpfit.runfolder import store as runs
-from mlpfit.runfolder.load import fitted_from_files
+from mlpfit.runfolder import run as runs
 from mlpfit.train.history import History
 
 
 def _from_folder(run_dir):
-    files = runs.read(run_dir)
-    _, fitted, summary, history = fitted_from_files(files)
-    return fitted.as_numpy(), summary, history, {k: v.numpy() for k, v in files.samples.items()}
+    run = runs.load(run_dir)
+    return run.network, run.summary, run.history, dict(run.samples)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from mlpfit.nn.model import ACTIVATIONS, MLP
-from mlpfit.nn.sizes import count_parameters
+from mlpfit.engines.torch.model import ACTIVATIONS, MLP
+from mlpfit.network.sizes import count_parameters
 
 
 def test_shapes_and_parameter_count():

@@ -8,7 +8,7 @@ import pytest
 
 import mlpfit
 from mlpfit.cli.fit import fit as fit_command
-from mlpfit.config.build import config_default, help_text, to_config
+from mlpfit.config.from_options import config_default, help_text, to_config
 from mlpfit.config.options import BY_KEY, OPTIONS
 from mlpfit.config.schema import FitConfig
 from mlpfit.errors import UsageError

@@ -9,17 +9,15 @@ import pytest
 from conftest import assert_not_blank
 from matplotlib.image import imread
 
-from mlpfit.nn import equation
+from mlpfit.network import equation
 from mlpfit.report import plots
-from mlpfit.runfolder import store as runs
-from mlpfit.runfolder.load import fitted_from_files
+from mlpfit.runfolder import run as runs
 from mlpfit.train.history import History
 
 
 def _from_folder(run_dir):
-    files = runs.read(run_dir)
-    _, fitted, summary, history = fitted_from_files(files)
-    return fitted, summary, history, {k: v.numpy() for k, v in files.samples.items()}
+    run = runs.load(run_dir)
+    return run.network, run.summary, run.history, dict(run.samples)
 
 
 def test_a_fit_writes_loss_and_fit_png(curve_run):

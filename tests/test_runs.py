@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from mlpfit.cli import main as cli
 from mlpfit.fitting.fit import fit
-from mlpfit.runfolder.load import load_fitted
+from mlpfit.runfolder.run import load
 from mlpfit.runfolder import store as runs
 from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
 from mlpfit.errors import RunFolderError
@@ -226,7 +226,7 @@ def test_fuzz_re_signed_tampering_is_loaded_or_refused_cleanly(data):
     with tempfile.TemporaryDirectory() as folder:
         write_run(Path(folder), files)
         try:
-            load_fitted(folder)
+            load(folder)
         except RunFolderError as err:
             assert "\n" not in str(err)
 

@@ -50,9 +50,9 @@ def test_sensitivity_of_x1_x2_plus_x3_is_what_calculus_says(default_fit):
 
 def test_sensitivities_are_in_original_units(linear_run):
     # A linear net is an affine map y = W x + b in original units: its sensitivities are |W|, exactly.
-    from mlpfit.nn.equation import affine_map
+    from mlpfit.network.equation import affine_map
 
-    fitted = linear_run.fitted.as_numpy()
+    fitted = linear_run.fitted
     layers = [(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)) for w, b in zip(fitted.weights, fitted.biases)]
     W = affine_map(layers, fitted.x_scaler.mean, fitted.x_scaler.std, fitted.y_scaler.mean, fitted.y_scaler.std).weights
     values = mlpfit.load(linear_run.run_dir).sensitivity()["x1 + x2"]

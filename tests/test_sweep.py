@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
+import sys
 
 import optuna
 import pytest
@@ -13,7 +15,7 @@ from mlpfit.cli.main import main
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.errors import UsageError
 from mlpfit.fitting.sweeping import batch
-from mlpfit.fitting.sweeping import settings as search
+from mlpfit.fitting.sweeping import plan as search
 from mlpfit.fitting.sweeping import storage as stores
 from mlpfit.fitting.sweeping import trials as optuna_trials
 
@@ -148,6 +150,28 @@ def test_cli_grid_sweep_prints_table_writes_csv_and_best_run_predicts(tmp_path, 
     assert len(json.loads(capsys.readouterr().out)["predictions"][0]) == 1
 
 
+def test_a_sweep_of_small_settings_trains_on_the_numpy_engine_and_never_imports_torch(tmp_path):
+    """A sweep's batch is a fit: small settings get the engine a small fit gets, so torch is never imported,
+    and the table and the refit of the best setting are what the command has always written."""
+    out = str(tmp_path / "sw")
+    code = ("import json, sys\n"
+            "from mlpfit.cli.main import main\n"
+            "try:\n"
+            f"    main(['sweep', 'sin(3*x)', '--grid', 'lr=3e-3,1e-2 hidden=16x2', '--epochs', '30', '--out', {out!r}])\n"
+            "except SystemExit as done:\n"
+            "    print(json.dumps({'code': done.code, 'torch': 'torch' in sys.modules}))\n")
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    outcome = json.loads(process.stdout.strip().splitlines()[-1])
+    assert outcome == {"code": 0, "torch": False}, process.stderr
+    rows = list(csv.DictReader(open(os.path.join(out, "sweep.csv"))))
+    assert [(r["lr"], r["hidden"], r["batched_with"], r["engine"]) for r in rows] == [
+        ("0.003", "16x2", "2", "numpy"), ("0.01", "16x2", "2", "numpy")]
+    assert all(r["state"] == "complete" and float(r["val_score"]) > 0.5 for r in rows)
+    best = min(rows, key=lambda r: float(r["val_loss"]))
+    refit = json.load(open(os.path.join(out, "best", "config.json")))
+    assert refit["train"]["lr"] == float(best["lr"]) and refit["train"]["engine"] == "numpy"
+
+
 @pytest.mark.parametrize("args, words", [
     (["--grid", "lr=1e-3", "--trials", "3"], "either"),
     (["--grid", "speed=3"], "speed"),
@@ -199,7 +223,8 @@ def test_a_sweep_trains_with_the_weight_decay_and_alpha_its_configs_record(tmp_p
     config = batch.resolved(shared, {"lr": 1e-2})
     assert config.train.weight_decay > 0  # the small-table default
     _, trainer = batch.train_group(shared, [config])
-    assert trainer.engine.optimizer.l2 == config.train.weight_decay and trainer.engine.alpha == 1e-3
+    engine = trainer.engine  # the NumPy engine, as a fit of this size gets
+    assert engine.weight_decay == config.train.weight_decay and engine.alpha == 1e-3
 
 
 def test_a_dead_workers_trial_counts_through_its_retry_even_with_its_row_recorded():
@@ -242,3 +267,19 @@ def test_a_retry_queued_after_the_study_filled_is_still_asked_for():
     asked = optuna_trials.ask_batch(study, 4, NoHeartbeat(), shared=True)
     assert [t.number for t in asked] == [4]  # ... and the retry is asked for all the same
     assert optuna_trials.ask_batch(study, 4, NoHeartbeat(), shared=True) == []  # and nothing new after it
+
+
+def test_an_interrupted_grid_keeps_the_groups_already_trained(tmp_path, monkeypatch):
+    """Ctrl-C during the second group: the first group's rows are written, and the stop still ends the sweep."""
+    from mlpfit.fitting.sweeping import run as sweep_run
+    from mlpfit.interrupt import Interrupted
+
+    def interrupted_grid(shared, settings, progress, on_group):
+        on_group([{"lr": 1e-3, "val_loss": 0.5}])
+        raise Interrupted("interrupted by SIGINT at epoch 3 of 40, step 0; nothing saved (no run folder)")
+
+    monkeypatch.setattr(sweep_run, "run_grid", interrupted_grid)
+    path = str(tmp_path / "sweep.csv")
+    with pytest.raises(Interrupted, match="1 setting"):
+        sweep_run.grid_keeping_rows(None, [{}, {}], lambda text: None, path)
+    assert list(csv.DictReader(open(path))) == [{"lr": "0.001", "val_loss": "0.5"}]

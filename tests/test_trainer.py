@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.nn.model import MLP
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.model import MLP
 from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping
 from mlpfit.train.schedules import SCHEDULES
 from mlpfit.train.trainer import Trainer, TrainData
@@ -93,8 +93,8 @@ def test_an_interrupted_epoch_resumes_to_the_same_weights():
 
 @pytest.mark.parametrize("name", ["onecycle", "twocycle"])
 def test_the_torch_engines_step_with_the_schedule_every_engine_uses(name):
-    from mlpfit.engines.torch_stacked import StackedEngine
-    from mlpfit.nn.stacked import EnsembleMLP
+    from mlpfit.engines.torch.stacked import StackedEngine
+    from mlpfit.engines.torch.stacked_model import EnsembleMLP
     from mlpfit.train.schedules import schedule
 
     factor = schedule(name, 6, 4)  # 256 rows in batches of 64

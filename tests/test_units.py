@@ -10,10 +10,10 @@ from matplotlib.image import imread, imsave
 
 import mlpfit
 from mlpfit.data.scaling import Standardizer
-from mlpfit.nn.fitted import FittedModel
-from mlpfit.nn.model import MLP
+from mlpfit.engines.torch.model import MLP
 from mlpfit.report import html, units
 from conftest import assert_not_blank
+from torch_reference import network_of
 
 
 def untrained(sizes, inputs=("x",), activation="tanh"):
@@ -21,7 +21,7 @@ def untrained(sizes, inputs=("x",), activation="tanh"):
 
     torch.manual_seed(0)
     n = len(inputs)
-    fitted = FittedModel(MLP(list(sizes), activation), Standardizer.identity(n), Standardizer.identity(1), list(inputs), ["y"])
+    fitted = network_of(MLP(list(sizes), activation), Standardizer.identity(n), Standardizer.identity(1), list(inputs), ["y"])
     summary = {"inputs": list(inputs), "outputs": ["y"], "target": "test", "architecture": {"sizes": list(sizes)}}
     return fitted, summary
 
@@ -74,7 +74,7 @@ def test_hidden_outputs_are_what_the_network_computes(surface_run):
     fitted = surface_run.fitted
     points = units.grid_points([(-2.0, 2.0), (-2.0, 2.0)], cell=7)
     scaled = fitted.x_scaler.transform(points)
-    net = fitted.as_numpy()
+    net = fitted
     hidden = units.hidden_outputs(net, scaled)
     last = torch.nn.Linear(*net.weights[-1].shape[::-1])  # the output layer, applied by torch to the hidden outputs
     with torch.no_grad():
@@ -87,11 +87,11 @@ def test_hidden_outputs_are_what_the_network_computes(surface_run):
 
 def test_frames_carry_the_sign_of_the_weight_to_a_single_output():
     fitted, _ = untrained([1, 4, 3, 1])
-    (first, first_signed), (last, last_signed) = units.outgoing(fitted.as_numpy())
+    (first, first_signed), (last, last_signed) = units.outgoing(fitted)
     assert not first_signed and np.all(first >= 0) and len(first) == 4
-    assert last_signed and np.allclose(last, fitted.model.layers[-1].weight.detach().numpy()[0])
+    assert last_signed and np.allclose(last, fitted.weights[-1][0])
     fitted, _ = untrained([1, 4, 2])  # two outputs: no single sign
-    assert units.outgoing(fitted.as_numpy())[0][1] is False
+    assert units.outgoing(fitted)[0][1] is False
 
 
 def test_an_ensemble_draws_its_first_member(tmp_path):
@@ -104,12 +104,9 @@ def test_an_ensemble_draws_its_first_member(tmp_path):
 
 @pytest.mark.parametrize("sizes", [[1, 3, 1], [2, 3, 3, 1]])
 def test_a_flat_unit_still_draws(tmp_path, sizes):
-    import torch
-
     inputs = ("x",) if sizes[0] == 1 else ("x", "y")
     fitted, summary = untrained(sizes, inputs=inputs)
-    with torch.no_grad():
-        for layer in fitted.model.layers:
-            layer.weight.zero_()  # every unit constant: the colour range collapses to one value
+    for weight in fitted.weights:
+        weight[...] = 0.0  # every unit constant: the colour range collapses to one value
     drawing = units.units_plot(fitted, summary, [(-1.0, 1.0)] * len(inputs), str(tmp_path / "flat.png"))
     assert drawing.shown == sizes[1:-1] and os.path.getsize(drawing.path) > 0

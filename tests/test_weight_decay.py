@@ -6,8 +6,8 @@ import torch
 from mlpfit.api import build_config
 from mlpfit.errors import UsageError
 from mlpfit.fitting.prepare import load_dataset, prepare
-from mlpfit.train.optim import make_optimizer
-from mlpfit.train.stacked_optim import StackedOptimizer
+from mlpfit.engines.torch.optim import make_optimizer
+from mlpfit.engines.torch.stacked_optim import StackedOptimizer
 
 
 @pytest.mark.parametrize("name, l2, reference", [

@@ -7,15 +7,15 @@ import torch
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, TrainConfig
 from mlpfit.data.dataset import Dataset, split_indices
 from mlpfit.data.scaling import Standardizer
-from mlpfit.engines.numpy_mlp import NumpyEngine
-from mlpfit.engines.torch_single import TorchEngine
-from mlpfit.engines.torch_stacked import StackedEngine
+from mlpfit.engines.numpy.engine import NumpyEngine, member_params
+from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.stacked import StackedEngine
 from mlpfit.errors import UsageError
-from mlpfit.fitting.build import Start, member_params
+from mlpfit.fitting.build import Start
 from mlpfit.fitting.fit import fit
-from mlpfit.nn.losses import batch_loss, l2_penalty, member_loss
-from mlpfit.nn.model import MLP
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.losses import batch_loss, l2_penalty, member_loss
+from mlpfit.engines.torch.model import MLP
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.train.trainer import TrainData
 
 SIZES = [2, 5, 1]
@@ -60,7 +60,7 @@ def test_the_three_engines_take_the_same_weighted_penalized_step():
     stacked.load_state_dict({k.replace("layers.", "members.layers.", 1): v[None] for k, v in start.items()})
     StackedEngine(stacked, tensors, loss="mse", seed=0, **options).train_epoch(lambda: False)
     numpy = NumpyEngine(SIZES, TrainData(X, Y, X, Y, w, w), activation="tanh", output_activation="identity",
-                        seeds=[0], initial_params=member_params({k: v.numpy() for k, v in start.items()}, 1), **options)
+                        seeds=[0], initial_params=member_params({k: v.numpy() for k, v in start.items()}, 1, False), **options)
     numpy.train_epoch(lambda: False)
     for name, value in single.state_dict().items():
         moved = value - start[name]

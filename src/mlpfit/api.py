@@ -89,7 +89,7 @@ def as_frame(data):
 
 def build_config(target, options: dict) -> cfg.FitConfig:
     """The keyword arguments of :func:`fit` as a validated FitConfig (the CLI's rules, in Python's words)."""
-    from mlpfit.config.build import to_config
+    from mlpfit.config.from_options import to_config
     from mlpfit.estimators import python_words
 
     target = os.fspath(target) if isinstance(target, os.PathLike) else target
@@ -111,7 +111,7 @@ def build_config(target, options: dict) -> cfg.FitConfig:
 
 def option_list() -> str:
     """The keywords of :func:`fit`, one line each, from the table of options."""
-    from mlpfit.config.build import help_text
+    from mlpfit.config.from_options import help_text
     from mlpfit.config.options import OPTIONS
 
     return "\n".join(f"    {o.key}: {help_text(o)}" for o in OPTIONS)
@@ -130,10 +130,10 @@ def load(path) -> "Result":
     >>> load(folder).summary["formula"]
     '2*x'
     """
-    from mlpfit.runfolder.predictor import load_numpy_run
+    from mlpfit.runfolder import run as runs
 
-    run = load_numpy_run(os.fspath(path))  # NumPy arrays: no torch import
-    return Result(run.config, run.fitted, run.history, run.summary, samples=run.samples, run_dir=run.path)
+    run = runs.load(os.fspath(path))
+    return Result(run.config, run.network, run.history, run.summary, samples=run.samples, run_dir=run.path)
 
 
 class Result:
@@ -207,7 +207,7 @@ class Result:
         ``symbolic`` (and ``symbolic_outputs`` for several outputs): a short formula for the network,
         with its R² against the network, the data and the truth (see mlpfit.report.symbolic).
         """
-        from mlpfit.nn.equation import equations
+        from mlpfit.network.equation import equations
 
         if symbolic:
             from mlpfit.report.symbolic import search
@@ -238,7 +238,7 @@ class Result:
         ``folder`` defaults to the run folder; a run that was never saved needs one.
         """
         from mlpfit.report import figures
-        from mlpfit.nn.equation import equations
+        from mlpfit.network.equation import equations
 
         folder = os.fspath(folder) if folder is not None else self.run_dir
         if folder is None:
@@ -264,13 +264,13 @@ class Result:
     def save(self, path, force: bool = False) -> str:
         """Write a run folder at ``path`` (what ``mlpfit fit --out`` writes); returns the path."""
         from mlpfit.runfolder.claim import prepare_dir
-        from mlpfit.runfolder.write import write_run
+        from mlpfit.runfolder import run as runs
 
         path = os.fspath(path)
         prepare_dir(path, force)
         config = copy.deepcopy(self.config)
         config.run.out = path
         self.summary = {**self.summary, "run": path}
-        write_run(path, config.to_dict(), self.fitted, self.history, self.summary, self.samples)
+        runs.save(path, config.to_dict(), self.fitted, self.history, self.summary, self.samples)
         self.run_dir = path
         return path

@@ -17,8 +17,8 @@ import numpy as np
 def layer_weights(fitted) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The network's weights as scikit-learn lays them out: ``W [in, out]`` and ``b [out]`` per layer
     (``[K, in, out]`` and ``[K, out]`` for an ensemble of K members), scalers folded in.
-    ``fitted``: a torch FittedModel or a NumpyFitted (both give their arrays with ``as_numpy``)."""
-    net = fitted.as_numpy()
+    ``fitted``: the trained :class:`mlpfit.network.Network`."""
+    net = fitted
     coefs = [np.asarray(w, dtype=np.float64).swapaxes(-1, -2).copy() for w in net.weights]
     intercepts = [np.array(b, dtype=np.float64) for b in net.biases]
     fold_inputs(coefs, intercepts, net.x_scaler.mean, net.x_scaler.std)

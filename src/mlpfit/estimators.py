@@ -238,7 +238,7 @@ class _MLPEstimator(BaseEstimator):
 class Regressor(RegressorMixin, _MLPEstimator):
     """An MLP regressor: 1-D or 2-D targets, standardized inputs and targets by default.
 
-    Fitted attributes: ``fitted_`` (the :class:`~mlpfit.nn.fitted.FittedModel`), ``history_``,
+    Fitted attributes: ``fitted_`` (the trained :class:`~mlpfit.network.Network`), ``history_``,
     ``summary_``, ``n_iter_`` (epochs run, summed over warm starts and partial_fit calls),
     ``loss_curve_`` (training loss per epoch, on the standardized targets), ``t_``,
     ``validation_scores_`` / ``best_validation_score_`` (R² of the held-out rows per epoch; None

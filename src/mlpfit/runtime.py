@@ -1,4 +1,6 @@
-"""Process-wide settings for a run: device, threads, seeds."""
+"""Process-wide settings, each scoped and restored: BLAS threads and NumPy's huge pages around training, and
+glibc's allocator thresholds, which only the command line sets (it owns its process; a library call must
+leave the process as it found it)."""
 
 from __future__ import annotations
 
@@ -8,41 +10,6 @@ import importlib
 import os
 import sys
 
-from mlpfit.errors import UsageError
-
-
-def cuda_visible() -> bool:
-    """Whether torch would see a CUDA GPU, without importing torch (1.5-2 s) where none can be:
-    Linux without NVIDIA's driver loaded, or macOS."""
-    if sys.platform == "darwin" or (sys.platform.startswith("linux") and not os.path.exists("/proc/driver/nvidia")):
-        return False
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def choose_device(name: str):
-    """The torch.device to train on: ``auto`` is CUDA when visible, else the CPU."""
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if cuda_visible() else "cpu")
-    if name == "cuda" and not cuda_visible():
-        raise UsageError("--device cuda was asked for, but no CUDA GPU is visible to PyTorch: use --device cpu or auto")
-    return torch.device(name)
-
-
-def configure(threads: int, seed: int) -> None:
-    """Fix torch's seed and thread count before the model is built.
-
-    Small models gain nothing from a second thread, and with another process busy on a 2-core
-    machine two intra-op threads ran 35-40x slower than one.
-    """
-    import torch
-
-    torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    keep_freed_memory()
 
 
 @contextlib.contextmanager
@@ -52,7 +19,6 @@ def blas_threads(threads: int):
     hand-off costs more than the product."""
     from threadpoolctl import threadpool_limits
 
-    keep_freed_memory()
     with threadpool_limits(limits=threads, user_api="blas"):
         yield
 
@@ -101,11 +67,11 @@ def keep_freed_memory() -> bool:
     A training step allocates and frees the same few tensors of a few MB each; by default glibc
     serves those with mmap and gives them back on free, so every step page-faults them in again.
     Raising the two thresholds made a 32-member batched step 1.5x faster (14.8 ms -> 10.0 ms).
-    Process-wide and harmless elsewhere: only Linux with glibc; returns whether it applied.
+    Process-wide and with no way to read the old values back, so only ``mlpfit``'s own process calls it (cli.main),
+    never a library call; only Linux with glibc; returns whether it applied.
     """
     import ctypes
     import ctypes.util
-    import sys
 
     if not sys.platform.startswith("linux"):
         return False

@@ -9,7 +9,7 @@ import click
 
 from mlpfit.cli.app import app
 from mlpfit.config import schema as cfg
-from mlpfit.config.build import help_text, to_config
+from mlpfit.config.from_options import help_text, to_config
 from mlpfit.config.options import BY_KEY, OPTIONS
 from mlpfit.errors import MlpfitError, MlpfitWarning, UsageError
 

@@ -15,10 +15,13 @@ import click
 from mlpfit.cli import export, fit, inspection, play, predict, sweep  # noqa: F401 - importing a command module registers it
 from mlpfit.cli.app import app
 from mlpfit.errors import MlpfitError, MlpfitWarning
+from mlpfit.runtime import keep_freed_memory
 
 
 def main(argv=None) -> None:
     """Run the CLI; never lets a traceback reach a user who made a mistake."""
+    if argv is None:  # the program itself: this process is mlpfit's (a caller passing argv keeps its allocator)
+        keep_freed_memory()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", MlpfitWarning)  # every time, not once per process (tests run many)

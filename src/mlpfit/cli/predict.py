@@ -50,14 +50,13 @@ def predict(run_dir, values, input_path, output_path, force, device, as_json, se
         check_output_path(output_path, force)
     from mlpfit.fitting import predicting
 
-    if device == "cpu":  # NumPy alone: no torch import, so a small prediction answers in a fraction of a second
-        from mlpfit.runfolder.predictor import load_predictor
+    from mlpfit.runfolder.run import load_network
 
-        fitted, summary = load_predictor(run_dir)
-    else:
-        from mlpfit.runfolder.load import load_fitted
+    fitted, summary = load_network(run_dir)  # NumPy alone: a small prediction answers in a fraction of a second
+    if device != "cpu":
+        from mlpfit.engines import on_device
 
-        _, fitted, summary, _ = load_fitted(run_dir, device)
+        fitted = on_device(fitted, device)
     encoding = predicting.input_encoding(fitted, summary)
     if input_path is not None:
         sheet, checked = predicting.rows_from_csv(input_path, encoding, *marks)

@@ -38,21 +38,21 @@ Examples:
 @click.option("--show", is_flag=True, help="Print the table of the study in --storage (--study) without training.")
 def sweep(target, grid, trials, space, storage, study, workers, show, **options):
     """Try many settings on TARGET; write sweep.csv and refit the best into <out>/best."""
-    from mlpfit.fitting.sweeping import run as sweeping, settings, table
+    from mlpfit.fitting.sweeping import plan as plans, results, run as sweeping
 
     if show:
         rows, task = sweeping.show(storage, study)
-        return table.print_study(rows, task, f"study {study or settings.DEFAULT_STUDY}: {len(rows)} trials", options["as_json"])
+        return results.print_study(rows, task, f"study {study or plans.DEFAULT_STUDY}: {len(rows)} trials", options["as_json"])
     if target is None:
         raise UsageError("missing TARGET: give a formula, CSV file, IDX folder or example, e.g. mlpfit sweep curve10 --trials 20")
-    plan = settings.make_plan(grid, trials, space, storage, study, workers)
+    plan = plans.make_plan(grid, trials, space, storage, study, workers)
     config = build_fit_config(target, {**options, "ensemble": 1})
-    settings.check_base(config)
+    plans.check_base(config)
     precheck_target(config)
     loud = not (config.run.json or config.run.quiet)
     say = (lambda text: click.echo(text, err=True)) if loud else (lambda text: None)
-    result = sweeping.run(config, plan, progress=say, on_trial=table.trial_printer(plan, say))
-    table.print_result(result, config.run)
+    result = sweeping.run(config, plan, progress=say, on_trial=results.trial_printer(plan, say))
+    results.print_result(result, config.run)
 
 
 # The sweep takes every option of `fit` (defined once, in the table of options) except --ensemble.

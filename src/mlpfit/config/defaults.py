@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from mlpfit.errors import UsageError
-from mlpfit.nn.sizes import count_parameters, layer_sizes
+from mlpfit.network.sizes import count_parameters, layer_sizes
 
 # Peak learning rates that work without tuning on standardized data (diagnose's hints never go above them).
 DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "sgd": 0.1, "lbfgs": 1.0}
@@ -68,8 +68,9 @@ TABLE_WEIGHT_DECAY = 1e-3
 
 
 def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, images: bool = False,
-            measured: bool = False) -> None:
-    """``measured``: rows of a CSV table with some held out (noisy measurements, not a formula or images)."""
+            measured: bool = False, cuda_visible=lambda: False) -> None:
+    """``measured``: rows of a CSV table with some held out (noisy measurements, not a formula or images);
+    ``cuda_visible()`` says whether a GPU would train (asked only for ``--engine auto --device auto``)."""
     m, t = config.model, config.train
     if images:
         _resolve_images(m, t, n_train)
@@ -101,7 +102,7 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
     if t.threads is None:
         t.threads = default_threads(work)
     if t.engine == "auto":
-        t.engine = auto_engine(t, m.ensemble, work)
+        t.engine = auto_engine(t, m.ensemble, work, cuda_visible)
 
 
 def resolve_schedule(t, task: str, budget_chosen_here: bool) -> None:
@@ -118,10 +119,8 @@ def resolve_schedule(t, task: str, budget_chosen_here: bool) -> None:
                          f"first cycle); this fit has task {task}, --schedule {t.schedule}, --loss {t.loss}: drop --settle")
 
 
-def auto_engine(t, members: int, work: float) -> str:
+def auto_engine(t, members: int, work: float, cuda_visible) -> str:
     """numpy for a CPU fit it covers, else torch (see LEAN_OPTIMIZERS above)."""
-    from mlpfit.runtime import cuda_visible
-
     lean = t.optimizer in LEAN_OPTIMIZERS and (members == 1 or work < TWO_THREADS_FROM)
     on_cpu = t.device == "cpu" or (t.device == "auto" and not cuda_visible())
     return "numpy" if lean and on_cpu else "torch"

@@ -5,7 +5,7 @@ weights; targets far from unit scale make the output layer's initial guess (near
 orders of magnitude. A :class:`Standardizer` learns mean and standard deviation on the training
 split only, is stored in the run folder, and is undone on predictions so users see original units.
 
-It works on NumPy arrays and torch tensors alike (plain broadcasting arithmetic).
+It works on NumPy arrays (plain broadcasting arithmetic, in the values' own float precision).
 """
 
 from __future__ import annotations
@@ -58,8 +58,5 @@ class Standardizer:
     @staticmethod
     def _like(stat: np.ndarray, values):
         """The statistic in the array type, dtype and device of ``values``."""
-        if isinstance(values, np.ndarray):
-            return stat.astype(values.dtype if values.dtype.kind == "f" else np.float64)
-        import torch
-
-        return torch.as_tensor(stat, dtype=values.dtype, device=values.device)
+        values = np.asarray(values)
+        return stat.astype(values.dtype if values.dtype.kind == "f" else np.float64)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlpfit.errors import MlpfitError
-from mlpfit.export.network import Network
+from mlpfit.export.network import Exported
 
 # Agreement asked of every export, relative to each column's scale (max(1, largest |value|)):
 # the exports repeat mlpfit's arithmetic step by step, so only float rounding differs (~1e-7).
@@ -23,7 +23,7 @@ class ExportMismatch(MlpfitError):
     exit_code = 1
 
 
-def reference(fitted, net: Network, X: np.ndarray) -> dict[str, np.ndarray]:
+def reference(fitted, net: Exported, X: np.ndarray) -> dict[str, np.ndarray]:
     """mlpfit's own predictions at ``X``, under the names the exports use."""
     if net.task == "classify":
         proba = fitted.predict_proba(X)

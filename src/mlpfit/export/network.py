@@ -1,9 +1,8 @@
-"""A fitted model as plain NumPy data: what both exporters write, in one shape.
+"""The trained network as both exporters read it (:class:`Exported`, a view of the one Network value).
 
-The fitted model's arrays (``as_numpy``: a run folder's NumpyFitted, or a torch model's weights
-copied out) are read here and nowhere else in the export package, so the ONNX graph and the
+The network's arrays are read here and nowhere else in the export package, so the ONNX graph and the
 Python module are built from the same arrays and cannot drift apart. The arithmetic they must
-reproduce is :mod:`mlpfit.nn.numpy_fitted`'s:
+reproduce is :mod:`mlpfit.network.network`'s:
 
 1. scale the inputs in float64: ``(X - x_mean) / x_std``;
 2. cast to the weights' dtype (float32 as every engine saves them; float64 for an estimator's model);
@@ -18,24 +17,76 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlpfit.network.network import Network
+
 
 @dataclass
-class Network:
-    weights: list[np.ndarray]  # per layer [out, in], or [K, out, in] for an ensemble of K members
-    biases: list[np.ndarray]  # per layer [out], or [K, out]
-    activation: str
-    output_activation: str
-    x_mean: np.ndarray
-    x_std: np.ndarray
-    y_mean: np.ndarray | None  # None for classification
-    y_std: np.ndarray | None
-    inputs: list[str]
-    outputs: list[str]
-    task: str  # "regress" or "classify"
-    classes: list | None
-    members: int | None  # K for an ensemble, None for one network
+class Exported:
+    """The trained :class:`mlpfit.network.Network` as the exporters read it: its arrays under the names the
+    generated code uses (scalers as means and spreads, ``members`` None for one network), and ``about``, what the
+    run's summary says of it. A view: the arrays are the network's own."""
+
+    network: Network
     about: dict = field(default_factory=dict)  # target, domain, scores, ... for docstrings and metadata
-    encoding: dict | None = None  # a table run's encoding (its JSON): the raw columns -> inputs
+
+    @property
+    def encoding(self) -> dict | None:  # a table run's encoding as its JSON (raw columns -> inputs); else None
+        encoding = getattr(self.network, "encoding", None)
+        return None if encoding is None else encoding.to_dict()
+
+    @property
+    def weights(self) -> list[np.ndarray]:  # per layer [out, in], or [K, out, in] for an ensemble of K members
+        return self.network.weights
+
+    @property
+    def biases(self) -> list[np.ndarray]:  # per layer [out], or [K, out]
+        return self.network.biases
+
+    @property
+    def activation(self) -> str:
+        return self.network.activation
+
+    @property
+    def output_activation(self) -> str:
+        return self.network.output_activation
+
+    @property
+    def x_mean(self) -> np.ndarray:
+        return np.asarray(self.network.x_scaler.mean, dtype=np.float64)
+
+    @property
+    def x_std(self) -> np.ndarray:
+        return np.asarray(self.network.x_scaler.std, dtype=np.float64)
+
+    @property
+    def y_mean(self) -> np.ndarray | None:  # None for classification
+        y = self.network.y_scaler
+        return None if y is None else np.asarray(y.mean, dtype=np.float64)
+
+    @property
+    def y_std(self) -> np.ndarray | None:
+        y = self.network.y_scaler
+        return None if y is None else np.asarray(y.std, dtype=np.float64)
+
+    @property
+    def inputs(self) -> list[str]:
+        return list(self.network.inputs)
+
+    @property
+    def outputs(self) -> list[str]:
+        return list(self.network.outputs)
+
+    @property
+    def task(self) -> str:  # "regress" or "classify"
+        return self.network.task
+
+    @property
+    def classes(self) -> list | None:
+        return None if self.network.classes is None else list(self.network.classes)
+
+    @property
+    def members(self) -> int | None:  # K for an ensemble, None for one network
+        return self.network.members if self.network.stacked else None
 
     @property
     def dtype(self) -> np.dtype:
@@ -43,35 +94,16 @@ class Network:
 
     @property
     def sizes(self) -> list[int]:
-        return [self.weights[0].shape[-1], *(w.shape[-2] for w in self.weights)]
+        return self.network.sizes
 
     @property
     def parameters(self) -> int:
-        return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
+        return self.network.parameter_count
 
 
-def from_fitted(fitted, summary: dict, samples: dict | None = None) -> Network:
-    """The arrays of ``fitted`` (a FittedModel, FittedEnsemble or NumpyFitted) and what the summary says about them."""
-    ensemble = fitted.members > 1  # stacked members
-    y = fitted.y_scaler
-    net = fitted.as_numpy()
-    return Network(
-        weights=[np.array(w) for w in net.weights],
-        biases=[np.array(b) for b in net.biases],
-        activation=net.activation,
-        output_activation=net.output_activation,
-        x_mean=np.asarray(fitted.x_scaler.mean, dtype=np.float64),
-        x_std=np.asarray(fitted.x_scaler.std, dtype=np.float64),
-        y_mean=None if y is None else np.asarray(y.mean, dtype=np.float64),
-        y_std=None if y is None else np.asarray(y.std, dtype=np.float64),
-        inputs=list(fitted.inputs),
-        outputs=list(fitted.outputs),
-        task=fitted.task,
-        classes=None if fitted.classes is None else list(fitted.classes),
-        members=fitted.members if ensemble else None,
-        about=describe(summary, fitted.inputs, samples),
-        encoding=None if getattr(fitted, "encoding", None) is None else fitted.encoding.to_dict(),
-    )
+def from_fitted(fitted: Network, summary: dict, samples: dict | None = None) -> Exported:
+    """The trained network and what the summary says about it."""
+    return Exported(fitted, describe(summary, fitted.inputs, samples))
 
 
 def describe(summary: dict, inputs: list[str], samples: dict | None) -> dict:
@@ -102,7 +134,7 @@ def domain(summary: dict, inputs: list[str], samples: dict | None) -> dict | Non
     return {name: [float(str(lo)), float(str(hi))] for name, lo, hi in zip(inputs, X.min(axis=0), X.max(axis=0))}
 
 
-def fresh_points(net: Network, n: int = 256, seed: int = 0) -> np.ndarray:
+def fresh_points(net: Exported, n: int = 256, seed: int = 0) -> np.ndarray:
     """Random points for checking an export: inside the domain, plus some well outside it.
 
     Points outside the domain drive pre-activations far from 0, where activations differ the most

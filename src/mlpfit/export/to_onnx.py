@@ -25,7 +25,7 @@ import numpy as np
 from mlpfit import __version__
 from mlpfit.errors import UsageError
 from mlpfit.export import check
-from mlpfit.export.network import Network, fresh_points
+from mlpfit.export.network import Exported, fresh_points
 
 OPSET = 17  # ONNX Runtime 1.13 (2022) and later run it; ReduceMean still takes axes as an attribute here
 IR_VERSION = 8  # the IR version that goes with opset 17, so older runtimes load the file too
@@ -124,7 +124,7 @@ ACTIVATIONS = {
 # ---------------------------------------------------------------- the graph
 
 
-def network_nodes(g: GraphBuilder, net: Network, x: str) -> str:
+def network_nodes(g: GraphBuilder, net: Exported, x: str) -> str:
     """Scale, cast, the layers, cast back: the raw output in float64 ([batch, out], or [K, batch, out])."""
     T = g.onnx.TensorProto
     h = g.op("Div", g.op("Sub", x, g.const("x_mean", net.x_mean, np.float64)), g.const("x_std", net.x_std, np.float64),
@@ -149,7 +149,7 @@ def mean_and_std(g: GraphBuilder, members: str, mean: str, std: str) -> tuple[st
     return average, spread
 
 
-def output_nodes(g: GraphBuilder, net: Network, raw: str) -> list[str]:
+def output_nodes(g: GraphBuilder, net: Exported, raw: str) -> list[str]:
     if net.task == "classify":
         proba = g.op("Softmax", raw, axis=-1, out="member_probabilities" if net.members else "probabilities")
         outputs = list(mean_and_std(g, proba, "probabilities", "probabilities_std")) if net.members else [proba]
@@ -170,7 +170,7 @@ def class_constant(g: GraphBuilder, classes: list) -> str:
     return name
 
 
-def build(net: Network):
+def build(net: Exported):
     """The ONNX ModelProto for ``net`` (checked by onnx.checker, not yet run)."""
     onnx, _ = require_onnx()
     g = GraphBuilder(onnx, net.dtype)
@@ -193,13 +193,13 @@ def build(net: Network):
     return model
 
 
-def output_names(net: Network) -> list[str]:
+def output_names(net: Exported) -> list[str]:
     if net.task == "classify":
         return ["probabilities", *(["probabilities_std"] if net.members else []), "label_index", "label"]
     return ["Y", *(["Y_std"] if net.members else [])]
 
 
-def output_lines(net: Network) -> list[str]:
+def output_lines(net: Exported) -> list[str]:
     """One line per output tensor, for ``mlpfit export``'s report: name, type, shape and what it holds."""
     def kind(name):
         if name == "label_index" or (name == "label" and integer_classes(net.classes)):
@@ -211,7 +211,7 @@ def output_lines(net: Network) -> list[str]:
     return [f"{name} {kind(name)}: {column_doc(name, net)}" for name in output_names(net)]
 
 
-def input_lines(net: Network) -> list[str] | None:
+def input_lines(net: Exported) -> list[str] | None:
     """A table graph's inputs, one line per column: name, type and what it takes; None for one X."""
     if not net.encoding:
         return None
@@ -229,7 +229,7 @@ def integer_classes(classes) -> bool:
     return bool(classes) and all(isinstance(c, int) and not isinstance(c, bool) for c in classes)
 
 
-def value_info(onnx, name: str, net: Network):
+def value_info(onnx, name: str, net: Exported):
     T = onnx.TensorProto
     columns = {"X": ("batch", len(net.inputs)), "Y": ("batch", len(net.outputs)), "Y_std": ("batch", len(net.outputs)),
                "probabilities": ("batch", len(net.classes or [])), "probabilities_std": ("batch", len(net.classes or []))}
@@ -243,7 +243,7 @@ def value_info(onnx, name: str, net: Network):
     return onnx.helper.make_tensor_value_info(name, elem, shape, doc_string=column_doc(name, net))
 
 
-def column_doc(name: str, net: Network) -> str:
+def column_doc(name: str, net: Exported) -> str:
     if name == "X":
         return "inputs in original units, columns: " + ", ".join(net.inputs)
     if name in ("Y", "Y_std"):
@@ -253,7 +253,7 @@ def column_doc(name: str, net: Network) -> str:
     return "the most probable class" + (" (its position in the classes)" if name == "label_index" else "")
 
 
-def summary_line(net: Network) -> str:
+def summary_line(net: Exported) -> str:
     kind = f"ensemble of {net.members} MLPs" if net.members else "MLP"
     sizes = "-".join(map(str, net.sizes))
     return (f"{net.about.get('target')}: {sizes} {kind} ({net.activation}, output {net.output_activation}) fitted by "
@@ -261,7 +261,7 @@ def summary_line(net: Network) -> str:
             f"{', ...' if len(net.inputs) > 8 else ''})")
 
 
-def metadata(net: Network) -> dict[str, str]:
+def metadata(net: Exported) -> dict[str, str]:
     """Everything a user needs besides the tensors, as JSON strings (ONNX metadata is text)."""
     about = net.about
     return {key: json.dumps(value) for key, value in {
@@ -272,7 +272,7 @@ def metadata(net: Network) -> dict[str, str]:
     }.items()}
 
 
-def _column_docs(net: Network) -> dict | None:
+def _column_docs(net: Exported) -> dict | None:
     """A table's graph inputs, each with what it takes (a date takes numbers: days since its origin, ...)."""
     if not net.encoding:
         return None
@@ -281,14 +281,14 @@ def _column_docs(net: Network) -> dict | None:
     return {column["name"]: input_doc(column) for column in net.encoding["columns"]}
 
 
-def to_bytes(net: Network, fitted) -> tuple[bytes, float]:
+def to_bytes(net: Exported, fitted) -> tuple[bytes, float]:
     """The serialized model, run in ONNX Runtime on fresh points and compared with mlpfit first."""
     model = build(net)
     data = model.SerializeToString()
     return data, run_check(data, net, fitted)
 
 
-def run_check(data: bytes, net: Network, fitted) -> float:
+def run_check(data: bytes, net: Exported, fitted) -> float:
     """Largest error of the serialized model against ``fitted`` on fresh points (ExportMismatch if too big)."""
     _, ort = require_onnx()
     options = ort.SessionOptions()

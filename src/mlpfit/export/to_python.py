@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from mlpfit import __version__
-from mlpfit.export.network import Network
+from mlpfit.export.network import Exported
 from mlpfit.export.table_source import IMPORTS, table_section
 from mlpfit.export.pysource import LINE, activation_source, array_literal, docstring_text, wrapped
 
@@ -27,7 +27,7 @@ MARKER = "Written by `mlpfit export`"  # how a later export recognises a file it
 NPZ_MARKER = "mlpfit_export"  # an array of that name marks an .npz written by mlpfit export
 
 
-def module_source(net: Network, example: dict, npz_name: str | None, npz_sha256: str | None) -> str:
+def module_source(net: Exported, example: dict, npz_name: str | None, npz_sha256: str | None) -> str:
     """The whole module; ``npz_name`` set: weights read from that file beside it, else inline."""
     # The story first (activations, forward pass, predictions), the learned numbers last.
     parts = [header(net, example) + "\n\n" + imports(net, npz_name is not None) + "\n\n" + names(net),
@@ -38,7 +38,7 @@ def module_source(net: Network, example: dict, npz_name: str | None, npz_sha256:
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
-def npz_arrays(net: Network) -> dict[str, np.ndarray]:
+def npz_arrays(net: Exported) -> dict[str, np.ndarray]:
     """What the .npz holds when the weights are not inline: scalers, then W1, b1, W2, b2, ..."""
     arrays = {NPZ_MARKER: np.array(__version__), "X_MEAN": net.x_mean, "X_STD": net.x_std}
     if net.y_mean is not None:
@@ -48,7 +48,7 @@ def npz_arrays(net: Network) -> dict[str, np.ndarray]:
     return arrays
 
 
-def npz_bytes(net: Network) -> bytes:
+def npz_bytes(net: Exported) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **npz_arrays(net))
     return buffer.getvalue()
@@ -57,7 +57,7 @@ def npz_bytes(net: Network) -> bytes:
 # ---------------------------------------------------------------- the docstring
 
 
-def header(net: Network, example: dict) -> str:
+def header(net: Exported, example: dict) -> str:
     about = net.about
     kind = f"an ensemble of {net.members} MLPs" if net.members else "an MLP"
     lines = [f"{about.get('target')}: {kind} fitted by mlpfit, as plain NumPy.", "", "Use it:", *usage(net, example), ""]
@@ -73,7 +73,7 @@ def header(net: Network, example: dict) -> str:
     return '"""' + docstring_text("\n".join(lines)) + '\n"""'
 
 
-def usage(net: Network, example: dict) -> list[str]:
+def usage(net: Exported, example: dict) -> list[str]:
     module = example["module"]
     if net.encoding:
         columns = ", ".join(f"{c['name']!r}: ..." for c in net.encoding["columns"][:4])
@@ -94,7 +94,7 @@ def usage(net: Network, example: dict) -> list[str]:
     return lines
 
 
-def inputs_section(net: Network) -> list[str]:
+def inputs_section(net: Exported) -> list[str]:
     box, shape = net.about.get("domain"), net.about.get("image_shape")
     where = " from the training data" if net.about.get("domain_kind") == "training data" else ""
     lines = [f"Inputs (the columns of X, in this order, original units) and their range{where}:"]
@@ -116,7 +116,7 @@ def inputs_section(net: Network) -> list[str]:
     return lines
 
 
-def network_line(net: Network) -> str:
+def network_line(net: Exported) -> str:
     sizes = "-".join(map(str, net.sizes))
     return (f"Network: {sizes}, {net.activation} between layers, {net.output_activation} on the output, "
             f"{net.parameters:,} parameters, {net.dtype.name}" + (f" ({net.members} members)" if net.members else "") + ".")
@@ -133,7 +133,7 @@ def scores_line(test: dict | None, task: str) -> list[str]:
 # ---------------------------------------------------------------- the code
 
 
-def imports(net: Network, npz: bool) -> str:
+def imports(net: Exported, npz: bool) -> str:
     modules = ["hashlib", "io", "os"] if npz else []
     if "gelu" in (net.activation, net.output_activation):
         modules.append("math")
@@ -142,7 +142,7 @@ def imports(net: Network, npz: bool) -> str:
     return "\n".join(f"import {name}" for name in sorted(set(modules))) + ("\n\n" if modules else "") + "import numpy as np"
 
 
-def names(net: Network) -> str:
+def names(net: Exported) -> str:
     lines = [f"INPUTS = {wrapped([repr(name) for name in net.inputs], 0)}",
              f"OUTPUTS = {wrapped([repr(name) for name in net.outputs], 0)}"]
     box = net.about.get("domain")
@@ -159,7 +159,7 @@ def names(net: Network) -> str:
 
 
 ACTIVATIONS_COMMENT = "# 1. The nonlinearities, as PyTorch defines them (what the network was trained with)."
-def scaling_comment(net: Network, first: str = "# 4. What training learned. ") -> str:
+def scaling_comment(net: Exported, first: str = "# 4. What training learned. ") -> str:
     lines = [f"{first}First the scaling: the network never sees raw values; each input column",
              "#    was shifted and scaled to mean 0 and standard deviation 1 with statistics of the training data."]
     if net.y_mean is not None:
@@ -167,7 +167,7 @@ def scaling_comment(net: Network, first: str = "# 4. What training learned. ") -
     return "\n".join(lines)
 
 
-def inline_arrays(net: Network) -> str:
+def inline_arrays(net: Exported) -> str:
     lines = [scaling_comment(net),
              f"X_MEAN = {array_literal(net.x_mean, 0)}", f"X_STD = {array_literal(net.x_std, 0)}"]
     if net.y_mean is not None:
@@ -178,7 +178,7 @@ def inline_arrays(net: Network) -> str:
     return "\n".join(lines) + "\n" + layers_line(net)
 
 
-def weights_comment(net: Network) -> str:
+def weights_comment(net: Exported) -> str:
     shape = "[members, units, inputs]" if net.members else "[units, inputs]"
     sizes = net.sizes
     layers = "; ".join(f"W{i + 1} {sizes[i + 1]}x{sizes[i]}" for i in range(len(sizes) - 1))
@@ -186,12 +186,12 @@ def weights_comment(net: Network) -> str:
             f"#    holding that unit's weight for each input, and bi one bias per unit ({layers}).")
 
 
-def layers_line(net: Network) -> str:
+def layers_line(net: Exported) -> str:
     pairs = ", ".join(f"(W{i + 1}, b{i + 1})" for i in range(len(net.weights)))
     return f"LAYERS = [{pairs}]\nDTYPE = W1.dtype  # the precision the network was trained in"
 
 
-def npz_loader(npz_name: str, sha256: str, net: Network) -> str:
+def npz_loader(npz_name: str, sha256: str, net: Exported) -> str:
     scalers = "X_MEAN, X_STD = WEIGHTS[\"X_MEAN\"], WEIGHTS[\"X_STD\"]"
     if net.y_mean is not None:
         scalers += "\nY_MEAN, Y_STD = WEIGHTS[\"Y_MEAN\"], WEIGHTS[\"Y_STD\"]"
@@ -225,7 +225,7 @@ WEIGHTS = load_weights()
 '''
 
 
-def forward(net: Network) -> str:
+def forward(net: Exported) -> str:
     table_doc = "\n    A table's raw rows (see section 0) are encoded first." if net.encoding else ""
     table_code = "\n    if is_table(X):\n        X = encode_rows(X, ENCODING)" if net.encoding else ""
     member = "[(W[k], b[k]) for W, b in LAYERS]" if net.members else "LAYERS"
@@ -261,12 +261,12 @@ def as_rows(X):
 '''
 
 
-def predictors(net: Network) -> str:
+def predictors(net: Exported) -> str:
     return "# 3. Predictions, in original units.\n" + (classify_predictors(net) if net.task == "classify"
                                                     else regression_predictors(net)).strip("\n")
 
 
-def regression_predictors(net: Network) -> str:
+def regression_predictors(net: Exported) -> str:
     if net.members:
         return '''
 def member_predictions(X):
@@ -293,7 +293,7 @@ def predict(X):
 '''
 
 
-def classify_predictors(net: Network) -> str:
+def classify_predictors(net: Exported) -> str:
     softmax = '''
 def softmax(logits):
     """Scores -> probabilities that sum to 1 per row (the max is subtracted first so exp cannot overflow)."""
@@ -332,7 +332,7 @@ def predict(X):
 '''
 
 
-def main_block(net: Network) -> str:
+def main_block(net: Exported) -> str:
     show = ("print(predict([row])[0])" if net.task == "classify"
             else 'print(" ".join(f"{v:.6g}" for v in predict([row])[0]))')
     return f'''
@@ -344,7 +344,7 @@ if __name__ == "__main__":  # python {{this file}} V1 V2 ...: one point, as `mlp
 '''
 
 
-def functions(net: Network) -> list[str]:
+def functions(net: Exported) -> list[str]:
     """The module's public functions, as ``mlpfit export`` lists them."""
     names = ["predict(X)"] + (["predict_proba(X)"] if net.task == "classify" else [])
     return names + (["predict_std(X)"] if net.members else [])

@@ -16,12 +16,12 @@ from mlpfit.export import check, destination, network, to_onnx, to_python
 
 def export_run_folder(run_dir: str, fmt: str, out: str | None = None, force: bool = False) -> dict:
     """Export the run folder ``run_dir``; ``out`` defaults to ``model.onnx`` / ``model.py`` inside it."""
-    from mlpfit.runfolder.predictor import load_numpy_run
+    from mlpfit.runfolder.run import load
 
-    # one verified read (the loader's checks and messages: not a run folder, damaged, ...), as NumPy arrays:
-    # the weights, and the training sample whose range is the domain of a CSV run's inputs; no torch
-    run = load_numpy_run(run_dir)
-    return export_model(run.fitted, run.summary, fmt, out, force, samples=run.samples, run_dir=run_dir)
+    # one verified read (the loader's checks and messages: not a run folder, damaged, ...): the network, and the
+    # training sample whose range is the domain of a CSV run's inputs
+    run = load(run_dir)
+    return export_model(run.network, run.summary, fmt, out, force, samples=run.samples, run_dir=run_dir)
 
 
 def export_model(fitted, summary: dict, fmt: str, out: str | None = None, force: bool = False,

@@ -1,10 +1,9 @@
-"""From prepared data and a resolved config to a fitted-model shell and the engine that trains it.
+"""From prepared data and a resolved config to the network (scalers, names, initial weights) and the engine
+that trains it.
 
-The choice is made here once: ``numpy`` (what ``--engine auto`` picks on the CPU) → the
-NumPy engine and a :class:`~mlpfit.nn.numpy_fitted.NumpyFitted`, and torch is never imported;
-``--ensemble K > 1`` on torch → K members stacked as one batched model; else one torch MLP
-(fitting/torch_build.py). Every engine gets the same scaled data and is driven by the same trainer,
-and the run folder it leaves is the same.
+Every engine (mlpfit.engines: ``numpy``, what ``--engine auto`` picks on the CPU, or ``torch``) gets the same
+scaled arrays, is driven by the same trainer, and ends as the same :class:`~mlpfit.network.Network` value, so
+the run folder it leaves is the same.
 
 A fit may start from an earlier one (:class:`Start`: a warm start or ``partial_fit``): then the
 earlier weights replace the fresh init, the earlier scalers are kept (the weights mean nothing
@@ -17,13 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlpfit import engines
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import UsageError
 from mlpfit.fitting.prepare import n_outputs
-from mlpfit.nn.numpy_fitted import NumpyFitted, layer_arrays
-from mlpfit.nn.sizes import layer_sizes, state_shapes
+from mlpfit.network.network import Network
+from mlpfit.network.sizes import layer_sizes, state_shapes
 from mlpfit.train.trainer import TrainData
 
 
@@ -33,39 +33,43 @@ class Start:
     engine's ``optimizer_state()`` with the (engine, optimizer, members) it belongs to (:func:`optimizer_kind`):
     the moments are used only by a fit of the same kind."""
 
-    fitted: object  # a FittedModel or NumpyFitted
+    fitted: Network  # the earlier fit's network
     optimizer_state: object = None
     kind: tuple | None = None
 
 
-def build(config: FitConfig, dataset: Dataset, split: Split, device, start: Start | None = None):
-    """The fitted-model shell (scalers, names, an initialized model) and the engine that trains it."""
+@dataclass
+class Members:
+    """What differs between the members of one fit when they are not an ensemble of one setting: a sweep's batch
+    of settings that share a shape and a schedule, each with its own seed and learning rate."""
+
+    seeds: list[int]
+    lrs: list[float]
+
+
+def build(config: FitConfig, dataset: Dataset, split: Split, device: str, start: Start | None = None,
+          members: Members | None = None):
+    """The network (scalers, names and the engine's initial weights) and the engine that trains it on ``device``.
+
+    ``members``: settings that differ per member (a sweep's batch); by default member k is seeded seed + k."""
     x_scaler, y_scaler = scalers(config, dataset, split) if start is None else (start.fitted.x_scaler, start.fitted.y_scaler)
     moments = start.optimizer_state if start is not None and start.kind == optimizer_kind(config) else None
-    common = engine_options(config, moments)
-    initial = None if start is None else start_arrays(start, config, dataset)
-    if config.train.engine == "numpy":
-        return build_numpy(config, dataset, split, x_scaler, y_scaler, initial, common)
-    from mlpfit.fitting.torch_build import build_torch
-
-    data = train_data(dataset, split, x_scaler, y_scaler, device)
-    model, engine = build_torch(config, model_sizes(config, dataset), member_seeds(config), data, device, initial, common)
-    return fitted_model(model, x_scaler, y_scaler, dataset, config.train.loss), engine
-
-
-def build_numpy(config: FitConfig, dataset: Dataset, split: Split, x_scaler, y_scaler, initial, common):
-    from mlpfit.engines.numpy_mlp import NumpyEngine
-
+    options = engine_options(config, moments)
+    seeds = member_seeds(config) if members is None else list(members.seeds)
+    if members is not None:  # one rate per member (a single net takes a plain number)
+        options["lr"] = list(members.lrs) if len(members.lrs) > 1 else members.lrs[0]
     m, t = config.model, config.train
-    data = train_data(dataset, split, x_scaler, y_scaler, None)
-    members = None if initial is None else member_params(initial, m.ensemble)
-    engine = NumpyEngine(model_sizes(config, dataset), data, activation=m.activation, output_activation=m.output_activation,
-                         seeds=member_seeds(config), initial_params=members, loss=t.loss, dropout=m.dropout or 0.0, **common)
-    fitted = NumpyFitted.from_state(engine_state(engine), m.ensemble > 1, activation=m.activation,
-                                    output_activation=m.output_activation, x_scaler=x_scaler, y_scaler=y_scaler,
-                                    inputs=dataset.inputs, outputs=dataset.outputs, task=dataset.task,
-                                    classes=dataset.classes, encoding=dataset.encoding, link=output_link(t.loss))
-    return fitted, engine
+    stacked = len(seeds) > 1
+    engine = engines.build_engine(t.engine, model_sizes(config, dataset), train_data(dataset, split, x_scaler, y_scaler),
+                                  device, seeds=seeds, activation=m.activation, output_activation=m.output_activation,
+                                  dropout=m.dropout or 0.0, loss=t.loss, stacked=stacked,
+                                  initial=None if start is None else start_arrays(start, config, dataset, len(seeds)),
+                                  options=options)
+    network = Network.from_state(engine.network_state(stacked), stacked, activation=m.activation,
+                                 output_activation=m.output_activation, x_scaler=x_scaler, y_scaler=y_scaler,
+                                 inputs=dataset.inputs, outputs=dataset.outputs, task=dataset.task,
+                                 classes=dataset.classes, encoding=dataset.encoding, link=output_link(t.loss))
+    return network, engine
 
 
 def optimizer_kind(config: FitConfig) -> tuple:
@@ -84,25 +88,15 @@ def model_sizes(config: FitConfig, dataset: Dataset) -> list[int]:
     return layer_sizes(dataset.X.shape[1], config.model.hidden, n_outputs(dataset))
 
 
-def fitted_model(model, x_scaler, y_scaler, dataset: Dataset, loss: str):
-    """A torch model with what predicting needs: scalers, names, classes, the table's encoding, the link."""
-    from mlpfit.nn.fitted import FittedEnsemble, FittedModel
-    from mlpfit.nn.stacked import EnsembleMLP
-
-    fitted_type = FittedEnsemble if isinstance(model, EnsembleMLP) else FittedModel
-    return fitted_type(model, x_scaler, y_scaler, dataset.inputs, dataset.outputs, dataset.task, dataset.classes,
-                       dataset.encoding, link=output_link(loss))
-
-
 def output_link(loss: str) -> str:
     """bce trains logits of 0/1 targets: the fitted model predicts their probabilities."""
     return "logistic" if loss == "bce" else "identity"
 
 
-def start_arrays(start: Start, config: FitConfig, dataset: Dataset) -> dict[str, np.ndarray]:
+def start_arrays(start: Start, config: FitConfig, dataset: Dataset, members: int) -> dict[str, np.ndarray]:
     """The earlier model's weights, refused (UsageError) unless they have this model's names and shapes."""
     state = start.fitted.state_arrays()
-    sizes, members = model_sizes(config, dataset), config.model.ensemble
+    sizes = model_sizes(config, dataset)
     expected = state_shapes(sizes, members)
     if set(state) != set(expected) or any(tuple(state[k].shape) != expected[k] for k in expected):
         theirs = [tuple(v.shape) for v in state.values()]
@@ -111,34 +105,14 @@ def start_arrays(start: Start, config: FitConfig, dataset: Dataset) -> dict[str,
     return state
 
 
-def member_params(state: dict, members: int) -> list[dict]:
-    """Saved weights (torch's names) as the NumPy engine's per-member parameter dicts (the inverse of
-    :func:`engine_state`)."""
-    arrays = {k: np.asarray(v) for k, v in state.items()}
-    if members == 1:
-        return [arrays]
-    return [{k.replace("members.layers.", "layers.", 1): v[i] for k, v in arrays.items()} for i in range(members)]
-
-
-def engine_state(engine) -> dict[str, np.ndarray]:
-    """The NumPy engine's members as one state under torch's names (stacked for K > 1)."""
-    states = [engine.member_state(k) for k in range(engine.members)]
-    if engine.members == 1:
-        return states[0]
-    return {name.replace("layers.", "members.layers.", 1): np.stack([s[name] for s in states]) for name in states[0]}
-
-
 def member_seeds(config: FitConfig) -> list[int]:
     """Member k starts as a single fit with seed seed + k would."""
     return [config.train.seed + k for k in range(config.model.ensemble)]
 
 
-def finish(fitted, engine):
-    """After training: the NumPy engine's weights in its fitted model (a torch model trained in place)."""
-    if isinstance(fitted, NumpyFitted):
-        fitted.weights, fitted.biases = layer_arrays(engine_state(engine), fitted.members > 1)
-    return fitted
-
+def finish(network: Network, engine) -> Network:
+    """The network with the engine's trained weights (the best epoch's, where early stopping put them back)."""
+    return network.with_state(engine.network_state(network.stacked))
 
 def scalers(config: FitConfig, dataset: Dataset, split: Split) -> tuple[Standardizer, Standardizer | None]:
     """Input and target standardizers learned on the training rows (identity with --no-scale)."""
@@ -166,20 +140,15 @@ def input_scaler(dataset: Dataset, split: Split) -> Standardizer:
     return Standardizer(mean=np.full(columns, mean), std=np.full(columns, std))
 
 
-def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler, device) -> TrainData:
-    """Scaled training and validation data: tensors on ``device``, or arrays when it is None (NumPy: float64, or
-    float32 for small integers such as pixels);
-    the rows' weights alongside when the dataset has any."""
-    if device is not None:
-        from mlpfit.fitting.torch_build import tensor_data
-
-        return tensor_data(dataset, split, x_scaler, y_scaler, device)
-
+def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler) -> TrainData:
+    """Scaled training and validation arrays (float64, or float32 for small integers such as pixels: exact there,
+    and in float64 Fashion-MNIST would need 1 GB more), with the rows' weights when the dataset has any; the
+    engine moves them where it computes."""
     def part(index):
         X, Y = dataset.X[index], dataset.Y[index]
         y = Y.astype(np.int64) if y_scaler is None else np.asarray(y_scaler.transform(Y), dtype=np.float64)
-        if X.dtype.kind in "biu" and X.dtype.itemsize <= 2:  # pixels: exact in float32, the engine's precision
-            return x_scaler.transform(X.astype(np.float32)), y  # (in float64 Fashion-MNIST needs 1 GB more)
+        if X.dtype.kind in "biu" and X.dtype.itemsize <= 2:
+            return x_scaler.transform(X.astype(np.float32)), y
         return np.asarray(x_scaler.transform(X), dtype=np.float64), y
 
     def weights(index):

@@ -11,7 +11,7 @@ from mlpfit.fitting.diagnose_curves import verdicts
 from mlpfit.fitting.diagnose_target import singular_target, steep_target
 from mlpfit.fitting.diagnostic import Diagnostic
 from mlpfit.fitting.metrics import r2_per_output
-from mlpfit.nn.equation import is_linear
+from mlpfit.network.equation import is_linear
 
 
 def suggest_lr(lr: float, optimizer: str | None = None) -> float:

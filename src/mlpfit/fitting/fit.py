@@ -10,44 +10,43 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
+from mlpfit import engines
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.errors import RunFolderError, UsageError, quoted_error
 from mlpfit.fitting import diagnose, interruptible, memory
-from mlpfit.fitting.build import Start, build, finish, member_seeds
-from mlpfit.fitting.prepare import load_dataset, prepare
+from mlpfit.fitting.build import Members, Start, build, finish, member_seeds
+from mlpfit.fitting.prepare import load_dataset, prepare, resolve
 from mlpfit.fitting.stopping import stopping_rules
 from mlpfit.fitting.summary import make_summary, member_info, split_samples
 from mlpfit.interrupt import stop_signals
+from mlpfit.network.network import Network
 from mlpfit.report.ahead import ReportAhead, report_ahead
 from mlpfit.runfolder import checkpoint, claim, store
-from mlpfit.runfolder.write import write_run
-from mlpfit.runtime import blas_threads, choose_device, configure, without_huge_pages
+from mlpfit.runfolder import run as runs
+from mlpfit.runtime import without_huge_pages
 from mlpfit.train.history import History
 from mlpfit.train.trainer import Trainer
-
-if TYPE_CHECKING:  # annotations only: a NumPy-engine fit never imports torch
-    from mlpfit.nn.fitted import FittedModel
-
 
 @dataclass
 class FitResult:
     config: FitConfig  # resolved: every default concrete
-    fitted: FittedModel
+    fitted: Network  # the trained network, whichever engine trained it
     history: History
     summary: dict  # the --json object
     dataset: Dataset
     split: Split
     run_dir: str | None  # None when nothing was saved
     optimizer_state: object = None  # the engine's optimizer at the end: a later fit may continue it (Start)
+    trainer: Trainer | None = None  # how training went: seconds, members still running
+    stopping: object = None  # the stopping rules (fitting.stopping): each member's best epoch and divergence
 
 
 def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: bool = True,
         resume: dict | None = None, start: Start | None = None, on_saved=None,
-        ahead: ReportAhead | None = None) -> FitResult:
+        ahead: ReportAhead | None = None, members: Members | None = None, split: Split | None = None) -> FitResult:
     """Train on ``config``'s target (or on ``dataset``, already in memory) and, by default, save a run folder.
 
     ``config`` is not changed; the result holds the resolved copy. ``resume`` is a checkpoint's
@@ -56,58 +55,76 @@ def fit(config: FitConfig, dataset: Dataset | None = None, callbacks=(), save: b
     (the CLI prints the summary then, so the numbers are not kept waiting for the pictures).
     ``ahead`` is a report drawer the caller made ready earlier (report.ahead; the caller closes it);
     without one, a fit that draws its report forks its own before training.
+    ``members``: members that differ in seed and learning rate (a sweep's batch of settings);
+    ``split``: rows already split (a sweep's settings all see one split).
     """
+    request = Request(callbacks, save, resume, start, on_saved, ahead, members)
     with without_huge_pages():  # large arrays (images) would stall seconds in the kernel's compaction
-        return fit_data(config, dataset, callbacks, save, resume, start, on_saved, ahead)
+        return fit_data(config, dataset, split, request)
 
 
-def fit_data(config: FitConfig, dataset: Dataset | None, callbacks, save: bool, resume: dict | None,
-             start: Start | None, on_saved, ahead: ReportAhead | None = None) -> FitResult:
+@dataclass
+class Request:
+    """How :func:`fit` was asked to run, passed down as one value."""
+
+    callbacks: tuple = ()
+    save: bool = True
+    resume: dict | None = None
+    start: Start | None = None
+    on_saved: object = None
+    ahead: ReportAhead | None = None
+    members: Members | None = None
+
+
+def fit_data(config: FitConfig, dataset: Dataset | None, split: Split | None, request: Request) -> FitResult:
     """:func:`fit`'s work: load and prepare the data, claim the run folder, train and save."""
     config = copy.deepcopy(config)
     if dataset is None:
         dataset = load_dataset(config)
-    split = prepare(config, dataset)
+    if split is None:
+        split = prepare(config, dataset)
+    else:
+        resolve(config, dataset, split)
     memory.check_fit(config, dataset, split)
-    held = claim_run_dir(config, dataset, resume) if save else None
+    held = claim_run_dir(config, dataset, request.resume) if request.save else None
     try:
         # Before training (and before torch is imported): matplotlib loads in a child meanwhile.
-        given = contextlib.nullcontext(ahead) if ahead is not None else report_ahead(save and config.run.plots)
+        ready = request.ahead
+        given = contextlib.nullcontext(ready) if ready is not None else report_ahead(request.save and config.run.plots)
         with given as ahead:
-            return train_and_save(config, dataset, split, held.path if held else None, callbacks, save, resume,
-                                  start, on_saved, ahead)
+            return train_and_save(config, dataset, split, held.path if held else None, replace(request, ahead=ahead))
     finally:
         if held is not None:
             held.release()  # the marker stays; the lock that kept a second fit out goes
 
 
-def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: str | None, callbacks, save: bool,
-                   resume: dict | None, start: Start | None = None, on_saved=None,
-                   ahead: ReportAhead | None = None) -> FitResult:
+def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: str | None,
+                   request: Request) -> FitResult:
     """The fit itself, once the data are prepared and the run folder (if any) is claimed."""
-    numpy_engine = config.train.engine == "numpy"  # runs on the CPU, and never imports torch
-    device = "cpu" if numpy_engine else choose_device(config.train.device)
-    if not numpy_engine:
-        configure(config.train.threads, config.train.seed)
-    fitted, engine = build(config, dataset, split, device, start)
-    before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train, task=dataset.task,
-                                      x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
-                                      parameters=fitted.parameter_count // fitted.members, outputs=dataset.outputs,
-                                      domain=dataset.domain)
-    stopping = stopping_rules(config, dataset, split, fitted.y_scaler)
-    trainer = Trainer(engine, config.train.epochs, [*stopping.callbacks, *callbacks])
-    with blas_threads(config.train.threads) if numpy_engine else contextlib.nullcontext():
-        history = interruptible.run(trainer, config, run_dir, resume)  # Ctrl-C: checkpoint, then Interrupted (exit 130)
-    fitted = finish(fitted, engine)
+    t = config.train
+    device = engines.resolve_device(t.engine, t.device)
+    members = request.members
+    seeds = member_seeds(config) if members is None else members.seeds
+    with engines.training_scope(t.engine, t.threads, t.seed, device):  # the caller's threads and seeds come back
+        fitted, engine = build(config, dataset, split, device, request.start, members)
+        before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train,
+                                          task=dataset.task, x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,
+                                          parameters=fitted.parameter_count // fitted.members,
+                                          outputs=dataset.outputs, domain=dataset.domain)
+        stopping = stopping_rules(config, dataset, split, fitted.y_scaler)
+        trainer = Trainer(engine, t.epochs, [*stopping.callbacks, *request.callbacks], network=fitted)
+        history = interruptible.run(trainer, config, run_dir, request.resume)  # Ctrl-C: checkpoint, then exit 130
+        fitted = finish(fitted, engine)
     diagnostics = before + diagnose.after_training(history=history, config=config)
     summary = make_summary(config, dataset, split, fitted, history, trainer.seconds, diagnostics, device, run_dir,
-                           members=member_info(member_seeds(config), stopping))
+                           members=member_info(seeds, stopping))
     summary["diagnostics"] += [d.to_dict() for d in diagnose.after_evaluation(summary, history, config)]
-    result = FitResult(config, fitted, history, summary, dataset, split, run_dir, engine.optimizer_state())
-    if save:
-        save_result(result, on_saved, ahead)
-    elif on_saved is not None:
-        on_saved(result)
+    result = FitResult(config, fitted, history, summary, dataset, split, run_dir, engine.optimizer_state(),
+                       trainer, stopping)
+    if request.save:
+        save_result(result, request.on_saved, request.ahead)
+    elif request.on_saved is not None:
+        request.on_saved(result)
     return result
 
 
@@ -124,7 +141,7 @@ def save_result(result: FitResult, on_saved=None, ahead: ReportAhead | None = No
     it succeeds); a Ctrl-C meanwhile waits until the folder is written, so a trained model is never lost
     half-written."""
     with stop_signals():
-        write_run(result.run_dir, result.config.to_dict(), result.fitted, result.history, result.summary,
+        runs.save(result.run_dir, result.config.to_dict(), result.fitted, result.history, result.summary,
                   split_samples(result.dataset, result.split, result.config.train.seed))
         checkpoint.discard(result.run_dir)
     if on_saved is not None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlpfit import engines
 from mlpfit.config import defaults
 from mlpfit.config.schema import FitConfig, validate
 from mlpfit.data.checks import check_dataset
 from mlpfit.data.dataset import Dataset, Split, split_indices
 from mlpfit.data.sources import load_data, prepare as apply_example
-from mlpfit.engines.numpy_mlp import check_supported
+from mlpfit.engines.numpy.engine import check_supported
 from mlpfit.errors import UsageError
 
 
@@ -42,7 +43,7 @@ def resolve(config: FitConfig, dataset: Dataset, split: Split) -> None:
     """Every default left open, chosen from the data's size and kind (a sweep does this per setting)."""
     defaults.resolve(config, len(split.train), dataset.X.shape[1], n_outputs(dataset), dataset.task,
                      images=dataset.image_shape is not None,
-                     measured=dataset.table and split.held_out)
+                     measured=dataset.table and split.held_out, cuda_visible=engines.cuda_visible)
     if config.train.engine == "numpy":
         check_supported(config)
     if config.train.loss == "bce":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,14 +10,13 @@ from mlpfit import __version__
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.fitting.metrics import classification_metrics, r2_per_output, regression_metrics
-from mlpfit.nn.equation import coefficient_spread, equations
+from mlpfit.network.equation import coefficient_spread, equations
+from mlpfit.network.network import Network
 from mlpfit.train.schedules import first_cycle_epochs
 
-if TYPE_CHECKING:  # annotations only: a NumPy-engine fit never imports torch
-    from mlpfit.nn.fitted import FittedModel
 
 
-def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: FittedModel, history, seconds: float,
+def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Network, history, seconds: float,
                  diagnostics: list, device, run_dir: str | None, members: list[dict] | None = None) -> dict:
     notes = list(dataset.notes)
     if not split.held_out:
@@ -66,7 +64,7 @@ def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Fitt
     return summary
 
 
-def split_metrics(fitted: FittedModel, dataset: Dataset, split: Split) -> dict:
+def split_metrics(fitted: Network, dataset: Dataset, split: Split) -> dict:
     metrics = {}
     for name in ("train", "val", "test"):
         index = getattr(split, name)
@@ -105,7 +103,7 @@ def member_info(seeds: list[int], stopping) -> list[dict]:
              "diverged": bool(stopping.guard.diverged[k])} for k, seed in enumerate(seeds)]
 
 
-def truth_off_the_points(fitted: FittedModel, dataset: Dataset, n: int = 4000) -> str | None:
+def truth_off_the_points(fitted: Network, dataset: Dataset, n: int = 4000) -> str | None:
     """For fixed points with a known truth (seed 003's circle): how the model does on the whole box.
 
     A fit can pass through every given point and still know nothing about the function between

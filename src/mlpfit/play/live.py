@@ -35,9 +35,7 @@ class Live(Callback):
         from mlpfit.play.snapshot import Snapshots
 
         self.on_begin()
-        view = self.session.view
-        view.check_scaling(trainer.engine.data.X)
-        self.snapshots = Snapshots(view, trainer.engine.data.X_val, trainer.engine.data.Y_val)
+        self.snapshots = Snapshots(self.session.view)
         before = trainer.should_stop
         trainer.should_stop = lambda: before() or self._after_step(trainer)
         self.session.publish(diagnostics=self._before_training(trainer))
@@ -48,7 +46,7 @@ class Live(Callback):
         s, d = self.session, self.session.view.dataset
         found = diagnose.before_training(config=s.config, X=d.X, Y=d.Y, rows=s.view.split.train, task=d.task,
                                          x_scaler=s.view.x_scaler, y_scaler=s.view.y_scaler,
-                                         parameters=trainer.engine.model.parameter_count, outputs=d.outputs)
+                                         parameters=trainer.network().parameter_count, outputs=d.outputs)
         return [f.to_dict() for f in found]
 
     def _after_step(self, trainer) -> bool:
@@ -74,7 +72,7 @@ class Live(Callback):
 
     def _snapshot(self, trainer, epoch: int) -> None:
         start = time.perf_counter()
-        picture = self.snapshots.take(trainer.engine.model, epoch)
+        picture = self.snapshots.take(trainer.network(), epoch)
         self.session.publish(snapshot=picture)
         cost = time.perf_counter() - start
         self.snapshot_seconds += cost

@@ -20,7 +20,8 @@ from mlpfit.play.settings import Settings, command
 from mlpfit.play.view import View
 from mlpfit.play.wire import dumps
 
-# Building a model seeds torch's global generator: two pages starting at once would swap seeds.
+# Building a torch model seeds torch's global generator (restored after the fit): two pages starting at once
+# would swap seeds.
 # The lock is held from the start of a fit until its model exists (Live's on_begin).
 BUILD_LOCK = threading.Lock()
 # Plots are drawn with matplotlib, whose pyplot state is shared by all threads.
@@ -117,7 +118,7 @@ class Session:
         summary["seconds"] = round(max(0.0, summary["seconds"] - self.live.paused_seconds), 4)
         self.result = result
         epoch = result.history.best_epoch or result.history.epochs
-        picture = self.live.snapshots.take(result.fitted.model, epoch)  # the kept (best) weights
+        picture = self.live.snapshots.take(result.fitted, epoch)  # the kept (best) weights
         picture["metric"] = final_metric(summary)
         self.final = {"metric": picture["metric"], "seconds": summary["seconds"], "epochs": summary["epochs"],
                       "best_epoch": result.history.best_epoch, "stopped_early": summary["stopped_early"],

@@ -83,7 +83,7 @@ def parse(query: Mapping[str, str], runs_dir: str) -> Settings:
     train = cfg.TrainConfig(epochs=_integer(values, "epochs", 1, MAX_EPOCHS),
                             batch_size=_integer(values, "batch-size", 1, MAX_SAMPLES), lr=_number(values, "lr", 10.0),
                             optimizer=values["optimizer"], seed=_integer(values, "seed", 0, MAX_SEED), device="cpu",
-                            engine="torch")  # the live pictures walk the torch model's layers (play/snapshot.py)
+                            engine="torch")  # the numbers the page has always shown: the torch engine's
     config = cfg.validate(cfg.FitConfig(data, model, train, cfg.RunConfig(quiet=True)))
     return Settings(values, config, upload)
 

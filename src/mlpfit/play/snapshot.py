@@ -1,7 +1,8 @@
 """One picture of the network while it trains: its fit, every hidden unit, and its live score.
 
-One forward pass over the view's probe points (fit grid and unit grid) and the validation rows
-gives everything; the layers are walked by hand so each hidden layer's output can be kept. Unit
+One forward pass of the network as it stands (a :class:`mlpfit.network.Network`, whichever engine trains it)
+over the view's probe points (fit grid and unit grid) and the validation rows gives everything; every hidden
+layer's output is kept (network.gradient.forward_layers). Unit
 pictures are quantized to bytes (0-255 between the unit's lowest and highest value), so even
 six layers of 128 units stay a few hundred kilobytes.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 import base64
 
 import numpy as np
-import torch
 
 from mlpfit.fitting.metrics import r2_per_output
+from mlpfit.network.network import Network, forward_layers
 from mlpfit.play.view import PROBE_ROWS, View
 from mlpfit.play.wire import encode
 
@@ -21,39 +22,27 @@ HIST_BINS = 16
 MAX_DRAWN_WEIGHTS = 8_192  # above this many connections the page draws no wires (they would be a grey blur)
 
 
-@torch.no_grad()
-def layer_outputs(model, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """Every hidden layer's output and the network's output (dropout off, as in evaluation)."""
-    hidden = []
-    for layer in model.layers[:-1]:
-        x = model.activation(layer(x))
-        hidden.append(x)
-    return hidden, model.output_activation(model.layers[-1](x))
-
-
 class Snapshots:
-    """Takes snapshots of one training: the probe tensors are made once."""
+    """Takes snapshots of one training: the probe points and validation rows are chosen once."""
 
-    def __init__(self, view: View, X_val: torch.Tensor, Y_val: torch.Tensor):
+    def __init__(self, view: View):
         self.view = view
         probe = view.probe()
         self.n_fit = 0 if view.grid is None else len(view.grid)
         self.n_probe = len(probe)
-        self.X_val, self.Y_val = X_val[:PROBE_ROWS].cpu(), Y_val[:PROBE_ROWS].cpu()
-        self.inputs = torch.cat([view.scaled(probe), self.X_val]) if len(probe) else self.X_val
+        rows = view.split.val[:PROBE_ROWS]
+        self.val_X, self.val_Y = view.dataset.X[rows], view.dataset.Y[rows]
+        self.inputs = np.concatenate([probe, self.val_X]) if len(probe) else self.val_X
 
-    def take(self, model, epoch: int) -> dict:
-        device = next(model.parameters()).device
-        was_training = model.training
-        model.eval()
-        hidden, out = layer_outputs(model, self.inputs.to(device))
-        model.train(was_training)
+    def take(self, network: Network, epoch: int) -> dict:
+        self.Y_val = self.val_Y if network.y_scaler is None else network.y_scaler.transform(self.val_Y)
+        _, layers = forward_layers(network, network.x_scaler.transform(np.asarray(self.inputs, np.float64)))
+        hidden, out = layers[:-1], layers[-1]
         rows = slice(self.n_probe, None) if self.view.unit_kind == "hist" else slice(self.n_fit, self.n_probe)
-        hidden = [h[rows].cpu().numpy() for h in hidden]  # only the rows the unit pictures need
-        out = out.double().cpu().numpy()
+        hidden = [h[rows].astype(np.float32) for h in hidden]  # only the rows the unit pictures need
         fit_out, val_out = out[: self.n_fit], out[self.n_probe:]
         return {"epoch": epoch, **self._fit(fit_out, val_out), "units": self._units(hidden),
-                "metric": self._metric(val_out), "weights": weights(model)}
+                "metric": self._metric(val_out), "weights": weights(network)}
 
     def _fit(self, fit_out: np.ndarray, val_out: np.ndarray) -> dict:
         view = self.view
@@ -63,10 +52,10 @@ class Snapshots:
             probabilities = _softmax(fit_out)
             return {"pred": [encode(probabilities.argmax(axis=1)), encode(probabilities.max(axis=1))]}
         if view.kind == "parity":
-            actual = view.y_scaler.inverse_transform(self.Y_val.double().numpy())
+            actual = view.y_scaler.inverse_transform(np.asarray(self.Y_val, np.float64))
             predicted = view.y_scaler.inverse_transform(val_out)
             return {"pred": [encode(predicted[:, 0]), encode(actual[:, 0])]}
-        return {"confusion": _confusion(self.Y_val.numpy(), val_out.argmax(axis=1), len(view.dataset.classes))}
+        return {"confusion": _confusion(np.asarray(self.Y_val).reshape(-1).astype(np.int64), val_out.argmax(axis=1), len(view.dataset.classes))}
 
     def _units(self, hidden: list[np.ndarray]) -> list[list[dict]]:
         view = self.view
@@ -79,17 +68,16 @@ class Snapshots:
         if len(val_out) == 0:
             return {"name": "R²", "values": []}
         if self.view.task == "classify":
-            accuracy = float((val_out.argmax(axis=1) == self.Y_val.numpy()).mean())
+            accuracy = float((val_out.argmax(axis=1) == np.asarray(self.Y_val).reshape(-1)).mean())
             return {"name": "accuracy", "values": [accuracy]}
-        return {"name": "R²", "values": r2_per_output(self.Y_val.double().numpy(), val_out)}
+        return {"name": "R²", "values": r2_per_output(np.asarray(self.Y_val, np.float64), val_out)}
 
 
-def weights(model) -> list[str] | None:
-    """Each Linear layer's weight matrix [out, in] (float32, base64) for the wires, if few enough."""
-    layers = list(model.layers)
-    if sum(layer.weight.numel() for layer in layers) > MAX_DRAWN_WEIGHTS:
+def weights(network: Network) -> list[str] | None:
+    """Each layer's weight matrix [out, in] (float32, base64) for the wires, if few enough."""
+    if sum(w.size for w in network.weights) > MAX_DRAWN_WEIGHTS:
         return None
-    return [encode(layer.weight.detach().cpu().numpy()) for layer in layers]
+    return [encode(np.asarray(w, dtype=np.float32)) for w in network.weights]
 
 
 def _quantized(values: np.ndarray) -> list[dict]:

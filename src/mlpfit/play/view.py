@@ -1,8 +1,7 @@
 """What the page draws for one dataset: the kind of picture, its grid, the truth and the data.
 
-Made once per training, before the first step. The grid points are scaled here the way the
-fit scales the training inputs (fitting/build.py's scalers) (the training split's mean and std), so the network can be
-asked about them directly; :meth:`View.check_scaling` compares the two when training starts.
+Made once per training, before the first step, with the fit's own preparation (the same split and the same
+scalers), so what the page draws and what the network learns are of the same rows.
 
 Kinds of fit picture:
 - ``curve``: one input; prediction against the data and the truth, one line per output.
@@ -15,7 +14,6 @@ Kinds of fit picture:
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from mlpfit.data.dataset import Dataset
 from mlpfit.fitting.build import scalers
@@ -52,15 +50,6 @@ class View:
         """Raw points the network is asked about at every snapshot: fit grid, then unit grid."""
         parts = [p for p in (self.grid, self.unit_grid) if p is not None]
         return np.concatenate(parts) if parts else np.zeros((0, self.dataset.X.shape[1]))
-
-    def scaled(self, X: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(self.x_scaler.transform(np.asarray(X, np.float64)), dtype=torch.float32)
-
-    def check_scaling(self, train_X_seen: torch.Tensor) -> None:
-        """Guard against the fit scaling its inputs otherwise than this view assumes."""
-        mine = self.scaled(self.dataset.X[self.split.train[:8]])
-        if not torch.allclose(mine, train_X_seen[:8].cpu(), atol=1e-4):
-            raise RuntimeError("the playground scales inputs differently from the fit (a bug)")
 
     def setup(self, hidden: list[int]) -> dict:
         """The JSON the page draws the empty pictures from, sent once per training."""

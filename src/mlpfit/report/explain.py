@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlpfit.runfolder import store as runs
-from mlpfit.nn.equation import coefficient_spread, equations, is_linear
-from mlpfit.runfolder.predictor import checked_predictor
+from mlpfit.network.equation import coefficient_spread, equations, is_linear
+from mlpfit.runfolder.run import checked_network
 from mlpfit.runfolder.validate import content_errors
 from mlpfit.scratch.network import forward
 
@@ -31,16 +31,16 @@ INACTIVE_RULES = {
 def explain(path: str, symbolic: bool = False) -> dict:
     """Everything ``explain`` shows, as plain data (the --json object); an edited run folder is one RunFolderError."""
     with content_errors(path):
-        return explain_files(runs.read(path, arrays="numpy"), symbolic)
+        return explain_files(runs.read(path), symbolic)
 
 
 def explain_files(files, symbolic: bool = False) -> dict:
-    """``explain`` of a run folder read with ``arrays="numpy"`` (no torch anywhere)."""
+    """``explain`` of a run folder's files (runfolder.store.read)."""
     from mlpfit.report.importance import importance
     from mlpfit.report.sensitivity import sensitivities
 
     path, summary = files.path, files.summary
-    fitted = checked_predictor(files)
+    fitted = checked_network(files)
     samples = dict(files.samples) if files.samples else None
     # An ensemble's weights and units are shown for its first member (the equation is the mean's).
     params = {k: np.asarray(v, dtype=np.float64) for k, v in fitted.member(0).state_arrays().items()}

@@ -12,7 +12,7 @@ def write_all(folder: str, summary: dict, history, fitted, samples: dict | None,
     """Every figure that fits this run, written into ``folder`` (side by side where safe: report.drawing);
     returns the paths."""
     # NumPy arrays, once: a forked child must never run torch (its thread pools do not survive a fork).
-    net = fitted.as_numpy()
+    net = fitted
     return draw_all([*plots.jobs(folder, summary, history, net, samples, equations),
                      lambda: units.write(folder, summary, net, samples),
                      lambda: sensitivity.write(folder, summary, net, samples)])

@@ -14,12 +14,12 @@ import json
 import os
 
 from mlpfit import atomic
-from mlpfit.nn import equation
+from mlpfit.network import equation
 from mlpfit.report import figures
 from mlpfit.report.plots import run_name
 from mlpfit.report.text import how_it_ended
 from mlpfit.runfolder import store as runs
-from mlpfit.runfolder.predictor import checked_predictor
+from mlpfit.runfolder.run import checked_network
 from mlpfit.runfolder.validate import content_errors
 from mlpfit.train.history import History
 
@@ -182,10 +182,9 @@ def render(summary: dict, config: dict, plot_paths: list[str], equations: list[s
 
 def write_report(run_dir: str) -> str:
     """Redraw the plots and report.html of a run folder from its files; returns the page's path."""
-    # NumPy arrays and the NumPy network: drawing the report never imports torch (1.5-2 s).
-    files = runs.read(run_dir, check_derived=False, arrays="numpy")  # damaged plots are what this redraws
+    files = runs.read(run_dir, check_derived=False)  # damaged plots are what this redraws
     with content_errors(run_dir):  # an edited summary or sample file: one line, as predict says it
-        fitted, summary = checked_predictor(files), files.summary
+        fitted, summary = checked_network(files), files.summary
         history = History.from_csv(files.history_csv, summary.get("history"))
         equations = equation.equations(fitted)
         samples = None if files.samples is None else dict(files.samples)

@@ -3,7 +3,7 @@ sensitivities, partial dependence, gradient pictures.
 
 The sensitivity of output k to input i is the mean of |∂y_k/∂x_i| over the data sample stored in
 the run folder, in ORIGINAL units (the scalers' chain rule: ∂y/∂x = σ_y · ∂y'/∂x' / σ_x), computed
-by the chain rule through the network's NumPy arrays (nn.numpy_grad: no torch). For
+by the chain rule through the network's NumPy arrays (mlpfit.network.gradient: no torch). For
 classification the output is the probability of the class the network predicts at each row. A
 partial dependence curve holds one input at each value of a grid while the others keep their
 sampled values, and averages the prediction. For image inputs the picture is the mean input
@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from mlpfit.nn.numpy_grad import input_gradients
+from mlpfit.network.gradient import input_gradients
 from mlpfit.report import layout
 
 ROWS = 2000  # stored rows used for gradients: plenty for a mean, fast for 784 inputs
@@ -42,7 +42,7 @@ def gradients(fitted, X: np.ndarray) -> np.ndarray:
 
     Regression: every output. Classification: one output, the predicted class's probability.
     """
-    return input_gradients(fitted.as_numpy(), X)
+    return input_gradients(fitted, X)
 
 
 def output_names(fitted) -> list[str]:

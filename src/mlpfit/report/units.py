@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlpfit.nn import numpy_grad
+from mlpfit.network import gradient
 from mlpfit.report import layout
 from mlpfit.report.domain import training_box
 
@@ -46,13 +46,13 @@ def applicable(summary: dict) -> bool:
 def single_network(fitted):
     """The plain network to draw, as NumPy arrays: the model itself, or an ensemble's first member
     (and the member count)."""
-    net = fitted.as_numpy()
+    net = fitted
     return net.member(0), net.members
 
 
 def hidden_outputs(net, scaled: np.ndarray) -> list[np.ndarray]:
     """Every hidden layer's activations ``[points, units]`` for scaled inputs (a single network)."""
-    return numpy_grad.hidden_outputs(net, scaled)
+    return gradient.hidden_outputs(net, scaled)
 
 
 def outgoing(net) -> list[tuple[np.ndarray, bool]]:

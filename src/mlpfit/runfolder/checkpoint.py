@@ -2,10 +2,10 @@
 
 A checkpoint lives in ``RUN/checkpoint/``: the arrays in a safetensors file, everything else in
 JSON, and a ``manifest.json`` with the format version and a SHA-256 per file (as in a run folder).
-No pickle: nested state (engine, optimizer, callbacks, history) is *packed*, every array or
-tensor replaced by a named reference into the safetensors file, so the JSON stays plain data.
-torch tensors come back as torch tensors, NumPy arrays as NumPy arrays, so a NumPy-engine fit
-saves and resumes without torch.
+No pickle: nested state (engine, optimizer, callbacks, history) is *packed*, every array
+replaced by a named reference into the safetensors file, so the JSON stays plain data. Engines give
+their state as NumPy (the torch engines convert their tensors themselves), so reading and writing a
+checkpoint never needs torch.
 
 The data files carry a content hash in their names and the manifest is written last, so writing
 a new checkpoint switches from the old to the new in one atomic rename; a crash half-way leaves
@@ -35,14 +35,10 @@ FOLDER = "checkpoint"
 
 
 def pack(obj, arrays: dict, name: str = "t"):
-    """Plain-JSON copy of ``obj``; each tensor or array goes into ``arrays`` under a unique name."""
-    if type(obj).__module__.startswith("torch") and hasattr(obj, "detach"):
-        key = f"{name}#{len(arrays)}"
-        arrays[key] = obj.detach().cpu().contiguous().numpy().copy()
-        return {"__tensor__": key, "torch": True}
+    """Plain-JSON copy of ``obj``; each array goes into ``arrays`` under a unique name."""
     if isinstance(obj, np.ndarray):
         key = f"{name}#{len(arrays)}"
-        arrays[key] = np.ascontiguousarray(obj).copy()
+        arrays[key] = np.array(obj, order="C")  # a copy; a 0-d array (torch's optimizer step) stays 0-d
         return {"__tensor__": key}
     if isinstance(obj, np.generic):
         return obj.item()
@@ -64,12 +60,7 @@ def unpack(obj, arrays: dict):
     """The inverse of :func:`pack`."""
     if isinstance(obj, dict):
         if "__tensor__" in obj:
-            array = arrays[obj["__tensor__"]]
-            if obj.get("torch"):
-                import torch
-
-                return torch.from_numpy(array.copy())
-            return array
+            return arrays[obj["__tensor__"]]  # an older checkpoint's "torch" flag: the engine converts it
         if "__items__" in obj:
             return {unpack(k, arrays): unpack(v, arrays) for k, v in obj["__items__"]}
         if "__tuple__" in obj:

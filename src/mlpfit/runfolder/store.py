@@ -47,7 +47,7 @@ def default_run_dir(name: str, root: str = "runs") -> str:
 
 def save(path: str, *, config: dict, state: dict, scalers: dict, history_csv: str, summary: dict,
          extra: dict[str, bytes] | None = None) -> None:
-    """``state``: the weights as NumPy arrays by name (FittedModel.state_arrays): no torch needed to write."""
+    """``state``: the weights as NumPy arrays by name (Network.state_arrays)."""
     from safetensors.numpy import save as save_arrays
 
     contents = {
@@ -94,7 +94,7 @@ def json_bytes(obj) -> bytes:
 class RunFiles:
     path: str
     config: dict
-    state: dict  # name -> torch tensor
+    state: dict  # name -> NumPy array
     scalers: dict
     history_csv: str
     summary: dict
@@ -127,11 +127,11 @@ def _check_derived(path: str, manifest: dict) -> None:
             raise RunFolderError(f"{full} {problem}: {fix}")
 
 
-def read(path: str, check_derived: bool = True, arrays: str = "torch") -> RunFiles:
+def read(path: str, check_derived: bool = True) -> RunFiles:
     """Read and verify a run folder; any problem is one RunFolderError naming the file.
 
     ``check_derived=False`` skips the plots and report (for `mlpfit report`, which redraws them).
-    ``arrays="numpy"`` gives the weights and samples as NumPy arrays, so predicting needs no torch.
+    The weights and samples come as NumPy arrays: reading a run never needs torch.
     """
     if not os.path.isdir(path):
         raise RunFolderError(f"run folder {path!r} does not exist: pass the folder that `mlpfit fit` printed")
@@ -142,11 +142,11 @@ def read(path: str, check_derived: bool = True, arrays: str = "torch") -> RunFil
     return RunFiles(
         path=path,
         config=parse_json(path, "config.json", raw["config.json"]),
-        state=parse_tensors(path, raw["model.safetensors"], arrays=arrays),
+        state=parse_tensors(path, raw["model.safetensors"]),
         scalers=parse_json(path, "scalers.json", raw["scalers.json"]),
         history_csv=raw["history.csv"].decode("utf-8", errors="replace"),
         summary=parse_json(path, "summary.json", raw["summary.json"]),
-        samples=parse_tensors(path, read_verified(path, SAMPLE_FILE, manifest), SAMPLE_FILE, arrays)
+        samples=parse_tensors(path, read_verified(path, SAMPLE_FILE, manifest), SAMPLE_FILE)
         if SAMPLE_FILE in manifest["sha256"] else None,
         encoding=parse_json(path, ENCODING_FILE, read_verified(path, ENCODING_FILE, manifest))
         if ENCODING_FILE in manifest["sha256"] else None,
@@ -197,11 +197,9 @@ def parse_json(path: str, name: str, data: bytes):
         raise RunFolderError(f"{os.path.join(path, name)} is not valid JSON ({quoted_error(err)}): re-run the fit") from None
 
 
-def parse_tensors(path: str, data: bytes, name: str = "model.safetensors", arrays: str = "torch") -> dict:
-    if arrays == "numpy":
-        from safetensors.numpy import load as load_tensors
-    else:
-        from safetensors.torch import load as load_tensors
+def parse_tensors(path: str, data: bytes, name: str = "model.safetensors") -> dict:
+    """The arrays of a safetensors file as NumPy arrays by name."""
+    from safetensors.numpy import load as load_tensors
 
     try:
         return load_tensors(data)

@@ -14,8 +14,9 @@ import os
 
 import numpy as np
 
+from mlpfit.config.options import ACTIVATIONS
 from mlpfit.errors import RunFolderError, quoted_error
-from mlpfit.nn.sizes import count_parameters
+from mlpfit.network.sizes import count_parameters
 
 CONFIG_SECTIONS = {"data", "model", "train", "run"}
 TASKS = {"regress", "classify"}
@@ -69,6 +70,9 @@ def check_summary(path: str, summary) -> list[int]:
         raise refuse(path, "summary.json", f"declares more than {MAX_PARAMETERS} parameters")
     if not all(isinstance(arch.get(k), str) for k in ("activation", "output_activation")):
         raise refuse(path, "summary.json", "names no activation")
+    unknown = [arch[k] for k in ("activation", "output_activation") if arch[k] not in ACTIVATIONS]
+    if unknown:  # the Network resolves its activations only when it computes: refused here, not at predict
+        raise refuse(path, "summary.json", f"names an unknown activation {unknown[0][:40]!r}")
     if not isinstance(summary.get("task"), str) or summary["task"] not in TASKS:
         raise refuse(path, "summary.json", f"has task {str(summary.get('task'))[:40]!r}, not regress or classify")
     inputs, outputs = summary.get("inputs"), summary.get("outputs")

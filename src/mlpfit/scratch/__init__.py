@@ -1,5 +1,5 @@
 """The readable NumPy MLP: forward and backward passes written out by hand (the NumPy engine,
-mlpfit.engines.flat_net, is the same arithmetic written for speed and tested against this).
+mlpfit.engines.numpy.net, is the same arithmetic written for speed and tested against this).
 
 No torch here. It exists to show what autograd does (the tests check it against torch to 1e-8)
 and to train small nets without torch. Parameter names match torch's nn.Sequential of Linear

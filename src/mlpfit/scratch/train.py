@@ -32,7 +32,7 @@ def batches(n, batch_size, rng):
 def train_step(params, opt, x, t, activation="tanh", output_activation="identity"):
     """One step on the batch (x, t): forward, loss, backward, update. Returns the batch's loss.
 
-    The same step trains ``fit`` below; mlpfit's NumPy engine (mlpfit.engines.flat_net) does this
+    The same step trains ``fit`` below; mlpfit's NumPy engine (mlpfit.engines.numpy.net) does this
     arithmetic in preallocated float32 buffers, and its tests check it against this step.
     """
     y, cache = forward(params, x, activation, output_activation)  # 1. predict

@@ -14,7 +14,11 @@ Engine protocol (duck-typed):
   lr: float                                        the learning rate in force (first member)
   freeze(frozen)                                   members (bool [K]) that take no more steps
   keep(members) / restore(members)                 remember / put back those members' weights (best epoch)
-  state_dict() / load_state_dict(state)            everything needed to continue exactly (checkpoints)
+  state_dict() / load_state_dict(state)            everything needed to continue exactly (checkpoints), as NumPy
+  step: int                                        steps done in the running epoch (a resumed epoch skips them)
+  optimizer_state()                                the optimizer's moments, for a later fit that continues this one
+  network_state(stacked) -> dict                   the weights now, under torch's names (a Network's state_arrays)
+  device: str                                      where it computes ("cpu", "cuda:0")
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ class TrainData:
 
 
 class Trainer:
-    def __init__(self, engine, epochs: int, callbacks=()):
+    def __init__(self, engine, epochs: int, callbacks=(), network=None):
         self.engine, self.epochs = engine, epochs
+        self.shell = network  # the network being trained (scalers, names): what network() fills with weights
         self.callbacks = list(callbacks)
         self.history = History()
         self.running = np.ones(engine.members, dtype=bool)  # members still training
@@ -56,6 +61,10 @@ class Trainer:
     @property
     def members(self) -> int:
         return self.engine.members
+
+    def network(self):
+        """The network as it stands now (a :class:`mlpfit.network.Network`): for callbacks that look at it."""
+        return self.shell.with_state(self.engine.network_state(self.shell.stacked))
 
     def stop_members(self, members: np.ndarray) -> None:
         """Stop training the members marked in ``members`` (bool [K]); their weights stay as they are."""

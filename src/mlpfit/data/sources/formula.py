@@ -5,13 +5,12 @@ untrusted text. It is parsed with :func:`ast.parse` (``mode="eval"``) and then c
 strict whitelist: numbers, variable names, ``+ - * / ** ^``, unary ``+ -``, parentheses, the
 constants ``pi`` and ``e`` and a fixed table of functions. The text is never evaluated, executed
 or compiled to bytecode; instead the checked tree is turned, once, into a tree of small Python
-closures that take a dict of columns and a table of backend functions (NumPy or torch).
+closures that take a dict of columns and a table of NumPy functions.
 
 Constant subexpressions are folded at parse time in float64, which is also where absurd numbers
 (``2**2**2**2**2**2``, ``1e308*10``) are caught: a formula must never be able to stall or
 overflow the program before training starts.
 
-Parsing does not import torch: the CLI validates a formula before paying for that import.
 """
 
 from __future__ import annotations
@@ -20,18 +19,15 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlpfit.errors import FormulaError
 
-if TYPE_CHECKING:  # only for annotations; torch is imported lazily in Formula.torch
-    import torch
 
 __all__ = ["FUNCTION_ARITY", "Formula", "parse_formula", "natural_key"]
 
-from mlpfit.data.sources.formula_compile import compile_node, evaluate, numpy_ops, torch_ops
+from mlpfit.data.sources.formula_compile import compile_node, evaluate, numpy_ops
 from mlpfit.data.sources.formula_grammar import (CONSTANTS, FUNCTION_ARITY, GRAMMAR_HINT, MAX_DEPTH, MAX_LENGTH,
                                                  Compiled, one_line, quote, quote_name)
 
@@ -41,7 +37,7 @@ from mlpfit.data.sources.formula_grammar import (CONSTANTS, FUNCTION_ARITY, GRAM
 
 @dataclass(frozen=True)
 class Formula:
-    """A parsed, checked formula; evaluate it with :meth:`numpy` or :meth:`torch`."""
+    """A parsed, checked formula; evaluate it with :meth:`numpy`."""
 
     text: str
     inputs: tuple[str, ...]
@@ -61,22 +57,6 @@ class Formula:
         with np.errstate(all="ignore"):
             values = [evaluate(node, columns, ops) for node in self._compiled]
         return np.stack([np.broadcast_to(v, (x.shape[0],)) for v in values], axis=1)
-
-    def torch(self, x: torch.Tensor) -> torch.Tensor:
-        """Evaluate on a tensor [n, len(inputs)] where it lies; returns [n, len(outputs)].
-
-        A floating ``x`` keeps its dtype; an integer one is promoted to torch's default dtype.
-        """
-        import torch  # lazily: parsing and the NumPy path must not pay for torch
-
-        self._check_shape(tuple(x.shape))
-        if not x.is_floating_point():
-            x = x.to(torch.get_default_dtype())
-        columns = {name: x[:, i] for i, name in enumerate(self.inputs)}
-        ops = torch_ops()
-        values = [evaluate(node, columns, ops) for node in self._compiled]
-        full = [v if torch.is_tensor(v) else torch.full_like(x[:, 0], v) for v in values]
-        return torch.stack([v.to(x.dtype) for v in full], dim=1)
 
     def _check_shape(self, shape: tuple[int, ...]) -> None:
         if len(shape) != 2 or shape[1] != len(self.inputs):

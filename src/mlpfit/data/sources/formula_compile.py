@@ -1,8 +1,8 @@
-"""Compiling a whitelisted formula tree to closures, and the NumPy and torch function tables they call.
+"""Compiling a whitelisted formula tree to closures, and the NumPy function table they call.
 
 Each checked node becomes a float (a constant folded at parse time, in float64) or a small
 closure ``fn(columns, ops)``; ``ops`` is the backend's function table, so one compiled formula
-evaluates with NumPy or with torch. Nothing is ever evaluated as Python code.
+evaluates with NumPy. Nothing is ever evaluated as Python code.
 """
 
 from __future__ import annotations
@@ -191,33 +191,4 @@ def numpy_ops() -> Ops:
         "relu": lambda a: np.maximum(a, 0.0),
         "softplus": lambda a: np.logaddexp(0.0, a),
         "min": np.minimum, "max": np.maximum, "atan2": np.arctan2,
-    }  # fmt: skip
-
-
-@cache
-def torch_ops() -> Ops:
-    import torch
-
-    def binary(function):
-        # torch's two-tensor functions refuse a Python float; lift it to the other's dtype/device.
-        def lifted(a, b):
-            if not torch.is_tensor(a):
-                a = torch.as_tensor(a, dtype=b.dtype, device=b.device)
-            if not torch.is_tensor(b):
-                b = torch.as_tensor(b, dtype=a.dtype, device=a.device)
-            return function(a, b)
-
-        return lifted
-
-    return {
-        "sin": torch.sin, "cos": torch.cos, "tan": torch.tan,
-        "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
-        "sinh": torch.sinh, "cosh": torch.cosh, "tanh": torch.tanh,
-        "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
-        "exp": torch.exp, "expm1": torch.expm1, "log": torch.log, "log1p": torch.log1p,
-        "log2": torch.log2, "log10": torch.log10, "sqrt": torch.sqrt, "abs": torch.abs,
-        "sign": torch.sign, "floor": torch.floor, "ceil": torch.ceil,
-        "sigmoid": torch.sigmoid, "relu": torch.relu,
-        "softplus": torch.nn.functional.softplus,
-        "min": binary(torch.minimum), "max": binary(torch.maximum), "atan2": binary(torch.atan2),
     }  # fmt: skip

@@ -1,6 +1,6 @@
-"""Hyperparameter sweeps: a grid, or Optuna trials, with same-shape settings trained as one batch.
+"""Hyperparameter sweeps: a grid, or Optuna trials, with same-shape settings trained as one fit.
 
-settings (what to search) → batch (train same-shape settings together) → trials (Optuna, shared
-storages: storage, heartbeat) → run (one process, N workers, or --show) → best (refit into
-<out>/best) and table (what is shown and written). workers runs local processes for ``--workers N``.
+plan (what to search) → batch (same-shape settings as the members of one fitting.fit) → trials (Optuna,
+shared storages: storage, heartbeat) → run (one process, N workers, or --show) → best (refit into
+<out>/best) and results (what is shown and written). workers runs local processes for ``--workers N``.
 """

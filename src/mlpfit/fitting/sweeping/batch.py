@@ -1,22 +1,23 @@
-"""Training settings in batches: the data loaded once, same-shape settings trained as one stacked model.
+"""Training settings in batches: the data loaded once, same-shape settings trained as one fit.
 
 Settings that share a network shape and a training schedule (hidden sizes, activation, epochs,
-batch size, optimizer, loss) become members of one :class:`~mlpfit.nn.stacked.EnsembleMLP`; the
-stacked optimizer takes a learning rate per member, so settings that differ in ``lr`` or ``seed``
-(init) train together. Settings of different shapes train one group after another.
-
-This module imports torch only inside the functions that train, so option errors answer fast.
+batch size, optimizer, loss) become the members of one fit (mlpfit.fitting.fit, with
+:class:`~mlpfit.fitting.build.Members`): each member has its own learning rate and seed, so settings
+that differ in ``lr`` or ``seed`` (init) train together, on the engine a fit of that size gets (the
+NumPy engine for small settings), with the fit's memory check, stopping rules and diagnostics.
+Settings of different shapes train one group after another.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
 
 from mlpfit.config import schema as cfg
-from mlpfit.fitting.sweeping.settings import apply_setting, group_key
+from mlpfit.fitting.sweeping.plan import apply_setting, group_key
 
 
 
@@ -27,18 +28,16 @@ class Shared:
     base: cfg.FitConfig
     dataset: object
     split: object
-    device: object
 
 
 def load_shared(base: cfg.FitConfig) -> Shared:
     """Data and split exactly as the refit of the best setting (mlpfit.fitting.fit) will see them."""
     from mlpfit.fitting.prepare import load_dataset, prepare
-    from mlpfit.runtime import choose_device
 
     resolved_base = copy.deepcopy(base)
     dataset = load_dataset(resolved_base)
     split = prepare(resolved_base, dataset)
-    return Shared(base, dataset, split, choose_device(base.train.device))
+    return Shared(base, dataset, split)
 
 
 def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
@@ -50,40 +49,38 @@ def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
     return config
 
 
-def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), pruned: set | None = None):
-    """Train same-shape configs as one batched model, each a member with its own lr and seed; one row per
-    config. ``pruned`` is the set of members a callback stopped for Optuna (filled while training)."""
-    from mlpfit.engines.torch_stacked import StackedEngine
-    from mlpfit.fitting.build import engine_options, fitted_model, model_sizes, scalers, train_data
-    from mlpfit.fitting.stopping import stopping_rules
-    from mlpfit.fitting.summary import member_info, member_metrics
-    from mlpfit.nn.stacked import EnsembleMLP
-    from mlpfit.runtime import configure
-    from mlpfit.train.trainer import Trainer
+def batch_config(shared: Shared, configs: list[cfg.FitConfig]) -> cfg.FitConfig:
+    """One fit's config for same-shape settings: the first's, with a member per setting, and the engine and
+    threads chosen again for that many members (as for an ensemble of the same size)."""
+    config = copy.deepcopy(configs[0])
+    config.model.ensemble = len(configs)
+    config.train.engine, config.train.threads = shared.base.train.engine, shared.base.train.threads
+    config.run = dataclasses.replace(config.run, out=None, json=False, quiet=True, plots=False)
+    return config
 
-    first, ds = configs[0], shared.dataset
-    m, t = first.model, first.train
-    configure(t.threads, t.seed)
-    x_scaler, y_scaler = scalers(first, ds, shared.split)
+
+def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), pruned: set | None = None):
+    """Train same-shape configs as the members of one fit, each with its own lr and seed; one row per
+    config. ``pruned`` is the set of members a callback stopped for Optuna (filled while training)."""
+    from mlpfit.fitting.build import Members
+    from mlpfit.fitting.fit import fit
+    from mlpfit.fitting.summary import member_info, member_metrics
+
+    ds = shared.dataset
     seeds = [c.train.seed for c in configs]
-    model = EnsembleMLP(model_sizes(first, ds), m.activation, m.output_activation, seeds,
-                        dropout=m.dropout).to(shared.device)
-    # The fit's own engine options (weight decay, alpha, ...); only the learning rate differs per member.
-    options = {**engine_options(first), "lr": [c.train.lr for c in configs]}
-    engine = StackedEngine(model, train_data(ds, shared.split, x_scaler, y_scaler, shared.device), loss=t.loss,
-                           seed=t.seed, **options)
-    stopping = stopping_rules(first, ds, shared.split, y_scaler)
-    trainer = Trainer(engine, t.epochs, [*stopping.callbacks, *callbacks])
-    trainer.run()
-    fitted = fitted_model(model, x_scaler, y_scaler, ds, t.loss)
+    members = Members(seeds=seeds, lrs=[c.train.lr for c in configs])
+    result = fit(batch_config(shared, configs), dataset=ds, split=shared.split, callbacks=callbacks, save=False,
+                 members=members)
+    codes = ";".join(d["code"] for d in result.summary["diagnostics"])
     rows = []
-    for k, (info, metrics) in enumerate(zip(member_info(seeds, stopping), member_metrics(fitted, ds, shared.split))):
+    infos = member_info(seeds, result.stopping)
+    for k, (info, metrics) in enumerate(zip(infos, member_metrics(result.fitted, ds, shared.split))):
         val = metrics["val"]
         score = val["accuracy"] if ds.task == "classify" else sum(val["r2"]) / len(val["r2"])
         rows.append({"val_loss": info["best_val_loss"], "val_score": score, "best_epoch": info["best_epoch"],
-                     "state": _state(info, k in (pruned or set())), "seconds": round(trainer.seconds, 3),
-                     "batched_with": len(configs)})
-    return rows, trainer
+                     "state": _state(info, k in (pruned or set())), "seconds": round(result.trainer.seconds, 3),
+                     "batched_with": len(configs), "engine": result.config.train.engine, "diagnostics": codes})
+    return rows, result.trainer
 
 
 def _state(info: dict, pruned: bool) -> str:
@@ -93,8 +90,9 @@ def _state(info: dict, pruned: bool) -> str:
 # ---------------------------------------------------------------- a grid
 
 
-def run_grid(shared: Shared, settings: list[dict], progress=lambda text: None) -> list[dict]:
-    """Train every setting, batched by shape; one row per setting in the given order."""
+def run_grid(shared: Shared, settings: list[dict], progress=lambda text: None, on_group=lambda rows: None) -> list[dict]:
+    """Train every setting, batched by shape; one row per setting in the given order. ``on_group(rows)`` sees
+    the rows trained so far after each group (what an interrupted sweep keeps)."""
     configs = [resolved(shared, s) for s in settings]
     groups: dict[tuple, list[int]] = {}
     for i, config in enumerate(configs):
@@ -105,6 +103,7 @@ def run_grid(shared: Shared, settings: list[dict], progress=lambda text: None) -
         results, _ = train_group(shared, [configs[i] for i in members])
         for i, result in zip(members, results):
             rows[i] = {**describe(settings[i], configs[i]), **result}
+        on_group([row for row in rows if row is not None])
     return rows
 
 

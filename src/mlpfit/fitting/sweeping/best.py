@@ -16,7 +16,7 @@ import tempfile
 
 from mlpfit import atomic
 from mlpfit.config import schema as cfg
-from mlpfit.fitting.sweeping.settings import apply_setting
+from mlpfit.fitting.sweeping.plan import apply_setting
 
 SETTING_FILE = "sweep-setting.json"  # in <out>/best: which setting it holds
 

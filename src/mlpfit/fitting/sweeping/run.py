@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 from mlpfit.config import schema as cfg
 from mlpfit.errors import TrainingError, UsageError
+from mlpfit.interrupt import Interrupted
 from mlpfit.fitting.sweeping import best as refitting
 from mlpfit.fitting.sweeping.batch import best_setting, load_shared, run_grid
-from mlpfit.fitting.sweeping.settings import Plan
-from mlpfit.fitting.sweeping.table import study_rows, study_task, write_csv
+from mlpfit.fitting.sweeping.plan import Plan
+from mlpfit.fitting.sweeping.results import study_rows, study_task, write_csv
 from mlpfit.fitting.sweeping.trials import open_study, run_trials, study_best, worker_name
 from mlpfit.fitting.sweeping.workers import run_workers
 
@@ -48,8 +49,9 @@ def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None, on_trial=la
     prepare_dir(out, base.run.force)
     start = time.perf_counter()
     notes = []
+    csv_path = os.path.join(out, "sweep.csv")
     if plan.grid is not None:
-        rows = run_grid(shared, plan.grid, progress)
+        rows = grid_keeping_rows(shared, plan.grid, progress, csv_path)
         best_run, best = refitting.refit_best(base, out, lambda: best_setting(rows))
     elif plan.workers > 1:
         rows, best_run, best, notes = run_parallel(base, plan, out, on_trial)
@@ -59,9 +61,20 @@ def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None, on_trial=la
         rows = study_rows(study) if plan.storage else rows
         progress(f"trained in {time.perf_counter() - start:.1f} s; refitting the best setting")
         best_run, best = refitting.refit_best(base, out, lambda: study_best(study) or best_setting(rows))
-    csv_path = os.path.join(out, "sweep.csv")
     write_csv(csv_path, rows)
     return SweepResult(out, rows, best, best_run, csv_path, shared.dataset.task, list(shared.dataset.inputs), notes)
+
+
+def grid_keeping_rows(shared, settings: list[dict], progress, csv_path: str) -> list[dict]:
+    """The grid's rows; Ctrl-C in the middle keeps the groups already trained in ``csv_path``."""
+    done: list[dict] = []
+    try:
+        return run_grid(shared, settings, progress, on_group=lambda rows: done.__setitem__(slice(None), rows))
+    except Interrupted as stop:
+        if not done:
+            raise
+        write_csv(csv_path, done)
+        raise Interrupted(f"{str(stop).split(';')[0]}; the {len(done)} setting(s) trained before are in {csv_path}") from None
 
 
 def run_parallel(base: cfg.FitConfig, plan: Plan, out: str, on_trial):
@@ -92,7 +105,7 @@ def show(storage: str | None, study_name: str | None) -> tuple[list[dict], str]:
     """(rows, task) of a stored study, without training."""
     import optuna
 
-    from mlpfit.fitting.sweeping.settings import DEFAULT_STUDY
+    from mlpfit.fitting.sweeping.plan import DEFAULT_STUDY
     from mlpfit.fitting.sweeping.storage import open_storage
 
     if storage is None:

@@ -5,8 +5,10 @@
 about N (two asking at the same instant can overshoot by a trial or two). On a shared storage a
 worker asks for at most half of what is left, so a worker that starts later still gets trials. A trial whose worker
 died is failed and queued again by the heartbeat (database storages); the queued copy fills its
-slot, and a worker that finds the budget held by other workers' running trials waits for them, so
-the study completes while any worker lives.
+slot and is always taken, whatever the total (a worker joining a study that already holds more trials
+than its --trials still takes the retries it finds). A worker that finds its total held by other workers'
+running trials waits for them, so the study completes while any worker lives; once the study holds its
+total in finished trials, a worker ends: nothing it could do is left.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from mlpfit.fitting.sweeping.batch import Shared, describe, resolved, train_group
 from mlpfit.fitting.sweeping.heartbeat import Heartbeat
-from mlpfit.fitting.sweeping.settings import TRIALS_PER_BATCH, Plan, group_key
+from mlpfit.fitting.sweeping.plan import TRIALS_PER_BATCH, Plan, group_key
 from mlpfit.fitting.sweeping.storage import open_storage
 from mlpfit.train.callbacks import Callback
 
@@ -88,7 +90,7 @@ def run_trials(shared: Shared, plan: Plan, on_trial=lambda row: None):
             if trials:
                 rows += train_trials(shared, study, trials, plan.space, worker, on_trial)
                 heartbeat.forget(trials)
-            elif heartbeat.enabled and running(study):
+            elif heartbeat.enabled and running(study) and finished(study) < plan.trials:
                 heartbeat.wait()  # the rest is in other workers' hands: finish theirs if they die
             else:
                 return rows, study
@@ -100,7 +102,9 @@ def ask_batch(study, total: int, heartbeat: Heartbeat, shared: bool = False) -> 
 
     On a shared storage a worker takes at most half of what is left, so others starting a moment
     later still get trials and the last ones spread over the workers."""
-    left = total - filled(study) + len(queued(study))
+    # A study may already hold more than this worker's total (another worker's larger --trials); new
+    # trials are then none, but the retries are still this worker's to take.
+    left = max(0, total - filled(study)) + len(queued(study))
     size = min(TRIALS_PER_BATCH, -(-left // 2) if shared else left)
     trials = []
     while len(trials) < size and (queued(study) or filled(study) < total):
@@ -132,6 +136,13 @@ def filled(study) -> int:
     kept = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
     return sum(1 for t in trials if t.state in kept or (t.state == TrialState.FAIL and t.number not in retried
                                                           and "val_loss" in t.user_attrs.get("row", {})))
+
+
+def finished(study) -> int:
+    """The trials of filled() that are done: neither queued nor running."""
+    from optuna.trial import TrialState
+
+    return filled(study) - len(study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)))
 
 
 def running(study) -> bool:

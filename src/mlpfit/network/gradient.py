@@ -13,32 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpfit.nn.numpy_fitted import NumpyFitted, softmax
+from mlpfit.network.network import Network, forward_layers, softmax
 from mlpfit.scratch.activations import get_activation
 
 
-def forward_layers(net: NumpyFitted, scaled: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Pre-activations and activations of every layer for scaled inputs ``[n, inputs]``: two lists of
-    ``[n, units]`` (``[K, n, units]`` for stacked members), the output layer last."""
-    hidden, _ = get_activation(net.activation)
-    last, _ = get_activation(net.output_activation)
-    h = np.asarray(scaled, dtype=np.float64)
-    pre, post = [], []
-    with np.errstate(all="ignore"):  # a diverged run's NaN weights give NaN, as torch would
-        for i, (w, b) in enumerate(zip(net.weights, net.biases)):
-            z = h @ np.swapaxes(w.astype(np.float64), -1, -2) + b.astype(np.float64)[..., None, :]
-            h = (last if i == len(net.weights) - 1 else hidden)(z)
-            pre.append(z)
-            post.append(h)
-    return pre, post
-
-
-def hidden_outputs(net: NumpyFitted, scaled: np.ndarray) -> list[np.ndarray]:
+def hidden_outputs(net: Network, scaled: np.ndarray) -> list[np.ndarray]:
     """Every hidden layer's activations ``[n, units]`` (``[K, n, units]`` stacked) for scaled inputs."""
     return forward_layers(net, scaled)[1][:-1]
 
 
-def backward_to_inputs(net: NumpyFitted, pre: list[np.ndarray], seed: np.ndarray) -> np.ndarray:
+def backward_to_inputs(net: Network, pre: list[np.ndarray], seed: np.ndarray) -> np.ndarray:
     """``seed`` = ∂target/∂(network output) ``[..., n, outputs]`` carried back to ∂target/∂(scaled input)."""
     _, hidden_slope = get_activation(net.activation)
     _, last_slope = get_activation(net.output_activation)
@@ -51,7 +35,7 @@ def backward_to_inputs(net: NumpyFitted, pre: list[np.ndarray], seed: np.ndarray
     return g
 
 
-def input_gradients(net: NumpyFitted, X: np.ndarray) -> np.ndarray:
+def input_gradients(net: Network, X: np.ndarray) -> np.ndarray:
     """∂output/∂input per row in ORIGINAL units: ``[rows, outputs, inputs]``.
 
     Regression: every output (the network's output through the target scaler, no link). Classification:

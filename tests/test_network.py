@@ -1,4 +1,5 @@
-"""The NumPy predictor that `mlpfit predict` uses agrees with the torch model, and predicting imports no torch."""
+"""mlpfit.network.Network, what `mlpfit predict` uses, agrees with the torch modules the engines train, loaded
+with the same weights; and predicting imports no torch."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import pytest
 from mlpfit.config.schema import DataConfig, FitConfig, ModelConfig, RunConfig, TrainConfig
 from mlpfit.errors import RunFolderError
 from mlpfit.fitting.fit import fit
-from mlpfit.runfolder.load import load_fitted
-from mlpfit.runfolder.predictor import load_predictor
+from mlpfit.runfolder.run import load, load_network
+from torch_reference import reference
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -37,10 +38,10 @@ def runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("kind", ["single", "ensemble", "numpy-engine"])
-def test_the_numpy_predictor_agrees_with_the_torch_model(runs, kind):
+def test_the_network_agrees_with_the_torch_model(runs, kind):
     X = np.random.default_rng(1).uniform(-3, 3, (50, 2))  # in and well outside the [-1, 1] box
-    _, torch_fitted, _, _ = load_fitted(runs[kind])
-    numpy_fitted, _ = load_predictor(runs[kind])
+    numpy_fitted, _ = load_network(runs[kind])
+    torch_fitted = reference(load(runs[kind]).network)
     np.testing.assert_allclose(numpy_fitted.predict(X), torch_fitted.predict(X), rtol=1e-5, atol=1e-6)
     assert numpy_fitted.members == torch_fitted.members
     if kind == "ensemble":
@@ -49,8 +50,8 @@ def test_the_numpy_predictor_agrees_with_the_torch_model(runs, kind):
 
 def test_classification_probabilities_agree(digits_run):
     X = digits_run.dataset.X[:40]
-    _, torch_fitted, _, _ = load_fitted(digits_run.run_dir)
-    numpy_fitted, _ = load_predictor(digits_run.run_dir)
+    numpy_fitted, _ = load_network(digits_run.run_dir)
+    torch_fitted = reference(numpy_fitted)
     np.testing.assert_allclose(numpy_fitted.predict_proba(X), torch_fitted.predict_proba(X), atol=1e-5)
     assert (numpy_fitted.predict(X) == torch_fitted.predict(X)).all()
 
@@ -58,12 +59,12 @@ def test_classification_probabilities_agree(digits_run):
 def test_weights_that_do_not_chain_as_the_summary_says_are_refused(runs, tmp_path):
     from mlpfit.runfolder import store
 
-    files = store.read(runs["single"], arrays="numpy")
+    files = store.read(runs["single"])
     files.summary["architecture"]["sizes"] = [2, 9, 8, 1]
-    from mlpfit.runfolder.predictor import predictor_from_files
+    from mlpfit.runfolder.run import checked_network
 
     with pytest.raises(RunFolderError, match="does not fit the architecture"):
-        predictor_from_files(files)
+        checked_network(files)
 
 
 def test_predict_on_the_cpu_never_imports_torch(runs):

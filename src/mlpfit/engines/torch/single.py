@@ -13,8 +13,9 @@ import math
 import numpy as np
 import torch
 
-from mlpfit.nn.losses import batch_loss, l2_penalty, loss_sum
-from mlpfit.train.optim import make_optimizer, make_schedule
+from mlpfit.engines.torch.losses import batch_loss, l2_penalty, loss_sum
+from mlpfit.engines.torch.optim import make_optimizer, make_schedule
+from mlpfit.engines.torch.state import network_state, to_numpy, to_torch
 from mlpfit.train.trainer import TrainData
 
 
@@ -24,6 +25,7 @@ class TorchEngine:
     def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
                  alpha=0.0, weight_decay=0.0, optimizer_state=None):
         self.model, self.data = model, data
+        self.device = str(data.X.device)
         self.batch_size = min(batch_size, len(data.X))
         self.loss_name, self.alpha = loss, alpha
         self.optimizer = make_optimizer(optimizer, model.parameters(), lr, weight_decay)
@@ -115,8 +117,11 @@ class TorchEngine:
         return scores
 
     def optimizer_state(self) -> dict:
-        """The optimizer's moments, for a later fit that continues this one (``optimizer_state=``)."""
-        return self.optimizer.state_dict()
+        """The optimizer's moments as NumPy, for a later fit that continues this one (``optimizer_state=``)."""
+        return to_numpy(self.optimizer.state_dict())
+
+    def network_state(self, stacked: bool = False) -> dict:
+        return network_state(self.model)
 
     def freeze(self, frozen: np.ndarray) -> None:
         pass  # one member: once it stops, the trainer stops
@@ -130,11 +135,14 @@ class TorchEngine:
             self.model.load_state_dict(self.kept)
 
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(), "kept": self.kept, "step": self.step,
-                "epoch_rng": self.epoch_rng, "partial_loss": self.partial_loss, "torch_rng": torch.get_rng_state()}
+        """Everything to continue exactly, as NumPy (a checkpoint holds no tensor)."""
+        return to_numpy({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                         "scheduler": self.scheduler.state_dict(), "kept": self.kept, "step": self.step,
+                         "epoch_rng": self.epoch_rng, "partial_loss": self.partial_loss,
+                         "torch_rng": torch.get_rng_state()})
 
     def load_state_dict(self, state: dict) -> None:
+        state = to_torch(state)
         params = list(self.model.parameters())
         check_optimizer_state(state["optimizer"], params, flat=self.is_lbfgs)
         self.model.load_state_dict(state["model"])
@@ -161,6 +169,7 @@ def weight_matrices(model) -> list:
 def continue_optimizer(optimizer, state: dict, lr: float, flat: bool = False) -> None:
     """Load an earlier optimizer's state, keeping this fit's learning rate (the schedule starts from it)."""
     params = [p for group in optimizer.param_groups for p in group["params"]]
+    state = to_torch(state)
     check_optimizer_state(state, params, flat=flat)
     optimizer.load_state_dict(state)
     for group in optimizer.param_groups:

@@ -55,7 +55,7 @@ def format_equation(output: str, inputs: list[str], weights: np.ndarray, bias: f
 
 def member_maps(fitted) -> list[AffineMap] | None:
     """Each member's affine map in original units for a linear regression model (one for a single fit), else None."""
-    net = fitted.as_numpy()
+    net = fitted
     if net.task != "regress" or not is_linear(net.sizes, net.activation, net.output_activation):
         return None
     x, y = net.x_scaler, net.y_scaler

@@ -1,4 +1,4 @@
-"""mlpfit.nn.losses for the flat NumPy net: each loss's value and its gradient dL/dy, into given buffers.
+"""mlpfit.engines.torch.losses for the flat NumPy net: each loss's value and its gradient dL/dy, into given buffers.
 
 Every loss is written as a per-element loss ``e`` and its derivative ``g`` with respect to the
 prediction (both [n, outputs]); :func:`batch_loss` then takes torch's reductions: a row's loss is
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpfit.engines.flat_activations import sigmoid_into
+from mlpfit.engines.numpy.activations import sigmoid_into
 
 HUBER_DELTA = 1.0  # torch's F.huber_loss default
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpfit.engines.flat_activations import ACTIVATIONS, IN_PLACE
+from mlpfit.engines.numpy.activations import ACTIVATIONS, IN_PLACE
 from mlpfit.errors import UsageError
 
 

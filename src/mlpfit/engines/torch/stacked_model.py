@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mlpfit.nn.model import ACTIVATIONS, MLP
+from mlpfit.engines.torch.model import ACTIVATIONS, MLP
 
 
 class StackedLinear(nn.Module):

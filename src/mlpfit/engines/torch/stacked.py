@@ -1,7 +1,7 @@
 """K torch MLPs of one shape trained as one batched model (ensembles and sweeps).
 
 * One optimizer steps the stacked tensors with a per-member learning-rate vector
-  (:class:`~mlpfit.train.stacked_optim.StackedOptimizer`), so a sweep can batch settings that
+  (:class:`~mlpfit.engines.torch.stacked_optim.StackedOptimizer`), so a sweep can batch settings that
   differ only in ``lr``.
 * Every member has its own minibatch order (one ``rand(K, n).argsort`` per epoch: a gather of
   ``[K, B]`` indices is cheap).
@@ -16,10 +16,11 @@ import math
 import numpy as np
 import torch
 
-from mlpfit.engines.torch_single import check_byte_state, weight_matrices
-from mlpfit.nn.losses import l2_penalty, member_loss
+from mlpfit.engines.torch.single import check_byte_state, weight_matrices
+from mlpfit.engines.torch.losses import l2_penalty, member_loss
 from mlpfit.train.schedules import schedule as lr_schedule
-from mlpfit.train.stacked_optim import StackedOptimizer
+from mlpfit.engines.torch.stacked_optim import StackedOptimizer
+from mlpfit.engines.torch.state import network_state, to_numpy, to_torch
 from mlpfit.train.trainer import TrainData
 
 # On a CPU, members go through forward and backward in chunks whose activations ([members, rows,
@@ -32,13 +33,14 @@ class StackedEngine:
     def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
                  alpha=0.0, weight_decay=0.0, optimizer_state=None):
         self.model, self.data, self.members = model, data, model.k
+        self.device = str(data.X.device)
         self.batch_size = min(batch_size, len(data.X))
         self.loss_name, self.alpha = loss, alpha
         self.optimizer = StackedOptimizer(optimizer, model.parameters(), [lr] * self.members if np.isscalar(lr) else list(lr),
                                           l2=weight_decay)
         if optimizer_state is not None:  # continue an earlier fit's moments (partial_fit), at this fit's lr
             lrs = self.optimizer.lr.clone()
-            self.optimizer.load_state_dict(optimizer_state)
+            self.optimizer.load_state_dict(to_torch(optimizer_state))
             self.optimizer.lr = lrs
         self.t0 = self.optimizer.t  # the schedule counts this fit's steps only
         self.chunks = member_chunks(self.members, self.batch_size * max(model.sizes), data.X.device)
@@ -125,8 +127,8 @@ class StackedEngine:
         return scores
 
     def optimizer_state(self) -> dict:
-        """The optimizer's moments, for a later fit that continues this one (``optimizer_state=``)."""
-        return self.optimizer.state_dict()
+        """The optimizer's moments as NumPy, for a later fit that continues this one (``optimizer_state=``)."""
+        return to_numpy(self.optimizer.state_dict())
 
     def freeze(self, frozen: np.ndarray) -> None:
         self.active = torch.as_tensor(~np.asarray(frozen), dtype=torch.float32, device=self.active.device)
@@ -143,12 +145,17 @@ class StackedEngine:
             for kept, p in zip(self.kept, self.model.parameters()):
                 p[mask] = kept[mask]
 
+    def network_state(self, stacked: bool = True) -> dict:
+        return network_state(self.model)
+
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "kept": self.kept,
-                "active": self.active, "step": self.step, "epoch_rng": self.epoch_rng,
-                "partial_loss": self.partial_loss, "torch_rng": torch.get_rng_state()}
+        """Everything to continue exactly, as NumPy (a checkpoint holds no tensor)."""
+        return to_numpy({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                         "kept": self.kept, "active": self.active, "step": self.step, "epoch_rng": self.epoch_rng,
+                         "partial_loss": self.partial_loss, "torch_rng": torch.get_rng_state()})
 
     def load_state_dict(self, state: dict) -> None:
+        state = to_torch(state)
         params = list(self.model.parameters())
         kept = list(state["kept"])
         if len(kept) != len(params) or any(tuple(k.shape) != tuple(p.shape) for k, p in zip(kept, params)):

@@ -1,8 +1,8 @@
 """``--engine numpy``: K MLPs trained on the CPU without torch, each over one flat float32 buffer.
 
-The network is mlpfit.engines.flat_net (scratch's chain rule, with preallocated buffers), the
-optimizers mlpfit.engines.flat_optim (torch.optim's formulas), the losses flat_losses (those of
-mlpfit.nn.losses). The engine follows the torch engines' habits: the same per-step learning-rate
+The network is mlpfit.engines.numpy.net (scratch's chain rule, with preallocated buffers), the
+optimizers mlpfit.engines.numpy.optim (torch.optim's formulas), the losses flat_losses (those of
+mlpfit.engines.torch.losses). The engine follows the torch engines' habits: the same per-step learning-rate
 schedule, the mean training loss of the epoch measured on each batch before its step, per-row
 weights and the L2 term ``0.5·alpha·Σ‖W‖²/rows`` on weight matrices.
 
@@ -18,10 +18,10 @@ import math
 
 import numpy as np
 
-from mlpfit.engines import numpy_state as check
-from mlpfit.engines.flat_losses import LOSSES, batch_loss, row_losses
-from mlpfit.engines.flat_net import FlatMLP
-from mlpfit.engines.flat_optim import OPTIMIZERS, make_optimizer
+from mlpfit.engines.numpy import state as check
+from mlpfit.engines.numpy.losses import LOSSES, batch_loss, row_losses
+from mlpfit.engines.numpy.net import FlatMLP
+from mlpfit.engines.numpy.optim import OPTIMIZERS, make_optimizer
 from mlpfit.errors import UsageError
 from mlpfit.scratch.network import init_params
 from mlpfit.scratch.train import batches
@@ -44,6 +44,8 @@ def check_supported(config) -> None:
 
 
 class NumpyEngine:
+    device = "cpu"
+
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
                  schedule, seeds, loss="mse", dropout=0.0, alpha=0.0, weight_decay=0.0, initial_params=None,
                  optimizer_state=None):
@@ -74,7 +76,9 @@ class NumpyEngine:
         if optimizer_state is not None:  # partial_fit: the earlier fit's moments (this fit's schedule)
             self.optimizers = self.loaded_optimizers(optimizer_state)
         self.steps_per_epoch = math.ceil(len(self.X) / self.batch_size)
-        self.peak_lr, self.factor = lr, lr_schedule(schedule, epochs, self.steps_per_epoch)
+        # one peak rate per member: a sweep's batch trains settings that differ in lr together
+        self.peak_lrs = np.broadcast_to(np.asarray(lr, dtype=np.float64), (self.members,)).copy()
+        self.factor = lr_schedule(schedule, epochs, self.steps_per_epoch)
         self.steps_done = 0  # optimizer steps so far (the schedule's clock)
         self.active = np.ones(self.members, dtype=bool)
         self.kept = self.params.copy()
@@ -85,8 +89,8 @@ class NumpyEngine:
 
     @property
     def lr(self) -> float:
-        """The learning rate of the next step (as a torch scheduler reports it)."""
-        return self.peak_lr * self.factor(self.steps_done)
+        """The learning rate of the next step (the first member's, as a torch scheduler reports it)."""
+        return float(self.peak_lrs[0]) * self.factor(self.steps_done)
 
     def fresh_optimizers(self) -> list:
         return [make_optimizer(self.optimizer_name, self.params.shape[1], DTYPE, self.weight_decay)
@@ -103,6 +107,14 @@ class NumpyEngine:
         """Member k's weights under torch's names ("layers.{i}.weight" [out, in], "layers.{i}.bias"), float32 copies."""
         return self.net.layout.to_dict(self.params[k])
 
+    def network_state(self, stacked: bool) -> dict[str, np.ndarray]:
+        """Every member's weights as one state: ``layers.*`` for a single net, ``members.layers.*`` stacked
+        ``[K, ...]`` for members (the names a torch model of the same shape has)."""
+        states = [self.member_state(k) for k in range(self.members)]
+        if not stacked:
+            return states[0]
+        return {name.replace("layers.", "members.layers.", 1): np.stack([s[name] for s in states]) for name in states[0]}
+
     # ------------------------------------------------------------------ training
 
     def train_epoch(self, should_stop) -> np.ndarray | None:
@@ -118,9 +130,9 @@ class NumpyEngine:
         members = np.flatnonzero(self.active).tolist()  # the trainer freezes members between epochs only
         with np.errstate(all="ignore"):  # a diverging run overflows; the divergence guard reports it
             for i in range(self.step, self.steps_per_epoch):
-                lr = self.lr
+                factor = self.factor(self.steps_done)
                 for k in members:
-                    loss, rows = self.train_step(k, None if full else orders[k][i], lr)
+                    loss, rows = self.train_step(k, None if full else orders[k][i], self.peak_lrs[k] * factor)
                     total[k] += loss * rows
                 self.steps_done += 1
                 self.step = i + 1
@@ -164,7 +176,7 @@ class NumpyEngine:
         return loss, total
 
     def add_l2(self, params: np.ndarray, rows: float) -> float:
-        """0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.nn.losses.l2_penalty): its value; its gradient into grad."""
+        """0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.engines.torch.losses.l2_penalty): its value; its gradient into grad."""
         weights = np.multiply(params, self.weight_mask, out=self.l2_buffer)
         squares = float(np.dot(weights, params))
         weights *= self.alpha / rows
@@ -172,7 +184,7 @@ class NumpyEngine:
         return 0.5 * self.alpha * squares / rows
 
     def evaluate(self) -> dict:
-        """Each member's validation loss (and accuracy for classes), as torch_single.evaluate computes them."""
+        """Each member's validation loss (and accuracy for classes), as the torch engine computes them."""
         total = len(self.X_val) if self.W_val is None else max(float(self.W_val.sum()), 1e-30)
         weight = 1.0 if self.W_val is None else self.W_val
         losses, hits = np.zeros(self.members), np.zeros(self.members)
@@ -266,3 +278,12 @@ def whole_rows(X: np.ndarray, T: np.ndarray) -> np.ndarray:
     rows[:, inputs] = 1.0
     rows[:, inputs + 1 :] = T
     return rows
+
+
+def member_params(state: dict, members: int, stacked: bool) -> list[dict]:
+    """Saved weights (torch's names, ``members.`` first when stacked) as the engine's per-member parameter dicts
+    (the inverse of :meth:`NumpyEngine.network_state`)."""
+    arrays = {k: np.asarray(v) for k, v in state.items()}
+    if not stacked:
+        return [arrays] * members
+    return [{k.replace("members.layers.", "layers.", 1): v[i] for k, v in arrays.items()} for i in range(members)]

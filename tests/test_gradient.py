@@ -1,4 +1,4 @@
-"""nn.numpy_grad: hidden outputs and input gradients in NumPy equal torch's forward pass and autograd on the
+"""network.gradient: hidden outputs and input gradients in NumPy equal torch's forward pass and autograd on the
 same weights, and `mlpfit report` / `mlpfit explain` never import torch."""
 
 from __future__ import annotations
@@ -13,18 +13,19 @@ import pytest
 import torch
 
 from mlpfit.data.scaling import Standardizer
-from mlpfit.nn.fitted import FittedEnsemble, FittedModel
-from mlpfit.nn.model import MLP
-from mlpfit.nn.numpy_grad import hidden_outputs, input_gradients
-from mlpfit.nn.stacked import EnsembleMLP
+from mlpfit.engines.torch.model import MLP
+from mlpfit.engines.torch.stacked_model import EnsembleMLP
+from mlpfit.network.gradient import hidden_outputs, input_gradients
 from mlpfit.scratch.activations import ACTIVATIONS
+from torch_reference import network_of, torch_module
 
 HIDDEN = [name for name in ACTIVATIONS if name != "identity"] + ["identity"]
 
 
 def torch_gradients(fitted, X: np.ndarray) -> np.ndarray:
-    """The oracle: what report.sensitivity computed with autograd before it moved to NumPy."""
-    model = fitted.model.eval()
+    """The oracle: what report.sensitivity computed with autograd before it moved to NumPy, on a torch
+    module loaded with the network's weights."""
+    model = torch_module(fitted)
     dtype = next(model.parameters()).dtype
     scaled = torch.as_tensor(fitted.x_scaler.transform(X), dtype=dtype).requires_grad_(True)
     out = model(scaled)
@@ -50,24 +51,29 @@ def scalers(inputs: int, outputs: int, rng):
     return x, y  # not the identity: the original-units chain rule shows
 
 
+def module(sizes, activation, members=1, dtype=torch.float64, seed=0):
+    torch.manual_seed(seed)
+    if members == 1:
+        return MLP(sizes, activation).to(dtype)
+    return EnsembleMLP(sizes, activation, seeds=list(range(members))).to(dtype)
+
+
 def regressor(sizes, activation, members=1, dtype=torch.float64, seed=0):
     rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
     x, y = scalers(sizes[0], sizes[-1], rng)
     names = [f"x{i}" for i in range(sizes[0])], [f"y{k}" for k in range(sizes[-1])]
-    if members == 1:
-        return FittedModel(MLP(sizes, activation).to(dtype), x, y, *names)
-    return FittedEnsemble(EnsembleMLP(sizes, activation, seeds=list(range(members))).to(dtype), x, y, *names)
+    return network_of(module(sizes, activation, members, dtype, seed), x, y, *names)
 
 
-def classifier(sizes, activation, members=1, seed=0):
-    fitted = regressor(sizes, activation, members, seed=seed)
-    fitted.task, fitted.y_scaler, fitted.classes = "classify", None, list(range(sizes[-1]))
-    fitted.outputs = ["label"]
+def classifier(sizes, activation, members=1, dtype=torch.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    x, _ = scalers(sizes[0], sizes[-1], rng)
+    model = module(sizes, activation, members, dtype, seed)
     with torch.no_grad():  # larger logits than a fresh init gives, so the probabilities are not all alike
-        for p in fitted.model.parameters():
+        for p in model.parameters():
             p.mul_(3.0)
-    return fitted
+    return network_of(model, x, None, [f"x{i}" for i in range(sizes[0])], ["label"], task="classify",
+                      classes=list(range(sizes[-1])))
 
 
 def rows(inputs: int, n: int = 25, seed: int = 1) -> np.ndarray:
@@ -78,14 +84,14 @@ def rows(inputs: int, n: int = 25, seed: int = 1) -> np.ndarray:
 def test_regression_gradients_equal_autograd(activation):
     fitted = regressor([3, 7, 5, 2], activation)
     X = rows(3)
-    np.testing.assert_allclose(input_gradients(fitted.as_numpy(), X), torch_gradients(fitted, X), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(input_gradients(fitted, X), torch_gradients(fitted, X), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "gelu", "softplus"])
 def test_an_ensembles_gradient_is_its_mean_prediction_s(activation):
     fitted = regressor([2, 6, 6, 3], activation, members=4)
     X = rows(2)
-    found = input_gradients(fitted.as_numpy(), X)
+    found = input_gradients(fitted, X)
     assert found.shape == (25, 3, 2)
     np.testing.assert_allclose(found, torch_gradients(fitted, X), rtol=1e-9, atol=1e-12)
 
@@ -95,17 +101,17 @@ def test_an_ensembles_gradient_is_its_mean_prediction_s(activation):
 def test_classification_gradients_are_the_predicted_class_probability_s(activation, members):
     fitted = classifier([4, 9, 5], activation, members)
     X = rows(4, 40)
-    found = input_gradients(fitted.as_numpy(), X)
+    found = input_gradients(fitted, X)
     assert found.shape == (40, 1, 4) and np.abs(found).max() > 1e-3
     np.testing.assert_allclose(found, torch_gradients(fitted, X), rtol=1e-8, atol=1e-12)
 
 
 def test_image_sized_float32_classifier_matches_to_float32_precision():
-    fitted = classifier([64, 32, 10], "relu", seed=3)
-    fitted.model.float()
+    fitted = classifier([64, 32, 10], "relu", dtype=torch.float32, seed=3)
+    assert fitted.weights[0].dtype == np.float32
     X = np.random.default_rng(2).uniform(0, 16, (50, 64))  # an 8x8 image's pixel range
     expected = torch_gradients(fitted, X)
-    np.testing.assert_allclose(input_gradients(fitted.as_numpy(), X), expected, rtol=1e-3,
+    np.testing.assert_allclose(input_gradients(fitted, X), expected, rtol=1e-3,
                                atol=1e-4 * np.abs(expected).max())
 
 
@@ -113,30 +119,30 @@ def test_image_sized_float32_classifier_matches_to_float32_precision():
 def test_hidden_outputs_equal_the_torch_forward_pass(activation):
     fitted = regressor([2, 6, 4, 1], activation)
     scaled = fitted.x_scaler.transform(rows(2))
-    expected, x = [], torch.as_tensor(scaled)
+    model, expected, x = torch_module(fitted), [], torch.as_tensor(scaled)
     with torch.no_grad():
-        for layer in fitted.model.layers[:-1]:
-            x = fitted.model.activation(layer(x))
+        for layer in model.layers[:-1]:
+            x = model.activation(layer(x))
             expected.append(x.numpy())
-    found = hidden_outputs(fitted.as_numpy(), scaled)
+    found = hidden_outputs(fitted, scaled)
     assert [h.shape for h in found] == [(25, 6), (25, 4)]
     for a, b in zip(found, expected):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_stacked_hidden_outputs_are_each_members():
-    fitted = regressor([2, 5, 1], "tanh", members=3)
-    net = fitted.as_numpy()
-    scaled = fitted.x_scaler.transform(rows(2))
+    net = regressor([2, 5, 1], "tanh", members=3)
+    model = torch_module(net)
+    scaled = net.x_scaler.transform(rows(2))
     (stacked,) = hidden_outputs(net, scaled)
     assert stacked.shape == (3, 25, 5) and net.members == 3 and net.sizes == [2, 5, 1]
     for k in range(3):
-        member = fitted.model.member(k).double()
+        member = model.member(k).double()
         with torch.no_grad():
             expected = member.activation(member.layers[0](torch.as_tensor(scaled))).numpy()
         np.testing.assert_allclose(hidden_outputs(net.member(k), scaled)[0], expected, rtol=1e-12)
         np.testing.assert_allclose(stacked[k], expected, rtol=1e-12)
-    assert net.parameter_count == fitted.model.parameter_count
+    assert net.parameter_count == model.parameter_count
 
 
 # ---------------------------------------------------------------- report and explain without torch
