@@ -134,3 +134,8 @@ def test_the_cli_the_api_and_the_estimators_share_one_encoding(run, tmp_path):
     estimator = Regressor(epochs=5).fit(frame.drop(columns=["price", "order_id"]), frame["price"])
     assert {c.name: c.kind for c in estimator.encoding_.columns} == kinds
     assert estimator.encoding_.names == result.summary["inputs"]
+
+
+def test_the_report_shows_importance_per_column(run):
+    assert (run / "sensitivity.png").stat().st_size > 10_000
+    assert "Which input columns matter" in (run / "report.html").read_text()
