@@ -42,9 +42,6 @@ class Dialect:
         given = f" ({', '.join('--' + name for name in self.chosen)} as given)" if self.chosen else ""
         return ", ".join(parts) + given
 
-    def as_dict(self) -> dict:
-        return {"sep": self.sep, "decimal": self.decimal, "thousands": self.thousands}
-
 
 def detect(text: str, sep: str | None = None, decimal: str | None = None, thousands: str | None = None) -> Dialect:
     """The file's dialect from its first lines; marks given by the user are kept as given."""
