@@ -1,4 +1,6 @@
 """mlpfit: teach a multilayer perceptron a function, and see what it learned."""
+import importlib
+
 __version__ = "0.1.0"
 
 # The public API, imported on first use so `import mlpfit` (and the CLI's --help) stays light:
@@ -10,8 +12,6 @@ __all__ = ["__version__", *_LAZY]
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'mlpfit' has no attribute {name!r}")
 

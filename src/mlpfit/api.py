@@ -13,6 +13,9 @@ fields), read by the rules of a CSV file. Nothing is written unless ``out`` is g
 y = 3.0000·x + 1.0000
 """
 
+# Deferred imports: pandas, the estimators (scikit-learn) and what reports draw load inside the functions that need
+# them.
+
 from __future__ import annotations
 
 import copy
@@ -21,7 +24,18 @@ import os
 import numpy as np
 
 from mlpfit.config import schema as cfg
+from mlpfit.config.from_options import help_text, to_config
+from mlpfit.config.options import OPTIONS
+from mlpfit.data.sources.applicable import check_applicable
 from mlpfit.errors import DataError, UsageError
+from mlpfit.export import export_fitted
+from mlpfit.fitting.fit import fit as run_fit
+from mlpfit.fitting.summary import split_samples
+from mlpfit.network.equation import equations
+from mlpfit.report.sensitivity import sensitivities
+from mlpfit.report.symbolic import search
+from mlpfit.runfolder import run as runs
+from mlpfit.runfolder.claim import prepare_dir
 
 FRAME = "<DataFrame>"  # the TARGET recorded for a table given in memory
 
@@ -46,8 +60,6 @@ def fit(data=None, /, *, target=None, callbacks=(), **options) -> "Result":
     (['x', 'y'], 20, 20)
     """
     from mlpfit.estimators import python_words
-    from mlpfit.fitting.fit import fit as run_fit
-    from mlpfit.fitting.summary import split_samples
 
     data, columns = _data_and_targets(data, target, options.pop("target_columns", None))
     options["target_columns"] = columns
@@ -89,7 +101,6 @@ def as_frame(data):
 
 def build_config(target, options: dict) -> cfg.FitConfig:
     """The keyword arguments of :func:`fit` as a validated FitConfig (the CLI's rules, in Python's words)."""
-    from mlpfit.config.from_options import to_config
     from mlpfit.estimators import python_words
 
     target = os.fspath(target) if isinstance(target, os.PathLike) else target
@@ -98,7 +109,6 @@ def build_config(target, options: dict) -> cfg.FitConfig:
                          "e.g. 'x**2 + y**2'")
     if options.get("out") is not None:
         options = {**options, "out": os.fspath(options["out"])}
-    from mlpfit.data.sources.applicable import check_applicable
 
     try:
         config = to_config(target, options)
@@ -111,8 +121,6 @@ def build_config(target, options: dict) -> cfg.FitConfig:
 
 def option_list() -> str:
     """The keywords of :func:`fit`, one line each, from the table of options."""
-    from mlpfit.config.from_options import help_text
-    from mlpfit.config.options import OPTIONS
 
     return "\n".join(f"    {o.key}: {help_text(o)}" for o in OPTIONS)
 
@@ -130,8 +138,6 @@ def load(path) -> "Result":
     >>> load(folder).summary["formula"]
     '2*x'
     """
-    from mlpfit.runfolder import run as runs
-
     run = runs.load(os.fspath(path))
     return Result(run.config, run.network, run.history, run.summary, samples=run.samples, run_dir=run.path)
 
@@ -207,11 +213,7 @@ class Result:
         ``symbolic`` (and ``symbolic_outputs`` for several outputs): a short formula for the network,
         with its R² against the network, the data and the truth (see mlpfit.report.symbolic).
         """
-        from mlpfit.network.equation import equations
-
         if symbolic:
-            from mlpfit.report.symbolic import search
-
             return search(self.fitted, self.summary, self.samples)
 
         s, arch = self.summary, self.summary["architecture"]
@@ -228,8 +230,6 @@ class Result:
     def sensitivity(self) -> dict | None:
         """Mean |∂output/∂input| per output and input over the stored sample, in original units
         (``explain --json``'s ``sensitivity``); None when the result holds no sample."""
-        from mlpfit.report.sensitivity import sensitivities
-
         return sensitivities(self.fitted, self.samples)
 
     def plot(self, folder=None) -> list[str]:
@@ -238,7 +238,6 @@ class Result:
         ``folder`` defaults to the run folder; a run that was never saved needs one.
         """
         from mlpfit.report import figures
-        from mlpfit.network.equation import equations
 
         folder = os.fspath(folder) if folder is not None else self.run_dir
         if folder is None:
@@ -254,7 +253,6 @@ class Result:
         Returns the path (a large net's Python module also writes an .npz of weights beside it).
         """
         from mlpfit.estimators import python_words
-        from mlpfit.export import export_fitted
 
         try:
             return export_fitted(self.fitted, self.summary, format, os.fspath(path), force, samples=self.samples)["path"]
@@ -263,8 +261,6 @@ class Result:
 
     def save(self, path, force: bool = False) -> str:
         """Write a run folder at ``path`` (what ``mlpfit fit --out`` writes); returns the path."""
-        from mlpfit.runfolder.claim import prepare_dir
-        from mlpfit.runfolder import run as runs
 
         path = os.fspath(path)
         prepare_dir(path, force)

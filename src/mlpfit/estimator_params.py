@@ -11,7 +11,9 @@ import re
 import numpy as np
 from sklearn.utils import check_array
 
+from mlpfit.config import defaults
 from mlpfit.config import schema as cfg
+from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT
 from mlpfit.errors import MlpfitError, UsageError
 
 # Estimators score themselves through their caller (cross-validation); only a validation split
@@ -58,8 +60,6 @@ def validated(config: cfg.FitConfig) -> cfg.FitConfig:
 
 def auto_epochs(n: int, config: cfg.FitConfig, steps: int = ESTIMATOR_STEPS) -> int | None:
     """Epochs for about ``steps`` optimizer steps, with the split and batch rules of a fit."""
-    from mlpfit.config import defaults
-    from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT
 
     if config.train.optimizer == "lbfgs":
         return None  # L-BFGS has its own budget in defaults.resolve

@@ -22,21 +22,19 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, check_X_y, column_or_1d, validate_data
 
 from mlpfit.config import schema as cfg
+from mlpfit.data.dataset import Dataset
+from mlpfit.data.sources.csvfile import Sheet
+from mlpfit.data.sources.encoding import Target, TableEncoding, needs_encoding
 from mlpfit.errors import UsageError
 from mlpfit.estimator_layout import layer_weights, validation_scores
-from mlpfit.estimator_params import (  # noqa: F401
-    DEFAULT_VALIDATION_FRACTION,
-    ESTIMATOR_STEPS,
-    EstimatorValueError,
-    auto_epochs,
-    hidden_sizes,
-    python_words,
-    sample_weights,
-    validated,
-)
+from mlpfit.estimator_params import (DEFAULT_VALIDATION_FRACTION, ESTIMATOR_STEPS, EstimatorValueError,  # noqa: F401
+                                     auto_epochs, hidden_sizes, python_words, sample_weights, validated)
+from mlpfit.fitting.build import Start, optimizer_kind
+from mlpfit.fitting.fit import fit
+from mlpfit.fitting.predicting import rows_from_frame
 
 
 class _MLPEstimator(BaseEstimator):
@@ -127,9 +125,6 @@ class _MLPEstimator(BaseEstimator):
         return self._train(X, Y, outputs, weights, incremental, continuing)
 
     def _train(self, X, Y, outputs, weights, incremental: bool, continuing: bool):
-        from mlpfit.data.dataset import Dataset
-        from mlpfit.fitting.build import Start
-        from mlpfit.fitting.fit import fit
 
         config = self._config(incremental)
         if config.train.epochs is None:
@@ -161,7 +156,6 @@ class _MLPEstimator(BaseEstimator):
         """The fitted attributes, scikit-learn's names and meanings; a continued fit extends the curves."""
         # Predict in float64: float32 sums depend on the batch's size at the 1e-7 level, and
         # scikit-learn (rightly) expects a row's prediction not to depend on its neighbours.
-        from mlpfit.fitting.build import optimizer_kind
 
         self.fitted_ = result.fitted.in_float64()
         self._optimizer_state = (result.optimizer_state, optimizer_kind(result.config))
@@ -193,7 +187,6 @@ class _MLPEstimator(BaseEstimator):
         encoding = getattr(self, "encoding_", None)
         if encoding is None:
             return validate_data(self, X, reset=False, dtype=np.float64)
-        from mlpfit.fitting.predicting import rows_from_frame
 
         if not hasattr(X, "columns"):
             raise UsageError("this estimator was fit on a DataFrame with text or missing values: "
@@ -204,10 +197,6 @@ class _MLPEstimator(BaseEstimator):
         """(X as network inputs, y) for a DataFrame with text or missing values, encoded as ``mlpfit fit``
         encodes a CSV table (one-hot text, filled holes); None for anything else (the plain path).
         A continued fit (warm start, partial_fit) applies the first fit's encoding."""
-        from sklearn.utils.validation import check_X_y
-
-        from mlpfit.data.sources.encoding import needs_encoding
-
         if continuing:
             if getattr(self, "encoding_", None) is None:
                 return None
@@ -215,9 +204,6 @@ class _MLPEstimator(BaseEstimator):
         self.encoding_ = None
         if not needs_encoding(X):
             return None
-        from mlpfit.data.sources.csvfile import Sheet
-        from mlpfit.data.sources.encoding import Target, TableEncoding
-
         sheet = Sheet.from_frame(X)
         Y = np.asarray(y)
         Y = (Y.astype(np.float64) if self._task == "regress" else Y).reshape(len(Y), -1)

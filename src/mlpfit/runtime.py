@@ -2,14 +2,17 @@
 glibc's allocator thresholds, which only the command line sets (it owns its process; a library call must
 leave the process as it found it)."""
 
+# Deferred imports: threadpoolctl loads when BLAS threads are limited.
+
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import functools
 import importlib
 import os
 import sys
-
 
 
 @contextlib.contextmanager
@@ -70,8 +73,6 @@ def keep_freed_memory() -> bool:
     Process-wide and with no way to read the old values back, so only ``mlpfit``'s own process calls it (cli.main),
     never a library call; only Linux with glibc; returns whether it applied.
     """
-    import ctypes
-    import ctypes.util
 
     if not sys.platform.startswith("linux"):
         return False

@@ -1,5 +1,8 @@
 """``mlpfit export``: a run's model as an ONNX graph or a NumPy-only Python module."""
 
+# Deferred imports: the library (NumPy, pandas, the fit, the report) loads inside the command when it runs, so
+# `mlpfit --help` and a mistyped option answer at once.
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,8 @@
 """``mlpfit fit``: options → FitConfig → :func:`mlpfit.fitting.fit.fit` → printed summary."""
 
+# Deferred imports: the library (NumPy, pandas, the fit, the report) loads inside the command when it runs, so
+# `mlpfit --help` and a mistyped option answer at once.
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,8 @@
 """``mlpfit examples``, ``report`` and ``explain``: look at what is built in and what a run learned."""
 
+# Deferred imports: the library (NumPy, pandas, the fit, the report) loads inside the command when it runs, so
+# `mlpfit --help` and a mistyped option answer at once.
+
 from __future__ import annotations
 
 import json

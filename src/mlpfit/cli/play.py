@@ -1,5 +1,8 @@
 """``mlpfit play``: the playground, a local web page that trains a network live."""
 
+# Deferred imports: the library (NumPy, pandas, the fit, the report) loads inside the command when it runs, so
+# `mlpfit --help` and a mistyped option answer at once.
+
 from __future__ import annotations
 
 import click

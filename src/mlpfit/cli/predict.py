@@ -1,5 +1,8 @@
 """``mlpfit predict``: a run folder's model at points given on the command line or in a CSV."""
 
+# Deferred imports: the library (NumPy, pandas, the fit, the report) loads inside the command when it runs, so
+# `mlpfit --help` and a mistyped option answer at once.
+
 from __future__ import annotations
 
 import json

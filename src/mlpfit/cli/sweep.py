@@ -1,5 +1,8 @@
 """``mlpfit sweep``: many settings of one target, on one machine or many; the best refit into a run folder."""
 
+# Deferred imports: the library (NumPy, pandas, the fit, the report) loads inside the command when it runs, so
+# `mlpfit --help` and a mistyped option answer at once.
+
 from __future__ import annotations
 
 import click

@@ -9,11 +9,13 @@ values. This module imports nothing heavy, so validating options stays instant.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from dataclasses import dataclass, field
 
-from mlpfit.config.options import (ACTIVATIONS, DECIMALS, DEVICES, ENGINES, LOSSES, OPTIMIZERS,  # noqa: F401 - the
-                                    OPTIONS, SCHEDULES, SEPARATORS, TASKS, THOUSANDS)  # registries' names, for validating without torch
+# the registries' names, for validating without importing what they name
+from mlpfit.config.options import (ACTIVATIONS, DECIMALS, DEVICES, ENGINES, LOSSES, OPTIMIZERS,  # noqa: F401
+                                   OPTIONS, SCHEDULES, SEPARATORS, TASKS, THOUSANDS)
 from mlpfit.errors import UsageError
 
 
@@ -179,8 +181,6 @@ def check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> st
     """Refuse a name outside a registry, naming the closest valid choices."""
     if value is None or value in choices:
         return value
-    import difflib
-
     close = difflib.get_close_matches(value, choices, n=2)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     raise UsageError(f"{option} {value!r} is not known: {hint}choose one of {', '.join(choices)}")

@@ -15,6 +15,7 @@ import contextlib
 import os
 import sys
 
+from mlpfit.engines.numpy.engine import NumpyEngine, member_params
 from mlpfit.runtime import blas_threads
 
 # torch is imported lazily below: a NumPy-engine fit never pays its import (1.5-2 s).
@@ -59,8 +60,6 @@ def build_engine(engine: str, sizes: list[int], data, device: str, *, seeds: lis
     ``initial``: weights to start from (torch's names, as a Network's ``state_arrays``); ``options``: epochs,
     batch_size, lr (one or one per member), optimizer, schedule, alpha, weight_decay, optimizer_state."""
     if engine == "numpy":
-        from mlpfit.engines.numpy.engine import NumpyEngine, member_params
-
         members = None if initial is None else member_params(initial, len(seeds), stacked)
         return NumpyEngine(sizes, data, activation=activation, output_activation=output_activation, seeds=seeds,
                            initial_params=members, loss=loss, dropout=dropout, **options)

@@ -10,6 +10,7 @@ before anything heavy is imported, so a mistake is answered at once.
 from __future__ import annotations
 
 from mlpfit.export.destination import FORMATS, check_format, resolve
+from mlpfit.export.write import export_model, export_run_folder
 
 __all__ = ["FORMATS", "describe", "export_fitted", "export_run"]
 
@@ -18,7 +19,6 @@ def export_run(run_dir: str, fmt: str, out: str | None = None, force: bool = Fal
     """Export the run folder ``run_dir`` as ``fmt`` (onnx or python) to ``out``; returns what was written."""
     check_format(fmt)
     resolve(run_dir, fmt, out)  # a bad --out is refused before the run is read
-    from mlpfit.export.write import export_run_folder
 
     return export_run_folder(run_dir, fmt, out, force)
 
@@ -27,7 +27,6 @@ def export_fitted(fitted, summary: dict, fmt: str, out, force: bool = False, sam
     """Export a model in memory (``Result.export``); ``samples`` give a CSV run's input ranges."""
     check_format(fmt)
     resolve(None, fmt, out)
-    from mlpfit.export.write import export_model
 
     return export_model(fitted, summary, fmt, out, force, samples=samples)
 

@@ -17,6 +17,8 @@ import datetime
 
 import numpy as np
 
+from mlpfit.data.sources.raw_rows import date_numbers, encode_rows, is_missing, level_text, table_columns
+
 ML_DOMAIN = "ai.onnx.ml"
 ML_OPSET = 3
 MISSING_TEXT = ""
@@ -60,8 +62,6 @@ def _fill_values(column: dict) -> list[float] | None:
         return None
     if column["kind"] == "number":
         return [float(column["fill"])]
-    from mlpfit.data.sources.raw_rows import date_numbers
-
     return date_numbers(datetime.datetime.fromisoformat(column["fill"]), column)
 
 
@@ -115,8 +115,6 @@ def _mapping(column: dict, levels: list[str]) -> tuple[np.ndarray, list[float] |
 
 def feeds(encoding: dict, rows) -> dict[str, np.ndarray]:
     """The graph's inputs for raw rows (as ``encode_rows`` takes them): numbers, texts, date parts."""
-    from mlpfit.data.sources.raw_rows import encode_rows, is_missing, level_text, table_columns
-
     columns = table_columns(rows)
     out = {}
     for column in encoding["columns"]:

@@ -15,6 +15,8 @@ softplus) are composed from ops it has, with PyTorch's definitions; gelu's Erf a
 float32 inside a float64 network (NumPy-engine runs), an error below 1e-7.
 """
 
+# Deferred imports: onnx and ONNX Runtime (an optional extra) load only when an ONNX graph is written.
+
 from __future__ import annotations
 
 import json
@@ -23,9 +25,11 @@ import math
 import numpy as np
 
 from mlpfit import __version__
+from mlpfit.data.sources.raw_rows import encode_rows
 from mlpfit.errors import UsageError
 from mlpfit.export import check
 from mlpfit.export.network import Exported, fresh_points
+from mlpfit.export.onnx_table import ML_DOMAIN, ML_OPSET, check_rows, feeds, input_doc, table_front
 
 OPSET = 17  # ONNX Runtime 1.13 (2022) and later run it; ReduceMean still takes axes as an attribute here
 IR_VERSION = 8  # the IR version that goes with opset 17, so older runtimes load the file too
@@ -175,8 +179,6 @@ def build(net: Exported):
     onnx, _ = require_onnx()
     g = GraphBuilder(onnx, net.dtype)
     if net.encoding:  # a table: one input per column, encoded in the graph (export.onnx_table)
-        from mlpfit.export.onnx_table import ML_DOMAIN, ML_OPSET, table_front
-
         inputs, x = table_front(g, net.encoding)
         opsets = [onnx.helper.make_opsetid("", OPSET), onnx.helper.make_opsetid(ML_DOMAIN, ML_OPSET)]
     else:
@@ -215,8 +217,6 @@ def input_lines(net: Exported) -> list[str] | None:
     """A table graph's inputs, one line per column: name, type and what it takes; None for one X."""
     if not net.encoding:
         return None
-    from mlpfit.export.onnx_table import input_doc
-
     lines = []
     for column in net.encoding["columns"]:
         kind = {"number": "float64 [batch, 1]", "date": f"float64 [batch, {len(column['parts'])}]"}.get(
@@ -276,8 +276,6 @@ def _column_docs(net: Exported) -> dict | None:
     """A table's graph inputs, each with what it takes (a date takes numbers: days since its origin, ...)."""
     if not net.encoding:
         return None
-    from mlpfit.export.onnx_table import input_doc
-
     return {column["name"]: input_doc(column) for column in net.encoding["columns"]}
 
 
@@ -295,9 +293,6 @@ def run_check(data: bytes, net: Exported, fitted) -> float:
     options.intra_op_num_threads = 1  # a check of a few hundred rows; more threads only contend
     session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     if net.encoding:  # raw rows in, against mlpfit's encoding of the same rows
-        from mlpfit.data.sources.raw_rows import encode_rows
-        from mlpfit.export.onnx_table import check_rows, feeds
-
         rows = check_rows(net.encoding)
         X, feed = encode_rows(rows, net.encoding), feeds(net.encoding, rows)
     else:

@@ -12,12 +12,11 @@ import numpy as np
 from mlpfit import atomic
 from mlpfit.errors import UsageError
 from mlpfit.export import check, destination, network, to_onnx, to_python
+from mlpfit.runfolder.run import load
 
 
 def export_run_folder(run_dir: str, fmt: str, out: str | None = None, force: bool = False) -> dict:
     """Export the run folder ``run_dir``; ``out`` defaults to ``model.onnx`` / ``model.py`` inside it."""
-    from mlpfit.runfolder.run import load
-
     # one verified read (the loader's checks and messages: not a run folder, damaged, ...): the network, and the
     # training sample whose range is the domain of a CSV run's inputs
     run = load(run_dir)

@@ -20,6 +20,7 @@ from mlpfit import engines
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
 from mlpfit.data.scaling import Standardizer
+from mlpfit.data.sources.images import pixel_statistics
 from mlpfit.errors import UsageError
 from mlpfit.fitting.prepare import n_outputs
 from mlpfit.network.network import Network
@@ -133,7 +134,6 @@ def input_scaler(dataset: Dataset, split: Split) -> Standardizer:
     if dataset.image_shape is None:
         weights = None if dataset.weights is None else dataset.weights[split.train]
         return Standardizer.fit(dataset.X[split.train], weights)
-    from mlpfit.data.sources.images import pixel_statistics
 
     mean, std = pixel_statistics(dataset.X[split.train])
     columns = dataset.X.shape[1]

@@ -5,6 +5,8 @@ One model or an ensemble, the torch or the NumPy engine, regression or classes, 
 Python API or an estimator: all come through :func:`fit`, so a feature written here works for all.
 """
 
+# Deferred imports: the report (matplotlib) loads only when a fit draws one without a drawer made ready ahead.
+
 from __future__ import annotations
 
 import contextlib

@@ -9,11 +9,11 @@ import numpy as np
 from mlpfit import __version__
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
+from mlpfit.data.sources.formula import parse_formula
 from mlpfit.fitting.metrics import classification_metrics, r2_per_output, regression_metrics
 from mlpfit.network.equation import coefficient_spread, equations
 from mlpfit.network.network import Network
 from mlpfit.train.schedules import first_cycle_epochs
-
 
 
 def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Network, history, seconds: float,
@@ -111,7 +111,6 @@ def truth_off_the_points(fitted: Network, dataset: Dataset, n: int = 4000) -> st
     """
     if dataset.formula is None or dataset.domain is not None or dataset.task != "regress":
         return None
-    from mlpfit.data.sources.formula import parse_formula
 
     lows, highs = dataset.X.min(axis=0), dataset.X.max(axis=0)
     X = lows + (highs - lows) * np.random.default_rng(0).random((n, len(lows)))

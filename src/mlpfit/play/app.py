@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 from importlib import resources
 
@@ -219,8 +220,6 @@ def allowed_hosts(host: str) -> list[str] | None:
 
 
 def is_loopback(host: str) -> bool:
-    import ipaddress
-
     if host in ("localhost",):
         return True
     try:

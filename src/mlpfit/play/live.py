@@ -13,6 +13,7 @@ import threading
 import time
 
 from mlpfit.fitting import diagnose
+from mlpfit.play.snapshot import Snapshots
 from mlpfit.train.callbacks import Callback
 
 SNAPSHOT_SECONDS = 0.2  # at most five pictures a second: smooth to watch, cheap to make
@@ -32,8 +33,6 @@ class Live(Callback):
         self.epoch = 0
 
     def on_train_begin(self, trainer) -> None:
-        from mlpfit.play.snapshot import Snapshots
-
         self.on_begin()
         self.snapshots = Snapshots(self.session.view)
         before = trainer.should_stop

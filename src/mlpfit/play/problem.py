@@ -5,17 +5,21 @@ target that names a file or folder, but a page must not read anything outside --
 formula goes straight to the formula parser and only ``upload:NAME`` reaches the table reader.
 """
 
+# Deferred imports: the table reader (pandas) loads only for an uploaded table.
+
 from __future__ import annotations
 
+from mlpfit.config import schema as cfg
 from mlpfit.data.dataset import Dataset
+from mlpfit.data.sources import IMAGE_EXAMPLES, load_formula, load_table
+from mlpfit.data.sources.examples import EXAMPLES, point_set
+from mlpfit.data.sources.formula import parse_formula
 from mlpfit.errors import UsageError
+from mlpfit.fitting.prepare import load_dataset
 from mlpfit.play.settings import Settings, check_target, check_work, upload_path
 
 
 def load(settings: Settings) -> Dataset:
-    from mlpfit.fitting.prepare import load_dataset
-    from mlpfit.data.sources import IMAGE_EXAMPLES, load_formula, load_table
-    from mlpfit.data.sources.examples import EXAMPLES
 
     config, target = settings.config, settings.config.data.target
     if settings.upload:
@@ -32,17 +36,12 @@ def load(settings: Settings) -> Dataset:
 
 def describe(target: str, column: str, runs_dir: str, drop: str = "") -> dict:
     """The inputs and outputs a target has, for drawing the network before training (no data made)."""
-    from mlpfit.data.sources import IMAGE_EXAMPLES
-    from mlpfit.data.sources.examples import EXAMPLES, point_set
-    from mlpfit.data.sources.formula import parse_formula
 
     path = upload_path(target, runs_dir)
     if path is not None:
         from mlpfit.data.sources.table import read_table
 
-        from mlpfit.config.schema import parse_columns
-
-        table = read_table(path, column or None, impute=True, drop=parse_columns(drop) if drop else ())
+        table = read_table(path, column or None, impute=True, drop=cfg.parse_columns(drop) if drop else ())
         return {"inputs": table.features, "outputs": table.targets}
     if target in IMAGE_EXAMPLES:
         raise UsageError(f"{target!r} is an image set, too wide to draw here: run it with mlpfit fit {target}")

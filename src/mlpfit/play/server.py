@@ -1,11 +1,14 @@
 """`mlpfit play`: serve the playground with uvicorn and open it in the browser."""
 
+# Deferred imports: uvicorn loads when the server starts.
+
 from __future__ import annotations
 
 import errno
 import socket
 import sys
 import threading
+import time
 import webbrowser
 
 from mlpfit.errors import UsageError
@@ -57,8 +60,6 @@ class Background:
     """The playground served from a thread (tests, benchmarks): read ``url``, call ``stop()``."""
 
     def __init__(self, runs_dir: str, host: str = "127.0.0.1"):
-        import time
-
         import uvicorn
 
         sock = bind(host, 0)

@@ -5,6 +5,8 @@ since its last call (new loss rows, the newest snapshot, diagnostics, state). Sa
 run folder with the library's writer, so `mlpfit predict`, `explain` and `report` read it.
 """
 
+# Deferred imports: the report (matplotlib) loads only when a run is saved.
+
 from __future__ import annotations
 
 import itertools
@@ -13,12 +15,18 @@ import sys
 import threading
 import traceback
 
+from mlpfit.api import Result
 from mlpfit.errors import MlpfitError, UsageError
+from mlpfit.fitting.fit import fit
+from mlpfit.fitting.summary import split_samples
+from mlpfit.interrupt import Interrupted
 from mlpfit.play import problem
 from mlpfit.play.live import Control, Live
 from mlpfit.play.settings import Settings, command
+from mlpfit.play.snapshot import final_metric
 from mlpfit.play.view import View
 from mlpfit.play.wire import dumps
+from mlpfit.runfolder import store as runs
 
 # Building a torch model seeds torch's global generator (restored after the fit): two pages starting at once
 # would swap seeds.
@@ -86,8 +94,6 @@ class Session:
     # ------------------------------------------------------------------ the training thread
 
     def _train(self) -> None:
-        from mlpfit.fitting.fit import fit
-        from mlpfit.interrupt import Interrupted
 
         held = BUILD_LOCK.acquire()
 
@@ -112,8 +118,6 @@ class Session:
             release()
 
     def _finish(self, result) -> None:
-        from mlpfit.play.snapshot import final_metric
-
         summary = result.summary
         summary["seconds"] = round(max(0.0, summary["seconds"] - self.live.paused_seconds), 4)
         self.result = result
@@ -189,9 +193,6 @@ class Session:
             return self.saved
 
     def _write(self) -> dict:
-        from mlpfit.fitting.summary import split_samples
-        from mlpfit.runfolder import store as runs
-        from mlpfit.api import Result
         from mlpfit.report.html import write_report
 
         if self.result is None:

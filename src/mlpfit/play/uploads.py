@@ -5,6 +5,8 @@ one file and a name can never climb out of the folder. It is read at once throug
 table reader; a table it refuses is deleted again (the server wrote it) and the page is told why.
 """
 
+# Deferred imports: the table reader (pandas) loads only for an uploaded table.
+
 from __future__ import annotations
 
 import hashlib

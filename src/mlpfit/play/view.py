@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlpfit.data.dataset import Dataset
+from mlpfit.data.sources.formula import parse_formula
 from mlpfit.fitting.build import scalers
 from mlpfit.fitting.prepare import prepare
 from mlpfit.play.wire import encode
@@ -106,7 +107,6 @@ def _grid(box: list[list[float]], line_points: int, map_side: int) -> np.ndarray
 def _truth(dataset: Dataset, grid: np.ndarray) -> np.ndarray | None:
     if dataset.formula is None:
         return None
-    from mlpfit.data.sources.formula import parse_formula
 
     with np.errstate(all="ignore"):
         values = parse_formula(dataset.formula).numpy(grid)

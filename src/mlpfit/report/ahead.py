@@ -20,6 +20,9 @@ The child is report.drawing's (``start`` and ``collect``, as its lanes): forked 
 other Python thread that could hold a lock, its answer a list of paths that exist, its failure its exit code.
 """
 
+# Deferred imports: matplotlib loads in the forked drawer (or when drawing), never in the fitting process before it
+# forks.
+
 from __future__ import annotations
 
 import contextlib

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlpfit.data.sources.formula import parse_formula
+
 
 def truth_function(summary: dict):
     """The formula's NumPy function when the run knows its truth, else None."""
     text = summary.get("formula")
     if not text:
         return None
-    from mlpfit.data.sources.formula import parse_formula
 
     formula = parse_formula(text)
     if list(formula.inputs) != list(summary["inputs"]):

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpfit.runfolder import store as runs
 from mlpfit.network.equation import coefficient_spread, equations, is_linear
+from mlpfit.report.importance import importance
+from mlpfit.report.sensitivity import sensitivities
+from mlpfit.report.symbolic import format_text as symbolic_text
+from mlpfit.report.symbolic import search
+from mlpfit.runfolder import store as runs
 from mlpfit.runfolder.run import checked_network
 from mlpfit.runfolder.validate import content_errors
 from mlpfit.scratch.network import forward
@@ -36,9 +40,6 @@ def explain(path: str, symbolic: bool = False) -> dict:
 
 def explain_files(files, symbolic: bool = False) -> dict:
     """``explain`` of a run folder's files (runfolder.store.read)."""
-    from mlpfit.report.importance import importance
-    from mlpfit.report.sensitivity import sensitivities
-
     path, summary = files.path, files.summary
     fitted = checked_network(files)
     samples = dict(files.samples) if files.samples else None
@@ -63,8 +64,6 @@ def explain_files(files, symbolic: bool = False) -> dict:
         "diagnostics": shown_diagnostics(summary.get("diagnostics")),
     }
     if symbolic:
-        from mlpfit.report.symbolic import search
-
         result.update(search(fitted, summary, samples))
     if not linear and fitted.activation in INACTIVE_RULES and samples and "train_X" in samples:
         X = fitted.x_scaler.transform(np.asarray(samples["train_X"], dtype=np.float64))
@@ -131,8 +130,6 @@ def format_text(info: dict) -> str:
     lines += importance_lines(info.get("importance"))
     lines += sensitivity_lines(info.get("sensitivity"))
     if "symbolic" in info:
-        from mlpfit.report.symbolic import format_text as symbolic_text
-
         lines.append(symbolic_text(info))
     for d in info["diagnostics"]:
         lines.append(f"  ! {d['code']}: {d['message']}\n    → {d['hint']}")

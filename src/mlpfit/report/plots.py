@@ -13,6 +13,12 @@ import io
 import os
 
 import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import LogFormatter
+from PIL import Image
 
 matplotlib.use("Agg")  # files only: never open a window, work without a display
 
@@ -69,8 +75,6 @@ def save_figure(fig, path: str) -> str:
     zlib level 1 instead of PIL's default 6: the quick start's four figures encode in 0.05 s of CPU
     instead of 0.12 s, in 547 KiB instead of 443 KiB.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image  # matplotlib's own PNG writer (a dependency of matplotlib)
 
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
@@ -136,8 +140,6 @@ def loss_plot(history, path: str, title: str = "", held_out: bool = True, ylabel
 def log_y(ax) -> None:
     """A log scale labelled in plain text (1e-05, 0.001): its default labels are TeX, which STYLE
     leaves unparsed (names from files are text), so they printed as $\\mathdefault{10^{-5}}$."""
-    from matplotlib.ticker import LogFormatter
-
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(LogFormatter())
     ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
@@ -225,8 +227,6 @@ def heatmap_plot(fitted, summary, samples, path, equations=None) -> str:
 def _greyed_border(ax, error: np.ndarray, inside: np.ndarray, extent, lo: float, hi: float):
     """The error map with the widened border under a grey veil, coloured here as one image (a second,
     translucent image over it cost a tenth of the figure); returns its colour scale for the colorbar."""
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import Normalize
 
     colours = ScalarMappable(Normalize(lo, hi), "RdBu_r")
     rgba = colours.to_rgba(error)
@@ -256,8 +256,6 @@ def _finite_range(values: np.ndarray) -> tuple[float, float]:
 
 
 def _draw_training_box(ax, box, color: str) -> None:
-    from matplotlib.patches import Rectangle
-
     (x_lo, x_hi), (y_lo, y_hi) = box
     ax.add_patch(Rectangle((x_lo, y_lo), x_hi - x_lo, y_hi - y_lo, fill=False, ls="--", lw=1, ec=color,
                            label="training domain"))

@@ -11,6 +11,8 @@ gradient of the predicted class's probability, one per class: which pixels push 
 Ensembles: the gradients of the members' mean prediction.
 """
 
+# Deferred imports: matplotlib loads inside the functions that draw, so the numbers (explain --json) need none.
+
 from __future__ import annotations
 
 import os
@@ -19,6 +21,7 @@ import numpy as np
 
 from mlpfit.network.gradient import input_gradients
 from mlpfit.report import layout
+from mlpfit.report.importance import column_groups, importance
 
 ROWS = 2000  # stored rows used for gradients: plenty for a mean, fast for 784 inputs
 PD_ROWS = 300  # rows averaged per grid value of a partial dependence curve
@@ -95,8 +98,6 @@ def write(folder: str, summary: dict, fitted, samples: dict | None) -> list[str]
     path = os.path.join(folder, "sensitivity.png")
     if summary.get("image_shape") and fitted.task == "classify":
         return [pictures_plot(fitted, X, summary, path)]
-    from mlpfit.report.importance import importance
-
     scores = importance(fitted, samples)
     if scores is None:  # a single stored row: shuffling it moves nothing
         return []
@@ -108,7 +109,6 @@ def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str, scores: di
     for the most important columns that are one number (not one-hot levels)."""
     import matplotlib.pyplot as plt
 
-    from mlpfit.report.importance import column_groups, importance
     from mlpfit.report.plots import MAX_OUTPUTS, STYLE, run_name, save_figure
 
     scores = scores or importance(fitted, {"train_X": X})  # (write() makes sure there are rows to shuffle)

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from mlpfit.data.sources.formula import CONSTANTS, FUNCTION_ARITY, parse_formula
 from mlpfit.errors import UsageError
 from mlpfit.report import sparse, terms
 from mlpfit.report.domain import training_box, truth_function
@@ -76,8 +77,6 @@ def search(fitted, summary: dict, samples: dict | None, seed: int = 0) -> dict:
 def variable_names(columns: list[str]) -> list[str]:
     """The inputs' names as formula variables: a name the grammar cannot read (``weight kg``, ``2nd``,
     ``pi``, ``sin``, ``lambda``) becomes a plain one (``weight_kg``, ``x_2nd``, ``pi_``, ...), unique."""
-    from mlpfit.data.sources.formula import CONSTANTS, FUNCTION_ARITY
-
     taken, names = set(), []
     for column in columns:
         name = re.sub(r"[^A-Za-z0-9_]+", "_", column.strip()).strip("_") or "x"
@@ -156,8 +155,6 @@ def format_sum(texts: list[str], coef: np.ndarray, intercept: float) -> str:
 
 def evaluate(text: str, names: list[str], X: np.ndarray) -> np.ndarray:
     """The printed formula, parsed by mlpfit's formula parser, on rows of X (columns = ``names``)."""
-    from mlpfit.data.sources.formula import parse_formula
-
     try:  # a network that computes a constant reads back as just that number (no variable to parse)
         return np.full(len(X), float(text))
     except ValueError:

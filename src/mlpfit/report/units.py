@@ -9,6 +9,8 @@ layer hardly reads. Each layer is one mosaic in one axes (a hundred small axes c
 draw). Ensembles show their first member; layers wider than ``MAX_UNITS`` show their first units.
 """
 
+# Deferred imports: matplotlib loads inside the functions that draw, so the numbers need none.
+
 from __future__ import annotations
 
 import functools

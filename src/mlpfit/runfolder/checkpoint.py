@@ -13,6 +13,8 @@ the previous checkpoint whole. What the state *means* is checked by the trainer 
 take it (mlpfit.train.trainer.Trainer.load_state_dict), against the model they were built with.
 """
 
+# Deferred imports: safetensors loads when a checkpoint is written or read.
+
 from __future__ import annotations
 
 import hashlib

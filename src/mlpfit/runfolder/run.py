@@ -6,6 +6,8 @@ summary records (runfolder.validate) before anything is built from it; a damaged
 one RunFolderError.
 """
 
+# Deferred imports: safetensors and the table encoding (pandas) load only when a run needs them.
+
 from __future__ import annotations
 
 import os

@@ -14,6 +14,8 @@ Files are written atomically, manifest last, so a folder with a valid manifest i
 Reads go through runfolder.files: plain names only, regular files only, sizes capped.
 """
 
+# Deferred imports: safetensors loads when a run folder is written or read.
+
 from __future__ import annotations
 
 import hashlib

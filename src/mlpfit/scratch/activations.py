@@ -8,6 +8,8 @@ The definitions match PyTorch's defaults (nn.GELU is the exact erf form, nn.ELU 
 nn.LeakyReLU has slope 0.01, nn.Softplus has beta 1 and threshold 20), so a network trained
 here and a network trained with torch compute the same function.
 """
+
+# Deferred imports: scipy.special loads only for gelu, the one activation that needs it.
 import math
 
 import numpy as np

@@ -1,5 +1,7 @@
 """Turn a TARGET (example name, formula, CSV file, IDX folder) into a :class:`~mlpfit.data.dataset.Dataset`."""
 
+# Deferred imports: the table reader (pandas, 0.25 s) loads only for a CSV target.
+
 from __future__ import annotations
 
 import os
@@ -7,8 +9,12 @@ import os
 import numpy as np
 
 from mlpfit.data.dataset import Dataset
-from mlpfit.errors import UsageError
 from mlpfit.data.sources.examples import EXAMPLES, apply_overrides, point_set
+from mlpfit.data.sources.formula import parse_formula
+from mlpfit.data.sources.idx import find_dataset
+from mlpfit.data.sources.images import digits_dataset, idx_dataset
+from mlpfit.data.sources.sampling import check_finite, resolve_domain, sample_box
+from mlpfit.errors import UsageError
 
 
 def target_kind(target: str) -> str:
@@ -49,18 +55,13 @@ def load_data(config) -> Dataset:
     if kind == "csv":
         return load_table(config, target)
     if kind == "idx":
-        from mlpfit.data.sources.images import idx_dataset
-
         return idx_dataset(target)
     return load_formula(config, target, name="formula")
 
 
 def _load_image_example(config, name: str) -> Dataset:
-    from mlpfit.data.sources.images import digits_dataset, idx_dataset
-
     if name == "digits":
         return digits_dataset()
-    from mlpfit.data.sources.idx import find_dataset
 
     return idx_dataset(find_dataset(name, config.data.data_dir), name)
 
@@ -114,8 +115,6 @@ def _load_example(config, example) -> Dataset:
 
 def load_formula(config, text: str, name: str) -> Dataset:
     """``text`` as a formula, sampled over the config's domain; never looks at the file system."""
-    from mlpfit.data.sources.formula import parse_formula
-    from mlpfit.data.sources.sampling import check_finite, resolve_domain, sample_box
 
     formula = parse_formula(text)
     box = resolve_domain(formula.inputs, config.data.domain)

@@ -19,6 +19,7 @@ import numpy as np
 from pandas.api import types as ptypes
 
 from mlpfit.data.sources.csvfile import Sheet
+from mlpfit.data.sources.dates import date_format
 from mlpfit.data.sources.messages import data_error, quote
 from mlpfit.errors import MlpfitWarning
 
@@ -66,8 +67,6 @@ def left_out(sheet: Sheet, candidates: list[str], drop: Sequence[str], targets: 
 
 def _identifier(sheet: Sheet, name: str) -> str | None:
     """What the column looks like (an index, a row number or identifier), or None."""
-    from mlpfit.data.sources.dates import date_format
-
     column = sheet.frame[name]
     if INDEX_PATTERN.fullmatch(name):
         return "a pandas index saved by to_csv (index=False leaves it out)"

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
+from pandas.tseries.api import guess_datetime_format
 
 PARTS = ("days", "year", "month", "weekday")  # what a date becomes; days always, the others if they vary
 ATTRIBUTE = {"year": "year", "month": "month", "weekday": "day_of_week"}  # pandas' name of each part
@@ -43,8 +44,6 @@ def date_format(column: pd.Series) -> str | None | bool:
 
 
 def _guess(text: str, dayfirst: bool) -> str | None:
-    from pandas.tseries.api import guess_datetime_format
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return guess_datetime_format(text, dayfirst=dayfirst)

@@ -35,6 +35,7 @@ from mlpfit.data.sources.csvfile import Sheet
 from mlpfit.data.sources.dates import date_format, date_parts, parse, varying_parts
 from mlpfit.data.sources.messages import data_error, quote
 from mlpfit.data.sources.raw_rows import level_text
+from mlpfit.data.sources.target_codes import fit_codes
 from mlpfit.errors import RunFolderError
 
 # One-hot up to this many levels: scikit-learn's TableVectorizer draws the same line (40); beyond it a
@@ -320,8 +321,6 @@ def _fit_category(sheet: Sheet, name: str, column: pd.Series, holes: int, target
         raise data_error(sheet.path, f"column {quote(name)} holds {len(counts)} different texts, more than "
                                      f"{ONE_HOT_LEVELS} to one-hot, and there is no target to encode them by",
                          f"leave it out with --drop {name}, or turn it into numbers")
-    from mlpfit.data.sources.target_codes import fit_codes
-
     every = [most if pd.isna(v) else level_text(v) for v in column.tolist()]
     codes, default, parts, train = fit_codes(every, target.Y, target.task, target.names, target.classes)
     crossfit[name] = train

@@ -5,6 +5,8 @@ float32 on the device and standardizes them there, once, with one mean and std f
 (seed 001's Normalize((0.1307,), (0.3081,)), computed from the data instead of hard-coded).
 """
 
+# Deferred imports: scikit-learn's bundled sets load only for the digits example.
+
 from __future__ import annotations
 
 import os
@@ -12,6 +14,7 @@ import os
 import numpy as np
 
 from mlpfit.data.dataset import Dataset
+from mlpfit.data.sources.idx import load_idx_folder
 
 # Fashion-MNIST's labels 0-9 name these garments (Zalando's README); plots and predict show the names.
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -28,8 +31,6 @@ def digits_dataset() -> Dataset:
 
 
 def idx_dataset(folder: str, name: str | None = None) -> Dataset:
-    from mlpfit.data.sources.idx import load_idx_folder
-
     images = load_idx_folder(folder)
     h, w = images.train_images.shape[1:]
     train = images.train_images.reshape(len(images.train_images), -1)

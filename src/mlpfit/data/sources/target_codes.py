@@ -9,6 +9,8 @@ folds, so a level's code never includes the row's own target). Levels seen in fe
 kept as data with the encoding; an unseen level gets the overall mean.
 """
 
+# Deferred imports: scikit-learn loads when a column has more levels than one-hot takes, not with every table.
+
 from __future__ import annotations
 
 from collections import Counter

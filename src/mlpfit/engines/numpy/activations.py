@@ -11,6 +11,8 @@ where z is the pre-activation, h the activation's output and tmp, tmp2 scratch a
 shape. A derivative is taken from h where that is cheapest (tanh, sigmoid), else from z.
 """
 
+# Deferred imports: scipy.special loads only for gelu, the one activation that needs it.
+
 from __future__ import annotations
 
 import math

@@ -17,8 +17,12 @@ import math
 from dataclasses import dataclass
 
 from mlpfit.config import schema as cfg
+from mlpfit.errors import TrainingError
+from mlpfit.fitting.build import Members
+from mlpfit.fitting.fit import fit
+from mlpfit.fitting.prepare import load_dataset, prepare, resolve
+from mlpfit.fitting.summary import member_info, member_metrics
 from mlpfit.fitting.sweeping.plan import apply_setting, group_key
-
 
 
 @dataclass
@@ -32,8 +36,6 @@ class Shared:
 
 def load_shared(base: cfg.FitConfig) -> Shared:
     """Data and split exactly as the refit of the best setting (mlpfit.fitting.fit) will see them."""
-    from mlpfit.fitting.prepare import load_dataset, prepare
-
     resolved_base = copy.deepcopy(base)
     dataset = load_dataset(resolved_base)
     split = prepare(resolved_base, dataset)
@@ -42,8 +44,6 @@ def load_shared(base: cfg.FitConfig) -> Shared:
 
 def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
     """The base config with the setting in place and every default chosen as a fit would."""
-    from mlpfit.fitting.prepare import resolve
-
     config = cfg.validate(apply_setting(shared.base, setting))
     resolve(config, shared.dataset, shared.split)
     return config
@@ -62,9 +62,6 @@ def batch_config(shared: Shared, configs: list[cfg.FitConfig]) -> cfg.FitConfig:
 def train_group(shared: Shared, configs: list[cfg.FitConfig], callbacks=(), pruned: set | None = None):
     """Train same-shape configs as the members of one fit, each with its own lr and seed; one row per
     config. ``pruned`` is the set of members a callback stopped for Optuna (filled while training)."""
-    from mlpfit.fitting.build import Members
-    from mlpfit.fitting.fit import fit
-    from mlpfit.fitting.summary import member_info, member_metrics
 
     ds = shared.dataset
     seeds = [c.train.seed for c in configs]
@@ -120,7 +117,5 @@ def best_setting(rows: list[dict]) -> dict:
     """The setting with the lowest validation loss among the trained ones."""
     usable = [r for r in rows if r["state"] == "complete" and math.isfinite(r["val_loss"])]
     if not usable:
-        from mlpfit.errors import TrainingError
-
         raise TrainingError("every setting of the sweep diverged or was pruned: lower the learning rates in --grid or --space")
     return json.loads(min(usable, key=lambda r: r["val_loss"])["setting"])

@@ -16,6 +16,7 @@ import tempfile
 
 from mlpfit import atomic
 from mlpfit.config import schema as cfg
+from mlpfit.fitting.fit import fit
 from mlpfit.fitting.sweeping.plan import apply_setting
 
 SETTING_FILE = "sweep-setting.json"  # in <out>/best: which setting it holds
@@ -39,8 +40,6 @@ def refit_best(base: cfg.FitConfig, out: str, best_setting) -> tuple[str, dict]:
 
 
 def fit_into(base: cfg.FitConfig, setting: dict, folder: str) -> None:
-    from mlpfit.fitting.fit import fit
-
     refit = apply_setting(base, setting)
     refit.run = cfg.RunConfig(out=folder, json=True, quiet=True, force=True)
     fit(refit)

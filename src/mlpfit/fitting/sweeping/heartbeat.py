@@ -7,6 +7,8 @@ stopped beating (which re-queues them through the storage's retry callback). A s
 heartbeats (memory, journal file) gets a Heartbeat that does nothing.
 """
 
+# Deferred imports: optuna loads inside the functions that use it, so option errors answer fast.
+
 from __future__ import annotations
 
 import threading

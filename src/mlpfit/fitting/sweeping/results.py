@@ -1,9 +1,17 @@
 """What a sweep shows: its rows (from this process, or from a shared study), a table, sweep.csv, and
 one line per finished trial while workers run."""
 
+# Deferred imports: pandas, rich and click load inside the functions that print or write.
+
 from __future__ import annotations
 
+import json
 import math
+import os
+import shutil
+
+from mlpfit import atomic
+from mlpfit.report.text import next_command
 
 COLUMNS = ("#", "lr", "hidden", "activation", "batch", "epochs", "seed", "val loss", "SCORE", "best ep", "state",
            "batched")
@@ -37,8 +45,6 @@ def study_task(study) -> str:
 
 def write_csv(path: str, rows: list[dict]) -> None:
     import pandas as pd
-
-    from mlpfit import atomic
 
     atomic.write_text(path, pd.DataFrame(rows).to_csv(index=False))
 
@@ -98,8 +104,6 @@ def trial_printer(plan, say):
 
 def print_result(result, run) -> None:
     """The sweep's table and next step, or its JSON object; nothing under --quiet."""
-    import json
-
     import click
 
     if run.json:
@@ -116,18 +120,12 @@ def print_result(result, run) -> None:
 
 def best_next_command(best_run: str) -> str:
     """A command that works as printed for the refit run (the fit's own rule: report/text.py)."""
-    import json
-    import os
-
-    from mlpfit.report.text import next_command
 
     with open(os.path.join(best_run, "summary.json"), encoding="utf-8") as handle:
         return next_command({**json.load(handle), "run": best_run})
 
 
 def print_study(rows: list[dict], task: str, title: str, as_json: bool) -> None:
-    import json
-
     import click
 
     if as_json:
@@ -137,8 +135,6 @@ def print_study(rows: list[dict], task: str, title: str, as_json: bool) -> None:
 
 
 def console():
-    import shutil
-
     from rich.console import Console
 
     return Console(width=max(140, shutil.get_terminal_size().columns))

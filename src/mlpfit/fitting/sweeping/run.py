@@ -6,6 +6,8 @@ a storage, the rows are the whole study's (every worker's trials), and every wor
 study's best so far when it ends.
 """
 
+# Deferred imports: optuna loads inside the functions that use it, so option errors answer fast.
+
 from __future__ import annotations
 
 import copy
@@ -16,13 +18,16 @@ from dataclasses import dataclass, field
 
 from mlpfit.config import schema as cfg
 from mlpfit.errors import TrainingError, UsageError
-from mlpfit.interrupt import Interrupted
 from mlpfit.fitting.sweeping import best as refitting
 from mlpfit.fitting.sweeping.batch import best_setting, load_shared, run_grid
-from mlpfit.fitting.sweeping.plan import Plan
+from mlpfit.fitting.sweeping.plan import DEFAULT_STUDY, Plan
 from mlpfit.fitting.sweeping.results import study_rows, study_task, write_csv
+from mlpfit.fitting.sweeping.storage import open_storage
 from mlpfit.fitting.sweeping.trials import open_study, run_trials, study_best, worker_name
 from mlpfit.fitting.sweeping.workers import run_workers
+from mlpfit.interrupt import Interrupted
+from mlpfit.runfolder import store as runs
+from mlpfit.runfolder.claim import prepare_dir
 
 JOURNAL = "sweep.journal"  # the shared study of --workers N when no --storage is given
 
@@ -41,8 +46,6 @@ class SweepResult:
 
 def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None, on_trial=lambda worker, row: None) -> SweepResult:
     """Run the plan in this process, or in plan.workers local processes; ``on_trial`` sees each finished trial."""
-    from mlpfit.runfolder import store as runs
-    from mlpfit.runfolder.claim import prepare_dir
 
     shared = load_shared(base)
     out = base.run.out or runs.default_run_dir(f"sweep-{shared.dataset.name}")
@@ -105,8 +108,6 @@ def show(storage: str | None, study_name: str | None) -> tuple[list[dict], str]:
     """(rows, task) of a stored study, without training."""
     import optuna
 
-    from mlpfit.fitting.sweeping.plan import DEFAULT_STUDY
-    from mlpfit.fitting.sweeping.storage import open_storage
 
     if storage is None:
         raise UsageError("--show reads a stored study: give --storage FILE.journal or a database URL")

@@ -13,6 +13,8 @@ The heartbeat is ``MLPFIT_SWEEP_HEARTBEAT=INTERVAL:GRACE`` seconds, default 10:4
 trial is failed within about GRACE + INTERVAL seconds (under a minute) and retried.
 """
 
+# Deferred imports: optuna and SQLAlchemy load inside the functions that open a storage.
+
 from __future__ import annotations
 
 import os

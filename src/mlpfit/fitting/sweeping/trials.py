@@ -11,6 +11,8 @@ running trials waits for them, so the study completes while any worker lives; on
 total in finished trials, a worker ends: nothing it could do is left.
 """
 
+# Deferred imports: optuna loads inside the functions that use it, so option errors answer fast.
+
 from __future__ import annotations
 
 import math
