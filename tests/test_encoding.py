@@ -175,3 +175,25 @@ def test_frame_table_takes_the_same_rules_as_a_csv():
     frame = pd.DataFrame({"color": ["red", "blue"] * 10, "size": np.arange(20) * 0.5, "y": np.arange(20) % 2})
     table = frame_table(frame, target="y")
     assert table.task == "classify" and table.encoding.names == ["color[blue]", "color[red]", "size"]
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda c: c.update(codes={"a": [1.0, 2.0]}), "codes"),
+    (lambda c: c.update(default=["x"]), "default code"),
+    (lambda c: c.update(kind="embedding"), "kind"),
+])
+def test_an_edited_target_coding_is_refused(edit, words):
+    rng = np.random.default_rng(0)
+    texts = [f"c{k}" for k in rng.integers(0, 60, 400)]
+    encoding = TableEncoding.fit(sheet(city=texts), ["city"], target=Target(rng.normal(size=(400, 1)), "regress", ["y"]))
+    data = json.loads(json.dumps(encoding.to_dict()))
+    edit(data["columns"][0])
+    with pytest.raises(RunFolderError, match=words):
+        TableEncoding.from_dict(data)
+
+
+def test_an_edited_date_coding_is_refused():
+    data = TableEncoding.fit(sheet(sold=["2021-01-04", "2022-03-01"]), ["sold"]).to_dict()
+    data["columns"][0]["origin"] = "yesterday"
+    with pytest.raises(RunFolderError, match="not ISO 8601"):
+        TableEncoding.from_dict(data)

@@ -14,23 +14,10 @@ import struct
 
 import pytest
 
-from mlpfit.cli import main as cli
 from mlpfit.data.sources.idx import read_idx
 from mlpfit.errors import DataError
 from mlpfit.memory_budget import ENV, parse_size
-
-
-def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as done:
-        cli.main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return done.value.code, captured.out, captured.err
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err and "this is a bug" not in err, err
-    return lines[0]
+from cli_lines import one_line, run_cli
 
 
 @pytest.fixture

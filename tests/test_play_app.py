@@ -27,7 +27,7 @@ def served(tmp_path_factory):
     runs.mkdir()
     (runs / "notes").mkdir()  # a folder that is not a run: not listed
     app = create_app(str(runs))
-    with TestClient(app) as client:
+    with TestClient(app, headers={"x-mlpfit-token": app.state.token}) as client:  # as the page sends it
         answer = client.post("/api/start", json={"page": PAGE, "settings": SMALL})
         assert answer.status_code == 200, answer.text
         session = app.state.pages.get(PAGE)

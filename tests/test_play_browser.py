@@ -212,3 +212,41 @@ def test_closing_the_page_stops_its_training(server, browser):
     while (page_id in server.pages.sessions or not session.join(0)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert page_id not in server.pages.sessions and session.state == "stopped"
+
+
+PLANTED_SCRIPT = """<html><head><title>planted</title></head><body><p>a copied run</p><script>
+document.title = "ran";
+fetch("/").then(r => r.text()).then(html => {
+  const token = (html.match(/name="mlpfit-token" content="([^"]+)"/) || [])[1] || "";
+  return fetch("/api/upload?name=pwn.csv", {method: "POST", headers: {"Content-Type": "text/csv", "X-Mlpfit-Token": token},
+                                           body: "a,b\\n1,2\\n2,4\\n3,6\\n"});
+}).then(() => { document.title = "uploaded"; });
+</script></body></html>"""
+
+
+def test_a_planted_report_runs_no_script_and_cannot_upload(server, page, tmp_path):
+    """Issue 29 (1): a report.html planted in a folder under --runs, opened from /runs, acts on nothing."""
+    runs = server.app.state.pages.runs_dir
+    planted = os.path.join(runs, "planted")
+    os.makedirs(planted)
+    with open(os.path.join(planted, "manifest.json"), "w") as handle:
+        handle.write("{}")
+    with open(os.path.join(planted, "report.html"), "w") as handle:
+        handle.write(PLANTED_SCRIPT)
+    uploads = os.path.join(runs, "uploads")
+    before = sorted(os.listdir(uploads)) if os.path.isdir(uploads) else []
+    page.goto(f"{server.url}/runs/planted/report.html")
+    page.wait_for_timeout(1500)  # what a script would need to fetch twice from a local server
+    assert page.title() == "planted" and "a copied run" in page.content()
+    assert (sorted(os.listdir(uploads)) if os.path.isdir(uploads) else []) == before
+
+
+def test_a_real_report_still_shows_its_styles_and_plots_under_the_policy(server, page):
+    from conftest import formula_config
+    from mlpfit.fitting.fit import fit
+
+    fit(formula_config("x*y", os.path.join(server.app.state.pages.runs_dir, "real"), epochs=3))
+    page.goto(f"{server.url}/runs/real/report.html")
+    widths = page.evaluate("Array.from(document.images).map(image => image.naturalWidth)")
+    assert widths and all(width > 0 for width in widths)
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") == "1100px"  # its own <style> applies

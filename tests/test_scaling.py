@@ -1,5 +1,4 @@
 import numpy as np
-import torch
 
 from mlpfit.data.scaling import Standardizer
 
@@ -18,10 +17,11 @@ def test_constant_column_is_left_unscaled_instead_of_dividing_by_zero():
     assert np.isfinite(scaled).all() and np.allclose(scaled[:, 0], 0)
 
 
-def test_works_on_tensors_in_their_dtype():
+def test_scales_float32_in_float32_and_integers_in_float64():
     scaler = Standardizer.fit(np.array([[0.0], [2.0]]))
-    out = scaler.transform(torch.tensor([[2.0]], dtype=torch.float32))
-    assert out.dtype == torch.float32 and out.item() == 1.0
+    out = scaler.transform(np.array([[2.0]], dtype=np.float32))
+    assert out.dtype == np.float32 and out.item() == 1.0
+    assert scaler.transform(np.array([[2]], dtype=np.uint8)).dtype == np.float64
 
 
 def test_state_round_trip_and_identity():

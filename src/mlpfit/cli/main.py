@@ -14,7 +14,7 @@ import click
 
 from mlpfit.cli import export, fit, inspection, play, predict, sweep  # noqa: F401 - importing a command module registers it
 from mlpfit.cli.app import app
-from mlpfit.errors import MlpfitError, MlpfitWarning
+from mlpfit.errors import MlpfitError, MlpfitWarning, printable
 from mlpfit.runtime import keep_freed_memory
 
 
@@ -56,11 +56,13 @@ def _command_name(argv) -> str:
 def _warn(message, category, filename, lineno, file=None, line=None) -> None:
     """mlpfit's own warnings as one line on stderr; other libraries' warnings as Python prints them."""
     if issubclass(category, MlpfitWarning):
-        click.echo(f"mlpfit: warning: {str(message).replace(chr(10), ' ')}", err=True)
+        click.echo(f"mlpfit: warning: {printable(str(message).replace(chr(10), ' '))}", err=True)
     else:
-        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+        text = warnings.formatwarning(message, category, filename, lineno, line)  # may quote data (a class label)
+        sys.stderr.write("\n".join(printable(part) for part in text.split("\n")))
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"mlpfit: error: {message}", err=True)
+    # Messages quote values from files (a CSV header, a run folder's names): escaped, they cannot drive the terminal.
+    click.echo(f"mlpfit: error: {printable(message.replace(chr(10), ' '))}", err=True)
     sys.exit(code)

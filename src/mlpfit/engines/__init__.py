@@ -9,6 +9,9 @@ place torch is imported.
 mlpfit.train.trainer documents the protocol; every engine is checkpointed and resumed the same way, and every
 engine's weights end as one :class:`mlpfit.network.Network`.
 """
+
+# Deferred imports: torch (1.5-2 s to import) loads only when the torch engine is asked for; a NumPy-engine fit
+# never pays it.
 from __future__ import annotations
 
 import contextlib
@@ -17,8 +20,6 @@ import sys
 
 from mlpfit.engines.numpy.engine import NumpyEngine, member_params
 from mlpfit.runtime import blas_threads
-
-# torch is imported lazily below: a NumPy-engine fit never pays its import (1.5-2 s).
 
 
 def cuda_visible() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import os
+import sys
 import zipfile
 
 from mlpfit.config.schema import check_choice
@@ -45,7 +46,16 @@ def resolve(run_dir: str | None, fmt: str, out: str | None) -> str:
         fixed = "".join(c if c.isalnum() or c == "_" else "_" for c in stem).lstrip("0123456789") or "model"
         raise UsageError(f"--out {out!r} cannot be imported as a Python module (its name {stem!r} is not an identifier): "
                          f"use e.g. {os.path.join(os.path.dirname(out), fixed + suffix)}")
+    if fmt == "python" and stem in shadowed_modules():
+        raise UsageError(f"--out {out!r} would be imported in place of the module {stem!r} (the export imports numpy, and "
+                         f"other code in its folder imports {stem!r} too): use e.g. "
+                         f"{os.path.join(os.path.dirname(out), 'model' + suffix)}")
     return out
+
+
+def shadowed_modules() -> set[str]:
+    """Names a generated .py must not take: the standard library's modules, numpy (which it imports) and mlpfit."""
+    return {*getattr(sys, "stdlib_module_names", ()), "numpy", "mlpfit"}
 
 
 def check_replace(path: str, force: bool, ours) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
+from mlpfit.data.limits import MAX_CLASSES
 from mlpfit.errors import DataError
 from mlpfit.memory_budget import require
 from mlpfit.network.sizes import count_parameters, layer_sizes
 
-MAX_CLASSES = 1000  # a classifier with more labels than this is almost always an ID column taken for a label
 COPIES_PER_PARAMETER = 4  # weights, gradients, Adam's first and second moments
 COPIES_PER_UNIT = 3  # pre-activation, activation, gradient
 

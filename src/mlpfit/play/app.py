@@ -16,8 +16,10 @@ GET  /api/runs[/NAME]       their rows, or one run's curves and config
 GET  /runs/NAME/FILE        a run's report.html (or plot, csv, json), read-only
 ```
 Refused input is answered with status 400 and ``{"error": "..."}``; the page shows it as
-``error: ...`` in its status. POSTs must carry JSON (or a CSV), which a browser only sends
-cross-site after a CORS check this server never grants, so another site cannot drive it.
+``error: ...`` in its status. The API answers only the playground's own page (play.guard: the
+browser's Sec-Fetch-Site and Origin, and a per-server token for every POST); run files are served
+under a Content-Security-Policy that lets nothing in them run. Files under --runs are read through
+mlpfit.boundary (regular files inside --runs only, sizes and nesting capped).
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from mlpfit import boundary
 from mlpfit.config import schema as cfg
 from mlpfit.errors import MlpfitError, UsageError
-from mlpfit.play import problem, runlist, settings, uploads
+from mlpfit.play import guard, problem, runlist, settings, uploads
 from mlpfit.play.pages import Pages, check_page
 from mlpfit.play.wire import finite
 
@@ -47,12 +50,15 @@ STATIC = {"play.js": "text/javascript", "draw.js": "text/javascript", "pictures.
 STREAM_TICK = 0.1  # seconds between looks at the training: up to ten messages a second
 HEARTBEAT = 2.0  # seconds of silence before a comment line, which also finds a closed page
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
+MAX_JSON_BODY = 64 * 2**10  # bytes of a POST's JSON: a page id, a few settings
+MAX_JSON_DEPTH = 8  # nesting of a POST's JSON: {"settings": {...}} is 2
 
 
 def create_app(runs_dir: str, allowed_hosts: list[str] | None = None) -> Starlette:
     """The app serving ``runs_dir``; ``allowed_hosts`` guards against DNS rebinding (None: any)."""
     pages = Pages(runs_dir)
-    handlers = Handlers(pages, runs_dir)
+    token = guard.new_token()
+    handlers = Handlers(pages, runs_dir, token)
     routes = [
         Route("/", handlers.page("index.html")),
         Route("/runs", handlers.page("runs.html")),
@@ -69,6 +75,7 @@ def create_app(runs_dir: str, allowed_hosts: list[str] | None = None) -> Starlet
         Route("/runs/{name}/{file}", handlers.run_file),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
+    middleware.append(Middleware(guard.RequestGuard, token=token))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -77,7 +84,7 @@ def create_app(runs_dir: str, allowed_hosts: list[str] | None = None) -> Starlet
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={MlpfitError: refused, runlist.NotFound: not_found})
-    app.state.pages = pages
+    app.state.pages, app.state.token = pages, token
     return app
 
 
@@ -90,24 +97,38 @@ async def not_found(request: Request, err: Exception) -> Response:
 
 
 async def json_body(request: Request) -> dict:
+    """The POST's JSON object, its size and nesting capped before it is parsed."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise UsageError("send the request as application/json")
+    data = await capped_body(request, MAX_JSON_BODY, f"the request body is larger than {MAX_JSON_BODY} bytes: "
+                             "send the page id and its settings only")
     try:
-        body = await request.json()
-    except ValueError:
-        raise UsageError("the request body is not JSON") from None
+        body = boundary.parse_json(data, "the request body", MAX_JSON_DEPTH)
+    except boundary.Unsafe as err:
+        raise UsageError(str(err)) from None
     if not isinstance(body, dict):
         raise UsageError("the request body is not a JSON object")
     return body
 
 
+async def capped_body(request: Request, limit: int, refusal: str) -> bytes:
+    """The request's body, refused as soon as it passes ``limit`` bytes (before it is all in memory)."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise UsageError(refusal)
+    return bytes(data)
+
+
 class Handlers:
-    def __init__(self, pages: Pages, runs_dir: str):
-        self.pages, self.runs_dir = pages, runs_dir
+    def __init__(self, pages: Pages, runs_dir: str, token: str):
+        self.pages, self.runs_dir, self.token = pages, runs_dir, token
 
     def page(self, name: str):
         async def serve(request: Request) -> Response:
-            return Response(_asset(name), media_type="text/html", headers={"Cache-Control": "no-store"})
+            html = _asset(name).replace(b"</head>", guard.token_meta(self.token) + b"\n</head>", 1)
+            return Response(html, media_type="text/html", headers={"Cache-Control": "no-store"})
 
         return serve
 
@@ -157,11 +178,8 @@ class Handlers:
     async def upload(self, request: Request) -> JSONResponse:
         if request.headers.get("content-type", "").split(";")[0].strip() not in ("text/csv", "application/octet-stream"):
             raise UsageError("upload the file as text/csv")
-        data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > uploads.MAX_UPLOAD_BYTES:
-                raise UsageError(f"the file is larger than {uploads.MAX_UPLOAD_BYTES // 2**20} MiB, the playground's "
+        data = await capped_body(request, uploads.MAX_UPLOAD_BYTES,
+                                 f"the file is larger than {uploads.MAX_UPLOAD_BYTES // 2**20} MiB, the playground's "
                                  "limit: use mlpfit fit FILE.csv for larger tables")
         name = request.query_params.get("name", "table.csv")
         return JSONResponse(await asyncio.to_thread(uploads.store, self.runs_dir, name, bytes(data)))
@@ -201,13 +219,14 @@ class Handlers:
     async def run_detail(self, request: Request) -> JSONResponse:
         try:
             detail = await asyncio.to_thread(runlist.detail, self.runs_dir, request.path_params["name"])
-        except (OSError, ValueError, KeyError):
+        except (boundary.Unsafe, OSError, ValueError, KeyError, TypeError, AttributeError):
             raise runlist.NotFound(request.path_params["name"]) from None
         return JSONResponse(finite(detail))
 
     async def run_file(self, request: Request) -> FileResponse:
         path = runlist.run_file(self.runs_dir, request.path_params["name"], request.path_params["file"])
-        return FileResponse(path, headers={"Cache-Control": "no-store"})
+        return FileResponse(path, headers={"Cache-Control": "no-store", "Content-Security-Policy": guard.RUN_FILE_POLICY,
+                                           "X-Content-Type-Options": "nosniff"})
 
 
 def _asset(name: str) -> bytes:
@@ -215,8 +234,11 @@ def _asset(name: str) -> bytes:
 
 
 def allowed_hosts(host: str) -> list[str] | None:
-    """The Host headers to accept: loopback names when listening on loopback, else any."""
-    return LOOPBACK_NAMES if is_loopback(host) else None
+    """The Host headers to accept: loopback names (and the one listened on) when listening on loopback, else any."""
+    if not is_loopback(host):
+        return None
+    bare = host.strip("[]")
+    return list(dict.fromkeys([*LOOPBACK_NAMES, bare, f"[{bare}]" if ":" in bare else bare]))
 
 
 def is_loopback(host: str) -> bool:

@@ -32,6 +32,7 @@ class Pages:
         self.lock = threading.Lock()
         self.sessions: dict[str, Session] = {}
         self.streams: Counter = Counter()
+        self.starting: list[str] = []  # pages whose training is being built (a place held under the limit)
 
     def get(self, page: str) -> Session | None:
         with self.lock:
@@ -40,13 +41,15 @@ class Pages:
     def start(self, page: str, query: dict, step: bool = False) -> Session:
         """Replace the page's training by a new one with these settings (refused input raises)."""
         settings = parse(query, self.runs_dir)
-        with self.lock:
-            running = sum(1 for p, s in self.sessions.items() if p != page and s.state not in FINISHED)
-        if running >= MAX_RUNNING:
-            raise UsageError(f"{running} trainings are running on this server already: "
-                             "wait for one to finish or close its page")
-        session = Session(settings, self.runs_dir)  # reads the data: a bad formula stops here
-        with self.lock:
+        self._reserve(page)
+        try:
+            session = Session(settings, self.runs_dir)  # reads the data: a bad formula stops here
+        except BaseException:
+            with self.lock:
+                self.starting.remove(page)
+            raise
+        with self.lock:  # the reservation becomes the session in one step, so the count never dips
+            self.starting.remove(page)
             old = self.sessions.pop(page, None)
             self.sessions[page] = session
             self._forget_old()
@@ -54,6 +57,17 @@ class Pages:
             old.stop()
         session.step() if step else session.start()
         return session
+
+    def _reserve(self, page: str) -> None:
+        """Count the running trainings and take a place among them in one locked step: checking and
+        inserting in two would let parallel starts all see room and all start."""
+        with self.lock:
+            running = (sum(1 for p, s in self.sessions.items() if p != page and s.state not in FINISHED)
+                       + sum(1 for p in self.starting if p != page))
+            if running >= MAX_RUNNING:
+                raise UsageError(f"{running} trainings are running on this server already: "
+                                 "wait for one to finish or close its page")
+            self.starting.append(page)
 
     def control(self, page: str, action: str) -> Session | None:
         session = self.get(page)

@@ -2,23 +2,27 @@
 
 Every path the server opens comes from :func:`run_folder` or :func:`run_file`, which accept a
 plain name only and check that the real path (symbolic links resolved) lies directly inside
---runs, so no request can reach a file outside it. Only JSON and CSV are parsed here (no model
-is loaded), so the list stays quick with many runs.
+--runs, so no request can reach a file outside it. The files themselves are read through
+mlpfit.boundary: regular files only (a link, a FIFO or a device is not read), sizes and JSON
+nesting capped before parsing. Only JSON and CSV are parsed here (no model is loaded), so the
+list stays quick with many runs.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
 
+from mlpfit import boundary
 from mlpfit.play.settings import UPLOAD_DIR
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+=-]{0,200}")
 SERVED = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.(html|png|csv|json)")
 MAX_RUNS = 500  # newest first; a folder with more is listed in part
+MAX_JSON_BYTES = 4 * 2**20  # a run's summary.json or config.json is a few KB
+MAX_HISTORY_BYTES = 64 * 2**20  # history.csv: hundreds of thousands of epochs
 
 
 class NotFound(Exception):
@@ -40,8 +44,8 @@ def run_file(runs_dir: str, name: str, file: str) -> str:
     if not SERVED.fullmatch(file):
         raise NotFound(file)
     path = os.path.realpath(os.path.join(folder, file))
-    if os.path.dirname(path) != folder or not os.path.isfile(path):
-        raise NotFound(file)
+    if os.path.dirname(path) != folder or not boundary.is_regular(os.path.join(folder, file)):
+        raise NotFound(file)  # a link (even to a file beside it), a FIFO or a device is never served
     return path
 
 
@@ -53,7 +57,7 @@ def list_runs(runs_dir: str) -> list[dict]:
     for entry in sorted(os.listdir(runs_dir)):
         try:
             rows.append(row(runs_dir, entry))
-        except (NotFound, OSError, ValueError, KeyError, TypeError):
+        except (NotFound, boundary.Unsafe, OSError, ValueError, KeyError, TypeError, AttributeError):
             continue  # not a run folder, or one this version cannot read: left out of the table
     rows.sort(key=lambda r: r["date"] or "", reverse=True)
     return rows[:MAX_RUNS]
@@ -93,16 +97,17 @@ def headline(summary: dict) -> tuple[str, float | None, str | None]:
 def detail(runs_dir: str, name: str) -> dict:
     """A run's loss curves and its config, for the comparison view."""
     folder = run_folder(runs_dir, name)
-    with open(os.path.join(folder, "history.csv"), encoding="utf-8") as handle:
-        history = list(csv.DictReader(io.StringIO(handle.read())))
+    data = boundary.read_regular(os.path.join(folder, "history.csv"), MAX_HISTORY_BYTES)
+    if data is None:
+        raise NotFound(name)
+    history = list(csv.DictReader(io.StringIO(data.decode("utf-8", errors="replace"))))
     curves = {key: [_float(r.get(key)) for r in history] for key in ("train_loss", "val_loss")}
     return {**row(runs_dir, name), "epoch": [int(r["epoch"]) for r in history], **curves,
             "config": _json(folder, "config.json")}
 
 
 def _json(folder: str, file: str) -> dict:
-    with open(os.path.join(folder, file), encoding="utf-8") as handle:
-        value = json.load(handle)
+    value = boundary.read_json(os.path.join(folder, file), MAX_JSON_BYTES)
     if not isinstance(value, dict):
         raise ValueError(f"{file} is not an object")
     return value

@@ -22,9 +22,9 @@ def serve(host: str = "127.0.0.1", port: int = 8765, runs_dir: str = "runs", ope
     if not 0 <= port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, got {port}")
     sock = bind(host, port)
-    if not is_loopback(host):
-        print(f"mlpfit: warning: --host {host} is not a loopback address: anyone who can reach this machine can "
-              f"train models on it and write run folders into {runs_dir}", file=sys.stderr)
+    warning = host_warning(host, runs_dir)
+    if warning:
+        print(warning, file=sys.stderr)
     url = f"http://{_url_host(host)}:{sock.getsockname()[1]}/"
     print(f"mlpfit play: {url}  (runs in {runs_dir}; Ctrl-C stops)", file=sys.stderr, flush=True)
     server = uvicorn.Server(uvicorn.Config(create_app(runs_dir, allowed_hosts(host)), log_level="warning",
@@ -32,6 +32,15 @@ def serve(host: str = "127.0.0.1", port: int = 8765, runs_dir: str = "runs", ope
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
     server.run(sockets=[sock])
+
+
+def host_warning(host: str, runs_dir: str) -> str | None:
+    """What listening on a non-loopback address gives away, said once at start (None on loopback)."""
+    if is_loopback(host):
+        return None
+    return (f"mlpfit: warning: --host {host} is not a loopback address: anyone who can reach this machine can "
+            f"train models on it and write run folders into {runs_dir}, and the Host header is not checked "
+            "(any name that resolves to this machine is served, so DNS rebinding is not stopped)")
 
 
 def bind(host: str, port: int) -> socket.socket:

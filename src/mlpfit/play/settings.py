@@ -16,6 +16,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Mapping
 
+from mlpfit import boundary
 from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
 
@@ -115,8 +116,10 @@ def upload_path(target: str, runs_dir: str) -> str | None:
     if not target.startswith(UPLOAD_PREFIX):
         return None
     name = target[len(UPLOAD_PREFIX):]
-    path = os.path.join(runs_dir, UPLOAD_DIR, name)
-    if not UPLOAD_NAME.fullmatch(name) or not os.path.isfile(path):
+    folder = os.path.join(runs_dir, UPLOAD_DIR)
+    path = os.path.join(folder, name)
+    # Only a regular file in a real uploads folder: a link planted there would read outside --runs.
+    if not UPLOAD_NAME.fullmatch(name) or os.path.islink(folder) or not boundary.is_regular(path):
         raise UsageError(f"no uploaded table {name!r}: upload the CSV file again")
     return path
 

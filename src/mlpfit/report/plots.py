@@ -46,6 +46,7 @@ STYLE = {
 }
 COLORS = {"train": "#4c72b0", "val": "#dd8452", "truth": "#222222", "prediction": "#c44e52", "box": "#55a868"}
 MAX_POINTS = 2000  # scatter at most this many samples: more only hides the picture and costs time
+MAX_TICK_CHARS = 24  # a class label on an axis; longer ones are cut with "…"
 MAX_OUTPUTS = 6  # panels per figure; a wide net's remaining outputs are in the metrics table
 GRID = 120  # heatmap resolution per axis
 FEW_POINTS = 300  # heatmaps mark the training samples when there are this few (e.g. circle's 36)
@@ -304,7 +305,7 @@ def confusion_plot(confusion, classes, path: str, title: str = "confusion matrix
     """Counts per (true, predicted) class; the diagonal is right, the rest are mistakes."""
     matrix = np.asarray(confusion)
     n = len(classes)
-    labels = [str(c) for c in classes]
+    labels = [_label(c, MAX_TICK_CHARS) for c in classes]  # a 400-character label would leave no room for the matrix
     longest = max(map(len, labels), default=1)
     rotate = longest > 3
     frame = layout.Frame(ytick_chars=longest, xtick_chars=longest if rotate else 0, colorbar=2)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import os
 
-from mlpfit.errors import RunFolderError, UsageError
+from mlpfit import boundary
+from mlpfit.errors import UsageError
 from mlpfit.runfolder import checkpoint, files
 
 MARKER = ".mlpfit-run"
@@ -120,9 +121,8 @@ def made_by_mlpfit(path: str) -> bool:
 
 def json_format(full: str):
     try:
-        data = files.read_regular(full, files.MAX_JSON_BYTES)
-        content = json.loads(data) if data is not None else None
-    except (RunFolderError, ValueError):  # a link, a FIFO or bad JSON is no marker
+        content = boundary.read_json(full, files.MAX_JSON_BYTES)
+    except boundary.Unsafe:  # a link, a FIFO, bad or deeply nested JSON is no marker
         return None
     return content.get("format") if isinstance(content, dict) else None
 

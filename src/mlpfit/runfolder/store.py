@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlpfit import atomic
+from mlpfit import atomic, boundary
 from mlpfit.errors import RunFolderError, quoted_error
 from mlpfit.runfolder import files
 
@@ -194,9 +194,9 @@ def read_verified(path: str, name: str, manifest: dict, expected=FILES + (SAMPLE
 
 def parse_json(path: str, name: str, data: bytes):
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RunFolderError(f"{os.path.join(path, name)} is not valid JSON ({quoted_error(err)}): re-run the fit") from None
+        return boundary.parse_json(data, os.path.join(path, name))
+    except boundary.Unsafe as err:
+        raise RunFolderError(f"{err}: re-run the fit") from None
 
 
 def parse_tensors(path: str, data: bytes, name: str = "model.safetensors") -> dict:

@@ -15,7 +15,8 @@ import os
 import numpy as np
 
 from mlpfit.config.options import ACTIVATIONS
-from mlpfit.errors import RunFolderError, quoted_error
+from mlpfit.data.limits import MAX_CLASSES, image_shape_problem
+from mlpfit.errors import RunFolderError, has_control, quoted_error
 from mlpfit.network.sizes import count_parameters
 
 CONFIG_SECTIONS = {"data", "model", "train", "run"}
@@ -79,9 +80,14 @@ def check_summary(path: str, summary) -> list[int]:
     if not (is_column_names(inputs) and len(inputs) == sizes[0]):
         raise refuse(path, "summary.json", f"does not name {sizes[0]} distinct inputs, as its architecture has")
     width = summary.get("classes") if summary["task"] == "classify" else outputs
-    if not (is_names(outputs, str) and is_names(width) and len(width) == sizes[-1]):
+    if not (is_names(outputs, str) and all(map(is_printable, outputs)) and is_names(width) and len(width) == sizes[-1]):
         raise refuse(path, "summary.json", f"does not name {sizes[-1]} outputs or classes, as its architecture has")
+    if summary["task"] == "classify" and len(width) > MAX_CLASSES:
+        raise refuse(path, "summary.json", f"has {len(width)} classes, more than the {MAX_CLASSES} mlpfit fits")
     check_domain(path, summary.get("domain"))
+    shape = summary.get("image_shape")
+    if shape is not None and (image_shape_problem(shape) or shape[0] * shape[1] != sizes[0]):
+        raise refuse(path, "summary.json", f"has an image_shape that {image_shape_problem(shape) or 'does not match its inputs'}")
     members_of(summary, path)
     return sizes
 
@@ -91,8 +97,9 @@ def check_domain(path: str, domain) -> None:
     if domain is None:
         return
     boxes = domain.values() if isinstance(domain, dict) else None
-    if boxes is None or not all(isinstance(b, list) and len(b) == 2 and all(is_number(v) for v in b) for b in boxes):
-        raise refuse(path, "summary.json", "has a domain that is not input names with [low, high] numbers")
+    if boxes is None or not all(isinstance(b, list) and len(b) == 2 and all(is_number(v) and math.isfinite(v) for v in b)
+                                and b[0] <= b[1] for b in boxes):
+        raise refuse(path, "summary.json", "has a domain that is not input names with [low, high] finite numbers")
 
 
 def is_names(value, kinds=(str, int, float)) -> bool:
@@ -102,7 +109,14 @@ def is_names(value, kinds=(str, int, float)) -> bool:
 def is_column_names(value) -> bool:
     """Names that predict can match as columns: distinct, not empty, without surrounding whitespace
     (a table's header names are stripped; a formula's are its variables)."""
-    return is_names(value, str) and len(set(value)) == len(value) and all(v and v == v.strip() for v in value)
+    return (is_names(value, str) and len(set(value)) == len(value)
+            and all(v and v == v.strip() and is_printable(v) for v in value))
+
+
+def is_printable(name: str) -> bool:
+    """No control characters: a name is printed, and an escape sequence in it would drive the terminal (fit
+    refuses such a column name in the table, so only an edited folder has one)."""
+    return not has_control(name)
 
 
 def members_of(summary: dict, path: str | None = None) -> list:

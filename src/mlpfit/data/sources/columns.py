@@ -54,12 +54,14 @@ def left_out(sheet: Sheet, candidates: list[str], drop: Sequence[str], targets: 
         if name in targets:
             raise data_error(sheet.path, f"--drop {quote(name)} names the target", "choose another --target, or drop another column")
         dropped[name] = "--drop"
+    remaining = sum(1 for c in candidates if c not in dropped)  # counted once: per column it was quadratic
     for name in candidates:
-        if name in dropped or len([c for c in candidates if c not in dropped]) <= 1:
+        if name in dropped or remaining <= 1:
             continue
         reason = _identifier(sheet, name)
         if reason:
             dropped[name] = reason
+            remaining -= 1
             warnings.warn(f"column {quote(name)} is left out of the inputs: it looks like {reason}; "
                           "name it in --features to keep it", MlpfitWarning, stacklevel=2)
     return {name: dropped[name] for name in sheet.header if name in dropped}

@@ -29,10 +29,12 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from mlpfit.data.limits import MAX_COLUMNS
 from mlpfit.data.sources.cells import numeric, written_numbers
 from mlpfit.data.sources.dialect import Dialect, detect
 from mlpfit.data.sources.input_file import require_regular
 from mlpfit.data.sources.messages import data_error, quote
+from mlpfit.errors import has_control
 
 GZIP_MAGIC = b"\x1f\x8b"
 BLANK = " \t"  # a line of only these is skipped by pandas; any other character makes it a record
@@ -253,10 +255,16 @@ def _quoted_widths(text: str, path: str | os.PathLike, sep: str = ",") -> tuple[
 
 
 def _check_header(header: list[str], path: str | os.PathLike | None, dialect: Dialect = Dialect()) -> None:
-    """Names present and unique; for a file (path not None) also signs of a wrong separator or no header."""
+    """Names present, unique and free of control characters, at most MAX_COLUMNS of them; for a file (path not
+    None) also signs of a wrong separator or no header."""
+    if len(header) > MAX_COLUMNS:
+        raise data_error(path, f"the header has {len(header)} columns, more than the {MAX_COLUMNS} mlpfit reads",
+                         "keep the columns to learn from (e.g. with pandas) and fit that file")
     for position, name in enumerate(header, start=1):
         if not name:
             raise data_error(path, f"column {position} of the header has no name", "give every column a name")
+        if has_control(str(name)):  # an escape sequence in a name would reach the terminal in every line that names it
+            raise data_error(path, f"column name {quote(name)} holds a control character", "rename the column")
     repeated = [name for name, count in Counter(header).items() if count > 1]
     if repeated:
         raise data_error(

@@ -32,6 +32,7 @@ from pandas.api import types as ptypes
 from mlpfit.data.sources.cells import numeric
 from mlpfit.data.sources.columns import listed, suggest
 from mlpfit.data.sources.csvfile import Sheet
+from mlpfit.data.sources.coding_checks import coding_problem
 from mlpfit.data.sources.dates import date_format, date_parts, parse, varying_parts
 from mlpfit.data.sources.messages import data_error, quote
 from mlpfit.data.sources.raw_rows import level_text
@@ -211,14 +212,20 @@ class TableEncoding:
 
     @classmethod
     def from_dict(cls, data: dict, path: str | os.PathLike = "encoding.json") -> "TableEncoding":
-        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version", 0) > VERSION:
+        version = data.get("version", 0) if isinstance(data, dict) else None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(version, int) or version > VERSION:
             raise RunFolderError(f"{os.fspath(path)} is not an mlpfit encoding this version reads: re-run the fit")
         try:
             columns = [ColumnCoding(**column) for column in data["columns"]]
-            return cls(columns, bool(data["impute"]), list(data.get("other", [])), dict(data.get("dropped", {})),
-                       dict(data.get("marks", {})))
-        except (KeyError, TypeError) as err:
-            raise RunFolderError(f"{os.fspath(path)} has unexpected content ({err}): re-run the fit") from None
+            encoding = cls(columns, bool(data["impute"]), list(data.get("other", [])), dict(data.get("dropped", {})),
+                           dict(data.get("marks", {})))
+        except (KeyError, TypeError, ValueError) as err:
+            raise RunFolderError(f"{os.fspath(path)} has unexpected content ({quote(str(err))}): re-run the fit") from None
+        for column in columns:
+            problem = coding_problem(column)
+            if problem:
+                raise RunFolderError(f"{os.fspath(path)}: column {quote(column.name)} {problem}: re-run the fit")
+        return encoding
 
     def summary(self) -> dict:
         """For the fit's --json: what was encoded, filled and left out."""

@@ -14,7 +14,9 @@ import os
 import numpy as np
 
 from mlpfit.data.dataset import Dataset
+from mlpfit.data.limits import image_shape_problem
 from mlpfit.data.sources.idx import load_idx_folder
+from mlpfit.errors import DataError
 
 # Fashion-MNIST's labels 0-9 name these garments (Zalando's README); plots and predict show the names.
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -51,6 +53,9 @@ def is_fashion(folder: str, name: str | None) -> bool:
 
 def _image_dataset(name, X, labels, shape, note, names=None) -> Dataset:
     """``names``: what each label 0, 1, ... stands for; used when every label has one."""
+    problem = image_shape_problem(tuple(int(s) for s in shape))
+    if problem:
+        raise DataError(f"{name}: the images' shape {tuple(shape)} {problem}: use smaller images (or fewer pixels)")
     classes = sorted(int(c) for c in np.unique(labels))
     index = {c: i for i, c in enumerate(classes)}
     Y = np.array([index[int(c)] for c in labels], dtype=np.int64) if classes != list(range(len(classes))) else labels

@@ -9,17 +9,18 @@ worker that finds <out>/best already holding that setting leaves it alone.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
 
-from mlpfit import atomic
+from mlpfit import atomic, boundary
 from mlpfit.config import schema as cfg
+from mlpfit.errors import UsageError
 from mlpfit.fitting.fit import fit
 from mlpfit.fitting.sweeping.plan import apply_setting
 
 SETTING_FILE = "sweep-setting.json"  # in <out>/best: which setting it holds
+MAX_SETTING_BYTES = 2**16  # a setting is a few names and numbers
 
 
 def refit_best(base: cfg.FitConfig, out: str, best_setting) -> tuple[str, dict]:
@@ -60,10 +61,10 @@ def swap_in(new: str, target: str) -> None:
 
 def current_setting(folder: str) -> dict | None:
     try:
-        with open(os.path.join(folder, SETTING_FILE)) as handle:
-            return json.load(handle)["setting"]
-    except (OSError, ValueError, KeyError):
+        setting = boundary.read_json(os.path.join(folder, SETTING_FILE), MAX_SETTING_BYTES)["setting"]
+    except (boundary.Unsafe, TypeError, KeyError):  # missing, a link, a FIFO, or not what a refit wrote
         return None
+    return setting if isinstance(setting, dict) else None
 
 
 @contextlib.contextmanager
@@ -74,7 +75,11 @@ def folder_lock(path: str):
     except ImportError:  # not POSIX: the renames alone keep <out>/best whole
         yield
         return
-    with open(path, "a") as handle:
+    try:
+        handle = boundary.open_for_append(path)  # never through a link planted in the sweep folder
+    except boundary.Unsafe as err:
+        raise UsageError(f"{err}: remove it, or choose another --out") from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from mlpfit.config import schema as cfg
 from mlpfit.errors import TrainingError, UsageError
 from mlpfit.fitting.sweeping import best as refitting
-from mlpfit.fitting.sweeping.batch import best_setting, load_shared, run_grid
+from mlpfit.fitting.sweeping.batch import Shared, best_setting, load_shared, run_grid
+from mlpfit.fitting.sweeping.ownership import claim_study
 from mlpfit.fitting.sweeping.plan import DEFAULT_STUDY, Plan
 from mlpfit.fitting.sweeping.results import study_rows, study_task, write_csv
-from mlpfit.fitting.sweeping.storage import open_storage
+from mlpfit.fitting.sweeping.storage import open_storage, shown_url
 from mlpfit.fitting.sweeping.trials import open_study, run_trials, study_best, worker_name
 from mlpfit.fitting.sweeping.workers import run_workers
 from mlpfit.interrupt import Interrupted
@@ -57,8 +58,10 @@ def run(base: cfg.FitConfig, plan: Plan, progress=lambda text: None, on_trial=la
         rows = grid_keeping_rows(shared, plan.grid, progress, csv_path)
         best_run, best = refitting.refit_best(base, out, lambda: best_setting(rows))
     elif plan.workers > 1:
-        rows, best_run, best, notes = run_parallel(base, plan, out, on_trial)
+        rows, best_run, best, notes = run_parallel(base, plan, out, on_trial, shared)
     else:
+        if plan.storage:
+            check_study(plan, shared, out)
         me = worker_name()
         rows, study = run_trials(shared, plan, on_trial=lambda row: on_trial(me, row))
         rows = study_rows(study) if plan.storage else rows
@@ -80,11 +83,25 @@ def grid_keeping_rows(shared, settings: list[dict], progress, csv_path: str) -> 
         raise Interrupted(f"{str(stop).split(';')[0]}; the {len(done)} setting(s) trained before are in {csv_path}") from None
 
 
-def run_parallel(base: cfg.FitConfig, plan: Plan, out: str, on_trial):
+def check_study(plan: Plan, shared: Shared, out: str) -> None:
+    """Refuse a stored study made for another target or data (before any worker trains on it)."""
+    import optuna
+
+    try:  # loading writes nothing, so a refused sweep leaves the storage exactly as it was
+        study = optuna.load_study(study_name=plan.study, storage=open_storage(plan.storage))
+    except KeyError:
+        study, _ = open_study(plan, seed=0)  # a new study, marked as this data's below
+    where = f"--storage {shown_url(plan.storage)}" if plan.storage != os.path.join(out, JOURNAL) else \
+        f"--out {out!r} (its {JOURNAL}, from an earlier sweep)"
+    claim_study(study, shared, where)
+
+
+def run_parallel(base: cfg.FitConfig, plan: Plan, out: str, on_trial, shared: Shared):
     """plan.workers processes on one study (a journal in the sweep folder unless --storage names one)."""
     worker_base = copy.deepcopy(base)
     worker_base.run = dataclasses.replace(base.run, out=out, force=True, quiet=True, json=False)
     worker_plan = dataclasses.replace(plan, storage=plan.storage or os.path.join(out, JOURNAL), workers=1)
+    check_study(worker_plan, shared, out)
     notes = run_workers(plan.workers, work, (worker_base, worker_plan),
                         lambda worker, kind, row: on_trial(worker, row) if kind == "trial" else None)
     study, _ = open_study(worker_plan, seed=0)
@@ -117,5 +134,6 @@ def show(storage: str | None, study_name: str | None) -> tuple[list[dict], str]:
         study = optuna.load_study(study_name=name, storage=backend)
     except KeyError:
         names = optuna.get_all_study_names(backend)
-        raise UsageError(f"--study {name!r} is not in {storage}: it holds {', '.join(names) or 'no study'}") from None
+        held = ", ".join(repr(n[:60]) for n in names[:20]) or "no study"
+        raise UsageError(f"--study {name[:60]!r} is not in {shown_url(storage)}: it holds {held}") from None
     return study_rows(study), study_task(study)

@@ -9,6 +9,10 @@
   for the grace period is marked failed and queued again (Optuna's heartbeat with
   :class:`RetryHeartbeatStaleTrialCallback`), so a killed worker loses nothing but time.
 
+A journal file must be a regular file that is empty or holds Optuna's log (never a link, a FIFO or
+a device, never a CSV given by mistake), so a sweep neither hangs nor writes through a link nor
+appends to a file it did not write. A database URL is shown with its password hidden, always.
+
 The heartbeat is ``MLPFIT_SWEEP_HEARTBEAT=INTERVAL:GRACE`` seconds, default 10:40: a dead worker's
 trial is failed within about GRACE + INTERVAL seconds (under a minute) and retried.
 """
@@ -18,16 +22,20 @@ trial is failed within about GRACE + INTERVAL seconds (under a minute) and retri
 from __future__ import annotations
 
 import os
+import re
 import time
 import warnings
 
-from mlpfit.errors import UsageError
+from mlpfit import boundary
+from mlpfit.errors import UsageError, printable, quoted_error
 
 HEARTBEAT_ENV = "MLPFIT_SWEEP_HEARTBEAT"
 DEFAULT_HEARTBEAT = (10, 40)  # seconds between heartbeats, seconds of silence before a trial is dead
 MAX_RETRY = 3  # a setting that kills its worker every time (out of memory, say) is not retried forever
 CONNECT_TIMEOUT = 10  # seconds to wait for a database server before saying it cannot be reached
 CREATE_ATTEMPTS = 5  # opening a fresh database while another worker creates its tables
+FIRST_LINE_BYTES = 2**20  # an Optuna journal's first record (the study's creation) is a few hundred bytes
+PASSWORD = re.compile(r"^([^/]*://[^:@/]*):[^@/]*@")  # scheme://user:password@ -> its password
 
 
 def is_database(url: str | None) -> bool:
@@ -64,9 +72,31 @@ def open_journal(url: str, must_exist: bool = False):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UsageError(f"--storage {url!r}: folder {folder!r} does not exist: create it or name another journal file")
+    check_journal(path, url)
     if must_exist and not os.path.isfile(path):
         raise UsageError(f"--storage {url!r}: no such journal file: name the file a sweep wrote")
     return JournalStorage(JournalFileBackend(path))
+
+
+def check_journal(path: str, url: str) -> None:
+    """A journal to append to: missing, empty, or a regular file whose first line is an Optuna record."""
+    try:
+        boundary.check_write_target(path)
+        head = boundary.read_head(path, FIRST_LINE_BYTES)
+    except boundary.Unsafe as err:
+        raise UsageError(f"--storage {printable(url)!r} {err.problem}: name a journal file (a new one, or one a sweep "
+                         "wrote)") from None
+    if head and not is_journal_line(head.split(b"\n", 1)[0]):
+        raise UsageError(f"--storage {url!r} is not an Optuna journal (its first line is no journal record): mlpfit "
+                         "appends only to a journal a sweep wrote; name a new file, e.g. sweep.journal")
+
+
+def is_journal_line(line: bytes) -> bool:
+    try:
+        record = boundary.parse_json(line, "journal")
+    except boundary.Unsafe:
+        return False
+    return isinstance(record, dict) and isinstance(record.get("op_code"), int)
 
 
 def open_database(url: str):
@@ -74,7 +104,7 @@ def open_database(url: str):
     import optuna
     import sqlalchemy
 
-    shown = _without_password(url)
+    shown = shown_url(url)
     interval, grace = heartbeat_settings()
     engine = {"pool_pre_ping": True}  # a long sweep outlives idle connections the server drops
     if url.startswith(("postgresql", "postgres")):
@@ -95,13 +125,18 @@ def open_database(url: str):
         missing = getattr(err.__cause__, "name", None) or "the driver"
         raise UsageError(f"--storage {shown}: the database driver is missing ({missing}): "
                          "pip install \"mlpfit[postgres]\" for postgresql:// URLs") from None
-    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError):
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError, ValueError):
+        # ValueError: a part SQLAlchemy cannot parse, such as a port that is not a number
         raise UsageError(f"--storage {shown} is not a database URL: write e.g. postgresql://user@host:5432/db, "
                          "or a journal file path") from None
     except sqlalchemy.exc.OperationalError as err:
-        reason = str(getattr(err, "orig", err)).strip().splitlines()[0]
+        reason = quoted_error(getattr(err, "orig", err)).replace(url, shown)
         raise UsageError(f"--storage {shown}: cannot reach the database ({reason}): check the host, port, user "
                          "and database name, and that the server runs") from None
+    except sqlalchemy.exc.DatabaseError as err:  # e.g. sqlite:/// naming a file that is not a database
+        reason = quoted_error(getattr(err, "orig", err)).replace(url, shown)
+        raise UsageError(f"--storage {shown} is not a usable database ({reason}): name a database mlpfit's sweeps "
+                         "may use, or a journal file path") from None
 
 
 def _retry_callback() -> dict:
@@ -122,10 +157,15 @@ def _quiet_heartbeat_warnings() -> None:
     warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
 
 
-def _without_password(url: str) -> str:
-    try:
-        from sqlalchemy.engine import make_url
+def shown_url(url: str) -> str:
+    """The storage as messages show it: a database URL without its password (SQLAlchemy's rendering, or for a
+    URL it cannot parse, the text with its password cut out), control characters escaped for the terminal."""
+    shown = PASSWORD.sub(r"\1:***@", url)
+    if is_database(url):
+        try:
+            from sqlalchemy.engine import make_url
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not even parseable: the URL error below says so
-        return url
+            shown = make_url(url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - SQLAlchemy raises several types on a bad URL; the redacted text stays
+            pass
+    return printable(shown)

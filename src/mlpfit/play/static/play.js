@@ -173,8 +173,10 @@
   }
 
   // ---------------------------------------------------------------- talking to the server
+  // The server answers POSTs only with the token it wrote into this page (play/guard.py).
+  const token = document.querySelector('meta[name="mlpfit-token"]')?.content || "";
   async function post(url, body) {
-    const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", "X-Mlpfit-Token": token }, body: JSON.stringify(body) });
     const answer = await response.json().catch(() => ({ error: `the server answered ${response.status}` }));
     if (!response.ok) throw new Error(answer.error || `the server answered ${response.status}`);
     return answer;
@@ -211,7 +213,7 @@
     if (!file) return;
     $("upload-note").textContent = `reading ${file.name}…`;
     try {
-      const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, { method: "POST", headers: { "Content-Type": "text/csv" }, body: file });
+      const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, { method: "POST", headers: { "Content-Type": "text/csv", "X-Mlpfit-Token": token }, body: file });
       const answer = await response.json();
       if (!response.ok) throw new Error(answer.error);
       const select = $("target-column");
