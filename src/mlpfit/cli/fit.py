@@ -11,6 +11,7 @@ import warnings
 import click
 
 from mlpfit.cli.app import app
+from mlpfit.cli.program import invoked_as
 from mlpfit.config import schema as cfg
 from mlpfit.config.from_options import help_text, to_config
 from mlpfit.config.options import BY_KEY, OPTIONS
@@ -124,4 +125,4 @@ def show_fit(result, run: cfg.RunConfig) -> None:
     elif not run.quiet:
         from mlpfit.report.text import fit_report
 
-        click.echo(fit_report(result.summary, report_follows=run.plots))
+        click.echo(fit_report(result.summary, report_follows=run.plots, program=invoked_as()))

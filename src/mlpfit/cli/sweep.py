@@ -9,6 +9,7 @@ import click
 
 from mlpfit.cli.app import app
 from mlpfit.cli.fit import build_fit_config, fit, precheck_target
+from mlpfit.cli.program import invoked_as
 from mlpfit.errors import UsageError
 
 EPILOG_SWEEP = """\b
@@ -55,7 +56,7 @@ def sweep(target, grid, trials, space, storage, study, workers, show, **options)
     loud = not (config.run.json or config.run.quiet)
     say = (lambda text: click.echo(text, err=True)) if loud else (lambda text: None)
     result = sweeping.run(config, plan, progress=say, on_trial=results.trial_printer(plan, say))
-    results.print_result(result, config.run)
+    results.print_result(result, config.run, invoked_as())
 
 
 # The sweep takes every option of `fit` (defined once, in the table of options) except --ensemble.

@@ -27,10 +27,10 @@ DEFAULT_HIDDEN = [64, 64]  # two layers: enough for smooth functions, small enou
 DEFAULT_ACTIVATION = "tanh"  # smooth: smooth targets fit far better than with relu's kinks
 TARGET_STEPS = 6_000  # optimizer steps that reach R² ≥ 0.999 on smooth functions with one-cycle Adam
 # ... spent as two cycles (train.schedules.twocycle): a fit whose validation R² reached SETTLE_R2 after the
-# first (40% of the steps) ends there, the rest get the second. benchmarks/budget.py, ten smooth functions,
-# seeds 0-4: the eight easy ones settle at test R² 0.999955-0.999999 in 0.44-0.60 s of training instead of
-# 1.3-1.4 s; the hard ones (x·y·z, sin(3x)cos(2y): at most 0.99991 after the first cycle) train on and end
-# where one long cycle does. 0.99995 leaves the settled ones above the R² ≥ 0.9999 that smooth fits promise.
+# first (40% of the steps) ends there, the rest get the second. On benchmarks/budget.py's ten smooth
+# functions the easy ones settle in about a third of one long cycle's training time at test R² ≥ 0.99995;
+# the hard ones (x·y·z, sin(3x)cos(2y): at most 0.99991 after the first cycle) train on and end where one
+# long cycle does. 0.99995 leaves the settled ones above the R² ≥ 0.9999 that smooth fits promise.
 SETTLE_R2 = 0.99995
 MAX_AUTO_EPOCHS = 3_000  # tiny full-batch data: a step is cheap, but stop somewhere
 FULL_BATCH_UP_TO = 512  # below this, one batch is the whole set: no noise, no Python work per batch
@@ -44,8 +44,8 @@ def resolve_data_defaults(data) -> None:
 
 
 # Images: a wide ReLU net with dropout, Adam at 2e-3 with the one-cycle schedule, minibatches of 256.
-# Measured on Fashion-MNIST (2 cores, idle): 784-512-256-10 for 30 epochs reaches test accuracy
-# 0.904 in 29 s; 256-128 for 20 epochs 0.897 in 11 s; 1024-512 for 40 epochs 0.905 in 97 s.
+# On Fashion-MNIST, 784-512-256-10 for 30 epochs reaches test accuracy 0.904; 256-128 for 20 epochs
+# stops at 0.897, and 1024-512 for 40 epochs gains 0.001 for three times the training time.
 IMAGE_HIDDEN = [512, 256]
 IMAGE_ACTIVATION = "relu"
 IMAGE_LR = 2e-3
@@ -63,8 +63,9 @@ TABLE_PATIENCE = 20  # ... and once turned it does not come back: waiting 600 ep
 # An L2 penalty that holds off memorizing the noise: on the five tables 1e-3 gave iris 0.978 (0.956
 # without), wine the same score in a third of the epochs, the rest unchanged; 1e-2 underfit diabetes.
 TABLE_WEIGHT_DECAY = 1e-3
-# benchmarks/tables.py, 3 seeds, against the formula rules (3,000 or 1,000 epochs, patience a fifth):
-# diabetes R² 0.482 (was 0.473) in 51 epochs (643), digits 0.961 (0.954) in 81 (314), iris 0.978.
+# benchmarks/tables.py, 3 seeds: these rules against the formula rules (3,000 or 1,000 epochs, patience a
+# fifth) give diabetes R² 0.482 against 0.473 in 51 epochs against 643, digits 0.961 against 0.954 in 81
+# against 314, and iris 0.978.
 
 
 def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, images: bool = False,
@@ -127,7 +128,7 @@ def auto_engine(t, members: int, work: float, cuda_visible) -> str:
 
 
 # Work per step (parameters x batch rows) from which a second thread pays for its overhead.
-# Measured on 2 cores, idle: 784-512-256-10 at batch 256 (1.4e8) and a 32-member 2-32-32-1
+# On 2 idle cores: 784-512-256-10 at batch 256 (1.4e8) and a 32-member 2-32-32-1
 # ensemble on 1,600 rows (6e7, 3.2x faster than 32 single fits with 2 threads, 2.1x with 1) gain,
 # and so does 784-128-64-10 at batch 256 (2.8e7: Fashion-MNIST's 10 epochs 6.1 s against 8.0 s);
 # a 2-64-64-1 net at batch 256 (1.1e6) loses. Under load from other processes, 2 threads can be

@@ -1,9 +1,9 @@
 """The options of a fit, as data: one table from which the CLI's options and help, the Python API's
 keyword checks and the config's validation all come.
 
-Each :class:`Option` names its place in :class:`~mlpfit.config.FitConfig`, its kind, its
+Each :class:`Option` names its place in :class:`~mlpfit.config.schema.FitConfig`, its kind, its
 limits or choices, one sentence of help and the rule that chooses its default from the data. The
-default *values* are the config dataclasses' (py); the rules that fill a ``None`` live in
+default *values* are the config dataclasses' (config/schema.py); the rules that fill a ``None`` live in
 config/defaults.py, and the sentences here describe them, so ``--help`` shows both.
 """
 

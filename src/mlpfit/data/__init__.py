@@ -1,1 +1,3 @@
-"""data."""
+"""Datasets: the sources a TARGET names (formula, CSV table, IDX images, examples), their checks, splits and
+scaling.
+"""

@@ -1,1 +1,3 @@
-"""report."""
+"""What a run learned, for people: the text report, the plots, report.html, and explain (equation, units,
+sensitivity, symbolic readout).
+"""

@@ -8,10 +8,8 @@ the parent draws the first lane. So the report takes about as long as its slowes
 of the sum of its figures.
 
 Lanes are counted from the cores, not from the load average: the scheduler shares a busy core
-fairly, so a second lane still finishes sooner than drawing in turn. Measured on this project's
-2 cores at load 1.4-1.7, the quick start's report drawn by a warm process: 1.04-1.15 s in two
-lanes against 1.41-1.72 s in one. (An earlier rule, lanes only for idle cores, drew in turn
-whenever the machine was busy.)
+fairly, so a second lane still finishes sooner than drawing in turn (on two busy cores the quick
+start's report takes about two thirds of the time in two lanes that it takes in one).
 
 Forking is only safe in a plain single-threaded process on Linux: not on macOS or Windows, not
 inside ``mlpfit play`` (its server threads could hold a lock the child then waits on forever).

@@ -1,8 +1,9 @@
 """``report.html``: one self-contained page per run (images inline, CSS inline, no network).
 
 The page is built from the run folder alone, so ``mlpfit report RUN`` in a fresh process gives
-the same page as the fit did. Plots and the page are derived files: they are rewritten freely and
-are not in the run's manifest. Everything drawing needs is imported with this module, so a report
+the same page as the fit did. Plots and the page are derived files: they are rewritten freely
+(without an fsync: the run can always draw them again) and then registered in the manifest's
+``derived`` section, so damage to them shows as damage to any other file does. Everything drawing needs is imported with this module, so a report
 drawer made ready ahead (report.ahead) has nothing left to import once the run arrives.
 """
 

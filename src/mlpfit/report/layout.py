@@ -8,14 +8,11 @@ is reserved in inches (a colorbar or an axis label is as wide in a small figure 
 sized for tick labels as wide as "-1000", "1e-05" or "-0.25" and for the names the figure shows,
 and long titles are wrapped or shortened to the width they have.
 
-Measured on the quick start's four figures (``x**2 + y**2 --domain -14:14``; CPU seconds per figure
-in a warm process, median of 7, the median of 3 rounds run in turn with main's code, on a 2-core
-machine shared with other sessions at load average 1.7-2.5, so noisy): loss 0.140 -> 0.084, fit
-(heatmaps) 0.428 -> 0.259, units 0.546 -> 0.247, sensitivity 0.304 -> 0.231; the four 1.42 -> 0.85
-s. That counts the fixed layout and titles at a fixed height (plots.STYLE), units.png's numbers as
-one collection of outlines (report.units) and PNG zlib level 1 (plots.save_figure). What is left is
-mostly matplotlib's cost per tick (a tick is five artists: 0.03-0.06 s a figure) and per axes, and
-the network's own work (fit's predictions, sensitivity's partial dependence: 0.03-0.05 s).
+Fixed margins, with titles at a fixed height (plots.STYLE), units.png's numbers as one collection of
+outlines (report.units) and PNG zlib level 1 (plots.save_figure), cut the quick start's four figures
+to about 0.6 of their CPU time under constrained layout (benchmarks/README.md has the times). What
+is left is mostly matplotlib's cost per tick (a tick is five artists: 0.03-0.06 s a figure) and per
+axes, and the network's own work (fit's predictions, sensitivity's partial dependence: 0.03-0.05 s).
 """
 
 from __future__ import annotations

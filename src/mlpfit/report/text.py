@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shlex
 
@@ -31,8 +32,9 @@ def how_it_ended(summary: dict) -> str:
     return " (stopped early)" if summary.get("stopped_early") else ""
 
 
-def fit_report(summary: dict, report_follows: bool = False) -> str:
-    """``report_follows``: report.html is drawn right after this is printed (mlpfit fit prints first)."""
+def fit_report(summary: dict, report_follows: bool = False, program: str = "mlpfit") -> str:
+    """``report_follows``: report.html is drawn right after this is printed (mlpfit fit prints first);
+    ``program``: how the `next:` line names mlpfit (cli/program.py)."""
     arch = summary["architecture"]
     shape = "-".join(map(str, arch["sizes"]))
     act = arch["activation"] if len(arch["sizes"]) > 2 else "linear"
@@ -64,7 +66,7 @@ def fit_report(summary: dict, report_follows: bool = False) -> str:
         page = os.path.join(run, "report.html")
         if report_follows or os.path.exists(page):
             lines.append(f"report: {page} (plots, metrics, diagnostics; open it in a browser)")
-        lines.append(f"next: {next_command(summary)}")
+        lines.append(f"next: {next_command(summary, program)}")
     return "\n".join(lines)
 
 
@@ -90,15 +92,33 @@ def _inputs_line(summary: dict) -> str:
     return f"{len(columns)} input(s) {listed}"
 
 
-def next_command(summary: dict) -> str:
-    """A command that works as printed: predict on the fit's own CSV file, at the middle of a formula's
+def next_command(summary: dict, program: str = "mlpfit") -> str:
+    """A command that works as printed: predict on the fit's own CSV file, at a point inside a formula's
     domain, or (images, whose pixels nobody types) explain."""
     run, target = shlex.quote(summary["run"]), summary.get("target") or ""
     if summary.get("table") is not None:
         source = shlex.quote(target) if target.lower().endswith(".csv") else "FILE.csv"
-        return f"mlpfit predict {run} --input {source}"
+        return f"{program} predict {run} --input {source}"
     if summary.get("image_shape"):
-        return f"mlpfit explain {run}"
+        return f"{program} explain {run}"
     domain = summary.get("domain") or {}
-    values = [f"{(domain[name][0] + domain[name][1]) / 2:g}" if name in domain else "1" for name in summary["inputs"]]
-    return f"mlpfit predict {run} {' '.join(values)}"
+    values = [sample_value(*domain[name], k) if name in domain else "1" for k, name in enumerate(summary["inputs"])]
+    return f"{program} predict {run} {' '.join(values)}"
+
+
+def sample_value(lo: float, hi: float, k: int) -> str:
+    """A short number inside [lo, hi] for input k, off the middle and further up for each input: at the
+    middle of a symmetric box many functions sit at a value that tells little (x² + y² at 0 0), while
+    x² + y² on [-14, 14] at 3 4 shows the 25 it learned."""
+    width = hi - lo
+    if not (width / 10 > 0 and math.isfinite(width)):  # one point, or a width no float's log can take
+        return _short(lo)
+    digits = math.floor(math.log10(width / 10))  # round to one significant digit of a tenth of the width
+    point = lo + width * (0.6 + 0.05 * (k % 7))  # 60% to 90% of the way up
+    return _short(min(max(round(point, -digits), lo), hi))
+
+
+def _short(value: float) -> str:
+    """The shortest text that reads back as exactly this float (3.0 as '3')."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text

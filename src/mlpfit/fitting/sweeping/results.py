@@ -102,8 +102,8 @@ def trial_printer(plan, say):
     return on_trial
 
 
-def print_result(result, run) -> None:
-    """The sweep's table and next step, or its JSON object; nothing under --quiet."""
+def print_result(result, run, program: str = "mlpfit") -> None:
+    """The sweep's table and next step (``program``: how it names mlpfit), or its JSON object; nothing under --quiet."""
     import click
 
     if run.json:
@@ -115,14 +115,13 @@ def print_result(result, run) -> None:
     for note in result.notes:
         click.echo(note, err=True)
     console().print(make_table(result.rows, result.task, f"sweep: {len(result.rows)} settings (best refit in {result.best_run})"))
-    click.echo(f"best: {json.dumps(result.best)} → {result.best_run}\nnext: {best_next_command(result.best_run)}")
+    click.echo(f"best: {json.dumps(result.best)} → {result.best_run}\nnext: {best_next_command(result.best_run, program)}")
 
 
-def best_next_command(best_run: str) -> str:
+def best_next_command(best_run: str, program: str = "mlpfit") -> str:
     """A command that works as printed for the refit run (the fit's own rule: report/text.py)."""
-
     with open(os.path.join(best_run, "summary.json"), encoding="utf-8") as handle:
-        return next_command({**json.load(handle), "run": best_run})
+        return next_command({**json.load(handle), "run": best_run}, program)
 
 
 def print_study(rows: list[dict], task: str, title: str, as_json: bool) -> None:
