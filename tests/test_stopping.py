@@ -10,7 +10,7 @@ import pytest
 from mlpfit.config.schema import DataConfig, FitConfig, TrainConfig
 from mlpfit.data.dataset import Split
 from mlpfit.data.scaling import Standardizer
-from mlpfit.fitting.stopping import settle_rule, stopping_rules, weighted_variance
+from mlpfit.fitting.stopping import ERROR_RATE_FROM_ROWS, monitor, settle_rule, stopping_rules, weighted_variance
 from mlpfit.train.callbacks import EarlyStopping, Settle
 from mlpfit.train.history import History
 
@@ -129,3 +129,31 @@ def test_weighted_variance_weighs_rows_as_the_validation_loss_does():
     assert weighted_variance(values, None)[0] == pytest.approx(0.1875)
     assert weighted_variance(values, np.array([3.0, 1.0, 1.0, 1.0]))[0] == pytest.approx(0.25)
     assert weighted_variance(values, np.zeros(4))[0] == pytest.approx(0.1875)  # no weight at all: unweighted
+
+
+def test_classes_stop_on_error_rate_only_with_enough_validation_rows():
+    # a few dozen rows' error rate moves in steps of 2-3% and can hit 0 by luck at epoch 2
+    classes = FitConfig(train=TrainConfig(loss="cross_entropy"))
+    assert monitor(classes, ERROR_RATE_FROM_ROWS) == "val_error"
+    assert monitor(classes, 38) == "val_loss"
+    assert monitor(FitConfig(train=TrainConfig(loss="mse")), 10_000) == "val_loss"
+
+
+def test_tol_asks_patience_for_an_improvement_larger_than_it():
+    class Run:
+        running, members = np.ones(1, dtype=bool), 1
+        history = History()
+        stopped = None
+
+        class engine:  # noqa: N801
+            keep = restore = freeze = staticmethod(lambda members: None)
+
+        def stop_members(self, members):
+            self.stopped = members
+
+    for tol, stops in ((0.0, False), (0.05, True)):
+        run, rule = Run(), EarlyStopping(patience=3, tol=tol)
+        rule.on_train_begin(run)
+        for epoch, loss in enumerate([1.0, 0.99, 0.98, 0.97, 0.96], 1):  # steady gains of 0.01
+            rule.on_epoch_end(run, {"epoch": epoch, "member_val_loss": np.array([loss])})
+        assert (run.stopped is not None) == stops

@@ -117,3 +117,19 @@ def test_cli_fits_0_1_columns_by_bce_and_predicts_probabilities(cli, tmp_path):
     res = cli("predict", run, "3", "-3", "--json")
     probability = np.array(res.json()["predictions"][0])
     assert res.code == 0 and np.all((probability > 0) & (probability < 1)) and probability[0] > 0.7
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_poisson_fits_counts_as_exp_of_the_output_and_refuses_negative_targets(engine):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (400, 2))
+    rate = np.exp(1 + X[:, 0] - X[:, 1])
+    counts = rng.poisson(rate)[:, None].astype(np.float64)
+    config = FitConfig(DataConfig(target="array", test_fraction=0.0), ModelConfig(hidden=[8]),
+                       TrainConfig(epochs=200, loss="poisson", engine=engine, threads=1))
+    with pytest.raises(UsageError, match=">= 0"):
+        fit(config, dataset=Dataset("array", X, counts - 3, ["a", "b"], ["y"]), save=False)
+    result = fit(config, dataset=Dataset("array", X, counts, ["a", "b"], ["y"]), save=False)
+    assert result.fitted.y_scaler.is_identity and result.fitted.link == "exp"  # counts are never standardized
+    predicted = result.fitted.predict(X)[:, 0]
+    assert predicted.min() > 0 and np.corrcoef(predicted, rate)[0, 1] > 0.95

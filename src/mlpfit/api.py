@@ -59,7 +59,7 @@ def fit(data=None, /, *, target=None, callbacks=(), **options) -> "Result":
     >>> r.summary["inputs"], r.summary["epochs"], len(r.history.rows)
     (['x', 'y'], 20, 20)
     """
-    from mlpfit.estimators import python_words
+    from mlpfit.estimators.params import python_words
 
     data, columns = _data_and_targets(data, target, options.pop("target_columns", None))
     options["target_columns"] = columns
@@ -101,7 +101,7 @@ def as_frame(data):
 
 def build_config(target, options: dict) -> cfg.FitConfig:
     """The keyword arguments of :func:`fit` as a validated FitConfig (the CLI's rules, in Python's words)."""
-    from mlpfit.estimators import python_words
+    from mlpfit.estimators.params import python_words
 
     target = os.fspath(target) if isinstance(target, os.PathLike) else target
     if not isinstance(target, str) or not target.strip():
@@ -252,7 +252,7 @@ class Result:
         kept; an existing file is replaced only with ``force`` and only if mlpfit export wrote it.
         Returns the path (a large net's Python module also writes an .npz of weights beside it).
         """
-        from mlpfit.estimators import python_words
+        from mlpfit.estimators.params import python_words
 
         try:
             return export_fitted(self.fitted, self.summary, format, os.fspath(path), force, samples=self.samples)["path"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 # without importing torch. tests/test_config.py checks they match the real registries.
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "silu", "elu", "leaky_relu", "softplus", "identity")
 OPTIMIZERS = ("adam", "adamw", "radam", "sgd", "rmsprop", "lbfgs")
-LOSSES = ("mse", "mae", "huber", "cross_entropy", "bce")
+LOSSES = ("mse", "mae", "huber", "cross_entropy", "bce", "poisson")
 SCHEDULES = ("onecycle", "twocycle", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
 TASKS = ("regress", "classify")
@@ -88,8 +88,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("lr", "train", "float", "Peak learning rate.", "0.01 (adam; images 0.002), 0.1 (sgd), 1 (lbfgs)",
            limit=1e6, metavar="X"),
     Option("optimizer", "train", "choice", "How the weights move.", choices=OPTIMIZERS, metavar="NAME"),
-    Option("loss", "train", "choice", "What training minimizes (bce: one logistic unit per 0/1 target column, "
-           "targets not scaled).", "mse, or cross_entropy for classes",
+    Option("loss", "train", "choice", "What training minimizes (bce: one logistic unit per 0/1 target column; "
+           "poisson: counts >= 0 predicted as exp(output); both leave the targets unscaled).", "mse, or cross_entropy for classes",
            choices=LOSSES, metavar="NAME"),
     Option("schedule", "train", "choice", "Learning-rate schedule: onecycle (warm up, then anneal), twocycle (a "
            "one-cycle over the first 40% of the epochs, another over the rest), cosine or constant.",

@@ -65,6 +65,9 @@ class TrainConfig:
     alpha: float = 0.0  # L2 penalty, 0.5·alpha·Σ‖W‖²/batch rows (scikit-learn's alpha); 0: none
     weight_decay: float | None = None  # L2 penalty λ (adds λ·w to each gradient); None: 1e-3 for CSV tables up to 10,000 rows, else 0
     patience: int | None = None  # epochs without validation improvement before stopping; None: a fifth of the epochs, at least 10
+    tol: float = 0.0  # a validation score better by less than this is no improvement (scikit-learn's tol); 0: any beyond noise
+    shuffle: bool = True  # reshuffle the rows every epoch; False: batches in row order (scikit-learn's shuffle=False)
+    precision: str = "float32"  # the NumPy engine's arithmetic; "float64" where the caller's data are (the estimators)
     seed: int = 0  # one seed fixes sampling, split, init and shuffling
     device: str = "auto"  # auto: cuda when available, else cpu
     threads: int | None = None  # CPU threads; None: 1 for small models (a second thread only adds overhead there)
@@ -241,6 +244,10 @@ def validate(config: FitConfig) -> FitConfig:
         raise UsageError(f"--dropout must be in [0, 1), got {m.dropout}: e.g. 0.2")
     if not (isinstance(t.alpha, (int, float)) and 0 <= t.alpha < 1e6):
         raise UsageError(f"--alpha must be a number in [0, 1e6), got {t.alpha!r}: e.g. 1e-4")
+    if not (isinstance(t.tol, (int, float)) and 0 <= t.tol < float("inf")):
+        raise UsageError(f"tol must be a number >= 0, got {t.tol!r}: e.g. 1e-4")
+    if t.precision not in ("float32", "float64"):
+        raise UsageError(f"precision must be float32 or float64, got {t.precision!r}")
     _check_ensemble(m.ensemble, t)
     for name, frac in (("val", d.val_fraction), ("test", d.test_fraction)):
         if not 0 <= frac < 0.5:

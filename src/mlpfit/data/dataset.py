@@ -32,6 +32,8 @@ class Dataset:
     encoding: object = None  # a table's TableEncoding (sources.encoding): raw columns -> inputs; None otherwise
     weights: np.ndarray | None = None  # [n] per-row weights (scikit-learn's sample_weight); None: all rows count alike
     table: bool = False  # rows of a CSV file: measurements, often few and noisy (small-table defaults)
+    val_rows: np.ndarray | None = None  # rows the caller holds out for validation (the estimators: stratified, by
+    # weight); None: split_indices draws them
 
 
 @dataclass
@@ -40,6 +42,17 @@ class Split:
     val: np.ndarray
     test: np.ndarray
     held_out: bool  # False when everything is training data (tiny datasets)
+
+
+def given_split(n: int, val_rows: np.ndarray) -> Split:
+    """The caller's validation rows held out, every other row trained on (no test rows); none given: no split."""
+    val = np.unique(np.asarray(val_rows, dtype=np.int64))
+    if not len(val):
+        everything = np.arange(n)
+        return Split(everything, everything, everything, held_out=False)
+    if val[0] < 0 or val[-1] >= n or len(val) == n:
+        raise ValueError(f"validation rows must be some, not all, of 0..{n - 1}")
+    return Split(np.setdiff1d(np.arange(n), val), val, np.zeros(0, dtype=np.int64), held_out=True)
 
 
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int, fixed_test: int = 0) -> Split:

@@ -23,7 +23,7 @@ from mlpfit.data.scaling import Standardizer
 from mlpfit.data.sources.images import pixel_statistics
 from mlpfit.errors import UsageError
 from mlpfit.fitting.prepare import n_outputs
-from mlpfit.network.network import Network
+from mlpfit.network.network import Network, link_of_loss
 from mlpfit.network.sizes import layer_sizes, state_shapes
 from mlpfit.train.trainer import TrainData
 
@@ -59,6 +59,8 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device: str, start:
     seeds = member_seeds(config) if members is None else list(members.seeds)
     if members is not None:  # one rate per member (a single net takes a plain number)
         options["lr"] = list(members.lrs) if len(members.lrs) > 1 else members.lrs[0]
+    if config.train.engine == "numpy":  # float32, or float64 for the estimators' float64 data
+        options["dtype"] = np.dtype(config.train.precision)
     m, t = config.model, config.train
     stacked = len(seeds) > 1
     engine = engines.build_engine(t.engine, model_sizes(config, dataset), train_data(dataset, split, x_scaler, y_scaler),
@@ -82,7 +84,7 @@ def engine_options(config: FitConfig, optimizer_state=None) -> dict:
     """What every engine takes from the config's training section (a sweep overrides ``lr`` per member)."""
     t = config.train
     return dict(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer, schedule=t.schedule,
-                alpha=t.alpha, weight_decay=t.weight_decay or 0.0, optimizer_state=optimizer_state)
+                alpha=t.alpha, weight_decay=t.weight_decay or 0.0, optimizer_state=optimizer_state, shuffle=t.shuffle)
 
 
 def model_sizes(config: FitConfig, dataset: Dataset) -> list[int]:
@@ -90,8 +92,9 @@ def model_sizes(config: FitConfig, dataset: Dataset) -> list[int]:
 
 
 def output_link(loss: str) -> str:
-    """bce trains logits of 0/1 targets: the fitted model predicts their probabilities."""
-    return "logistic" if loss == "bce" else "identity"
+    """bce trains logits of 0/1 targets, poisson log-rates of counts: the fitted model predicts
+    probabilities and rates (network.network.LINKS)."""
+    return link_of_loss(loss)
 
 
 def start_arrays(start: Start, config: FitConfig, dataset: Dataset, members: int) -> dict[str, np.ndarray]:
@@ -123,8 +126,8 @@ def scalers(config: FitConfig, dataset: Dataset, split: Split) -> tuple[Standard
     if dataset.task == "classify":
         return x_scaler, None
     weights = None if dataset.weights is None else dataset.weights[split.train]
-    # bce's targets are 0/1 labels compared with a logistic unit: they are never scaled
-    scale_targets = scale and config.train.loss != "bce"
+    # bce's targets are 0/1 labels compared with a logistic unit, poisson's counts with exp: never scaled
+    scale_targets = scale and config.train.loss not in ("bce", "poisson")
     return x_scaler, Standardizer.fit(Y[split.train], weights) if scale_targets else Standardizer.identity(Y.shape[1])
 
 

@@ -12,7 +12,7 @@ from mlpfit import engines
 from mlpfit.config import defaults
 from mlpfit.config.schema import FitConfig, validate
 from mlpfit.data.checks import check_dataset
-from mlpfit.data.dataset import Dataset, Split, split_indices
+from mlpfit.data.dataset import Dataset, Split, given_split, split_indices
 from mlpfit.data.sources import load_data, prepare as apply_example
 from mlpfit.engines.numpy.engine import check_supported
 from mlpfit.errors import UsageError
@@ -33,21 +33,41 @@ def prepare(config: FitConfig, dataset: Dataset) -> Split:
     """
     validate(config)
     check_dataset(dataset)
-    split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed,
-                          dataset.fixed_test)
+    if dataset.val_rows is not None:
+        split = given_split(len(dataset.X), dataset.val_rows)
+    else:
+        split = split_indices(len(dataset.X), config.data.val_fraction, config.data.test_fraction, config.train.seed,
+                              dataset.fixed_test)
     resolve(config, dataset, split)
     return split
 
 
 def resolve(config: FitConfig, dataset: Dataset, split: Split) -> None:
     """Every default left open, chosen from the data's size and kind (a sweep does this per setting)."""
-    defaults.resolve(config, len(split.train), dataset.X.shape[1], n_outputs(dataset), dataset.task,
+    rows = training_rows(dataset, split)
+    batch_chosen_here = config.train.batch_size is None
+    defaults.resolve(config, rows, dataset.X.shape[1], n_outputs(dataset), dataset.task,
                      images=dataset.image_shape is not None,
                      measured=dataset.table and split.held_out, cuda_visible=engines.cuda_visible)
+    if batch_chosen_here and config.train.batch_size >= rows:  # full batch: every row, whatever the weights
+        config.train.batch_size = max(1, len(split.train))
     if config.train.engine == "numpy":
         check_supported(config)
     if config.train.loss == "bce":
         check_binary_targets(dataset)
+    if config.train.loss == "poisson":
+        check_count_targets(dataset)
+
+
+def training_rows(dataset: Dataset, split: Split) -> int:
+    """How many rows the training split counts as: with whole-number weights (counts, scikit-learn's
+    sample_weight) their sum, so a row of weight 2 gets the batch size and step budget of two rows."""
+    if dataset.weights is None:
+        return len(split.train)
+    weights = np.asarray(dataset.weights[split.train], dtype=np.float64)
+    if not np.all(weights == np.round(weights)):
+        return len(split.train)  # weights that are not counts say nothing about the number of rows
+    return max(1, int(weights.sum()))
 
 
 def check_binary_targets(dataset: Dataset) -> None:
@@ -64,3 +84,13 @@ def check_binary_targets(dataset: Dataset) -> None:
 def n_outputs(dataset: Dataset) -> int:
     """Output units of the network: one per class, or one per target column."""
     return len(dataset.classes) if dataset.task == "classify" else dataset.Y.shape[1]
+
+
+def check_count_targets(dataset: Dataset) -> None:
+    """``--loss poisson`` models each output as a rate exp(network output): the targets are counts or rates, >= 0."""
+    if dataset.task == "classify":
+        raise UsageError("--loss poisson needs numeric targets (counts), but this target is a classification: "
+                         "drop --loss poisson (classes use cross_entropy)")
+    Y = np.asarray(dataset.Y, dtype=np.float64)
+    if len(Y) and Y.min() < 0:
+        raise UsageError(f"--loss poisson needs targets >= 0 (counts or rates), got {Y.min():g}: use --loss mse")

@@ -26,13 +26,23 @@ class Stopping:
 
 def stopping_rules(config: FitConfig, dataset: Dataset, split: Split, y_scaler) -> Stopping:
     t = config.train
-    return Stopping(DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(config)),
+    return Stopping(DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(config, len(split.val)), tol=t.tol),
                     settle_rule(config, dataset, split, y_scaler))
 
 
-def monitor(config: FitConfig) -> str:
-    """Classification stops on validation error (ties broken by loss), everything else on validation loss."""
-    return "val_error" if config.train.loss == "cross_entropy" else "val_loss"
+# Validation rows below which a classification stops on its validation loss rather than its error rate.
+# The error of a few dozen rows moves in steps of 2-3% and can hit 0 by luck in the first epochs, a best
+# epoch nothing later beats: breast cancer (38 validation rows per fold) once kept epoch 2 and scored
+# 0.81. Seeds 0-4 of 3-fold CV with the loss instead: breast cancer 0.958 -> 0.973, wine 0.974 -> 0.975,
+# iris 0.957 -> 0.961.
+ERROR_RATE_FROM_ROWS = 500
+
+
+def monitor(config: FitConfig, validation_rows: int = ERROR_RATE_FROM_ROWS) -> str:
+    """Classification on enough validation rows stops on validation error (ties broken by loss), everything
+    else on validation loss."""
+    classes = config.train.loss == "cross_entropy"
+    return "val_error" if classes and validation_rows >= ERROR_RATE_FROM_ROWS else "val_loss"
 
 
 def settle_rule(config: FitConfig, dataset: Dataset, split: Split, y_scaler) -> Settle | None:

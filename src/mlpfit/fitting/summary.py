@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -70,6 +71,9 @@ def split_metrics(fitted: Network, dataset: Dataset, split: Split) -> dict:
         index = getattr(split, name)
         if len(index) == 0:  # nothing held out (test fraction 0): no score rather than a NaN one
             metrics[name] = None
+            continue
+        if not split.held_out and name != "train":  # every split is every row: the same scores, computed once
+            metrics[name] = copy.deepcopy(metrics["train"])
             continue
         X, Y = dataset.X[index], dataset.Y[index]
         if dataset.task == "classify":

@@ -32,7 +32,7 @@ class Network:
     task: str = "regress"
     classes: list | None = None
     encoding: object = None  # a table's TableEncoding, as FittedModel holds it
-    link: str = "identity"  # "logistic": logits of 0/1 targets (loss bce), predicted as probabilities
+    link: str = "identity"  # "logistic": logits of 0/1 targets (loss bce), predicted as probabilities; "exp": poisson
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray], stacked: bool, **rest) -> "Network":
@@ -166,8 +166,21 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def linked(outputs: np.ndarray, link: str) -> np.ndarray:
-    """The network's outputs through the link of its loss: probabilities from bce's logits, else as they are."""
-    return sigmoid(outputs) if link == "logistic" else outputs
+    """The network's outputs through the link of its loss: probabilities from bce's logits, rates from
+    poisson's log-rates, else as they are."""
+    if link == "logistic":
+        return sigmoid(outputs)
+    if link == "exp":
+        with np.errstate(over="ignore"):
+            return np.exp(outputs)
+    return outputs
+
+
+LINKS = {"bce": "logistic", "poisson": "exp"}  # losses whose network output is not the prediction itself
+
+
+def link_of_loss(loss: str | None) -> str:
+    return LINKS.get(loss, "identity")
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:

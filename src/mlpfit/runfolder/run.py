@@ -18,7 +18,7 @@ import numpy as np
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.scaling import Standardizer
 from mlpfit.errors import RunFolderError
-from mlpfit.network.network import Network
+from mlpfit.network.network import Network, link_of_loss
 from mlpfit.network.sizes import state_shapes
 from mlpfit.runfolder import store, validate
 from mlpfit.train.history import History
@@ -104,5 +104,5 @@ def table_encoding(files: store.RunFiles):
 
 
 def link_of(config: dict) -> str:
-    """The output link the run's loss implies: bce trains logits of 0/1 targets."""
-    return "logistic" if config.get("train", {}).get("loss") == "bce" else "identity"
+    """The output link the run's loss implies: bce trains logits of 0/1 targets, poisson log-rates."""
+    return link_of_loss(config.get("train", {}).get("loss"))

@@ -70,10 +70,12 @@ class EarlyStopping(MemberState):
 
     FIELDS = ("best", "best_loss", "best_epoch", "wait", "stopped", "cycle_best", "cycle_best_loss")
 
-    def __init__(self, patience: int, monitor: str = "val_loss", min_relative_improvement: float = 1e-4):
+    def __init__(self, patience: int, monitor: str = "val_loss", min_relative_improvement: float = 1e-4,
+                 tol: float = 0.0):
         self.patience = patience
         self.monitor = monitor  # "val_loss", or "val_error" (1 - val_accuracy)
         self.min_relative_improvement = min_relative_improvement  # ignore improvements below noise
+        self.tol = tol  # and, for patience, improvements smaller than this (scikit-learn's tol)
         self.reset(1)
 
     def reset(self, k: int) -> None:
@@ -103,7 +105,7 @@ class EarlyStopping(MemberState):
         if rate_rose(trainer.history):  # warming up: nothing to judge yet, the cycle's best starts after it
             self.cycle_best[:], self.cycle_best_loss[:], self.wait[judged] = math.inf, math.inf, 0
             return
-        progressed = judged & (self.improved(score, loss, self.cycle_best, self.cycle_best_loss) | first)
+        progressed = judged & (self.improved(score, loss, self.cycle_best - self.tol, self.cycle_best_loss - self.tol) | first)
         self.cycle_best[progressed], self.cycle_best_loss[progressed] = score[progressed], loss[progressed]
         self.wait[progressed] = 0
         waiting = judged & ~progressed

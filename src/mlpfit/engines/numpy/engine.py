@@ -48,29 +48,32 @@ class NumpyEngine:
 
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
                  schedule, seeds, loss="mse", dropout=0.0, alpha=0.0, weight_decay=0.0, initial_params=None,
-                 optimizer_state=None):
-        self.net = FlatMLP(sizes, activation, output_activation, dropout, DTYPE)
+                 optimizer_state=None, shuffle=True, dtype=DTYPE):
+        self.dtype = np.dtype(dtype)  # float32; float64 for the estimators' float64 data (scikit-learn's precision)
+        self.shuffle = shuffle  # False: every epoch takes the batches in row order
+        self.net = FlatMLP(sizes, activation, output_activation, dropout, self.dtype)
         layout = self.net.layout
         self.members, self.loss_name, self.alpha = len(seeds), loss, float(alpha)
-        X, T, self.W = training_arrays(data.X, data.Y, data.W, loss, self.net.sizes)
-        self.rows = whole_rows(X, T)
+        X, T, self.W = training_arrays(data.X, data.Y, data.W, loss, self.net.sizes, self.dtype)
+        self.rows = whole_rows(X, T, self.dtype)
         self.X, self.T = self.split_row(self.rows)
-        self.X_val, self.T_val, self.W_val = training_arrays(data.X_val, data.Y_val, data.W_val, loss, self.net.sizes)
+        self.X_val, self.T_val, self.W_val = training_arrays(data.X_val, data.Y_val, data.W_val, loss, self.net.sizes,
+                                                                  self.dtype)
         self.classes_val = np.asarray(data.Y_val).reshape(-1) if loss == "cross_entropy" else None
         self.batch_size = max(1, min(batch_size, len(self.X)))
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
         self.dropout_rngs = [np.random.default_rng([seed, DROPOUT_STREAM]) for seed in seeds]
-        self.params = np.empty((self.members, layout.size), DTYPE)  # row k: member k's flat parameters
+        self.params = np.empty((self.members, layout.size), self.dtype)  # row k: member k's flat parameters
         for k, rng in enumerate(self.rngs):  # drawn even when replaced: the rngs then shuffle alike
             layout.from_dict(init_params(self.net.sizes, rng), self.params[k])
         if initial_params is not None:  # a warm start: an earlier fit's weights, checked against this net's shapes
             for k, p in enumerate(check.member_list(initial_params, self.members, "members' initial weights")):
                 layout.from_dict(p, self.params[k], "initial weights")
         self.layers = [layout.views(row) for row in self.params]
-        self.grad = np.zeros(layout.size, DTYPE)
+        self.grad = np.zeros(layout.size, self.dtype)
         self.grad_layers = layout.views(self.grad)
-        self.weight_mask = layout.weight_mask.astype(DTYPE)  # the L2 term's entries
-        self.l2_buffer = np.empty(layout.size, DTYPE)
+        self.weight_mask = layout.weight_mask.astype(self.dtype)  # the L2 term's entries
+        self.l2_buffer = np.empty(layout.size, self.dtype)
         self.optimizer_name, self.weight_decay = optimizer, weight_decay
         self.optimizers = self.fresh_optimizers()
         if optimizer_state is not None:  # partial_fit: the earlier fit's moments (this fit's schedule)
@@ -93,7 +96,7 @@ class NumpyEngine:
         return float(self.peak_lrs[0]) * self.factor(self.steps_done)
 
     def fresh_optimizers(self) -> list:
-        return [make_optimizer(self.optimizer_name, self.params.shape[1], DTYPE, self.weight_decay)
+        return [make_optimizer(self.optimizer_name, self.params.shape[1], self.dtype, self.weight_decay)
                 for _ in range(self.members)]
 
     def loaded_optimizers(self, saved) -> list:
@@ -104,7 +107,7 @@ class NumpyEngine:
         return optimizers
 
     def member_state(self, k: int) -> dict[str, np.ndarray]:
-        """Member k's weights under torch's names ("layers.{i}.weight" [out, in], "layers.{i}.bias"), float32 copies."""
+        """Member k's weights under torch's names ("layers.{i}.weight" [out, in], "layers.{i}.bias"), copies in the engine's dtype."""
         return self.net.layout.to_dict(self.params[k])
 
     def network_state(self, stacked: bool) -> dict[str, np.ndarray]:
@@ -125,7 +128,7 @@ class NumpyEngine:
             for rng, state in zip(self.rngs, self.epoch_rng):
                 rng.bit_generator.state = state  # replay the interrupted epoch's shuffles
         full = self.batch_size >= len(self.X)
-        orders = None if full else [batches(len(self.X), self.batch_size, rng) for rng in self.rngs]
+        orders = None if full else [self.batches(rng) for rng in self.rngs]
         total = self.partial_loss.copy() if self.step else np.zeros(self.members)
         members = np.flatnonzero(self.active).tolist()  # the trainer freezes members between epochs only
         with np.errstate(all="ignore"):  # a diverging run overflows; the divergence guard reports it
@@ -142,6 +145,13 @@ class NumpyEngine:
         self.step, self.partial_loss = 0, None
         return total / (len(self.X) if self.W is None else max(self.W.sum(), 1e-30))
 
+    def batches(self, rng) -> list[np.ndarray]:
+        """One epoch's row indices per batch: a fresh shuffle, or the rows in order (shuffle=False)."""
+        if self.shuffle:
+            return batches(len(self.X), self.batch_size, rng)
+        order = np.arange(len(self.X))
+        return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
     def batch(self, rows: np.ndarray | None):
         """The batch's inputs, targets, per-row scale (weight / Σ weights, or None) and row count (or Σ weights)."""
         if rows is None:
@@ -149,7 +159,7 @@ class NumpyEngine:
         else:
             buffer = self.gathered.get(len(rows))
             if buffer is None:
-                buffer = self.gathered[len(rows)] = np.empty((len(rows), self.rows.shape[1]), DTYPE)
+                buffer = self.gathered[len(rows)] = np.empty((len(rows), self.rows.shape[1]), self.dtype)
             # mode="clip": the rows are valid indices, and "raise" would copy through a temporary first
             X, T = self.split_row(np.take(self.rows, rows, axis=0, out=buffer, mode="clip"))
             W = None if self.W is None else self.W[rows]
@@ -252,28 +262,28 @@ class NumpyEngine:
         self.active, self.steps_done, self.step, self.partial_loss = active, steps_done, step, partial
 
 
-def training_arrays(X, Y, W, loss: str, sizes: list[int]):
-    """Inputs and targets as C-contiguous float32 [n, columns] (class indices one-hot), weights float64 or None.
-    Inputs already float32 (scaled pixels) are not copied."""
+def training_arrays(X, Y, W, loss: str, sizes: list[int], dtype=DTYPE):
+    """Inputs and targets as C-contiguous ``dtype`` [n, columns] (class indices one-hot), weights float64 or None.
+    Inputs already in ``dtype`` (scaled pixels in float32) are not copied."""
     X = np.asarray(X)
-    X = np.ascontiguousarray(X.reshape(len(X), -1), dtype=DTYPE)
+    X = np.ascontiguousarray(X.reshape(len(X), -1), dtype=dtype)
     outputs = sizes[-1]
     if loss == "cross_entropy":
         classes = np.asarray(Y).reshape(-1).astype(np.int64)
         if len(classes) and (classes.min() < 0 or classes.max() >= outputs):
             raise ValueError(f"class indices from {classes.min()} to {classes.max()} for {outputs} outputs")
-        T = np.zeros((len(classes), outputs), DTYPE)
+        T = np.zeros((len(classes), outputs), dtype)
         T[np.arange(len(classes)), classes] = 1.0
     else:
-        T = np.ascontiguousarray(np.asarray(Y).reshape(len(X), outputs), dtype=DTYPE)
+        T = np.ascontiguousarray(np.asarray(Y).reshape(len(X), outputs), dtype=dtype)
     return X, T, None if W is None else np.asarray(W, dtype=np.float64).reshape(len(X))
 
 
-def whole_rows(X: np.ndarray, T: np.ndarray) -> np.ndarray:
-    """One float32 array of rows [inputs, 1, targets]: the column of ones is the first layer's bias, and a
+def whole_rows(X: np.ndarray, T: np.ndarray, dtype=DTYPE) -> np.ndarray:
+    """One array of rows [inputs, 1, targets]: the column of ones is the first layer's bias, and a
     batch is one gather. Filled in place (Fashion-MNIST's rows are 190 MB: no concatenated copies)."""
     inputs = X.shape[1]
-    rows = np.empty((len(X), inputs + 1 + T.shape[1]), DTYPE)
+    rows = np.empty((len(X), inputs + 1 + T.shape[1]), dtype)
     rows[:, :inputs] = X
     rows[:, inputs] = 1.0
     rows[:, inputs + 1 :] = T

@@ -68,7 +68,16 @@ def bce(y, t, g, e):
     g -= t
 
 
-LOSSES = {"mse": mse, "mae": mae, "huber": huber, "cross_entropy": cross_entropy, "bce": bce}
+def poisson(y, t, g, e):
+    """Poisson deviance of log-rates y against counts t, up to terms without y: e = exp(y) - t·y, g = exp(y) - t
+    (torch's poisson_nll_loss with log_input; scikit-learn's half Poisson loss)."""
+    np.exp(y, out=g)
+    np.multiply(y, t, out=e)
+    np.subtract(g, e, out=e)
+    g -= t
+
+
+LOSSES = {"mse": mse, "mae": mae, "huber": huber, "cross_entropy": cross_entropy, "bce": bce, "poisson": poisson}
 ROW_SUMS = {"cross_entropy"}  # a row's loss is the sum of its elements, not their mean
 
 

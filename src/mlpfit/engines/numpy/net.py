@@ -165,8 +165,11 @@ class FlatMLP:
     def drop(self, ws: Workspace, i: int, h: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Inverted dropout: each unit kept with probability 1-p and scaled by 1/(1-p), else 0."""
         mask = ws.mask[i]
-        rng.random(dtype=self.dtype, out=mask)
-        np.greater_equal(mask, self.dropout, out=mask)
+        if self.dtype == np.float32:
+            rng.random(dtype=np.float32, out=mask)
+            np.greater_equal(mask, self.dropout, out=mask)
+        else:  # the same float32 draws, so a float64 fit of a seed drops the units its float32 fit drops
+            np.greater_equal(rng.random(mask.shape, dtype=np.float32), self.dropout, out=mask)
         mask *= self.keep_scale
         np.multiply(h, mask, out=ws.dropped[i])
         return ws.dropped[i]

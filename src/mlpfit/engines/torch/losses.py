@@ -1,5 +1,6 @@
 """Loss functions by name. Regression losses compare scaled outputs; cross_entropy takes logits;
-bce takes one logit per 0/1 target column (multilabel: one independent yes/no per column).
+bce takes one logit per 0/1 target column (multilabel: one independent yes/no per column); poisson
+one log-rate per count column (exp(y) - t·y).
 
 Every loss takes optional per-row weights: the loss is then the weighted mean over rows,
 Σ wᵢ·lossᵢ / Σ wᵢ (scikit-learn's ``sample_weight``), so a row of weight 0 has no influence and a
@@ -17,6 +18,7 @@ LOSSES = {
     "huber": F.huber_loss,
     "cross_entropy": F.cross_entropy,
     "bce": F.binary_cross_entropy_with_logits,
+    "poisson": F.poisson_nll_loss,  # log_input=True by default: the output is the log of the rate
 }
 
 

@@ -23,8 +23,9 @@ class TorchEngine:
     members = 1
 
     def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
-                 alpha=0.0, weight_decay=0.0, optimizer_state=None):
+                 alpha=0.0, weight_decay=0.0, optimizer_state=None, shuffle=True):
         self.model, self.data = model, data
+        self.shuffle = shuffle  # False: batches in row order
         self.device = str(data.X.device)
         self.batch_size = min(batch_size, len(data.X))
         self.loss_name, self.alpha = loss, alpha
@@ -96,11 +97,18 @@ class TorchEngine:
 
         return float(self.optimizer.step(closure).detach())
 
+    def function_evaluations(self) -> int:
+        """Loss evaluations L-BFGS has made so far (its line search makes several per step); 0 for other optimizers."""
+        if not self.is_lbfgs:
+            return 0
+        state = self.optimizer.state.get(self.optimizer.param_groups[0]["params"][0], {})
+        return int(state.get("func_evals", 0))
+
     def batches(self, n: int, device):
         if self.batch_size >= n:
             yield None  # full batch: no permutation, no copy
             return
-        order = torch.randperm(n, generator=self.generator).to(device)
+        order = torch.randperm(n, generator=self.generator).to(device) if self.shuffle else torch.arange(n, device=device)
         yield from order.split(self.batch_size)
 
     @torch.no_grad()

@@ -31,8 +31,9 @@ CPU_CHUNK_VALUES = 2**18
 
 class StackedEngine:
     def __init__(self, model, data: TrainData, *, epochs, batch_size, lr, optimizer, loss, schedule, seed,
-                 alpha=0.0, weight_decay=0.0, optimizer_state=None):
+                 alpha=0.0, weight_decay=0.0, optimizer_state=None, shuffle=True):
         self.model, self.data, self.members = model, data, model.k
+        self.shuffle = shuffle  # False: every member takes the batches in row order
         self.device = str(data.X.device)
         self.batch_size = min(batch_size, len(data.X))
         self.loss_name, self.alpha = loss, alpha
@@ -102,7 +103,10 @@ class StackedEngine:
         if self.batch_size >= n:
             yield None  # full batch: every member sees all rows, no gather
             return
-        order = torch.rand(self.members, n, generator=self.generator).argsort(dim=1).to(device)
+        if self.shuffle:
+            order = torch.rand(self.members, n, generator=self.generator).argsort(dim=1).to(device)
+        else:
+            order = torch.arange(n, device=device).expand(self.members, n)
         yield from order.split(self.batch_size, dim=1)
 
     @torch.no_grad()
