@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pytest
 from matplotlib.image import imread
 
+import fuzzing  # noqa: F401 - loads the hypothesis profile (HYPOTHESIS_PROFILE, default ci: reproducible)
+
 from mlpfit.cli.main import main
 from mlpfit.data.sources.images import digits_dataset  # noqa: F401 - used by fixtures below
 

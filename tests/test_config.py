@@ -1,3 +1,6 @@
+import json
+import math
+
 import pytest
 
 from mlpfit.config import schema as cfg
@@ -26,7 +29,22 @@ def test_parse_domain_forms():
     assert cfg.parse_domain("x1=0:1,x2=-2:2") == {"x1": (0.0, 1.0), "x2": (-2.0, 2.0)}
 
 
-@pytest.mark.parametrize("text", ["1:0", "1", "a:b", "x=1", "0:inf", "nan:1", "=0:1"])
+def test_parse_domain_takes_the_formula_grammars_constants():
+    """Was: --domain 0:pi and 0:2*pi were refused as not LO:HI."""
+    assert cfg.parse_domain("0:pi") == (0.0, math.pi)
+    assert cfg.parse_domain("0:2*pi") == (0.0, 2 * math.pi)
+    assert cfg.parse_domain("x=-pi/2:pi/2,y=0:e") == {"x": (-math.pi / 2, math.pi / 2), "y": (0.0, math.e)}
+
+
+def test_a_domain_in_constants_fits_from_the_command_line(cli, tmp_path):
+    result = cli("fit", "sin(x)", "--domain", "0:2*pi", "--epochs", "2", "--samples", "200", "--out",
+                 str(tmp_path / "run"), "--no-plots", "--json")
+    assert result.code == 0, result.err
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["data"]["domain"] == [0.0, 2 * math.pi]
+
+
+@pytest.mark.parametrize("text", ["1:0", "1", "a:b", "x=1", "0:inf", "nan:1", "=0:1", "0:x", "0:pi,pi",
+                                  "0:__import__", "pi:0"])
 def test_parse_domain_refuses(text):
     with pytest.raises(UsageError, match="--domain"):
         cfg.parse_domain(text)

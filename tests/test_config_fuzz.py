@@ -5,6 +5,8 @@ import math
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from fuzzing import examples
+
 from mlpfit.config import schema as cfg
 from mlpfit.errors import UsageError
 
@@ -13,7 +15,7 @@ SPEC_CHARS = "0123456789,x*:=-+.eE none linfa_ \t"
 option_text = st.one_of(st.text(alphabet=SPEC_CHARS, max_size=24), st.text(max_size=24))
 
 
-@settings(max_examples=1200, deadline=None)
+@settings(max_examples=examples(1200), deadline=None)
 @given(option_text)
 @example("64x999999999999")  # found by this test: built a list of 10**12 widths before refusing it
 def test_fuzz_hidden(text):
@@ -26,7 +28,7 @@ def test_fuzz_hidden(text):
         cfg.validate(cfg.FitConfig(model=cfg.ModelConfig(hidden=sizes)))
 
 
-@settings(max_examples=1200, deadline=None)
+@settings(max_examples=examples(1200), deadline=None)
 @given(option_text)
 def test_fuzz_domain(text):
     try:
@@ -38,7 +40,7 @@ def test_fuzz_domain(text):
         assert all(math.isfinite(lo) and math.isfinite(hi) and lo < hi for lo, hi in intervals)
 
 
-@settings(max_examples=1200, deadline=None)
+@settings(max_examples=examples(1200), deadline=None)
 @given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), option_text))
 def test_fuzz_lr(value):
     if isinstance(value, str):  # as click hands it over: text it could turn into a float

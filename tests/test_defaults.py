@@ -85,3 +85,39 @@ def test_settle_is_refused_where_it_means_nothing(train):
 
     with pytest.raises(UsageError, match="--settle 0.99 .*drop --settle"):
         resolved_train(**train)
+
+
+def test_the_default_budget_trains_on_only_where_it_can_and_says_how_far():
+    from mlpfit.config.defaults import TRAIN_ON_CYCLES
+    from mlpfit.errors import UsageError
+
+    assert resolved_train().extend == TRAIN_ON_CYCLES
+    assert resolved_train(epochs=50).extend == 0  # --epochs N: exactly N
+    assert resolved_train(measured=True).extend == 0
+    with pytest.raises(UsageError, match="--extend 3 .*drop --extend"):
+        resolved_train(task="classify", loss="cross_entropy", extend=3)
+
+
+def test_sin_40x_reaches_test_r2_0999_on_the_first_try(tmp_path):
+    """Was: R² 0.787 with 'underfit: train longer (--epochs 752)'; the default now trains on while the
+    validation R² still rises, within its cycles and time cap."""
+    from mlpfit.api import build_config
+    from mlpfit.fitting.fit import fit
+
+    result = fit(build_config("sin(40*x)", {"domain": (-1, 1), "plots": False, "threads": 1}), save=False)
+    assert min(result.summary["metrics"]["test"]["r2"]) >= 0.999, result.summary["metrics"]["test"]
+    assert result.history.extra_cycles > 0
+    assert "underfit" not in {d["code"] for d in result.summary["diagnostics"]}
+
+
+def test_a_numpy_ensemble_splits_its_members_over_two_threads():
+    from mlpfit.config.defaults import MEMBER_THREADS
+    from mlpfit.config.schema import FitConfig, ModelConfig, TrainConfig
+    from mlpfit.config.defaults import resolve
+
+    config = FitConfig(model=ModelConfig(hidden=[32, 32], ensemble=32), train=TrainConfig(device="cpu"))
+    resolve(config, 1600, 2, 1, "regress")
+    assert (config.train.engine, config.train.threads) == ("numpy", MEMBER_THREADS)
+    given = FitConfig(model=ModelConfig(hidden=[32, 32], ensemble=32), train=TrainConfig(device="cpu", threads=1))
+    resolve(given, 1600, 2, 1, "regress")
+    assert given.train.threads == 1  # --threads 1 (a busy machine) is kept

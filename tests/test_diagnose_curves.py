@@ -152,14 +152,16 @@ def test_follow_diverged_hint_smaller_lr():
 
 
 def test_classification_curves_judge_overfit_on_accuracy_not_cross_entropy():
-    # wine with the defaults: cross-entropy doubled after epoch 19 while accuracy held: not memorizing
+    # wine with the defaults: cross-entropy doubled after epoch 19 while accuracy held: not overfit (the kept
+    # weights are epoch 19's), but overconfident past it (was: not flagged at all)
     train = [0.9 * 0.85 ** e for e in range(39)]
     val = [0.9 * 0.87 ** e for e in range(19)] + [0.0735 * 1.04 ** e for e in range(20)]
     history = curves_history(train, val, best_epoch=19, stopped_early=True)
     for row in history.rows:
         row["val_accuracy"] = 1.0 if row["epoch"] < 39 else 0.944
     found = diagnose.after_evaluation(summary({"accuracy": 0.99}, {"accuracy": 1.0}, task="classify"), history)
-    assert found == []
+    assert [d.code for d in found] == ["overconfident"]
+    assert "rose to 0.155 by epoch 39" in found[0].message and "--weight-decay 0.001" in found[0].hint
     history.rows[-1]["val_accuracy"] = 0.8  # accuracy falling with the loss: that is memorizing
     found = diagnose.after_evaluation(summary({"accuracy": 0.99}, {"accuracy": 1.0}, task="classify"), history)
     assert [d.code for d in found] == ["overfit"] and found[0].evidence["accuracy_end"] == 0.8

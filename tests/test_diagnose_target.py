@@ -32,6 +32,15 @@ def test_follow_singular_target_hint():
     assert "singular_target" not in codes("1/x", domain=(lo, hi), epochs=5)
 
 
+def test_tan_on_minus_two_to_two_suggests_a_domain_without_either_pole():
+    """Was: --domain -1.2:2, which still holds the pole at pi/2 (only the worst sample's side was avoided)."""
+    hint = codes("tan(x)", domain=(-2, 2), epochs=5)["singular_target"]["hint"]
+    lo, hi = (float(v) for v in hint.split("--domain ")[1].split(":"))
+    assert not any(lo <= pole <= hi for pole in (-np.pi / 2, np.pi / 2)), hint
+    assert hi - lo > 2.5  # the stretch between the poles, not a sliver
+    assert "singular_target" not in codes("tan(x)", domain=(lo, hi), epochs=5)
+
+
 def test_smooth_targets_are_not_singular():
     X = np.random.default_rng(0).uniform(-14, 14, (5000, 2))
     assert singular_target(X, (X**2).sum(axis=1, keepdims=True), {"x": (-14, 14), "y": (-14, 14)}) is None

@@ -27,3 +27,14 @@ def test_is_linear():
     assert is_linear([2, 64, 1], "identity", "identity")
     assert not is_linear([2, 64, 1], "relu", "identity")
     assert not is_linear([2, 1], "identity", "sigmoid")
+
+
+def test_output_labels_never_take_an_inputs_name():
+    """Was: explain --symbolic printed 'y ≈ -2*y + x*y' for a formula of x and y."""
+    from mlpfit.network.equation import output_labels
+
+    assert output_labels(["x**2"], ["x"]) == ["y"]
+    assert output_labels(["x*y - 2*y"], ["x", "y"]) == ["f"]
+    assert output_labels(["sin(x)", "x*y"], ["x", "y1"]) == ["f1", "f2"]
+    assert output_labels(["price"], ["x", "y"]) == ["price"]  # a table's column keeps its name
+    assert output_labels(["y + f"], ["y", "f", "g", "out"]) == ["output_1"]

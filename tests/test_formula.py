@@ -11,6 +11,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzzing import examples
+
 from mlpfit.errors import FormulaError
 from mlpfit.data.sources.formula import FUNCTION_ARITY, Formula, natural_key, parse_formula
 
@@ -319,13 +321,13 @@ def check_parses_or_refuses(text: str) -> None:
     assert out.dtype == np.float64
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(st.text(max_size=60))
 def test_fuzz_any_text(text):
     check_parses_or_refuses(text)
 
 
-@settings(max_examples=1400, deadline=None)
+@settings(max_examples=examples(1400), deadline=None)
 @given(formula_like)
 def test_fuzz_token_soup(text):
     check_parses_or_refuses(text)

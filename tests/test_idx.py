@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzzing import examples
+
 from mlpfit.errors import DataError
 from mlpfit.data.sources import idx
 from mlpfit.data.sources.idx import GZ_NAMES, find_dataset, load_idx_folder, read_idx
@@ -472,7 +474,7 @@ def only_data_errors(tmp_path: Path, data: bytes) -> None:
         assert array.size * array.itemsize + 4 + 4 * array.ndim == len(data) or data[:2] == b"\x1f\x8b"
 
 
-fuzz = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+fuzz = settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @fuzz

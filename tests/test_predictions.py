@@ -23,7 +23,39 @@ def runs(tmp_path_factory):
         with pytest.raises(SystemExit) as done:
             main(["fit", *argv, "--out", str(folder / name), "--quiet", "--no-plots"])
         assert done.value.code == 0
+    table = folder / "classes.csv"  # a class from two numbers: predict prints a label
+    table.write_text("a,b,label\n" + "".join(f"{i % 10 / 10},{i % 7 / 7},{'hi' if i % 10 / 10 + i % 7 / 7 > 1 else 'lo'}\n"
+                                              for i in range(140)))
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(table), "--target", "label", "--epochs", "30", "--out", str(folder / "classes"), "--quiet",
+              "--no-plots"])
+    assert done.value.code == 0
     return folder
+
+
+def test_one_point_of_a_classifier_prints_its_probability(runs, cli):
+    """Was: only the label (with --input the probability came too)."""
+    result = cli("predict", str(runs / "classes"), "0.9", "0.8")
+    header, row = result.out.splitlines()
+    assert header.split() == ["label", "probability"]
+    label, probability = row.split()
+    assert label in ("hi", "lo") and 0.5 <= float(probability) <= 1
+
+
+def test_values_by_name_in_any_order(runs, cli):
+    """Was: `predict RUN x1=0.5 x2=0.25` was refused ('x1=0.5' is not a number)."""
+    positional = cli("predict", str(runs / "pair"), "0.5", "0.25", "--json").json()
+    assert cli("predict", str(runs / "pair"), "x2=0.25", "x1=0.5", "--json").json() == positional
+    assert cli("predict", str(runs / "classes"), "b=0.8", "a=0.9").out == cli("predict", str(runs / "classes"), "0.9",
+                                                                            "0.8").out
+
+
+@pytest.mark.parametrize("values, words", [(["x1=0.5", "0.25"], "every value by name or none"),
+                                           (["x1=0.5", "x1=0.2"], "given twice"),
+                                           (["x1=0.5"], "no value for input(s) 'x2'")])
+def test_values_by_name_are_checked(runs, cli, values, words):
+    result = cli("predict", str(runs / "pair"), *values)
+    assert result.code == 2 and words in result.err and len(result.err.strip().splitlines()) == 1, result.err
 
 
 def test_several_outputs_get_a_header_of_their_names(runs, cli):
@@ -62,7 +94,8 @@ def test_output_csv_holds_std_and_probabilities():
     assert frame["proba_dog"].tolist() == [0.1, 0.8]
     assert as_text(classes, ["animal"], header=True).splitlines() == ["animal  probability", "cat     0.900",
                                                                       "dog     0.800"]
-    assert as_text({**classes, "labels": ["cat"], "probabilities": [[0.9, 0.1]]}, ["animal"], header=False) == "cat"
+    assert as_text({**classes, "labels": ["cat"], "probabilities": [[0.9, 0.1]]}, ["animal"], header=True) == \
+        "animal  probability\ncat     0.900"
 
 
 def test_output_refuses_a_folder_and_a_missing_folder(runs, cli, tmp_path):

@@ -20,6 +20,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from fuzzing import examples
+
 from mlpfit.config.schema import DataConfig, FitConfig, RunConfig, TrainConfig
 from mlpfit.errors import RunFolderError
 from mlpfit.fitting.fit import fit
@@ -70,7 +72,7 @@ def replace_at(content, path: list, value):
     return changed
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(name=st.sampled_from(JSON_FILES), path=st.lists(st.text(max_size=12) | st.integers(0, 8), max_size=4),
        value=json_values)
 @example(name="summary.json", path=["architecture", "sizes"], value=[2, -64, 1])
@@ -107,11 +109,34 @@ def test_fuzz_signed_json_edits_load_and_predict_or_refuse(name, path, value):
             json.dumps(info)
 
 
+@settings(max_examples=examples(30), deadline=None)
+@given(at=st.integers(0, 400), text=st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+       replace=st.booleans())
+@example(at=20, text="\r", replace=False)  # a lone carriage return: a raw _csv.Error, and `report` exited 1
+@example(at=0, text="epoch\n1,\"", replace=True)  # an unclosed quote
+@example(at=0, text="", replace=True)
+@pytest.mark.usefixtures("good_files")
+def test_fuzz_signed_history_edits_load_and_report_or_refuse(at, text, replace):
+    from mlpfit.api import load as api_load
+    from mlpfit.report.html import write_report
+
+    files = dict(GOOD)
+    history = GOOD["history.csv"].decode()
+    files["history.csv"] = (text if replace else history[:at] + text + history[at:]).encode()
+    with tempfile.TemporaryDirectory() as folder:
+        write_signed(Path(folder), files)
+        for read in (load, api_load, write_report):  # what report and export load, mlpfit.load, `mlpfit report`
+            try:
+                read(folder)
+            except RunFolderError as err:
+                assert "\n" not in str(err)
+
+
 names = st.sampled_from(["config.json", "../victim.txt", "/etc/hostname", "a/b", "", ".", "..", "x" * 300,
                          "nul\x00name", "model.safetensors", "report.html", "..\\win"]) | st.text(max_size=20)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(sha=st.dictionaries(names, st.text(max_size=64), max_size=6), derived=st.dictionaries(names, st.text(max_size=64), max_size=4),
        extra=st.dictionaries(st.sampled_from(["version", "format", "sha256", "derived"]), json_values, max_size=2))
 @example(sha={"../victim.txt": hashlib.sha256(b"secret").hexdigest()}, derived={}, extra={})
@@ -149,7 +174,7 @@ def checkpoint_state() -> dict:
             "optimizer": {0: {"exp_avg": np.zeros(3), "step": 4}}, "pair": (1, 2.5)}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(path=st.lists(st.text(max_size=10) | st.integers(0, 4), max_size=4), value=json_values)
 @example(path=["weights"], value={"__tensor__": "../../etc/passwd"})
 @example(path=["optimizer"], value={"__items__": [[{"__tensor__": "nope"}, 1]]})

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzzing import examples
+
 from mlpfit.cli import main as cli
 from mlpfit.fitting.fit import fit
 from mlpfit.runfolder.run import load
@@ -199,7 +201,7 @@ def resign(files: dict) -> dict:
     return {**files, "manifest.json": json.dumps(manifest).encode()}
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=examples(800), deadline=None)
 @given(data=st.data())
 @pytest.mark.usefixtures("good_bytes")
 def test_fuzz_any_mutation_of_any_file_is_read_or_refused_cleanly(data):
@@ -216,7 +218,7 @@ def test_fuzz_any_mutation_of_any_file_is_read_or_refused_cleanly(data):
             assert files[name] == good_bytes[name] or name == "manifest.json"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(data=st.data())
 @pytest.mark.usefixtures("good_bytes")
 def test_fuzz_re_signed_tampering_is_loaded_or_refused_cleanly(data):

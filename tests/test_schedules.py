@@ -43,3 +43,10 @@ def test_one_epoch_of_twocycle_is_one_cycle():
 def test_every_step_of_every_schedule_is_a_positive_factor_at_most_one(name):
     factor = schedule(name, 9, 5)
     assert all(0 < factor(step) <= 1.0 for step in range(46))
+
+
+def test_after_its_epochs_twocycle_repeats_its_second_cycle():
+    """A fit that trains on (train.callbacks.TrainOn) gets whole cycles of the second one's length."""
+    factor = schedule("twocycle", 10, 4)
+    second = [factor(step) for step in range(16, 40)]
+    assert [factor(step) for step in range(40, 64)] == second == [factor(step) for step in range(64, 88)]

@@ -49,6 +49,14 @@ def test_small_table_defaults_stop_soon_after_validation_turns(tmp_path):
     assert result.summary["metrics"]["test"]["accuracy"] >= 0.9
 
 
+def test_wine_whose_validation_loss_rises_while_training_on_is_flagged(tmp_path):
+    """Was: cross-entropy 0.06 -> 0.21 after the best epoch with nothing said (accuracy held, so not overfit)."""
+    result = fit(build_config(write_csv("wine", tmp_path), {"threads": 1, "plots": False}), save=False)
+    found = {d["code"]: d for d in result.summary["diagnostics"]}
+    d = found["overconfident"]
+    assert d["evidence"]["val_end"] >= 2 * d["evidence"]["val_best"] and "--patience 10" in d["hint"]
+
+
 def test_formula_defaults_keep_the_step_budget():
     config = build_config("x**2 + y**2", {"domain": (-14, 14), "samples": 2000})
     prepare(config, load_dataset(config))

@@ -71,7 +71,8 @@ def test_string_labels_classify_and_keep_their_names(tmp_path, cli):
     predicted = cli("predict", run, "--input", new, "--json").json()
     assert predicted["labels"] == ["setosa", "versicolor", "virginica"]
     assert predicted["classes"] == summary["classes"] and len(predicted["probabilities"][0]) == 3
-    assert cli("predict", run, "3", "0").out.strip() == "versicolor"
+    header, row = cli("predict", run, "3", "0").out.strip().splitlines()  # the class with its probability
+    assert header.split() == ["species", "probability"] and row.split()[0] == "versicolor"
 
 
 def test_predict_input_names_the_missing_columns(tmp_path, cli):

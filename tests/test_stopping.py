@@ -157,3 +157,49 @@ def test_tol_asks_patience_for_an_improvement_larger_than_it():
         for epoch, loss in enumerate([1.0, 0.99, 0.98, 0.97, 0.96], 1):  # steady gains of 0.01
             rule.on_epoch_end(run, {"epoch": epoch, "member_val_loss": np.array([loss])})
         assert (run.stopped is not None) == stops
+
+
+# ---------------------------------------------------------------- training on (Settle's mirror)
+
+
+def train_on(**options):
+    from mlpfit.train.callbacks import TrainOn
+
+    settings = dict(r2=0.9999, gain=1e-3, epoch=5, cycle=3, cycles=2, seconds=60.0, outputs=1, variance=1.0)
+    rule = TrainOn(**{**settings, **options})
+    rule.reset(2)
+    return rule
+
+
+def run_epochs(rule, trainer, losses_by_epoch, seconds=0.0):
+    trainer.epochs = rule.epoch
+    for epoch, losses in enumerate(losses_by_epoch, 1):
+        if epoch > trainer.epochs or not trainer.running.any():
+            break
+        logs = {"epoch": epoch, "seconds": seconds, "member_val_loss": np.array(losses, dtype=float)}
+        rule.on_epoch_end(trainer, logs)
+
+
+def test_train_on_adds_cycles_while_a_member_still_gains_and_stops_the_others():
+    """Was: the fit ended with its budget (sin(40x) at R² 0.787) although every cycle still gained."""
+    rule, trainer = train_on(), FakeTrainer(members=2)
+    # member 0 keeps improving a lot; member 1 gains under 1e-3 of R² over the second cycle (epochs 3-5)
+    losses = [[0.5, 0.01], [0.4, 0.01], [0.3, 0.0100], [0.2, 0.0099], [0.1, 0.0098], [0.05, 0.0098],
+              [0.03, 0.0098], [0.02, 0.0098], [0.015, 0.0098], [0.012, 0.0098], [0.011, 0.0098]]
+    run_epochs(rule, trainer, losses)
+    assert trainer.epochs == 5 + 2 * 3  # two more cycles of three epochs: its most
+    assert rule.extra[0] == 2 and trainer.running.tolist() == [True, False]  # member 1 ended with the budget
+
+
+def test_train_on_ends_a_fit_that_stopped_gaining_or_is_good_enough():
+    for losses in ([[0.1, 0.1]] * 5,  # no gain over the second cycle
+                   [[0.5, 0.5], [0.4, 0.4], [0.3, 0.3], [0.2, 0.2], [5e-5, 5e-5]]):  # R² 0.99995: enough
+        rule, trainer = train_on(), FakeTrainer(members=2)
+        run_epochs(rule, trainer, losses)
+        assert trainer.epochs == 5 and rule.extra[0] == 0
+
+
+def test_no_cycle_begins_after_the_time_cap():
+    rule, trainer = train_on(seconds=10.0), FakeTrainer(members=2)
+    run_epochs(rule, trainer, [[0.5, 0.5], [0.4, 0.4], [0.3, 0.3], [0.2, 0.2], [0.1, 0.1]], seconds=11.0)
+    assert trainer.epochs == 5 and rule.extra[0] == 0

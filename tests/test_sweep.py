@@ -269,6 +269,67 @@ def test_a_retry_queued_after_the_study_filled_is_still_asked_for():
     assert optuna_trials.ask_batch(study, 4, NoHeartbeat(), shared=True) == []  # and nothing new after it
 
 
+def journal_study_holding(path: str, done: int):
+    """A journal study that already holds `done` finished trials and one dead worker's trial, failed and
+    queued again (what the heartbeat leaves on a database storage)."""
+    storage = stores.open_storage(path)
+    study = optuna.create_study(study_name="joined", storage=storage, direction="minimize")
+    for _ in range(done):
+        trial = study.ask({"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)})
+        study.tell(trial, 1.0)
+    dead = study.ask()
+    study.tell(dead, state=optuna.trial.TrialState.FAIL)
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.WAITING,
+                                              system_attrs={"failed_trial": dead.number}))
+    return study
+
+
+def test_a_queued_retry_is_asked_for_whatever_the_total(tmp_path):
+    """Was: a worker with --trials 2 joining a study that held more computed a negative batch and asked
+    nothing, while the retry it should have taken kept the study 'running' (it then waited forever)."""
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = journal_study_holding(str(tmp_path / "s.journal"), done=10)
+    asked = optuna_trials.ask_batch(study, 2, NoHeartbeat(), shared=True)
+    assert [t.number for t in asked] == [11] and optuna_trials.queued(study) == []  # the retry of trial 10
+    assert optuna_trials.ask_batch(study, 2, NoHeartbeat(), shared=True) == []  # nothing new: the study is over 2
+
+
+def test_a_worker_joining_a_fuller_journal_study_trains_the_retry_and_ends(tmp_path):
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    path = str(tmp_path / "s.journal")
+    journal_study_holding(path, done=5)
+    shared = batch.load_shared(base_config(epochs=10))
+    plan = search.make_plan(None, 2, "width=4 depth=1", path, "joined")
+    rows, study = optuna_trials.run_trials(shared, plan)
+    assert [r["trial"] for r in rows] == [6]  # the retry of trial 5, and nothing new
+    retry = study.trials[6]
+    assert retry.system_attrs["failed_trial"] == 5 and retry.state != optuna.trial.TrialState.WAITING
+
+
+def test_a_worker_ends_when_its_total_is_finished_even_while_others_run(tmp_path, monkeypatch):
+    """A live worker's running trial (a fresh heartbeat) does not hold up a worker whose total is already
+    finished: it has nothing it could do. Was: it waited until that trial went stale, then forever."""
+    import threading
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    monkeypatch.setenv(stores.HEARTBEAT_ENV, "1:300")
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    storage = stores.open_storage(url)
+    study = optuna.create_study(study_name="busy", storage=storage, direction="minimize")
+    for _ in range(3):
+        trial = study.ask()
+        study.tell(trial, 1.0)
+    other = study.ask()  # another worker's, still training
+    storage.record_heartbeat(other._trial_id)
+    shared = batch.load_shared(base_config(epochs=10))
+    plan = search.make_plan(None, 2, "width=4 depth=1", url, "busy")
+    done = []
+    worker = threading.Thread(target=lambda: done.append(optuna_trials.run_trials(shared, plan)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert done and done[0][0] == []  # it ended, having asked nothing
+
+
 def test_an_interrupted_grid_keeps_the_groups_already_trained(tmp_path, monkeypatch):
     """Ctrl-C during the second group: the first group's rows are written, and the stop still ends the sweep."""
     from mlpfit.fitting.sweeping import run as sweep_run
@@ -283,3 +344,13 @@ def test_an_interrupted_grid_keeps_the_groups_already_trained(tmp_path, monkeypa
     with pytest.raises(Interrupted, match="1 setting"):
         sweep_run.grid_keeping_rows(None, [{}, {}], lambda text: None, path)
     assert list(csv.DictReader(open(path))) == [{"lr": "0.001", "val_loss": "0.5"}]
+
+
+def test_sweep_settings_train_their_budget_and_no_more():
+    """A setting that trained on (--extend) would be compared with the others on more steps than they had."""
+    shared = batch.load_shared(FitConfig(DataConfig(target="x**2 + y**2", domain=(-2.0, 2.0), samples=400),
+                                         ModelConfig(hidden=[8]), TrainConfig()))
+    assert batch.resolved(shared, {"lr": 1e-2}).train.extend == 0
+    given = FitConfig(DataConfig(target="x**2 + y**2", domain=(-2.0, 2.0), samples=400), ModelConfig(hidden=[8]),
+                      TrainConfig(extend=2))
+    assert batch.resolved(batch.load_shared(given), {"lr": 1e-2}).train.extend == 2  # asked for: kept

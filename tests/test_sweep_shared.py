@@ -226,6 +226,39 @@ def test_a_killed_worker_is_retried_and_the_study_completes(tmp_path, postgres_u
     assert os.path.isfile(tmp_path / "b" / "best" / "manifest.json")
 
 
+def queued_after_grace(url: str, name: str) -> int:
+    """Fail the study's stale trials as any worker's heartbeat would (grace 5 s); the number now queued."""
+    from mlpfit.fitting.sweeping.storage import HEARTBEAT_ENV, open_storage
+
+    os.environ[HEARTBEAT_ENV] = "1:5"
+    try:
+        study = optuna.load_study(study_name=name, storage=open_storage(url))
+    finally:
+        del os.environ[HEARTBEAT_ENV]
+    optuna.storages.fail_stale_trials(study)
+    return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
+
+
+def test_a_worker_joining_after_a_kill_takes_the_retry_whatever_its_total(tmp_path, postgres_url):
+    """The study holds more trials than the joining worker's --trials 2: it still takes the killed worker's
+    queued retries and ends. Was: it asked nothing (a negative batch) and waited on the retries forever."""
+    url, name = postgres_url, "pg-joined"
+    a = start_worker(tmp_path, "a", url, name, trials=30, heartbeat="1:5")
+    wait_until(lambda: len(trials_of(url, name, a, optuna.trial.TrialState.COMPLETE)) > 2
+               and trials_of(url, name, a, optuna.trial.TrialState.RUNNING), "worker a finishes trials and trains more")
+    a.kill()
+    a.wait(timeout=30)
+    killed = {t.number for t in trials_of(url, name, a, optuna.trial.TrialState.RUNNING)}
+    assert killed, "worker a finished its trials before it was killed"
+    wait_until(lambda: queued_after_grace(url, name) >= len(killed), "a's trials are failed and queued again")
+    b = start_worker(tmp_path, "b", url, name, trials=2, heartbeat="1:5")
+    finish(b)  # ends (communicate's timeout guards the hang this test is about)
+    retries = [t for t in load(url, name).trials if "failed_trial" in t.system_attrs]
+    assert {t.system_attrs["failed_trial"] for t in retries} >= killed
+    assert all(t.state != optuna.trial.TrialState.WAITING and t.user_attrs["worker"].endswith(f":{b.pid}")
+               for t in retries)  # b trained every retry
+
+
 def test_database_errors_are_one_line(cli, postgres_url):
     closed = f"postgresql://postgres@127.0.0.1:{free_port()}/mlpfit"
     unreachable = cli(*SWEEP, "--trials", "2", "--storage", closed)

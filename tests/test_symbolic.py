@@ -136,7 +136,6 @@ def test_formulas_print_in_mlpfits_grammar():
     assert symbolic.format_sum(["x", "y"], np.array([-1.0, 0.25]), 0.0) == "-x + 0.25*y"
     assert symbolic.format_sum(["x"], np.array([0.00001]), 0.5) == "0.00001*x + 0.5"
     assert symbolic.round_significant(3.14159, 3) == 3.14 and symbolic.round_significant(-0.0012345, 2) == -0.0012
-    assert symbolic.label_of("x ** 2", 0, 1) == "y" and symbolic.label_of("price", 0, 2) == "price"
 
 
 def test_input_names_the_grammar_cannot_read_are_renamed_and_said_so():
@@ -166,3 +165,12 @@ def test_a_constant_network_reads_back_as_its_constant():
 
     s = symbolic.search(Constant(), {"inputs": ["x"], "domain": {"x": [0.0, 1.0]}}, None)["symbolic"]
     assert s["formula"] == "-2.5" and s["r2_model"] == 1.0 and s["r2_data"] is None
+
+
+def test_the_output_is_not_named_like_an_input(tmp_path, cli):
+    run = mlpfit.fit("x*y - 2*y", domain=(-1, 1), samples=500, epochs=30, out=str(tmp_path / "run"))
+    text = cli("explain", run.summary["run"], "--symbolic").out
+    assert " f ≈ " in text and " y ≈ " not in text, text
+    linear = mlpfit.fit("x + 2*y", domain=(-1, 1), samples=300, hidden="none", epochs=30, out=str(tmp_path / "lin"))
+    assert explain.explain(linear.summary["run"])["equations"][0].startswith("f = ")
+    assert "f = " in (tmp_path / "lin" / "report.html").read_text()

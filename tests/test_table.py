@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzzing import examples
+
 from mlpfit.errors import DataError, UsageError
 from mlpfit.data.sources.table import detect_task, read_inputs, read_table
 
@@ -291,7 +293,7 @@ def only_data_errors(call, *args, **kwargs) -> None:
 CSV_ALPHABET = st.sampled_from(list('ab,,,\n\n\r"1234567890.-e xNA;\t') + ["inf", "nan", "\x00", "é", "\ufeff"])
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.lists(CSV_ALPHABET, max_size=60).map("".join))
 def test_fuzz_csvish_text(tmp_path, text):
     path = write(tmp_path, text, "fuzz.csv")
@@ -299,13 +301,13 @@ def test_fuzz_csvish_text(tmp_path, text):
     only_data_errors(read_inputs, path, ["a"])
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=200))
 def test_fuzz_random_bytes(tmp_path, data):
     only_data_errors(read_table, write(tmp_path, data, "fuzz.csv"))
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     target=st.sampled_from([None, ["y"], ["a", "y"], ["b"]]),
     task=st.sampled_from([None, "regress", "classify"]),
@@ -316,7 +318,7 @@ def test_fuzz_table_cells(tmp_path, target, task, cells):
     only_data_errors(read_table, write(tmp_path, text, "fuzz.csv"), target=target, task=task)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     gaps=st.lists(st.sampled_from(["", " ", "\t", "  \t"]), min_size=4, max_size=4),
     bad_row=st.integers(0, 2),

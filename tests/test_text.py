@@ -116,3 +116,10 @@ def test_the_next_line_of_a_fit_started_from_a_venv_runs_as_printed_in_a_fresh_s
                          capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
     assert abs(float(ran.stdout) - 25) < 5  # 3² + 4², learned
+
+
+def test_the_epochs_line_says_a_fit_trained_on():
+    from mlpfit.report.text import how_it_ended
+
+    assert "trained on 3 more cycle(s)" in how_it_ended({"extra_cycles": 3})
+    assert how_it_ended({"extra_cycles": 0}) == "" and how_it_ended({}) == ""

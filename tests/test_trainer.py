@@ -106,3 +106,21 @@ def test_the_torch_engines_step_with_the_schedule_every_engine_uses(name):
         single.train_epoch(lambda: False)
         stacked.train_epoch(lambda: False)
         assert single.lr == pytest.approx(0.01 * factor(4 * epoch)) == stacked.lr
+
+
+def test_a_checkpoint_of_a_fit_that_trained_on_resumes_with_its_extra_epochs():
+    from mlpfit.train.callbacks import TrainOn
+
+    def loop():
+        rule = TrainOn(r2=0.9999, gain=1e-3, epoch=5, cycle=3, cycles=2, seconds=60.0, outputs=1, variance=1.0)
+        return make_loop(epochs=5, callbacks=[rule])
+
+    trained = loop()
+    trained.epochs = 8  # one cycle added
+    state = trained.state_dict()
+    resumed = loop()
+    resumed.load_state_dict(state)
+    assert resumed.epochs == 8
+    state["epochs"] = 12  # more than two cycles of three past five epochs
+    with pytest.raises(ValueError, match="12 epochs"):
+        loop().load_state_dict(state)

@@ -29,7 +29,7 @@ from mlpfit.errors import UsageError
 @click.option("--device", metavar="NAME", default="cpu", show_default=True, help="cpu, cuda or auto.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"predictions": [[...], ...]}.')
 def predict(run_dir, values, input_path, output_path, force, device, as_json, sep, decimal, thousands):
-    """Evaluate the model in RUN at one point (V ... in input order) or at every row of --input.
+    """Evaluate the model in RUN at one point (V ... in input order, or NAME=V by name) or at every row of --input.
 
     Values and columns of a table may be text (its categories); a missing value is left empty.
     Points outside the training range are flagged (a warning, and "extrapolation" in --json).
@@ -37,6 +37,7 @@ def predict(run_dir, values, input_path, output_path, force, device, as_json, se
     \b
     Examples:
       mlpfit predict runs/addition-20260101-120000 2 3
+      mlpfit predict runs/my-run x=3 y=4
       mlpfit predict runs/my-run --input new.csv --json
       mlpfit predict runs/my-run --input new.csv --output predicted.csv
     """
@@ -69,7 +70,9 @@ def predict(run_dir, values, input_path, output_path, force, device, as_json, se
         sheet, checked = predicting.rows_from_values(list(values), encoding, example)
     out = predicting.predict_rows(fitted, checked, encoding)
     predicting.warn_about(checked, sheet.where if input_path is not None else None)
-    _show(out, fitted, sheet, output_path, as_json, header=input_path is not None or len(fitted.outputs) > 1)
+    # a class comes with its probability, as it does for --input
+    header = input_path is not None or len(fitted.outputs) > 1 or fitted.task == "classify"
+    _show(out, fitted, sheet, output_path, as_json, header=header)
 
 
 def _show(out, fitted, sheet, output_path, as_json, header) -> None:
@@ -89,6 +92,6 @@ def _show(out, fitted, sheet, output_path, as_json, header) -> None:
 def _numbers(values) -> None:
     for value in values:
         try:
-            float(value)
+            float(value.rpartition("=")[2] if value[:1].isalpha() else value)  # x=3: the value after the name
         except ValueError:
             raise UsageError(f"input value {value!r} is not a number: give numbers in input order, e.g. 2 3") from None

@@ -18,8 +18,8 @@ DEFAULT_LR = {"adam": 1e-2, "adamw": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "sgd"
 # included (no torch import: 1.5-2 s saved per process). Its flat float32 steps are 3-4x faster than
 # torch's on small nets, 2x on Fashion-MNIST's 784-128-64-10 (1.5 against 2.6-3.2 ms a step at batch
 # 256, one thread) and even at 784-512-256-10 (3.8 s against 3.8-3.9 s for two epochs, two threads).
-# torch trains L-BFGS, GPU fits, and ensembles whose work is large enough that torch's stacked members
-# (one batched product for all K) beat the NumPy engine's member-by-member steps (TWO_THREADS_FROM).
+# torch trains L-BFGS, GPU fits, and ensembles whose work is large enough for torch's threaded products
+# (TWO_THREADS_FROM); smaller ensembles train on the NumPy engine, all members in one product per layer.
 # benchmarks/small_fits.py and benchmarks/mnist.py measure both.
 LEAN_OPTIMIZERS = ("adam", "adamw", "radam", "rmsprop", "sgd")  # what engines/flat_optim.py implements (tested)
 DEFAULT_SAMPLES = 10_000  # enough points that a 64x64 net fits smooth 1-3 input functions to R² ≥ 0.999
@@ -32,6 +32,14 @@ TARGET_STEPS = 6_000  # optimizer steps that reach R² ≥ 0.999 on smooth funct
 # the hard ones (x·y·z, sin(3x)cos(2y): at most 0.99991 after the first cycle) train on and end where one
 # long cycle does. 0.99995 leaves the settled ones above the R² ≥ 0.9999 that smooth fits promise.
 SETTLE_R2 = 0.99995
+# A twocycle fit still gaining at its end trains on (train.callbacks.TrainOn, --extend): one more cycle (60% of
+# the steps) at a time while the validation R² rose by at least TRAIN_ON_GAIN over the last cycle and is below
+# SETTLE_R2, at most TRAIN_ON_CYCLES more (4.0x the steps in all), and none begun after TRAIN_ON_SECONDS of
+# training: sin(40x) on -1:1, at test R² 0.79 after the base budget, trains on to 0.999+. A fit that gains less than TRAIN_ON_GAIN in a cycle is close to what more steps give (x·y·z, sin(3x)cos(2y)
+# gain 1e-4 in their second cycle): it ends with its budget, as before.
+TRAIN_ON_CYCLES = 5
+TRAIN_ON_GAIN = 1e-3
+TRAIN_ON_SECONDS = 60.0
 MAX_AUTO_EPOCHS = 3_000  # tiny full-batch data: a step is cheap, but stop somewhere
 FULL_BATCH_UP_TO = 512  # below this, one batch is the whole set: no noise, no Python work per batch
 DEFAULT_BATCH = 256  # larger sets: minibatches reach a given error in less time than full batch
@@ -100,10 +108,13 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
         t.patience = max(10, t.epochs // 5)
     resolve_schedule(t, task, budget_chosen_here)
     work = count_parameters(layer_sizes(n_inputs, m.hidden, n_outputs)) * m.ensemble * min(t.batch_size, n_train)
+    threads_chosen_here = t.threads is None
     if t.threads is None:
         t.threads = default_threads(work)
     if t.engine == "auto":
         t.engine = auto_engine(t, m.ensemble, work, cuda_visible)
+    if threads_chosen_here and t.engine == "numpy" and m.ensemble > 1:
+        t.threads = MEMBER_THREADS
 
 
 def resolve_schedule(t, task: str, budget_chosen_here: bool) -> None:
@@ -118,6 +129,12 @@ def resolve_schedule(t, task: str, budget_chosen_here: bool) -> None:
     elif t.settle > 0 and not settles:
         raise UsageError(f"--settle {t.settle:g} needs a twocycle regression with the mse loss (it ends one after its "
                          f"first cycle); this fit has task {task}, --schedule {t.schedule}, --loss {t.loss}: drop --settle")
+    if t.extend is None:
+        t.extend = TRAIN_ON_CYCLES if settles and budget_chosen_here else 0
+    elif t.extend > 0 and not settles:
+        raise UsageError(f"--extend {t.extend} needs a twocycle regression with the mse loss (it adds cycles while the "
+                         f"validation R² still rises); this fit has task {task}, --schedule {t.schedule}, --loss {t.loss}: "
+                         "drop --extend")
 
 
 def auto_engine(t, members: int, work: float, cuda_visible) -> str:
@@ -134,6 +151,11 @@ def auto_engine(t, members: int, work: float, cuda_visible) -> str:
 # a 2-64-64-1 net at batch 256 (1.1e6) loses. Under load from other processes, 2 threads can be
 # far slower than 1: pass --threads 1 on a busy machine.
 TWO_THREADS_FROM = 2e7
+# The NumPy engine splits an ensemble's members over this many threads (each step's products of one half
+# on each core): 32 members of 2-32-32-1 at batch 256 then train about 3x faster than 32 single fits, against
+# 2x on one thread (benchmarks/ensemble.py). NumPy threads wait without spinning, so a busy machine loses
+# nothing by them, unlike torch's intra-op threads.
+MEMBER_THREADS = 2
 
 
 def default_threads(parameters: int, batch_rows: int = 1) -> int:

@@ -48,7 +48,7 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("domain", "data", "domain", "Sampling box for a formula: -1:1 for every input, or x1=0:1,x2=-2:2.",
+    Option("domain", "data", "domain", "Sampling box for a formula: -1:1 for every input, or x1=0:1,x2=-2:2; bounds may use pi and e (0:2*pi).",
            "-1:1", metavar="LO:HI"),
     Option("samples", "data", "int", "Points to sample from a formula.", "10000", limit=50_000_000, metavar="N"),
     Option("target_columns", "data", "columns", "CSV column(s) to predict.", "the last column",
@@ -96,6 +96,9 @@ OPTIONS: tuple[Option, ...] = (
            "twocycle for a regression on the ~6000-step budget (no --epochs; not a small table), else onecycle", choices=SCHEDULES, metavar="NAME"),
     Option("settle", "train", "float", "Validation R² at which a twocycle fit ends after its first cycle (0: never); "
            "each output must reach it.", "0.99995 with twocycle (regression, mse loss), else 0", metavar="R2"),
+    Option("extend", "train", "int", "Cycles a twocycle fit may add at its end while its validation R² still rises "
+           "by 0.001 a cycle (below --settle's R²); none begins after 60 s of training (0: never).",
+           "5 with twocycle when the epochs are chosen here, else 0", metavar="N"),
     Option("weight_decay", "train", "float", "The optimizer's weight decay: λ·w added to every parameter's gradient (torch's weight_decay); "
            "0 for none. --alpha is scikit-learn's penalty in the loss instead.",
            "0.001 for tables up to 10000 rows, else 0; adamw 0.0001 (decoupled)", metavar="X"),

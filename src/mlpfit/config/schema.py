@@ -62,6 +62,7 @@ class TrainConfig:
     loss: str | None = None  # None: mse for regression, cross_entropy for classification
     schedule: str | None = None  # None: "twocycle" for regression with the epochs chosen here (it may settle after 40%), else "onecycle" (warm up then anneal: a lower loss in the same steps than a constant lr)
     settle: float | None = None  # validation R² that ends a twocycle fit after its first cycle; None: 0.99995 for twocycle with mse, else 0 (never)
+    extend: int | None = None  # most cycles a twocycle fit adds while its validation R² still rises; None: 5 when the epochs are chosen here, else 0 (never)
     alpha: float = 0.0  # L2 penalty, 0.5·alpha·Σ‖W‖²/batch rows (scikit-learn's alpha); 0: none
     weight_decay: float | None = None  # L2 penalty λ (adds λ·w to each gradient); None: 1e-3 for CSV tables up to 10,000 rows, else 0
     patience: int | None = None  # epochs without validation improvement before stopping; None: a fifth of the epochs, at least 10
@@ -159,15 +160,28 @@ def parse_domain(text: str) -> dict[str, tuple[float, float]] | tuple[float, flo
 
 def _parse_interval(spec: str, whole: str) -> tuple[float, float]:
     lo_text, sep, hi_text = spec.partition(":")
-    try:
-        if not sep:
-            raise ValueError
-        lo, hi = float(lo_text), float(hi_text)
-    except ValueError:
-        raise UsageError(f"--domain {whole!r} is not LO:HI: write e.g. -1:1 or x1=0:1,x2=-2:2") from None
+    if not sep:
+        raise UsageError(f"--domain {whole!r} is not LO:HI: write e.g. -1:1 or x1=0:1,x2=-2:2")
+    lo, hi = _bound(lo_text, whole), _bound(hi_text, whole)
     if not (lo < hi) or not all(abs(v) < 1e12 for v in (lo, hi)):
         raise UsageError(f"--domain {whole!r} needs finite LO < HI, got {lo}:{hi}: e.g. -1:1")
     return (lo, hi)
+
+
+def _bound(text: str, whole: str) -> float:
+    """A domain bound: a number, or an expression of the formula grammar's constants (pi, 2*pi, -pi/2, e)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from mlpfit.data.sources.formula import constant_value  # only for bounds that are not plain numbers
+    from mlpfit.errors import FormulaError
+
+    try:
+        return constant_value(text)
+    except FormulaError:
+        raise UsageError(f"--domain {whole!r}: bound {text.strip()!r} is not a number: write e.g. -1:1, 0:pi "
+                         "or x1=0:1,x2=-2:2") from None
 
 
 def parse_columns(text: str | None) -> list[str] | None:
@@ -240,6 +254,8 @@ def validate(config: FitConfig) -> FitConfig:
         raise UsageError(f"--weight-decay must be in [0, 1], got {t.weight_decay}: e.g. 0.001, or 0 for none")
     if t.settle is not None and not (isinstance(t.settle, (int, float)) and 0 <= t.settle < 1):
         raise UsageError(f"--settle must be a validation R² in [0, 1), got {t.settle!r}: e.g. 0.9999, or 0 for never")
+    if t.extend is not None and not (isinstance(t.extend, int) and not isinstance(t.extend, bool) and 0 <= t.extend <= 100):
+        raise UsageError(f"--extend must be a number of cycles from 0 to 100, got {t.extend!r}: e.g. 5, or 0 for never")
     if m.dropout is not None and not 0 <= m.dropout < 1:
         raise UsageError(f"--dropout must be in [0, 1), got {m.dropout}: e.g. 0.2")
     if not (isinstance(t.alpha, (int, float)) and 0 <= t.alpha < 1e6):

@@ -62,6 +62,8 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device: str, start:
     if config.train.engine == "numpy":  # float32, or float64 for the estimators' float64 data
         options["dtype"] = np.dtype(config.train.precision)
     m, t = config.model, config.train
+    if t.engine == "numpy":
+        options["threads"] = t.threads  # the NumPy engine splits an ensemble's members over them
     stacked = len(seeds) > 1
     engine = engines.build_engine(t.engine, model_sizes(config, dataset), train_data(dataset, split, x_scaler, y_scaler),
                                   device, seeds=seeds, activation=m.activation, output_activation=m.output_activation,

@@ -8,6 +8,7 @@ import numpy as np
 
 from mlpfit.config.defaults import DEFAULT_LR
 from mlpfit.fitting.diagnose_curves import verdicts
+from mlpfit.fitting.diagnose_jumps import jumps
 from mlpfit.fitting.diagnose_target import singular_target, steep_target
 from mlpfit.fitting.diagnostic import Diagnostic
 from mlpfit.fitting.metrics import r2_per_output
@@ -97,7 +98,22 @@ def formula_checks(config, X_train, Y_train, seen_Y, x_scaler, domain, outputs) 
     if singular is not None:
         return [singular]
     seen_X = x_scaler.transform(np.asarray(X_train, np.float64))
-    return [steep_target(seen_X, seen_Y, config.data.samples or len(X_train), neighbour_r2)]
+    return [steep_target(seen_X, seen_Y, config.data.samples or len(X_train), neighbour_r2),
+            formula_jumps(config, domain, outputs)]
+
+
+def formula_jumps(config, domain: dict, outputs) -> Diagnostic | None:
+    """diagnose_jumps.jumps on the fit's formula (None for a named example's points: no formula to scan)."""
+    from mlpfit.data.sources.formula import parse_formula
+    from mlpfit.errors import FormulaError
+
+    try:
+        formula = parse_formula(config.data.target)
+    except (FormulaError, TypeError):
+        return None
+    if not set(formula.inputs) <= set(domain):
+        return None
+    return jumps(formula, domain, outputs, config.train.seed)
 
 
 def few_samples(n: int, parameters: int, values_per_example: int = 1, hidden=None, inputs: int = 1,

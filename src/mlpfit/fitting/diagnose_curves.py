@@ -211,10 +211,37 @@ def smaller_hidden(widths: list[int]) -> str | None:
     return ",".join(str(max(SMALLEST_SUGGESTED_WIDTH, w // 4)) for w in widths)
 
 
+def overconfident(summary: dict, curves: Curves | None, config=None) -> Diagnostic | None:
+    """A classifier whose validation cross-entropy turned up and at least doubled while its accuracy held (so
+    not overfit): past its best epoch the net grew sure of the rows it had not seen (wine: 0.06 at epoch 20,
+    0.21 by epoch 51, accuracy 1.0 -> 0.94). The best epoch's weights are kept; the epochs after it were spent
+    memorizing, and they are what a longer --patience or a smaller penalty would keep."""
+    if summary["task"] != "classify" or curves is None or curves.accuracy_best is None or curves.memorized:
+        return None
+    if not (curves.turned and curves.val_end >= LOSS_DOUBLED * curves.val_best):
+        return None
+    message = (f"validation loss was lowest at epoch {curves.best_epoch} ({curves.val_best:.3g}) and rose to "
+               f"{curves.val_end:.3g} by epoch {curves.epochs} while training loss fell from {curves.train_best:.3g} "
+               f"to {curves.train_end:.3g} and validation accuracy went {curves.accuracy_best:.3f} -> "
+               f"{curves.accuracy_end:.3f}: past epoch {curves.best_epoch} the net grew overconfident on new rows "
+               f"(its probabilities near 0 and 1); the weights of epoch {curves.best_epoch} are kept")
+    return Diagnostic("overconfident", message, overconfident_hint(config), evidence=curves.evidence())
+
+
+def overconfident_hint(config) -> str:
+    """Stop sooner, or hold the memorizing off with a larger penalty (never the setting in use)."""
+    t = getattr(config, "train", None)
+    patience, decay = getattr(t, "patience", None), getattr(t, "weight_decay", None) or 0.0
+    hints = [f"stop sooner after the best epoch (--patience {max(5, patience // 2)})"] if patience and patience > 5 else []
+    hints.append(f"hold the memorizing off (--weight-decay {max(1e-3, 10 * decay):g})")
+    return " or ".join(hints)
+
+
 def verdicts(summary: dict, history=None, config=None) -> list[Diagnostic]:
-    """At most one of overfit and underfit: a curve that turned is never called underfit."""
+    """At most one of overfit, overconfident and underfit: a curve that turned is never called underfit."""
     curves = learning_curves(history)
-    found = overfit(summary, curves, config)
-    if found is None:
-        found = underfit(summary, curves, config)
-    return [found] if found is not None else []
+    for judge in (overfit, overconfident, underfit):
+        found = judge(summary, curves, config)
+        if found is not None:
+            return [found]
+    return []

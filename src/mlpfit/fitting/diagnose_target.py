@@ -43,6 +43,8 @@ def singular_target(X, Y, box: dict, outputs=None) -> Diagnostic | None:
         worst = int(np.argmax(np.abs(y - median)))
         tail_ratio = float(abs(y[worst] - median) / max(q3 - q1, 1e-300))
         where = {name: float(X[worst, i]) for i, name in enumerate(box)}
+        # every dominant sample, not only the worst: tan(x) on -2:2 has a pole on each side of 0
+        dominant = [{name: float(X[row, i]) for i, name in enumerate(box)} for row in np.argsort(deviation)[-top:]]
         name = outputs[k] if outputs else f"output {k + 1}"
         return Diagnostic(
             "singular_target",
@@ -50,29 +52,41 @@ def singular_target(X, Y, box: dict, outputs=None) -> Diagnostic | None:
             f"({top}) carry {share:.0%} of its variance, and its value {y[worst]:.4g} at "
             f"{', '.join(f'{n}={v:.3g}' for n, v in where.items())} lies {tail_ratio:.3g} interquartile ranges "
             f"from the median {median:.4g}: the net fits those few points or nothing",
-            f"choose a domain that avoids it, e.g. --domain {avoiding_domain(box, where)}",
+            f"choose a domain that avoids it, e.g. --domain {avoiding_domain(box, where, dominant)}",
             evidence={"output": name, "top_share": round(share, 6), "top_samples": top, "tail_ratio": tail_ratio,
                       "median": median, "iqr": float(q3 - q1), "worst_value": float(y[worst]), "worst_at": where},
         )
     return None
 
 
-def avoiding_domain(box: dict, where: dict) -> str:
-    """The larger side of the worst point in the input whose interval it splits most evenly."""
-    sides = {}
-    for name, (lo, hi) in box.items():
-        step = POLE_MARGIN * (hi - lo)  # bounds on this grid, at least one step from the pole: 0.1 not 0.0999
-        p = where[name]
-        left, right = (lo, max(lo, math.floor((p - step) / step) * step)), (min(hi, math.ceil((p + step) / step) * step), hi)
-        sides[name] = max(left, right, key=lambda s: s[1] - s[0])
-    # the input where the point is most inside (the pole's coordinate sits well inside its interval)
+def avoiding_domain(box: dict, where: dict, dominant: list[dict] | None = None) -> str:
+    """The widest stretch of one input's interval that keeps clear of every dominant sample (the worst one,
+    ``where``, and the rest of ``dominant``): the input narrowed is the one whose interval the worst point
+    splits most evenly, the others keep theirs."""
+    points = [where, *(dominant or [])]
     name = min(box, key=lambda n: abs(where[n] - sum(box[n]) / 2) / (box[n][1] - box[n][0]))
+    lo, hi = clear_stretch(box[name], [p[name] for p in points])
     if len(box) == 1:
-        lo, hi = sides[name]
         return f"{lo:.2g}:{hi:.2g}"
-    parts = [f"{n}={sides[n][0]:.2g}:{sides[n][1]:.2g}" if n == name else f"{n}={lo:g}:{hi:g}"
-             for n, (lo, hi) in box.items()]
+    parts = [f"{n}={lo:.2g}:{hi:.2g}" if n == name else f"{n}={a:g}:{b:g}" for n, (a, b) in box.items()]
     return ",".join(parts)
+
+
+def clear_stretch(interval: tuple[float, float], poles: list[float]) -> tuple[float, float]:
+    """The widest sub-interval between the poles (and the ends), its bounds on a grid of POLE_MARGIN of the width
+    and at least half a grid step from every pole (0.1, not 0.0999, next to a pole at 0); ties go to the right."""
+    lo, hi = interval
+    step = POLE_MARGIN * (hi - lo)
+    stretches = []
+    edges = [lo - step, *sorted(poles), hi + step]  # the ends are no poles: they bound the stretch as they are
+    for left, right in zip(edges[:-1], edges[1:]):
+        a = lo if left < lo else math.ceil((left + step / 2) / step) * step
+        b = hi if right > hi else math.floor((right - step / 2) / step) * step
+        if b > a:
+            stretches.append((b - a, a, (a, b)))
+    if not stretches:
+        return interval
+    return max(stretches)[2]
 
 
 def steep_target(seen_X, seen_Y, samples: int, neighbour_r2) -> Diagnostic | None:

@@ -107,7 +107,9 @@ def train_and_save(config: FitConfig, dataset: Dataset, split: Split, run_dir: s
     device = engines.resolve_device(t.engine, t.device)
     members = request.members
     seeds = member_seeds(config) if members is None else members.seeds
-    with engines.training_scope(t.engine, t.threads, t.seed, device):  # the caller's threads and seeds come back
+    # The NumPy engine spreads an ensemble's members over its threads, each product then on one BLAS thread.
+    blas = 1 if t.engine == "numpy" and len(seeds) > 1 else t.threads
+    with engines.training_scope(t.engine, blas, t.seed, device):  # the caller's threads and seeds come back
         fitted, engine = build(config, dataset, split, device, request.start, members)
         before = diagnose.before_training(config=config, X=dataset.X, Y=dataset.Y, rows=split.train,
                                           task=dataset.task, x_scaler=fitted.x_scaler, y_scaler=fitted.y_scaler,

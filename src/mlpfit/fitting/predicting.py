@@ -36,7 +36,9 @@ def rows_from_csv(path: str, encoding: TableEncoding, sep=None, decimal=None, th
 
 
 def rows_from_values(values, encoding: TableEncoding, example: str) -> tuple[Sheet, Checked]:
-    """One row typed on the command line, in input order; ``example`` is a correct call, for the error."""
+    """One row typed on the command line, in input order or by name (``x=3 y=4``, any order); ``example``
+    is a correct call, for the error."""
+    values = in_input_order(values, encoding.inputs)
     if len(values) != len(encoding.inputs):
         names = ", ".join(encoding.inputs[:8]) + (", …" if len(encoding.inputs) > 8 else "")
         raise UsageError(f"the model takes {len(encoding.inputs)} input(s) ({names}), got {len(values)} value(s): "
@@ -44,6 +46,32 @@ def rows_from_values(values, encoding: TableEncoding, example: str) -> tuple[She
     row = [None if value.strip() in MISSING_TYPED else value for value in values]
     sheet = Sheet.from_frame(pd.DataFrame([row], columns=encoding.inputs, dtype=object))
     return sheet, encoding.transform(sheet)
+
+
+def named_value(value: str, inputs) -> tuple[str, str] | None:
+    """``NAME=VALUE`` with NAME one of the inputs -> (NAME, VALUE); anything else None (a plain value)."""
+    name, sep, rest = value.partition("=")
+    return (name.strip(), rest) if sep and name.strip() in inputs else None
+
+
+def in_input_order(values: list[str], inputs: list[str]) -> list[str]:
+    """Values typed by name (``y=4 x=3``) put in input order; values typed in order are returned as they are."""
+    named = [named_value(v, inputs) for v in values]
+    if not any(named):
+        return list(values)
+    plain = [v for v, n in zip(values, named) if n is None]
+    if plain:
+        raise UsageError(f"give every value by name or none: {quote(plain[0])} has no input name (NAME=VALUE with "
+                         f"NAME one of {', '.join(inputs[:8])}{', …' if len(inputs) > 8 else ''})")
+    by_name: dict[str, str] = {}
+    for name, value in named:
+        if name in by_name:
+            raise UsageError(f"input {quote(name)} is given twice: give each input once")
+        by_name[name] = value
+    missing = [name for name in inputs if name not in by_name]
+    if missing:
+        raise UsageError(f"no value for input(s) {', '.join(map(quote, missing[:8]))}: add e.g. {missing[0]}=1")
+    return [by_name[name] for name in inputs]
 
 
 def rows_from_frame(frame, encoding: TableEncoding) -> Checked:

@@ -9,7 +9,8 @@ import numpy as np
 
 from mlpfit.config.schema import FitConfig
 from mlpfit.data.dataset import Dataset, Split
-from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping, Settle
+from mlpfit.config.defaults import SETTLE_R2, TRAIN_ON_GAIN, TRAIN_ON_SECONDS
+from mlpfit.train.callbacks import DivergenceGuard, EarlyStopping, Settle, TrainOn
 from mlpfit.train.schedules import first_cycle_epochs
 
 
@@ -18,16 +19,17 @@ class Stopping:
     guard: DivergenceGuard
     early: EarlyStopping
     settle: Settle | None  # None: the fit runs its whole schedule (unless patience or the guard end it)
+    train_on: TrainOn | None = None  # None: the fit ends with its schedule
 
     @property
     def callbacks(self) -> list:
-        return [self.guard, self.early, *([self.settle] if self.settle else [])]
+        return [self.guard, self.early, *(rule for rule in (self.settle, self.train_on) if rule)]
 
 
 def stopping_rules(config: FitConfig, dataset: Dataset, split: Split, y_scaler) -> Stopping:
     t = config.train
     return Stopping(DivergenceGuard(), EarlyStopping(t.patience, monitor=monitor(config, len(split.val)), tol=t.tol),
-                    settle_rule(config, dataset, split, y_scaler))
+                    settle_rule(config, dataset, split, y_scaler), train_on_rule(config, dataset, split, y_scaler))
 
 
 # Validation rows below which a classification stops on its validation loss rather than its error rate.
@@ -52,10 +54,27 @@ def settle_rule(config: FitConfig, dataset: Dataset, split: Split, y_scaler) -> 
     first_cycle = first_cycle_epochs(t.schedule, t.epochs)
     if not (t.settle and first_cycle and y_scaler is not None):
         return None
+    outputs, variance = validation_variance(dataset, split, y_scaler)
+    return Settle(t.settle, first_cycle, outputs, variance)
+
+
+def train_on_rule(config: FitConfig, dataset: Dataset, split: Split, y_scaler) -> TrainOn | None:
+    """train.callbacks.TrainOn at the end of a twocycle fit that may add cycles (--extend); None otherwise."""
+    t = config.train
+    first_cycle = first_cycle_epochs(t.schedule, t.epochs)
+    if not (t.extend and first_cycle and y_scaler is not None):
+        return None
+    outputs, variance = validation_variance(dataset, split, y_scaler)
+    return TrainOn(t.settle or SETTLE_R2, TRAIN_ON_GAIN, t.epochs, t.epochs - first_cycle, t.extend, TRAIN_ON_SECONDS,
+                   outputs, variance)
+
+
+def validation_variance(dataset: Dataset, split: Split, y_scaler) -> tuple[int, float]:
+    """(outputs, the validation outputs' smallest variance) in the scaled units the loss is measured in."""
     targets = y_scaler.transform(dataset.Y[split.val]).astype(np.float64)
     weights = None if dataset.weights is None else np.asarray(dataset.weights[split.val], dtype=np.float64)
     variance = float(np.min(weighted_variance(targets, weights))) if len(targets) else 0.0
-    return Settle(t.settle, first_cycle, targets.shape[1], variance)
+    return targets.shape[1], variance
 
 
 def weighted_variance(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:

@@ -42,6 +42,7 @@ def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Netw
         "best_epoch": history.best_epoch,
         "stopped_early": history.stopped_early,
         "settled": history.settled,  # a twocycle fit that ended after its first cycle (train.callbacks.Settle)
+        "extra_cycles": history.extra_cycles,  # cycles trained past the epochs while still gaining (TrainOn)
         "first_cycle_epochs": first_cycle_epochs(config.train.schedule, config.train.epochs),  # None: one cycle
         "parameters": fitted.parameter_count,
         "architecture": {"sizes": fitted.sizes, "activation": config.model.activation,

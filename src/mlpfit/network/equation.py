@@ -78,8 +78,24 @@ def equations(fitted) -> list[str] | None:
         return None
     weights = np.mean([m.weights for m in maps], axis=0)
     bias = np.mean([m.bias for m in maps], axis=0)
-    name = lambda k: "y" if len(fitted.outputs) == 1 else f"y{k + 1}"  # noqa: E731 - short label per output
-    return [format_equation(name(k), fitted.inputs, weights[k], bias[k]) for k in range(len(fitted.outputs))]
+    names = output_labels(fitted.outputs, fitted.inputs)
+    return [format_equation(names[k], fitted.inputs, weights[k], bias[k]) for k in range(len(fitted.outputs))]
+
+
+OUTPUT_LETTERS = ("y", "f", "g", "out")  # short names for a formula's outputs, the first that is no input's name
+
+
+def output_labels(outputs, inputs) -> list[str]:
+    """A name per output for an equation's left side: a column name as it is, a formula's output (``x**2 + y``)
+    as y (or y1, y2, ...), or f, g, out when an input is named so (``y ≈ -2*y`` would read as an identity)."""
+    taken = set(inputs)
+    for letter in OUTPUT_LETTERS:
+        short = [letter] if len(outputs) == 1 else [f"{letter}{k + 1}" for k in range(len(outputs))]
+        if not taken & set(short):
+            break
+    else:
+        short = [f"output_{k + 1}" for k in range(len(outputs))]
+    return [o if o.isidentifier() and o not in taken else short[k] for k, o in enumerate(outputs)]
 
 
 def coefficient_spread(fitted) -> list[dict] | None:

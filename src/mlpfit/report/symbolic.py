@@ -21,6 +21,7 @@ import numpy as np
 
 from mlpfit.data.sources.formula import CONSTANTS, FUNCTION_ARITY, parse_formula
 from mlpfit.errors import UsageError
+from mlpfit.network.equation import output_labels
 from mlpfit.report import sparse, terms
 from mlpfit.report.domain import training_box, truth_function
 
@@ -194,8 +195,10 @@ def format_text(result: dict) -> str:
     lines = [f"symbolic readout: a search over {s['library']} terms at {s['points']} fresh points "
              f"of the domain ({s['seconds']:.2f} s)"]
     outputs = result.get("symbolic_outputs") or [s]
+    names = [*(result.get("inputs") or []), *(s.get("renamed") or {})]  # the formula's variables too
+    labels = output_labels([o.get("output", "") for o in outputs], names)
     for k, o in enumerate(outputs):
-        label = label_of(o.get("output", ""), k, len(outputs))
+        label = labels[k]
         if not o["found"]:
             lines.append(f"  {label}: no formula of at most {s['max_terms']} terms reaches R² {s['tolerance']} "
                          "against the network; the best found:")
@@ -209,10 +212,3 @@ def format_text(result: dict) -> str:
     for new, old in (s.get("renamed") or {}).items():
         lines.append(f"  ({new} stands for the input {old!r}, whose name is no formula variable)")
     return "\n".join(lines)
-
-
-def label_of(output: str, k: int, count: int) -> str:
-    """A column name as it is; a formula's output (``x ** 2 + y ** 2``) as y, or y1, y2, ..."""
-    if output.isidentifier():
-        return output
-    return "y" if count == 1 else f"y{k + 1}"

@@ -29,7 +29,9 @@ def how_it_ended(summary: dict) -> str:
     """Why training ended before its last epoch, if it did, for the line that counts the epochs."""
     if summary.get("settled"):
         return " (settled: validation R² reached --settle after the first of two cycles)"
-    return " (stopped early)" if summary.get("stopped_early") else ""
+    extra = summary.get("extra_cycles") or 0
+    trained_on = f" (trained on {extra} more cycle(s) while validation R² still rose: --extend)" if extra else ""
+    return trained_on + (" (stopped early)" if summary.get("stopped_early") else "")
 
 
 def fit_report(summary: dict, report_follows: bool = False, program: str = "mlpfit") -> str:

@@ -16,6 +16,7 @@ class History:
     best_epoch: int | None = None  # epoch whose weights were kept (early stopping)
     stopped_early: bool = False  # True when patience ran out before the last epoch
     settled: bool = False  # True when a twocycle fit ended after its first cycle (train.callbacks.Settle)
+    extra_cycles: int = 0  # cycles trained past the epochs while validation still improved (train.callbacks.TrainOn)
     diverged: bool = False  # True when the loss became NaN/inf or exploded
     diverged_at: int | None = None  # the epoch it happened
 
@@ -39,10 +40,14 @@ class History:
 
     @classmethod
     def from_csv(cls, text: str, meta: dict | None = None) -> "History":
-        rows = [
-            {"epoch": int(r["epoch"]), **{k: float(v) for k, v in r.items() if k != "epoch"}}
-            for r in csv.DictReader(io.StringIO(text))
-        ]
+        """The history a run folder's history.csv holds; an edited file that is not one raises ValueError."""
+        try:
+            # newline="": the csv module sees every line end itself, so a stray carriage return is a
+            # row end or a parse error, never a raw error the reader was not asked to handle.
+            records = list(csv.DictReader(io.StringIO(text, newline="")))
+        except csv.Error as err:
+            raise ValueError(f"history.csv is not a table ({err})") from None
+        rows = [{"epoch": int(r["epoch"]), **{k: float(v) for k, v in r.items() if k != "epoch"}} for r in records]
         return cls(rows=rows, **(meta or {}))
 
     def meta(self) -> dict:
@@ -50,6 +55,7 @@ class History:
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
             "settled": self.settled,
+            "extra_cycles": self.extra_cycles,
             "diverged": self.diverged,
             "diverged_at": self.diverged_at,
         }
@@ -65,4 +71,5 @@ class History:
                 raise ValueError("history values must be numbers")
         meta = {key: state[key] for key in ("best_epoch", "stopped_early", "diverged", "diverged_at")}
         meta["settled"] = bool(state.get("settled", False))  # absent from checkpoints older than twocycle
+        meta["extra_cycles"] = int(state.get("extra_cycles", 0))  # absent from checkpoints older than TrainOn
         return cls(rows=[dict(r) for r in rows], **meta)

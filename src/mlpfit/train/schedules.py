@@ -37,7 +37,8 @@ def constant(step: int, total: int) -> float:
 
 
 # The shape of each schedule's cycles. twocycle: a one-cycle over the first 40% of the epochs, then
-# another over the rest; a fit may settle after the first (train.callbacks.Settle).
+# another over the rest; a fit may settle after the first (train.callbacks.Settle), and one still improving
+# at the end may train on (train.callbacks.TrainOn): past the epochs, the second cycle repeats.
 SCHEDULES = {"onecycle": onecycle, "twocycle": onecycle, "cosine": cosine, "constant": constant}
 
 
@@ -51,10 +52,11 @@ def first_cycle_epochs(name: str, epochs: int) -> int | None:
 
 def schedule(name: str, epochs: int, steps_per_epoch: int) -> Callable[[int], float]:
     """The multiplier of the peak rate at each step (counted from 0) of ``epochs`` passes of
-    ``steps_per_epoch`` steps. A second cycle begins on an epoch's first step, so an epoch ends each."""
+    ``steps_per_epoch`` steps. A second cycle begins on an epoch's first step, so an epoch ends each; after
+    the epochs, twocycle's second cycle starts over (a fit that trains on gets whole cycles)."""
     shape, total = SCHEDULES[name], max(1, epochs * steps_per_epoch)
     first = first_cycle_epochs(name, epochs)
     if first is None:
         return lambda step: shape(step, total)
     split = first * steps_per_epoch
-    return lambda step: shape(step, split) if step < split else shape(step - split, total - split)
+    return lambda step: shape(step, split) if step < split else shape((step - split) % (total - split), total - split)

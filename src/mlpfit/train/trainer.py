@@ -77,7 +77,8 @@ class Trainer:
             self.started = True
             for cb in self.callbacks:
                 cb.on_train_begin(self)
-        for epoch in range(self.epoch, self.epochs + 1):
+        epoch = self.epoch
+        while epoch <= self.epochs:  # a callback may add epochs (train.callbacks.TrainOn)
             self.epoch = epoch
             train_loss = self.engine.train_epoch(self.should_stop)
             if train_loss is None:  # interrupted mid-epoch: no logs, no on_train_end
@@ -89,6 +90,7 @@ class Trainer:
                 cb.on_epoch_end(self, logs)
             if self.stop_training or not self.running.any():
                 break
+            epoch += 1
         self.epoch = self.epochs + 1
         for cb in self.callbacks:
             cb.on_train_end(self)
@@ -106,7 +108,7 @@ class Trainer:
         return logs
 
     def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "seconds": self.seconds, "running": self.running.tolist(),
+        return {"epoch": self.epoch, "epochs": self.epochs, "seconds": self.seconds, "running": self.running.tolist(),
                 "history": {"rows": self.history.rows, **self.history.meta()},
                 "engine": self.engine.state_dict(),
                 "callbacks": {type(cb).__name__: cb.state_dict() for cb in self.callbacks
@@ -117,9 +119,13 @@ class Trainer:
         running = np.asarray(state["running"], dtype=bool)
         if running.shape != (self.members,):
             raise ValueError(f"{running.shape} running flags for {self.members} members")
+        extendable = sum(getattr(cb, "extra_epochs_allowed", 0) for cb in self.callbacks)
+        epochs = int(state.get("epochs", self.epochs))  # more than configured when the fit trained on
+        if not self.epochs <= epochs <= self.epochs + extendable:
+            raise ValueError(f"{epochs} epochs where the fit has {self.epochs} (up to {self.epochs + extendable})")
         epoch = int(state["epoch"])
-        if not 1 <= epoch <= self.epochs:
-            raise ValueError(f"epoch {epoch} outside 1..{self.epochs}")
+        if not 1 <= epoch <= epochs:
+            raise ValueError(f"epoch {epoch} outside 1..{epochs}")
         self.engine.load_state_dict(state["engine"])
         saved = state["callbacks"]
         for cb in self.callbacks:
@@ -127,6 +133,7 @@ class Trainer:
                 cb.load_state_dict(saved[type(cb).__name__], self.members)
         self.history = History.from_state(state["history"])
         self.epoch, self.seconds, self.running, self.started = epoch, float(state["seconds"]), running, True
+        self.epochs = epochs
         self.engine.freeze(~self.running)
 
 

@@ -71,12 +71,7 @@ def parse_formula(text: str) -> Formula:
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be text, got {type(text).__name__}")
     text = text.strip()
-    _check_text(text)
-    converted = text.replace("^", "**")  # `^` is power in a formula, XOR in Python
-    tree = _parse(text, converted)
-    _check_depth(tree, text)
-    _refuse_private_names(tree)
-    expressions = _split_outputs(tree.body, text)
+    expressions = _checked_expressions(text)
     compiled = tuple(compile_node(e) for e in expressions)
     inputs = _free_variables(expressions)
     if not inputs:
@@ -85,6 +80,27 @@ def parse_formula(text: str) -> Formula:
         )
     outputs = tuple(ast.unparse(e) for e in expressions)
     return Formula(text=text, inputs=inputs, outputs=outputs, _compiled=compiled)
+
+
+def constant_value(text: str) -> float:
+    """The number a variable-free expression of the formula grammar stands for (``2*pi``, ``pi/2``, ``e^2``);
+    FormulaError if it is not one."""
+    text = text.strip()
+    expressions = _checked_expressions(text)
+    if len(expressions) != 1 or _free_variables(expressions):
+        raise FormulaError(f"{quote(text)} is not a number: write a number or an expression of numbers, pi and e")
+    with np.errstate(all="ignore"):
+        return float(np.asarray(evaluate(compile_node(expressions[0]), {}, numpy_ops()), dtype=np.float64))
+
+
+def _checked_expressions(text: str) -> list[ast.expr]:
+    """The checked syntax trees of each output of ``text`` (stripped)."""
+    _check_text(text)
+    converted = text.replace("^", "**")  # `^` is power in a formula, XOR in Python
+    tree = _parse(text, converted)
+    _check_depth(tree, text)
+    _refuse_private_names(tree)
+    return _split_outputs(tree.body, text)
 
 
 def natural_key(name: str) -> tuple:

@@ -7,13 +7,18 @@ schedule, the mean training loss of the epoch measured on each batch before its 
 weights and the L2 term ``0.5·alpha·Σ‖W‖²/rows`` on weight matrices.
 
 Member k draws its initial weights, shuffles and dropout masks from its own generators seeded
-with ``seed + k``, so it trains exactly like a single fit with that seed; the same seed gives the
+with ``seed + k``, so it starts and trains like a single fit with that seed; the same seed gives the
 same model on the CPU, bit for bit. Parameters of all members are one [K, P] array (row k is
-member k's flat vector); ``member_state(k)`` gives them under torch's names.
+member k's flat vector); ``member_state(k)`` gives them under torch's names. All members take each
+step together: one gather of their batches, one batched product per layer, one optimizer update.
+A member the trainer stopped (early stopping) is computed with the others but keeps its weights and
+moments: they are put back after every step.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import math
 
 import numpy as np
@@ -24,7 +29,6 @@ from mlpfit.engines.numpy.net import FlatMLP
 from mlpfit.engines.numpy.optim import OPTIMIZERS, make_optimizer
 from mlpfit.errors import UsageError
 from mlpfit.scratch.network import init_params
-from mlpfit.scratch.train import batches
 from mlpfit.train.schedules import schedule as lr_schedule
 from mlpfit.train.trainer import TrainData
 
@@ -48,10 +52,11 @@ class NumpyEngine:
 
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
                  schedule, seeds, loss="mse", dropout=0.0, alpha=0.0, weight_decay=0.0, initial_params=None,
-                 optimizer_state=None, shuffle=True, dtype=DTYPE):
+                 optimizer_state=None, shuffle=True, dtype=DTYPE, threads=1):
         self.dtype = np.dtype(dtype)  # float32; float64 for the estimators' float64 data (scikit-learn's precision)
         self.shuffle = shuffle  # False: every epoch takes the batches in row order
         self.net = FlatMLP(sizes, activation, output_activation, dropout, self.dtype)
+        self.threads = max(1, min(int(threads), len(seeds)))  # members split over this many threads
         layout = self.net.layout
         self.members, self.loss_name, self.alpha = len(seeds), loss, float(alpha)
         X, T, self.W = training_arrays(data.X, data.Y, data.W, loss, self.net.sizes, self.dtype)
@@ -69,15 +74,15 @@ class NumpyEngine:
         if initial_params is not None:  # a warm start: an earlier fit's weights, checked against this net's shapes
             for k, p in enumerate(check.member_list(initial_params, self.members, "members' initial weights")):
                 layout.from_dict(p, self.params[k], "initial weights")
-        self.layers = [layout.views(row) for row in self.params]
-        self.grad = np.zeros(layout.size, self.dtype)
+        self.layers = layout.views(self.params)  # [K, out, in] per layer: every member in one product
+        self.grad = np.zeros_like(self.params)
         self.grad_layers = layout.views(self.grad)
         self.weight_mask = layout.weight_mask.astype(self.dtype)  # the L2 term's entries
-        self.l2_buffer = np.empty(layout.size, self.dtype)
+        self.l2_buffer = np.empty_like(self.params)
         self.optimizer_name, self.weight_decay = optimizer, weight_decay
-        self.optimizers = self.fresh_optimizers()
+        self.optimizer = self.fresh_optimizer()
         if optimizer_state is not None:  # partial_fit: the earlier fit's moments (this fit's schedule)
-            self.optimizers = self.loaded_optimizers(optimizer_state)
+            self.optimizer = self.loaded_optimizer(optimizer_state)
         self.steps_per_epoch = math.ceil(len(self.X) / self.batch_size)
         # one peak rate per member: a sweep's batch trains settings that differ in lr together
         self.peak_lrs = np.broadcast_to(np.asarray(lr, dtype=np.float64), (self.members,)).copy()
@@ -89,22 +94,33 @@ class NumpyEngine:
         self.epoch_rng = [rng.bit_generator.state for rng in self.rngs]
         self.partial_loss = None
         self.gathered = {}  # batch size -> the buffer a batch's rows are copied into
+        self.groups = self.member_groups(sizes, activation, output_activation, dropout)
+
+    def member_groups(self, sizes, activation, output_activation, dropout) -> list[tuple]:
+        """(members, net, layers, gradient layers) per thread: contiguous slices of the members, each with its
+        own workspaces; NumPy lets go of the GIL inside every product and elementwise call, so the slices'
+        steps run on separate cores."""
+        if self.threads == 1:
+            return [(slice(0, self.members), self.net, self.layers, self.grad_layers)]
+        bounds = np.linspace(0, self.members, self.threads + 1).round().astype(int)
+        layout = self.net.layout
+        return [(slice(a, b), FlatMLP(sizes, activation, output_activation, dropout, self.dtype),
+                 layout.views(self.params[a:b]), layout.views(self.grad[a:b])) for a, b in zip(bounds, bounds[1:])]
 
     @property
     def lr(self) -> float:
         """The learning rate of the next step (the first member's, as a torch scheduler reports it)."""
         return float(self.peak_lrs[0]) * self.factor(self.steps_done)
 
-    def fresh_optimizers(self) -> list:
-        return [make_optimizer(self.optimizer_name, self.params.shape[1], self.dtype, self.weight_decay)
-                for _ in range(self.members)]
+    def fresh_optimizer(self):
+        """One optimizer over the [K, P] parameters: every member's update in the same few calls."""
+        return make_optimizer(self.optimizer_name, self.params.shape, self.dtype, self.weight_decay)
 
-    def loaded_optimizers(self, saved) -> list:
-        """New optimizers holding ``saved`` moments; all are checked before any is used."""
-        optimizers = self.fresh_optimizers()
-        for optimizer, state in zip(optimizers, check.member_list(saved, self.members, "optimizer states")):
-            optimizer.load_state_dict(state)
-        return optimizers
+    def loaded_optimizer(self, saved):
+        """A new optimizer holding ``saved`` per-member moments; all are checked before any is used."""
+        optimizer = self.fresh_optimizer()
+        optimizer.load_member_states(check.member_list(saved, self.members, "optimizer states"))
+        return optimizer
 
     def member_state(self, k: int) -> dict[str, np.ndarray]:
         """Member k's weights under torch's names ("layers.{i}.weight" [out, in], "layers.{i}.bias"), copies in the engine's dtype."""
@@ -121,75 +137,106 @@ class NumpyEngine:
     # ------------------------------------------------------------------ training
 
     def train_epoch(self, should_stop) -> np.ndarray | None:
-        """One pass: every active member steps on its own shuffle of the rows."""
+        """One pass: every member steps on its own shuffle of the rows, all members in each step."""
         if not self.step:
             self.epoch_rng = [rng.bit_generator.state for rng in self.rngs]
         else:
             for rng, state in zip(self.rngs, self.epoch_rng):
                 rng.bit_generator.state = state  # replay the interrupted epoch's shuffles
         full = self.batch_size >= len(self.X)
-        orders = None if full else [self.batches(rng) for rng in self.rngs]
+        orders = None if full else self.epoch_orders()
         total = self.partial_loss.copy() if self.step else np.zeros(self.members)
-        members = np.flatnonzero(self.active).tolist()  # the trainer freezes members between epochs only
-        with np.errstate(all="ignore"):  # a diverging run overflows; the divergence guard reports it
+        frozen = np.flatnonzero(~self.active)  # the trainer freezes members between epochs only
+        with np.errstate(all="ignore"), member_threads(self.threads) as pool:
+            # errstate: a diverging run overflows; the divergence guard reports it
             for i in range(self.step, self.steps_per_epoch):
-                factor = self.factor(self.steps_done)
-                for k in members:
-                    loss, rows = self.train_step(k, None if full else orders[k][i], self.peak_lrs[k] * factor)
-                    total[k] += loss * rows
+                rows = None if full else orders[:, i * self.batch_size : (i + 1) * self.batch_size]
+                saved = self.frozen_state(frozen)
+                lrs = self.peak_lrs[:, None] * self.factor(self.steps_done)  # [K, 1]: each member's rate
+                loss, weight = self.train_step(rows, lrs, pool)
+                total += loss * weight
+                if saved is not None:
+                    self.put_frozen_state(frozen, saved)
                 self.steps_done += 1
                 self.step = i + 1
                 if should_stop():
                     self.partial_loss = total
                     return None
         self.step, self.partial_loss = 0, None
+        total[frozen] = 0.0  # a frozen member's epoch loss is not its own (it did not train)
         return total / (len(self.X) if self.W is None else max(self.W.sum(), 1e-30))
 
-    def batches(self, rng) -> list[np.ndarray]:
-        """One epoch's row indices per batch: a fresh shuffle, or the rows in order (shuffle=False)."""
+    def frozen_state(self, frozen: np.ndarray):
+        """Copies of the stopped members' weights and moments (None when every member trains)."""
+        if not len(frozen):
+            return None
+        return self.params[frozen].copy(), self.optimizer.rows(frozen)
+
+    def put_frozen_state(self, frozen: np.ndarray, saved) -> None:
+        params, moments = saved
+        self.params[frozen] = params  # in place: the layer views stay valid
+        self.optimizer.put_rows(frozen, moments)
+
+    def epoch_orders(self) -> np.ndarray:
+        """[K, n]: each member's row order this epoch (scratch.train.batches' shuffle, or the rows in order with
+        shuffle=False), cut into batches by columns."""
         if self.shuffle:
-            return batches(len(self.X), self.batch_size, rng)
-        order = np.arange(len(self.X))
-        return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            return np.stack([rng.permutation(len(self.X)) for rng in self.rngs])
+        return np.broadcast_to(np.arange(len(self.X)), (self.members, len(self.X)))
 
     def batch(self, rows: np.ndarray | None):
-        """The batch's inputs, targets, per-row scale (weight / Σ weights, or None) and row count (or Σ weights)."""
+        """The batch's inputs, targets, per-row scale (weight / Σ weights, or None) and row count (or Σ weights
+        per member). ``rows``: None (every row, shared by all members) or [K, b], each member's own rows."""
         if rows is None:
             X, T, W = self.X, self.T, self.W
         else:
-            buffer = self.gathered.get(len(rows))
+            buffer = self.gathered.get(rows.shape)
             if buffer is None:
-                buffer = self.gathered[len(rows)] = np.empty((len(rows), self.rows.shape[1]), self.dtype)
+                buffer = self.gathered[rows.shape] = np.empty((*rows.shape, self.rows.shape[1]), self.dtype)
             # mode="clip": the rows are valid indices, and "raise" would copy through a temporary first
             X, T = self.split_row(np.take(self.rows, rows, axis=0, out=buffer, mode="clip"))
             W = None if self.W is None else self.W[rows]
         if W is None:
-            return X, T, None, len(X)
-        total = max(float(W.sum()), 1e-30)
-        return X, T, (W / total)[:, None], total
+            return X, T, None, np.full(self.members, float(X.shape[-2]))
+        total = np.maximum(W.sum(axis=-1, keepdims=True), 1e-30)  # [1] shared rows, [K, 1] each member's
+        return X, T, (W / total)[..., None], np.broadcast_to(total[..., 0], (self.members,)).astype(np.float64)
 
     def split_row(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(inputs with their column of ones, targets): views into an array of whole rows."""
         width = self.net.sizes[0] + 1
-        return rows[:, :width], rows[:, width:]
+        return rows[..., :width], rows[..., width:]
 
-    def train_step(self, k: int, rows: np.ndarray | None, lr: float) -> tuple[float, float]:
-        """One step of member k on ``rows`` (None: all); returns the batch's loss and the rows (or weight) it averages over."""
+    def train_step(self, rows: np.ndarray | None, lr, pool=None) -> tuple[np.ndarray, np.ndarray]:
+        """One step of every member on ``rows`` (None: all); returns each member's batch loss and the rows (or
+        weight) it averages over. ``pool``: threads that take the member groups' gradients side by side."""
         X, T, scale, total = self.batch(rows)
-        net, layers = self.net, self.layers[k]
-        y = net.forward(layers, X, self.dropout_rngs[k] if net.dropout else None)
-        loss = batch_loss(self.loss_name, y, T, net.output_grad(), net.loss_elements(), scale)
-        net.backward(layers, self.grad_layers)
+        if pool is None:
+            loss = np.concatenate([self.group_gradient(group, X, T, scale) for group in self.groups])
+        else:
+            loss = np.concatenate(list(pool.map(lambda group: self.group_gradient(group, X, T, scale), self.groups)))
         if self.alpha:
-            loss += self.add_l2(self.params[k], total)
-        self.optimizers[k].step(self.params[k], self.grad, lr)
+            loss = loss + self.add_l2(total)
+        self.optimizer.step(self.params, self.grad, lr)
         return loss, total
 
-    def add_l2(self, params: np.ndarray, rows: float) -> float:
-        """0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.engines.torch.losses.l2_penalty): its value; its gradient into grad."""
-        weights = np.multiply(params, self.weight_mask, out=self.l2_buffer)
-        squares = float(np.dot(weights, params))
-        weights *= self.alpha / rows
+    def group_gradient(self, group, X, T, scale) -> np.ndarray:
+        """Forward and backward of one group of members into its rows of grad; returns their batch losses."""
+        members, net, layers, grads = group
+        if X.ndim == 3:  # each member's own rows
+            X, T, scale = X[members], T[members], None if scale is None else scale[members]
+        elif scale is not None and scale.ndim == 3:
+            scale = scale[members]
+        y = net.forward(layers, X, self.dropout_rngs[members] if net.dropout else None)
+        loss = batch_loss(self.loss_name, y, T, net.output_grad(), net.loss_elements(), scale)
+        net.backward(layers, grads)
+        return np.atleast_1d(loss)
+
+    def add_l2(self, rows: np.ndarray) -> np.ndarray:
+        """0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.engines.torch.losses.l2_penalty), per member: its value;
+        its gradient into grad."""
+        weights = np.multiply(self.params, self.weight_mask, out=self.l2_buffer)
+        squares = np.einsum("kp,kp->k", weights, self.params, dtype=np.float64)
+        weights *= (self.alpha / rows).astype(self.dtype)[:, None]
         self.grad += weights
         return 0.5 * self.alpha * squares / rows
 
@@ -197,25 +244,23 @@ class NumpyEngine:
         """Each member's validation loss (and accuracy for classes), as the torch engine computes them."""
         total = len(self.X_val) if self.W_val is None else max(float(self.W_val.sum()), 1e-30)
         weight = 1.0 if self.W_val is None else self.W_val
-        losses, hits = np.zeros(self.members), np.zeros(self.members)
         with np.errstate(all="ignore"):
-            for k in range(self.members):
-                y = self.net.predict(self.layers[k], self.X_val)
-                losses[k] = float((row_losses(self.loss_name, y, self.T_val) * weight).sum()) / total
-                if self.classes_val is not None:
-                    hits[k] = float(((y.argmax(axis=1) == self.classes_val) * weight).sum()) / total
-        scores = {"val_loss": losses}
+            y = self.net.predict(self.layers, self.X_val)  # [K, n, out]: every member in one pass
+            losses = (row_losses(self.loss_name, y, self.T_val) * weight).sum(axis=-1) / total
+            if self.classes_val is not None:
+                hits = ((y.argmax(axis=-1) == self.classes_val) * weight).sum(axis=-1) / total
+        scores = {"val_loss": losses.astype(np.float64)}
         if self.classes_val is not None:
             scores["val_accuracy"] = hits
         return scores
 
     def outputs(self, k: int, X: np.ndarray) -> np.ndarray:
         """Member k's outputs (logits for classes) for inputs X, float32."""
-        return self.net.predict(self.layers[k], X)
+        return self.net.predict(self.net.layout.views(self.params[k]), X)
 
     def optimizer_state(self) -> list[dict]:
         """Each member's optimizer moments, for a later fit that continues this one (``optimizer_state=``)."""
-        return [optimizer.state_dict() for optimizer in self.optimizers]
+        return [self.optimizer.member_state(k) for k in range(self.members)]
 
     # ------------------------------------------------------------------ the trainer's bookkeeping
 
@@ -242,7 +287,7 @@ class NumpyEngine:
         K, shape = self.members, self.params.shape
         params = check.numeric_array(check.field(state, "params"), shape, "parameters")
         kept = check.numeric_array(check.field(state, "kept"), shape, "kept parameters")
-        optimizers = self.loaded_optimizers(check.field(state, "optimizers"))
+        optimizer = self.loaded_optimizer(check.field(state, "optimizers"))
         rngs = {name: [check.rng_state(s, f"{name}[{k}]") for k, s in
                        enumerate(check.member_list(check.field(state, name), K, f"{name} states"))]
                 for name in ("rng", "epoch_rng", "dropout_rng")}
@@ -254,12 +299,23 @@ class NumpyEngine:
         if step and partial is None:
             raise ValueError(f"step {step} of an epoch without its partial loss")
         self.params[...], self.kept[...] = params, kept
-        self.optimizers = optimizers
+        self.optimizer = optimizer
         for generators, name in ((self.rngs, "rng"), (self.dropout_rngs, "dropout_rng")):
             for rng, saved in zip(generators, rngs[name]):
                 rng.bit_generator.state = saved
         self.epoch_rng = rngs["epoch_rng"]
         self.active, self.steps_done, self.step, self.partial_loss = active, steps_done, step, partial
+
+
+@contextlib.contextmanager
+def member_threads(threads: int):
+    """A pool of ``threads`` workers for the members' groups while an epoch trains (None for one thread);
+    shut down with the epoch, so a fit leaves no threads behind."""
+    if threads == 1:
+        yield None
+        return
+    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="mlpfit-members") as pool:
+        yield pool
 
 
 def training_arrays(X, Y, W, loss: str, sizes: list[int], dtype=DTYPE):

@@ -1,7 +1,8 @@
 """mlpfit.engines.torch.losses for the flat NumPy net: each loss's value and its gradient dL/dy, into given buffers.
 
 Every loss is written as a per-element loss ``e`` and its derivative ``g`` with respect to the
-prediction (both [n, outputs]); :func:`batch_loss` then takes torch's reductions: a row's loss is
+prediction (both [n, outputs], or [K, n, outputs] for K members at once, each with its own batch);
+:func:`batch_loss` then takes torch's reductions, per member: a row's loss is
 the mean of its elements (regression, bce) or their sum (cross_entropy, whose targets arrive one-hot
 so ``-t·log softmax`` summed over a row is the class's negative log-likelihood), and the batch's
 loss the (weighted) mean of its rows, Σ wᵢ·rowᵢ / Σ wᵢ. The L2 term is added by the engine.
@@ -43,10 +44,10 @@ def huber(y, t, g, e):
 
 def cross_entropy(y, t, g, e):
     """Softmax over the logits y; t one-hot. e = -t·log p (summed over a row: the row's loss), g = p - t."""
-    shift = y.max(axis=1, keepdims=True)
+    shift = y.max(axis=-1, keepdims=True)
     np.subtract(y, shift, out=e)  # y - max: exp cannot overflow
     np.exp(e, out=g)
-    total = g.sum(axis=1, keepdims=True)
+    total = g.sum(axis=-1, keepdims=True)
     g /= total
     g -= t
     e -= np.log(total)  # log p
@@ -81,28 +82,28 @@ LOSSES = {"mse": mse, "mae": mae, "huber": huber, "cross_entropy": cross_entropy
 ROW_SUMS = {"cross_entropy"}  # a row's loss is the sum of its elements, not their mean
 
 
-def batch_loss(name: str, y, t, g, e, scale=None) -> float:
-    """The batch's mean loss; ``g`` becomes dL/dy. ``scale`` [n, 1]: each row's weight / Σ weights (None: 1/n)."""
-    if name == "mse" and scale is None:  # the common case in three calls: (y - t), Σ(y - t)², 2(y - t)/N
+def batch_loss(name: str, y, t, g, e, scale=None):
+    """The batch's mean loss (a float64 array: [K] for K members, a 0-d one for one net); ``g`` becomes dL/dy.
+    ``scale`` [n, 1] or [K, n, 1]: each row's weight / Σ weights (None: 1/n)."""
+    rows, per_row = y.shape[-2], 1 if name in ROW_SUMS else y.shape[-1]
+    if name == "mse" and scale is None:  # the common case in four calls: (y - t), (y - t)², Σ, 2(y - t)/N
         np.subtract(y, t, out=g)
-        flat = g.reshape(-1)
-        loss = float(np.dot(flat, flat)) / flat.size
-        g *= 2.0 / flat.size
-        return loss
+        np.multiply(g, g, out=e)
+        g *= 2.0 / (rows * per_row)
+        return e.sum(axis=(-2, -1), dtype=np.float64) / (rows * per_row)
     LOSSES[name](y, t, g, e)
-    per_row = 1 if name in ROW_SUMS else y.shape[1]
     if scale is None:
-        g *= 1.0 / (len(y) * per_row)
-        return float(e.sum(dtype=np.float64)) / (len(y) * per_row)
+        g *= 1.0 / (rows * per_row)
+        return e.sum(axis=(-2, -1), dtype=np.float64) / (rows * per_row)
     g *= scale
     if per_row != 1:
         g *= 1.0 / per_row
-    return float(np.dot(e.sum(axis=1, dtype=np.float64), scale[:, 0])) / per_row
+    return (e.sum(axis=-1, dtype=np.float64) * scale[..., 0]).sum(axis=-1) / per_row
 
 
 def row_losses(name: str, y, t) -> np.ndarray:
-    """Each row's loss [n] (float64), for evaluation."""
+    """Each row's loss [n] (or [K, n] for K members' outputs), float64, for evaluation."""
     g, e = np.empty_like(y), np.empty_like(y)
-    LOSSES[name](y, t, g, e)
-    rows = e.sum(axis=1, dtype=np.float64)
-    return rows if name in ROW_SUMS else rows / y.shape[1]
+    LOSSES[name](y, np.broadcast_to(t, y.shape), g, e)
+    rows = e.sum(axis=-1, dtype=np.float64)
+    return rows if name in ROW_SUMS else rows / y.shape[-1]

@@ -7,10 +7,12 @@ allocations cost as much as the arithmetic:
 * the parameters are one flat vector (float32 by default); each layer's weight [out, in] and bias
   [out] are views into it, so an optimizer updates all of them with a handful of vectorized calls;
   the gradient is one flat vector of the same layout;
+* K members of one shape (an ensemble) are one [K, P] array of such vectors, and every step is one
+  batched product per layer for all of them (layers of shape [K, out, in]): numpy's per-call
+  overhead is paid once per step, not once per member;
 * every intermediate (pre-activations z, activations h, the backward errors) lives in a
-  :class:`Workspace` made once per batch size and reused by every step (and by every member of an
-  ensemble, which step one after another); ``np.matmul(..., out=)`` and in-place activation
-  derivatives write into it;
+  :class:`Workspace` made once per batch size and reused by every step; ``np.matmul(..., out=)``
+  and in-place activation derivatives write into it;
 * the bias gradient is ``ones · delta`` (a BLAS call) rather than a reduction over axis 0.
 
 The chain rule is scratch/network.py's; dropout is torch's ``nn.functional.dropout`` (inverted:
@@ -18,6 +20,8 @@ kept activations are scaled by 1/(1-p)) after every hidden activation, in traini
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -58,15 +62,18 @@ class Layout:
 
     def views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         """(weight [out, in], bias [out], the first layer's [out, in + 1] block or None) per layer: views
-        into ``flat`` (writing them writes it)."""
+        into ``flat`` (writing them writes it). ``flat`` [K, P] (K members) gives [K, out, in], [K, out], ..."""
+        lead = flat.shape[:-1]
         layers = []
         for i, (start, (out, columns)) in enumerate(self.slots):
             if i == 0:
-                block = flat[start : start + out * columns].reshape(out, columns)
-                layers.append((block[:, :-1], block[:, -1], block))
+                block = flat[..., start : start + out * columns].reshape(*lead, out, columns)
+                layers.append((block[..., :-1], block[..., -1], block))
             else:
                 end = start + out * columns
-                layers.append((flat[start:end].reshape(out, columns), flat[end : end + out], None))
+                layers.append((flat[..., start:end].reshape(*lead, out, columns), flat[..., end : end + out], None))
+        if any(not np.may_share_memory(part, flat) for layer in layers for part in layer[:2]):
+            raise ValueError("the parameters must be one array whose rows are members' flat vectors")
         return layers
 
     def to_dict(self, flat: np.ndarray) -> dict[str, np.ndarray]:
@@ -91,22 +98,24 @@ class Layout:
 
 
 class Workspace:
-    """Every array one forward + backward of ``n`` rows writes, allocated once."""
+    """Every array one forward + backward of ``n`` rows writes, allocated once; ``lead`` is (K,) for K
+    members (each array [K, n, width]) or () for one net."""
 
-    def __init__(self, n: int, sizes: list[int], dtype, dropout: bool):
+    def __init__(self, n: int, sizes: list[int], dtype, dropout: bool, lead: tuple = ()):
         widths = sizes[1:]
-        self.z = [np.empty((n, w), dtype) for w in widths]  # pre-activations
-        self.h = [np.empty((n, w), dtype) for w in widths]  # activations (z itself for IN_PLACE ones)
-        self.dh = [np.empty((n, w), dtype) for w in widths]  # dL/dh, turned into dL/dz in place
-        self.e = np.empty((n, widths[-1]), dtype)  # the loss's per-element values
-        most = n * max(widths)
+        self.z = [np.empty((*lead, n, w), dtype) for w in widths]  # pre-activations
+        self.h = [np.empty((*lead, n, w), dtype) for w in widths]  # activations (z itself for IN_PLACE ones)
+        self.dh = [np.empty((*lead, n, w), dtype) for w in widths]  # dL/dh, turned into dL/dz in place
+        self.e = np.empty((*lead, n, widths[-1]), dtype)  # the loss's per-element values
+        most = math.prod(lead) * n * max(widths)
         scratch = (np.empty(most, dtype), np.empty(most, dtype))
-        self.tmp = [tuple(s[: n * w].reshape(n, w) for s in scratch) for w in widths]  # two per layer, shared memory
+        self.tmp = [tuple(s[: math.prod(lead) * n * w].reshape(*lead, n, w) for s in scratch)
+                    for w in widths]  # two per layer, shared memory
         self.ones = np.ones(n, dtype)
         self.x = np.ones((n, sizes[0] + 1), dtype)  # the inputs with a column of ones (the first layer's bias)
         hidden = widths[:-1] if dropout else []
-        self.mask = [np.empty((n, w), dtype) for w in hidden]  # kept / (1-p), or 0
-        self.dropped = [np.empty((n, w), dtype) for w in hidden]  # h · mask: the next layer's input
+        self.mask = [np.empty((*lead, n, w), dtype) for w in hidden]  # kept / (1-p), or 0
+        self.dropped = [np.empty((*lead, n, w), dtype) for w in hidden]  # h · mask: the next layer's input
         self.inputs = [None] * len(widths)  # each layer's input in the last forward
         self.masked = False  # the last forward drew dropout masks
 
@@ -125,36 +134,39 @@ class FlatMLP:
         self.functions = [ACTIVATIONS[name] for name in self.names]
         self.dropout = float(dropout)
         self.keep_scale = 0.0 if self.dropout >= 1 else 1.0 / (1.0 - self.dropout)
-        self.workspaces: dict[int, Workspace] = {}
+        self.workspaces: dict[tuple, Workspace] = {}
         self.last = None  # the workspace of the last forward (backward reads it)
 
-    def workspace(self, n: int) -> Workspace:
-        ws = self.workspaces.get(n)
+    def workspace(self, n: int, lead: tuple = ()) -> Workspace:
+        ws = self.workspaces.get((lead, n))
         if ws is None:
-            ws = self.workspaces[n] = Workspace(n, self.sizes, self.dtype, self.dropout > 0)
+            ws = self.workspaces[(lead, n)] = Workspace(n, self.sizes, self.dtype, self.dropout > 0, lead)
             for i, name in enumerate(self.names):
                 if name in IN_PLACE:
                     ws.h[i] = ws.z[i]  # h = f(z) overwrites z (identity: nothing to compute)
         return ws
 
-    def forward(self, layers, X: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-        """The outputs [n, out] (a workspace array, valid until the next forward of n rows). ``X``: inputs
-        [n, in], or [n, in + 1] already ending with a column of ones (no copy then).
-        ``rng``: training, dropout masks drawn from it (None: evaluation, no dropout)."""
-        ws = self.last = self.workspace(len(X))
+    def forward(self, layers, X: np.ndarray, rng=None) -> np.ndarray:
+        """The outputs [n, out], or [K, n, out] for K members' layers (a workspace array, valid until the next
+        forward of n rows). ``X``: inputs [n, in], or [n, in + 1] already ending with a column of ones (no
+        copy then), shared by every member; or [K, n, in + 1], each member's own rows.
+        ``rng``: training, dropout masks drawn from it (one generator per member for K members; None:
+        evaluation, no dropout)."""
+        lead = layers[0][2].shape[:-2]
+        ws = self.last = self.workspace(X.shape[-2], lead)
         ws.masked = rng is not None and self.dropout > 0
-        if X.shape[1] == self.sizes[0]:
+        if X.shape[-1] == self.sizes[0]:
             ws.x[:, :-1] = X
             X = ws.x
         last = len(layers) - 1
         h = ws.inputs[0] = X
-        np.matmul(X, layers[0][2].T, out=ws.z[0])  # z = [x, 1]·[W, b]ᵀ = x·Wᵀ + b
+        np.matmul(X, layers[0][2].swapaxes(-1, -2), out=ws.z[0])  # z = [x, 1]·[W, b]ᵀ = x·Wᵀ + b
         for i, (weight, bias, _) in enumerate(layers):
             z = ws.z[i]
             if i:
                 ws.inputs[i] = h
-                np.matmul(h, weight.T, out=z)  # z = h·Wᵀ + b
-                z += bias
+                np.matmul(h, weight.swapaxes(-1, -2), out=z)  # z = h·Wᵀ + b
+                z += bias[..., None, :]
             h = ws.h[i]
             if self.names[i] != "identity":
                 self.functions[i][0](z, h, ws.tmp[i][0])
@@ -162,14 +174,17 @@ class FlatMLP:
                 h = self.drop(ws, i, h, rng)
         return h
 
-    def drop(self, ws: Workspace, i: int, h: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def drop(self, ws: Workspace, i: int, h: np.ndarray, rng) -> np.ndarray:
         """Inverted dropout: each unit kept with probability 1-p and scaled by 1/(1-p), else 0."""
         mask = ws.mask[i]
-        if self.dtype == np.float32:
-            rng.random(dtype=np.float32, out=mask)
-            np.greater_equal(mask, self.dropout, out=mask)
-        else:  # the same float32 draws, so a float64 fit of a seed drops the units its float32 fit drops
-            np.greater_equal(rng.random(mask.shape, dtype=np.float32), self.dropout, out=mask)
+        generators = rng if isinstance(rng, (list, tuple)) else [rng]  # K members: each its own generator
+        masks = mask if isinstance(rng, (list, tuple)) else [mask]
+        for generator, member_mask in zip(generators, masks):
+            if self.dtype == np.float32:
+                generator.random(dtype=np.float32, out=member_mask)
+                np.greater_equal(member_mask, self.dropout, out=member_mask)
+            else:  # the same float32 draws, so a float64 fit of a seed drops the units its float32 fit drops
+                np.greater_equal(generator.random(member_mask.shape, dtype=np.float32), self.dropout, out=member_mask)
         mask *= self.keep_scale
         np.multiply(h, mask, out=ws.dropped[i])
         return ws.dropped[i]
@@ -190,21 +205,25 @@ class FlatMLP:
                 delta *= ws.mask[i]  # through the dropout: dL/dh = dL/d(h·mask) · mask
             self.functions[i][1](ws.z[i], ws.h[i], delta, *ws.tmp[i])  # dL/dz = dL/dh · f'(z)
             weight_grad, bias_grad, block_grad = grads[i]
+            deltaT = delta.swapaxes(-1, -2)
             if i == 0:  # deltaᵀ·[x, 1]: dL/dW and, in the last column, dL/db = Σ_rows delta
-                np.matmul(delta.T, ws.inputs[0], out=block_grad)
+                np.matmul(deltaT, ws.inputs[0], out=block_grad)
                 break
-            np.matmul(delta.T, ws.inputs[i], out=weight_grad)  # dL/dW = deltaᵀ · h_prev
+            np.matmul(deltaT, ws.inputs[i], out=weight_grad)  # dL/dW = deltaᵀ · h_prev
             np.matmul(ws.ones, delta, out=bias_grad)  # dL/db = Σ_rows delta
             weight = layers[i][0]
-            if len(weight) == 1:  # one output: delta · W is an outer product, and BLAS is slow at k = 1
+            if weight.shape[-2] == 1:  # one output: delta · W is an outer product, and BLAS is slow at k = 1
                 np.multiply(delta, weight, out=ws.dh[i - 1])
             else:
                 np.matmul(delta, weight, out=ws.dh[i - 1])  # dL/dh_prev = delta · W
 
     def predict(self, layers, X: np.ndarray, chunk: int = 4096) -> np.ndarray:
-        """Outputs for any number of rows (a fresh array), in chunks so the workspaces stay small."""
-        out = np.empty((len(X), self.sizes[-1]), self.dtype)
+        """Outputs for any number of rows [n, out] (or [K, n, out] for K members' layers), a fresh array, in
+        chunks so the workspaces stay small."""
+        lead = layers[0][2].shape[:-2]
+        out = np.empty((*lead, len(X), self.sizes[-1]), self.dtype)
+        chunk = max(64, chunk // math.prod(lead))  # K members' workspaces: as many values as one net's
         for start in range(0, len(X), chunk):
             part = np.ascontiguousarray(X[start : start + chunk], dtype=self.dtype)
-            out[start : start + len(part)] = self.forward(layers, part)
+            out[..., start : start + len(part), :] = self.forward(layers, part)
         return out

@@ -6,14 +6,14 @@ betas (0.9, 0.999), eps 1e-8; RAdam (same betas); RMSprop with alpha 0.99, eps 1
 mlpfit's momentum 0.9 (train/optim.py). ``weight_decay`` is torch's: an L2 term λ·w added to the
 gradient, except AdamW's decoupled shrink w ← w·(1 - lr·λ), whose mlpfit default is 1e-4.
 
-An optimizer owns its moments (one vector each, the parameters' length) and a scratch vector; the
-learning rate comes with every step (the schedule sets it). The gradient vector is used as
-scratch too (it is recomputed every step).
+An optimizer owns its moments (arrays of the parameters' shape) and a scratch array; the learning
+rate comes with every step (the schedule sets it). The gradient is used as scratch too (it is
+recomputed every step). Parameters of shape [K, P] are K members stepping together: every formula is
+elementwise, the step count ``t`` is one per member (shape [K, 1]) and so may the learning rate be (a
+sweep's members differ in it), so member k's update is the one it would take alone; ``member_state(k)`` is its state as a single optimizer's.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -23,12 +23,23 @@ ADAMW_DECAY = 1e-4  # mlpfit's AdamW default (train/optim.py), replaced by a giv
 class FlatOptimizer:
     moments: tuple[str, ...] = ()
 
-    def __init__(self, size: int, dtype=np.float32, weight_decay: float = 0.0):
+    def __init__(self, size, dtype=np.float32, weight_decay: float = 0.0):
+        self.shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)  # [P] or [K, P]
+        self.dtype = np.dtype(dtype)
         self.weight_decay = float(weight_decay)
-        self.t = 0  # steps taken
+        self.steps = np.zeros((*self.shape[:-1], 1), np.int64)  # steps taken, one per member
         for name in self.moments:
-            setattr(self, name, np.zeros(size, dtype))
-        self.tmp = np.empty(size, dtype)
+            setattr(self, name, np.zeros(self.shape, dtype))
+        self.tmp = np.empty(self.shape, dtype)
+
+    @property
+    def t(self) -> int:
+        """Steps taken (the first member's: members step together)."""
+        return int(self.steps.reshape(-1)[0])
+
+    def factor(self, values) -> np.ndarray:
+        """Per-member step factors (float64, [K, 1]) in the parameters' dtype, as a Python float would be cast."""
+        return np.asarray(values).astype(self.dtype)
 
     def add_l2(self, p: np.ndarray, g: np.ndarray) -> None:
         if self.weight_decay:
@@ -36,25 +47,55 @@ class FlatOptimizer:
             g += self.tmp  # torch: grad = grad.add(param, alpha=weight_decay)
 
     def state_dict(self) -> dict:
-        return {"t": self.t, **{name: getattr(self, name).copy() for name in self.moments}}
+        """A single optimizer's state (parameters of shape [P])."""
+        return self.member_state(())
 
     def load_state_dict(self, state: dict) -> None:
-        """Take saved moments after checking they are this optimizer's, of the parameters' length."""
-        if not isinstance(state, dict) or set(state) != {"t", *self.moments}:
-            got = sorted(state) if isinstance(state, dict) else type(state).__name__
-            raise ValueError(f"optimizer state with fields {got}, expected {sorted(['t', *self.moments])}")
-        arrays = {}
-        for name in self.moments:
-            mine, value = getattr(self, name), np.asarray(state[name])
-            if value.shape != mine.shape or not np.issubdtype(value.dtype, np.number):
-                raise ValueError(f"optimizer {name} of shape {value.shape} ({value.dtype}), expected {mine.shape}")
-            arrays[name] = value
-        t = state["t"]
-        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-            raise ValueError(f"optimizer step count {t!r} is not a count")
-        for name, value in arrays.items():
-            getattr(self, name)[...] = value
-        self.t = int(t)
+        """A single optimizer's state (parameters of shape [P]); a [K, P] one takes load_member_states."""
+        if len(self.shape) != 1:
+            raise ValueError("an optimizer of several members loads one state per member (load_member_states)")
+        self.load_member_states([state])
+
+    def member_state(self, k) -> dict:
+        """Member k's state (k = () for a single optimizer): its step count and moment rows, copies."""
+        return {"t": int(self.steps[k].reshape(-1)[0]), **{name: getattr(self, name)[k].copy() for name in self.moments}}
+
+    def load_member_states(self, states: list) -> None:
+        """Take saved per-member states (one for a single optimizer) after checking every one is this
+        optimizer's, of a member's parameter length; nothing changes when one is wrong."""
+        members = [()] if len(self.shape) == 1 else list(range(self.shape[0]))
+        row = self.shape[-1:]
+        checked = []
+        for state in states:
+            if not isinstance(state, dict) or set(state) != {"t", *self.moments}:
+                got = sorted(state) if isinstance(state, dict) else type(state).__name__
+                raise ValueError(f"optimizer state with fields {got}, expected {sorted(['t', *self.moments])}")
+            arrays = {}
+            for name in self.moments:
+                value = np.asarray(state[name])
+                if value.shape != row or not np.issubdtype(value.dtype, np.number):
+                    raise ValueError(f"optimizer {name} of shape {value.shape} ({value.dtype}), expected {row}")
+                arrays[name] = value
+            t = state["t"]
+            if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
+                raise ValueError(f"optimizer step count {t!r} is not a count")
+            checked.append((int(t), arrays))
+        if len(checked) != len(members):
+            raise ValueError(f"{len(checked)} optimizer state(s) for {len(members)} member(s)")
+        for k, (t, arrays) in zip(members, checked):
+            self.steps[k] = t
+            for name, value in arrays.items():
+                getattr(self, name)[k] = value
+
+    def rows(self, members: np.ndarray) -> tuple:
+        """Copies of some members' state (a [K, P] optimizer), for put_rows to write back."""
+        return self.steps[members].copy(), [getattr(self, name)[members].copy() for name in self.moments]
+
+    def put_rows(self, members: np.ndarray, saved: tuple) -> None:
+        steps, moments = saved
+        self.steps[members] = steps
+        for name, value in zip(self.moments, moments):
+            getattr(self, name)[members] = value
 
 
 class SGD(FlatOptimizer):
@@ -66,13 +107,13 @@ class SGD(FlatOptimizer):
     def step(self, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         self.add_l2(p, g)
         buf = self.momentum_buffer
-        if self.t:
-            buf *= self.momentum
-            buf += g
-        else:
-            buf[...] = g
-        self.t += 1
-        np.multiply(buf, lr, out=self.tmp)
+        first = self.steps == 0  # [K, 1]: members taking their first step start the buffer at g
+        buf *= self.momentum
+        buf += g
+        if first.any():
+            np.copyto(buf, g, where=first)
+        self.steps += 1
+        np.multiply(buf, self.factor(lr), out=self.tmp)
         p -= self.tmp
 
 
@@ -82,14 +123,15 @@ class Moments(FlatOptimizer):
     moments = ("exp_avg", "exp_avg_sq")
     betas, eps = (0.9, 0.999), 1e-8
 
-    def __init__(self, size: int, dtype=np.float32, weight_decay: float = 0.0):
+    def __init__(self, size, dtype=np.float32, weight_decay: float = 0.0):
         super().__init__(size, dtype, weight_decay)
-        self.pair = np.zeros((2, size), dtype)  # [m, v]
+        self.pair = np.zeros((2, *self.shape), dtype)  # [m, v]
         self.exp_avg, self.exp_avg_sq = self.pair  # views: loading a state writes into the pair
-        self.incoming = np.empty((2, size), dtype)  # [g, g²]
+        self.incoming = np.empty((2, *self.shape), dtype)  # [g, g²]
         b1, b2 = self.betas
-        self.decay = np.array([[b1], [b2]], dtype)
-        self.weight = np.array([[1.0 - b1], [1.0 - b2]], dtype)
+        ones = (1,) * len(self.shape)
+        self.decay = np.array([b1, b2], dtype).reshape(2, *ones)
+        self.weight = np.array([1.0 - b1, 1.0 - b2], dtype).reshape(2, *ones)
 
     def update_moments(self, g: np.ndarray) -> None:
         """m ← β1·m + (1-β1)·g and v ← β2·v + (1-β2)·g² (torch writes the first as lerp(m, g, 1-β1))."""
@@ -110,25 +152,26 @@ class Adam(Moments):
         b1, b2 = self.betas
         tmp, m, v = self.tmp, self.exp_avg, self.exp_avg_sq
         if self.decoupled:  # AdamW
-            p *= 1.0 - lr * self.weight_decay
+            p *= self.factor(1.0 - np.asarray(lr) * self.weight_decay)
         else:
             self.add_l2(p, g)
-        self.t += 1
+        self.steps += 1
         self.update_moments(g)
         # torch: w -= lr/c1 · m / (√v/√c2 + eps); the same with √c2 moved out of the denominator
         # (one call less: lr·√c2/c1 · m / (√v + eps·√c2))
-        root2 = math.sqrt(1.0 - b2**self.t)
+        t = self.steps.astype(np.float64)
+        root2 = np.sqrt(1.0 - b2**t)
         np.sqrt(v, out=tmp)
-        tmp += self.eps * root2
+        tmp += self.factor(self.eps * root2)
         np.divide(m, tmp, out=tmp)
-        tmp *= lr * root2 / (1.0 - b1**self.t)
+        tmp *= self.factor(lr * root2 / (1.0 - b1**t))
         p -= tmp
 
 
 class AdamW(Adam):
     decoupled = True
 
-    def __init__(self, size: int, dtype=np.float32, weight_decay: float = 0.0):
+    def __init__(self, size, dtype=np.float32, weight_decay: float = 0.0):
         super().__init__(size, dtype, weight_decay or ADAMW_DECAY)
 
 
@@ -139,20 +182,23 @@ class RAdam(Moments):
         b1, b2 = self.betas
         tmp, m, v = self.tmp, self.exp_avg, self.exp_avg_sq
         self.add_l2(p, g)
-        self.t += 1
+        self.steps += 1
         self.update_moments(g)
-        correction1, correction2 = 1.0 - b1**self.t, 1.0 - b2**self.t
+        t = self.steps.astype(np.float64)
+        correction1, correction2 = 1.0 - b1**t, 1.0 - b2**t
         rho_inf = 2.0 / (1.0 - b2) - 1.0
-        rho_t = rho_inf - 2.0 * self.t * b2**self.t / correction2
-        if rho_t > 5.0:
-            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        rho_t = rho_inf - 2.0 * t * b2**t / correction2
+        adaptive = rho_t > 5.0  # [K, 1]: members whose variance estimate is reliable
+        if adaptive.any():
+            with np.errstate(invalid="ignore"):  # rows not adaptive yet: their NaN factor is never used
+                rect = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
             np.sqrt(v, out=tmp)
             tmp += self.eps
-            np.divide(math.sqrt(correction2), tmp, out=tmp)  # adaptive lr
+            np.divide(self.factor(np.sqrt(correction2)), tmp, out=tmp)  # adaptive lr
             tmp *= m
-            tmp *= lr * rect / correction1
-        else:
-            np.multiply(m, lr / correction1, out=tmp)
+            tmp *= self.factor(lr * rect / correction1)
+        if not adaptive.all():
+            np.copyto(tmp, m * self.factor(lr / correction1), where=~adaptive)
         p -= tmp
 
 
@@ -165,7 +211,7 @@ class RMSprop(FlatOptimizer):
     def step(self, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         tmp, s = self.tmp, self.square_avg
         self.add_l2(p, g)
-        self.t += 1
+        self.steps += 1
         s *= self.alpha
         np.multiply(g, g, out=tmp)
         tmp *= 1.0 - self.alpha
@@ -173,12 +219,13 @@ class RMSprop(FlatOptimizer):
         np.sqrt(s, out=tmp)
         tmp += self.eps
         np.divide(g, tmp, out=tmp)
-        tmp *= lr
+        tmp *= self.factor(lr)
         p -= tmp
 
 
 OPTIMIZERS = {"adam": Adam, "adamw": AdamW, "radam": RAdam, "rmsprop": RMSprop, "sgd": SGD}
 
 
-def make_optimizer(name: str, size: int, dtype=np.float32, weight_decay: float = 0.0) -> FlatOptimizer:
+def make_optimizer(name: str, size, dtype=np.float32, weight_decay: float = 0.0) -> FlatOptimizer:
+    """``size``: P for one parameter vector, or (K, P) for K members stepping together."""
     return OPTIMIZERS[name](size, dtype, weight_decay)

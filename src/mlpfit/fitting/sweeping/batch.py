@@ -45,6 +45,9 @@ def load_shared(base: cfg.FitConfig) -> Shared:
 def resolved(shared: Shared, setting: dict) -> cfg.FitConfig:
     """The base config with the setting in place and every default chosen as a fit would."""
     config = cfg.validate(apply_setting(shared.base, setting))
+    if config.train.extend is None:
+        # settings are compared at equal budgets: one that trains on past them would be judged on more steps
+        config.train.extend = 0
     resolve(config, shared.dataset, shared.split)
     return config
 

@@ -154,4 +154,4 @@ def group_key(config: cfg.FitConfig) -> tuple:
     """Settings with equal keys train as members of one batched model."""
     m, t = config.model, config.train
     return (tuple(m.hidden), m.activation, m.output_activation, t.epochs, t.batch_size, t.optimizer, t.loss,
-            t.schedule, t.settle, t.patience, t.alpha)
+            t.schedule, t.settle, t.extend, t.patience, t.alpha)
