@@ -71,3 +71,27 @@ def test_an_empty_column_name_past_the_first_is_still_refused(tmp_path):
     path.write_text("a,,y\n1,2,3\n")
     with pytest.raises(DataError, match="column 2 of the header has no name"):
         read_table(path)
+
+
+def test_an_order_number_from_50000_is_an_identifier(tmp_path):
+    data = frame()
+    data["order"] = np.random.default_rng(3).permutation(np.arange(50_000, 50_030))
+    result, warned = table(tmp_path, data[["order", "x", "y"]])
+    assert "order" in result.encoding.dropped and result.features == ["x"]
+    assert any("'order'" in message and "50000 to 50029" in message for message in warned)
+
+
+def test_an_identifier_is_known_by_its_name_with_any_values(tmp_path):
+    data = frame()
+    data["CustomerID"] = np.random.default_rng(4).choice(10**9, 30, replace=False)
+    data["paid"] = np.random.default_rng(5).choice(10**6, 30, replace=False)  # unique, but a name, not an id
+    result, _ = table(tmp_path, data[["CustomerID", "paid", "x", "y"]])
+    assert list(result.encoding.dropped) == ["CustomerID"] and result.features == ["paid", "x"]
+
+
+def test_unique_dates_are_an_input_not_an_identifier(tmp_path):
+    data = frame()
+    data["sold"] = pd.date_range("2020-01-01", periods=30).strftime("%d/%m/%Y")
+    result, warned = table(tmp_path, data[["sold", "x", "y"]])
+    assert "sold" not in result.encoding.dropped and result.encoding.columns[0].kind == "date"
+    assert not any("'sold'" in message for message in warned)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mlpfit.data.sources.csvfile import Sheet
-from mlpfit.data.sources.encoding import MAX_LEVELS, TableEncoding, needs_encoding
+from mlpfit.data.sources.encoding import ONE_HOT_LEVELS, Target, TableEncoding, needs_encoding
 from mlpfit.data.sources.table import frame_table, read_table
 from mlpfit.errors import DataError, RunFolderError
 
@@ -57,11 +57,74 @@ def test_values_outside_the_training_range_are_flagged_with_the_distance():
     assert checked.extrapolation[2][0]["by"] == 3.0
 
 
-def test_too_many_levels_are_refused_naming_the_column_and_drop():
-    texts = [f"city{k}" for k in range(MAX_LEVELS + 1)] * 2
+def test_many_levels_without_a_target_are_refused_naming_the_column_and_drop():
+    texts = [f"city{k}" for k in range(ONE_HOT_LEVELS + 1)] * 2
     with pytest.raises(DataError) as caught:
         TableEncoding.fit(sheet(city=texts), ["city"])
-    assert "'city'" in str(caught.value) and "--drop city" in str(caught.value) and str(MAX_LEVELS) in str(caught.value)
+    assert "'city'" in str(caught.value) and "--drop city" in str(caught.value) and str(ONE_HOT_LEVELS) in str(caught.value)
+
+
+def test_many_levels_are_target_encoded_cross_fitted_with_rare_levels_pooled_and_unseen_reported():
+    rng = np.random.default_rng(0)
+    city = rng.integers(0, 150, 3000)
+    y = city * 10.0 + rng.normal(0, 1, 3000)
+    texts = [f"c{k}" for k in city] + ["lonely", "alone"]  # two levels seen once: pooled
+    y = np.append(y, [5000.0, -5000.0])
+    s = sheet(city=texts)
+    encoding, X = TableEncoding.fit_transform(s, ["city"], target=Target(y[:, None], "regress", ["y"]))
+    assert encoding.names == ["city[target]"] and encoding.columns[0].kind == "target"
+    codes = encoding.columns[0].codes
+    assert len(codes) == 152
+    assert np.corrcoef(X[:-2, 0], y[:-2])[0, 1] > 0.99  # the codes carry the level's mean
+    assert codes["lonely"] == codes["alone"] and abs(codes["lonely"][0]) < 2000  # pooled, not each its own target
+    assert not np.array_equal(X[:, 0], encoding.transform(s).X[:, 0])  # training rows are cross-fitted
+    checked = encoding.transform(sheet(city=["c7", "nowhere"]))
+    assert abs(checked.X[0, 0] - 70.0) < 2
+    assert checked.X[1, 0] == pytest.approx(encoding.columns[0].default[0])
+    assert checked.unseen == [[], [{"column": "city", "value": "nowhere"}]]
+    again = TableEncoding.from_dict(json.loads(json.dumps(encoding.to_dict())))
+    np.testing.assert_array_equal(again.transform(sheet(city=["c7"])).X, checked.X[:1])
+
+
+def test_many_levels_of_a_class_target_give_one_probability_per_class():
+    rng = np.random.default_rng(1)
+    state = rng.integers(0, 60, 2000)
+    labels = np.array(["a", "b", "c"])[state % 3]
+    encoding, X = TableEncoding.fit_transform(sheet(state=[f"s{k}" for k in state]), ["state"],
+                                              target=Target(labels[:, None], "classify", ["y"]))
+    assert encoding.names == ["state[p(a)]", "state[p(b)]", "state[p(c)]"]
+    assert X.shape == (2000, 3) and np.allclose(X.sum(axis=1), 1, atol=0.05)
+
+
+def test_dates_as_text_become_days_year_month_and_weekday_and_are_read_back():
+    s = sheet(sold=["2021-01-04", "2021-01-04", "2022-03-01", None, "2021-06-30"])
+    encoding = TableEncoding.fit(s, ["sold"])
+    column = encoding.columns[0]
+    assert column.kind == "date" and column.format == "%Y-%m-%d" and column.origin == "2021-01-04"
+    assert encoding.names == ["sold[days]", "sold[year]", "sold[month]", "sold[weekday]", "sold[missing]"]
+    X = encoding.transform(s).X
+    np.testing.assert_array_equal(X[0], [0, 2021, 1, 0, 0])  # a Monday
+    np.testing.assert_array_equal(X[2], [421, 2022, 3, 1, 0])
+    assert X[3, -1] == 1  # filled, and marked
+    again = TableEncoding.from_dict(json.loads(json.dumps(encoding.to_dict())))
+    np.testing.assert_array_equal(again.transform(sheet(sold=["2022-03-01"])).X[0], X[2])
+    with pytest.raises(DataError, match=r"'yesterday' is not a date; write dates as in training, e.g. 2021-01-04"):
+        encoding.transform(sheet(sold=["yesterday"]))
+
+
+def test_parsed_datetimes_from_python_are_dates_too():
+    stamps = pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-05"])
+    encoding = TableEncoding.fit(sheet(t=stamps), ["t"])
+    assert encoding.names == ["t[days]", "t[weekday]"]  # one year and one month: those do not vary
+    np.testing.assert_array_equal(encoding.transform(sheet(t=stamps)).X[:, 0], [0, 1, 4])
+    np.testing.assert_array_equal(encoding.transform(sheet(t=["2020-01-03"])).X[0], [2, 4])
+
+
+def test_a_bad_number_at_predict_does_not_suggest_drop():
+    encoding = TableEncoding.fit(sheet(b=[1.0, 2.0]), ["b"])
+    with pytest.raises(DataError) as caught:
+        encoding.transform(sheet(b=["2", "five"]))
+    assert "'five' is not a number" in str(caught.value) and "--drop" not in str(caught.value)
 
 
 def test_a_word_among_numbers_is_a_typo_not_a_category():
@@ -112,3 +175,25 @@ def test_frame_table_takes_the_same_rules_as_a_csv():
     frame = pd.DataFrame({"color": ["red", "blue"] * 10, "size": np.arange(20) * 0.5, "y": np.arange(20) % 2})
     table = frame_table(frame, target="y")
     assert table.task == "classify" and table.encoding.names == ["color[blue]", "color[red]", "size"]
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda c: c.update(codes={"a": [1.0, 2.0]}), "codes"),
+    (lambda c: c.update(default=["x"]), "default code"),
+    (lambda c: c.update(kind="embedding"), "kind"),
+])
+def test_an_edited_target_coding_is_refused(edit, words):
+    rng = np.random.default_rng(0)
+    texts = [f"c{k}" for k in rng.integers(0, 60, 400)]
+    encoding = TableEncoding.fit(sheet(city=texts), ["city"], target=Target(rng.normal(size=(400, 1)), "regress", ["y"]))
+    data = json.loads(json.dumps(encoding.to_dict()))
+    edit(data["columns"][0])
+    with pytest.raises(RunFolderError, match=words):
+        TableEncoding.from_dict(data)
+
+
+def test_an_edited_date_coding_is_refused():
+    data = TableEncoding.fit(sheet(sold=["2021-01-04", "2022-03-01"]), ["sold"]).to_dict()
+    data["columns"][0]["origin"] = "yesterday"
+    with pytest.raises(RunFolderError, match="not ISO 8601"):
+        TableEncoding.from_dict(data)

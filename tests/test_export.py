@@ -145,7 +145,10 @@ def test_onnx_agrees_with_mlpfit_predict(cli, runs_by_kind, kind, tmp_path):
     X, names = fresh_points(run_dir)
     want = mlpfit_predict(cli, run_dir, X, names, tmp_path)
     session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
-    got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"X": X})))
+    inputs = [i.name for i in session.get_inputs()]
+    feed = {"X": X} if inputs == ["X"] else {name: X[:, [k]] for k, name in enumerate(names)}  # a table: by column
+    assert list(feed) == inputs
+    got = dict(zip([o.name for o in session.get_outputs()], session.run(None, feed)))
     if "classes" in want:
         np.testing.assert_allclose(got["probabilities"], want["probabilities"], atol=TOL)
         assert got["label"].tolist() == want["labels"]
@@ -205,8 +208,9 @@ def test_onnx_has_a_dynamic_batch_and_the_runs_names(runs_by_kind, tmp_path):
     meta = {p.key: json.loads(p.value) for p in model.metadata_props}
     assert meta["inputs"] == [ODD_NAME, "c"] and meta["classes"] == ["in", "left", "right"]
     assert model.producer_name == "mlpfit" and ODD_NAME in model.graph.input[0].doc_string
+    assert [i.name for i in model.graph.input] == [ODD_NAME, "c"]  # a table's graph: one input per column
     dims = model.graph.input[0].type.tensor_type.shape.dim
-    assert dims[0].dim_param == "batch" and dims[1].dim_value == 2
+    assert dims[0].dim_param == "batch" and dims[1].dim_value == 1
     assert [o.name for o in model.graph.output] == ["probabilities", "label_index", "label"]
 
 

@@ -136,6 +136,15 @@ def test_uploads_are_capped_checked_and_kept_in_runs(served):
     assert client.post("/api/upload", content=b"a,b\n1,2\n", headers={"content-type": "text/plain"}).status_code == 400
 
 
+def test_an_upload_is_read_as_fit_reads_it_holes_separators_and_many_levels(served):
+    client, _, _ = served
+    rows = "".join(f"c{k % 60};{k % 7 if k % 11 else ''};{k},5\n" for k in range(300))
+    reply = client.post("/api/upload?name=eu.csv", content=("city;x;y\n" + rows).encode(),
+                        headers={"content-type": "text/csv"})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["columns"] == ["city", "x", "y"]
+
+
 def test_controls_need_a_training(served):
     client, _, _ = served
     answer = client.post("/api/control", json={"page": "page-without-training", "action": "pause"})

@@ -127,6 +127,38 @@ def test_runs_lists_saved_runs_and_compares_two(server, page):
     assert again == sorted(scores, reverse=True)
 
 
+def test_a_refused_upload_leaves_nothing_to_start_or_save(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    train(page, f"{server.url}/?{query()}", "sin(3*x)")
+    expect(page.get_by_test_id("save")).to_be_enabled()
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n3\n")  # a ragged row: refused
+    page.locator("#upload").set_input_files(str(tmp_path / "bad.csv"))
+    wait_status(page, "^error: .*bad.csv", 30)
+    expect(page.get_by_test_id("save")).to_be_disabled()
+    page.get_by_test_id("start").click()
+    wait_status(page, "^error: the target is empty", 30)  # not the earlier formula, trained again
+    expect(page.get_by_test_id("save")).to_be_disabled()
+
+
+def test_an_upload_with_holes_trains_and_columns_can_be_left_out(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    rows = "".join(f"{k};{k % 7 if k % 13 else ''},5;c{k % 45};{(k % 7) * 2 + k % 3},0\n" for k in range(200))
+    (tmp_path / "shop.csv").write_text("order_no;x;city;y\n" + rows)
+    open_page(page, f"{server.url}/?{query(epochs='20')}")
+    page.locator("#upload").set_input_files(str(tmp_path / "shop.csv"))
+    expect(page.get_by_test_id("drop-columns")).to_be_visible()
+    page.locator("[data-testid=drop-city]").check()
+    expect(page).to_have_url(re.compile(r"drop=city"))
+    page.get_by_test_id("start").click()
+    wait_status(page, "^done$")
+    page.get_by_test_id("save").click()
+    saved = page.get_by_test_id("saved")
+    saved.wait_for(state="visible")
+    assert "--drop city" in saved.inner_text()
+
+
 def test_a_bad_formula_shows_an_error_and_the_page_still_works(server, page):
     open_page(page, f"{server.url}/?{query()}")
     page.get_by_test_id("target").fill("sin(3*x")

@@ -91,3 +91,18 @@ def test_the_command_leaves_out_fit_defaults_and_quotes_the_target(tmp_path):
     assert words[words.index("--lr") + 1] == "0.01"
     assert "--optimizer" not in words and "--seed" not in words and "--dropout" not in words
     assert words[-4:] == ["--device", "cpu", "--engine", "torch"]
+
+
+def test_a_cleared_target_is_refused_not_the_default_formula(tmp_path):
+    with pytest.raises(UsageError, match="the target is empty"):
+        parse({"target": " "}, str(tmp_path))
+
+
+def test_an_uploads_columns_can_be_left_out(tmp_path):
+    from mlpfit.play.settings import command
+    from mlpfit.play.uploads import store
+
+    stored = store(str(tmp_path), "t.csv", b"a,b,c,y\n" + b"".join(b"%d,%d,%d,%d\n" % (k, k % 3, k % 5, k) for k in range(30)))
+    settings = parse({"target": stored["target"], "drop": "b,c"}, str(tmp_path))
+    assert settings.config.data.drop == ["b", "c"] and "--drop b,c" in command(settings)
+    assert parse({"target": "x**2", "drop": "b"}, str(tmp_path)).config.data.drop is None  # a formula has no columns

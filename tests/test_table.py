@@ -214,8 +214,10 @@ def test_header_missing_numbers_in_first_line(tmp_path):
     assert_words(error_for(read_table, write(tmp_path, "1,2,3\n4,5,6\n")), "no header row")
 
 
-def test_semicolon_separated(tmp_path):
-    assert_words(error_for(read_table, write(tmp_path, "a;b;y\n1;2;3\n")), "comma-separated")
+def test_semicolon_separated_is_read_and_a_wrong_sep_says_so(tmp_path):
+    path = write(tmp_path, "a;b;y\n1;2;3\n4;5;6\n")
+    np.testing.assert_array_equal(read_table(path).X, [[1, 2], [4, 5]])
+    assert_words(error_for(read_table, path, sep=","), "single column", "--sep")
 
 
 def test_target_also_feature(tmp_path):

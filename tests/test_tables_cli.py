@@ -132,9 +132,14 @@ def test_no_impute_keeps_the_refusal_and_drop_leaves_columns_out(tmp_path, cli):
     assert dropped.json()["inputs"] == ["size"] and dropped.json()["table"]["dropped"]["weight"] == "--drop"
 
 
-def test_too_many_text_levels_are_refused_with_the_fix(tmp_path, cli):
-    frame = pd.DataFrame({"city": [f"c{k % 60}" for k in range(120)], "x": np.arange(120) % 7, "y": np.arange(120) * 0.1})
+def test_many_text_levels_are_target_encoded_and_an_unseen_level_is_reported(tmp_path, cli):
+    frame = pd.DataFrame({"city": [f"c{k % 60}" for k in range(600)], "x": np.arange(600) % 7})
+    frame["y"] = frame["x"] + (np.arange(600) % 60) * 0.1
     frame.to_csv(tmp_path / "t.csv", index=False)
-    result = cli("fit", str(tmp_path / "t.csv"), "--out", str(tmp_path / "r"))
-    assert result.code == 2 and "'city'" in result.err and "--drop city" in result.err
-    assert result.err.count("\n") == 1
+    result = cli("fit", str(tmp_path / "t.csv"), "--out", str(tmp_path / "r"), "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["inputs"] == ["city[target]", "x"]
+    pd.DataFrame({"x": [1, 2], "city": ["c3", "atlantis"]}).to_csv(tmp_path / "new.csv", index=False)
+    result = cli("predict", str(tmp_path / "r"), "--input", str(tmp_path / "new.csv"), "--json")
+    assert result.code == 0 and json.loads(result.out)["unseen"] == [[], [{"column": "city", "value": "atlantis"}]]
+    assert "city = 'atlantis'" in result.err

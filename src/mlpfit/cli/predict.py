@@ -23,9 +23,12 @@ from mlpfit.errors import UsageError
 @click.option("--output", "output_path", metavar="FILE.csv",
               help="Write the inputs plus predictions (probabilities, ensemble std) as a CSV.")
 @click.option("--force", is_flag=True, help="Let --output replace an existing file.")
+@click.option("--sep", metavar="CHAR", help="--input's field separator: , ; tab or |. Default: detected from the file.")
+@click.option("--decimal", metavar="CHAR", help="--input's decimal mark: . or ,. Default: detected from the file.")
+@click.option("--thousands", metavar="CHAR", help="--input's thousands separator: , . space ' or none. Default: detected.")
 @click.option("--device", metavar="NAME", default="cpu", show_default=True, help="cpu, cuda or auto.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"predictions": [[...], ...]}.')
-def predict(run_dir, values, input_path, output_path, force, device, as_json):
+def predict(run_dir, values, input_path, output_path, force, device, as_json, sep, decimal, thousands):
     """Evaluate the model in RUN at one point (V ... in input order, or NAME=V by name) or at every row of --input.
 
     Values and columns of a table may be text (its categories); a missing value is left empty.
@@ -39,6 +42,8 @@ def predict(run_dir, values, input_path, output_path, force, device, as_json):
       mlpfit predict runs/my-run --input new.csv --output predicted.csv
     """
     cfg.check_choice("--device", device, cfg.DEVICES)
+    marks = (cfg.check_mark("--sep", sep, cfg.SEPARATORS), cfg.check_mark("--decimal", decimal, cfg.DECIMALS),
+             cfg.check_mark("--thousands", thousands, cfg.THOUSANDS))
     if bool(values) == (input_path is not None):
         raise UsageError("give either the input values (mlpfit predict RUN 2 3) or --input FILE.csv, not both or neither")
     if values and not os.path.isdir(run_dir):
@@ -58,7 +63,7 @@ def predict(run_dir, values, input_path, output_path, force, device, as_json):
         fitted = on_device(fitted, device)
     encoding = predicting.input_encoding(fitted, summary)
     if input_path is not None:
-        sheet, checked = predicting.rows_from_csv(input_path, encoding)
+        sheet, checked = predicting.rows_from_csv(input_path, encoding, *marks)
     else:
         example = f"mlpfit predict {shlex.quote(run_dir)} " + (
             "--input FILE.csv" if encoding.has_text or len(encoding.inputs) > 8 else " ".join(["1"] * len(encoding.inputs)))

@@ -20,6 +20,9 @@ SCHEDULES = ("onecycle", "twocycle", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
 TASKS = ("regress", "classify")
 ENGINES = ("auto", "torch", "numpy")
+SEPARATORS = (",", ";", "\t", "|")  # CSV field separators, tried in this order when detecting; the first wins a tie
+DECIMALS = (".", ",")
+THOUSANDS = (",", ".", " ", "'", "")  # "" = none
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ OPTIONS: tuple[Option, ...] = (
            metavar="COL[,COL]"),
     Option("impute", "data", "off", "Refuse missing CSV inputs instead of filling them (median / most frequent, "
            "plus a marker input).", flag="--no-impute"),
+    Option("sep", "data", "text", "CSV field separator: , ; tab or |.", "detected from the file", metavar="CHAR"),
+    Option("decimal", "data", "text", "CSV decimal mark: . or ,.", "detected from the file", metavar="CHAR"),
+    Option("thousands", "data", "text", "CSV thousands separator: , . space ' or none.", "detected from the file",
+           metavar="CHAR"),
     Option("data_dir", "data", "text", "Folder of MNIST-format IDX files for mnist / fashion-mnist.",
            "the usual places, and Debian's dataset-fashion-mnist", metavar="DIR"),
     Option("task", "data", "choice", "What to predict.", "detected from the target", choices=TASKS,

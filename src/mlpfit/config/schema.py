@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 # the registries' names, for validating without importing what they name
-from mlpfit.config.options import (ACTIVATIONS, DEVICES, ENGINES, LOSSES, OPTIMIZERS, OPTIONS,  # noqa: F401
-                                   SCHEDULES, TASKS)
+from mlpfit.config.options import (ACTIVATIONS, DECIMALS, DEVICES, ENGINES, LOSSES, OPTIMIZERS,  # noqa: F401
+                                   OPTIONS, SCHEDULES, SEPARATORS, TASKS, THOUSANDS)
 from mlpfit.errors import UsageError
 
 
@@ -30,6 +30,9 @@ class DataConfig:
     feature_columns: list[str] | None = None  # CSV inputs; None: every non-target column
     drop: list[str] | None = None  # CSV columns left out of the inputs (--drop)
     impute: bool = True  # fill missing CSV inputs (median / most frequent, plus a marker input); False refuses them
+    sep: str | None = None  # CSV field separator; None: detected from the file (comma, semicolon, tab or bar)
+    decimal: str | None = None  # CSV decimal mark; None: detected (a comma only in files not separated by commas)
+    thousands: str | None = None  # CSV thousands separator; None: detected from cells like 1,234,567 ("" for none)
     data_dir: str | None = None  # IDX folder for mnist/fashion-mnist; None: search the usual places
     task: str | None = None  # "regress" or "classify"; None: detected from the target
     val_fraction: float = 0.1  # held out for early stopping and model choice
@@ -210,6 +213,27 @@ def check_positive(option: str, value, *, integer: bool = True, limit: float | N
     return value
 
 
+def _check_marks(d: DataConfig) -> None:
+    d.sep = check_mark("--sep", d.sep, SEPARATORS)
+    d.decimal = check_mark("--decimal", d.decimal, DECIMALS)
+    d.thousands = check_mark("--thousands", d.thousands, THOUSANDS)
+
+
+MARK_NAMES = {"\\t": "\t", "tab": "\t", "space": " ", "none": "", "comma": ",", "semicolon": ";", "point": ".",
+              "dot": ".", "bar": "|", "apostrophe": "'"}
+
+
+def check_mark(flag: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    """``--sep``/``--decimal``/``--thousands`` as one character (``tab``, ``space``, ``none`` by name), or a UsageError."""
+    if value is None:
+        return None
+    mark = MARK_NAMES.get(value.lower(), value) if isinstance(value, str) else value
+    if not isinstance(mark, str) or mark not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise UsageError(f"{flag} must be one of {shown}, got {value!r}: e.g. {flag} ';'")
+    return mark
+
+
 def validate(config: FitConfig) -> FitConfig:
     """Check every value that can be checked without data; raise UsageError naming the first bad one."""
     m, t, d = config.model, config.train, config.data
@@ -221,6 +245,7 @@ def validate(config: FitConfig) -> FitConfig:
             check_choice(option.cli_flag, value, option.choices)
         elif option.limit is not None:
             check_positive(option.cli_flag, value, integer=option.kind == "int", limit=option.limit)
+    _check_marks(d)
     if t.seed < 0 or t.seed >= 2**63:
         raise UsageError(f"--seed must be between 0 and 2**63-1, got {t.seed}")
     if m.hidden is not None:

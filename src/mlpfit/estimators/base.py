@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_X_y, validate_data
 from mlpfit.config import schema as cfg
 from mlpfit.data.dataset import MIN_EXAMPLES_TO_SPLIT, Dataset, given_split
 from mlpfit.data.sources.csvfile import Sheet
-from mlpfit.data.sources.encoding import TableEncoding, needs_encoding
+from mlpfit.data.sources.encoding import Target, TableEncoding, needs_encoding
 from mlpfit.errors import UsageError
 from mlpfit.estimators.layout import layer_weights, validation_scores
 from mlpfit.estimators.params import (
@@ -288,8 +288,8 @@ class MLPEstimator(BaseEstimator):
         return rows_from_frame(X, encoding).X
 
     def _encoded(self, X, y, continuing: bool):
-        """(X as network inputs, y) for a DataFrame with text or missing values, encoded as ``mlpfit fit``
-        encodes a CSV table (one-hot text, filled holes); None for anything else (the plain path).
+        """(X as network inputs, y) for a DataFrame with text, dates or missing values, encoded as ``mlpfit fit``
+        encodes a CSV table; None for anything else (the plain path).
         A continued fit (warm start, partial_fit) applies the first fit's encoding."""
         if continuing:
             if getattr(self, "encoding_", None) is None:
@@ -299,10 +299,15 @@ class MLPEstimator(BaseEstimator):
         if not needs_encoding(X):
             return None
         sheet = Sheet.from_frame(X)
-        self.encoding_ = TableEncoding.fit(sheet, sheet.header, impute=True)
+        Y = np.asarray(y)
+        Y = (Y.astype(np.float64) if self._task == "regress" else Y).reshape(len(Y), -1)
+        names = [f"y{k}" for k in range(Y.shape[1])]
+        # The same encoding as `mlpfit fit` on a CSV: many-level text by each level's mean target, dates as numbers.
+        self.encoding_, encoded = TableEncoding.fit_transform(sheet, sheet.header, True, (), None,
+                                                              Target(Y, self._task, names))
         self.feature_names_in_ = np.asarray(sheet.header, dtype=object)
         self.n_features_in_ = len(sheet.header)
-        return check_X_y(self.encoding_.transform(sheet).X, y, dtype=np.float64, **self._y_checks)
+        return check_X_y(encoded, y, dtype=np.float64, **self._y_checks)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

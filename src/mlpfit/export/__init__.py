@@ -38,10 +38,18 @@ def describe(result: dict) -> str:
     names = ", ".join(map(str, inputs[:6])) + (f", ... ({len(inputs)} in all)" if len(inputs) > 6 else "")
     lines = [f"wrote {' and '.join(result['files'])} ({kb})"]
     if result["format"] == "onnx":
-        lines.append(f"  input   X float64 [batch, {len(inputs)}]: {names}")
+        if result.get("column_inputs"):
+            lines += [f"  input   {line}" for line in result["column_inputs"]]
+        else:
+            lines.append(f"  input   X float64 [batch, {len(inputs)}]: {names}")
         lines += [f"  output  {name}" for name in result["tensors"]]
     else:
-        lines.append(f"  needs only NumPy; predict(X) takes rows of {len(inputs)} values: {names}")
+        if result.get("columns"):
+            columns = ", ".join(result["columns"][:6]) + (", ..." if len(result["columns"]) > 6 else "")
+            lines.append(f"  needs only NumPy; predict(rows) takes the table's raw rows (columns {columns}), "
+                         f"or rows of the {len(inputs)} encoded inputs")
+        else:
+            lines.append(f"  needs only NumPy; predict(X) takes rows of {len(inputs)} values: {names}")
         lines.append(f"  functions: {', '.join(result['functions'])}")
     lines.append(f"  checked: agrees with mlpfit predict on {result['checked_points']} fresh points "
                  f"(largest difference {result['max_error']:.1e} of each column's scale)")

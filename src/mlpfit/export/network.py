@@ -30,6 +30,11 @@ class Exported:
     about: dict = field(default_factory=dict)  # target, domain, scores, ... for docstrings and metadata
 
     @property
+    def encoding(self) -> dict | None:  # a table run's encoding as its JSON (raw columns -> inputs); else None
+        encoding = getattr(self.network, "encoding", None)
+        return None if encoding is None else encoding.to_dict()
+
+    @property
     def weights(self) -> list[np.ndarray]:  # per layer [out, in], or [K, out, in] for an ensemble of K members
         return self.network.weights
 

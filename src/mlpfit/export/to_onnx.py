@@ -25,9 +25,11 @@ import math
 import numpy as np
 
 from mlpfit import __version__
+from mlpfit.data.sources.raw_rows import encode_rows
 from mlpfit.errors import UsageError
 from mlpfit.export import check
 from mlpfit.export.network import Exported, fresh_points
+from mlpfit.export.onnx_table import ML_DOMAIN, ML_OPSET, check_rows, feeds, input_doc, table_front
 
 OPSET = 17  # ONNX Runtime 1.13 (2022) and later run it; ReduceMean still takes axes as an attribute here
 IR_VERSION = 8  # the IR version that goes with opset 17, so older runtimes load the file too
@@ -176,12 +178,17 @@ def build(net: Exported):
     """The ONNX ModelProto for ``net`` (checked by onnx.checker, not yet run)."""
     onnx, _ = require_onnx()
     g = GraphBuilder(onnx, net.dtype)
-    x = g.fresh("X")
+    if net.encoding:  # a table: one input per column, encoded in the graph (export.onnx_table)
+        inputs, x = table_front(g, net.encoding)
+        opsets = [onnx.helper.make_opsetid("", OPSET), onnx.helper.make_opsetid(ML_DOMAIN, ML_OPSET)]
+    else:
+        x = g.fresh("X")
+        inputs, opsets = [value_info(onnx, x, net)], [onnx.helper.make_opsetid("", OPSET)]
     outputs = output_nodes(g, net, network_nodes(g, net, x))
     assert outputs == output_names(net), outputs  # the names the report and the docs promise
-    graph = onnx.helper.make_graph(g.nodes, "mlpfit", [value_info(onnx, x, net)],
+    graph = onnx.helper.make_graph(g.nodes, "mlpfit", inputs,
                                    [value_info(onnx, name, net) for name in outputs], g.initializers)
-    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)], ir_version=IR_VERSION,
+    model = onnx.helper.make_model(graph, opset_imports=opsets, ir_version=IR_VERSION,
                                    producer_name=PRODUCER, producer_version=__version__, doc_string=summary_line(net))
     onnx.helper.set_model_props(model, metadata(net))
     onnx.checker.check_model(model, full_check=True)
@@ -204,6 +211,18 @@ def output_lines(net: Exported) -> list[str]:
         return f"float64 [batch, {len(net.classes) if name.startswith('prob') else len(net.outputs)}]"
 
     return [f"{name} {kind(name)}: {column_doc(name, net)}" for name in output_names(net)]
+
+
+def input_lines(net: Exported) -> list[str] | None:
+    """A table graph's inputs, one line per column: name, type and what it takes; None for one X."""
+    if not net.encoding:
+        return None
+    lines = []
+    for column in net.encoding["columns"]:
+        kind = {"number": "float64 [batch, 1]", "date": f"float64 [batch, {len(column['parts'])}]"}.get(
+            column["kind"], "string [batch, 1]")
+        lines.append(f"{column['name']} {kind}: {input_doc(column).split(': ', 1)[1]}")
+    return lines
 
 
 def integer_classes(classes) -> bool:
@@ -249,7 +268,15 @@ def metadata(net: Exported) -> dict[str, str]:
         "inputs": net.inputs, "outputs": net.outputs, "task": net.task, "classes": net.classes,
         "members": net.members, "domain": about.get("domain"), "target": about.get("target"),
         "image_shape": about.get("image_shape"), "test_metrics": about.get("test"), "mlpfit": __version__,
+        "columns": _column_docs(net),
     }.items()}
+
+
+def _column_docs(net: Exported) -> dict | None:
+    """A table's graph inputs, each with what it takes (a date takes numbers: days since its origin, ...)."""
+    if not net.encoding:
+        return None
+    return {column["name"]: input_doc(column) for column in net.encoding["columns"]}
 
 
 def to_bytes(net: Exported, fitted) -> tuple[bytes, float]:
@@ -265,7 +292,12 @@ def run_check(data: bytes, net: Exported, fitted) -> float:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1  # a check of a few hundred rows; more threads only contend
     session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-    X = fresh_points(net)
+    if net.encoding:  # raw rows in, against mlpfit's encoding of the same rows
+        rows = check_rows(net.encoding)
+        X, feed = encode_rows(rows, net.encoding), feeds(net.encoding, rows)
+    else:
+        X = fresh_points(net)
+        feed = {"X": X}
     names = [o.name for o in session.get_outputs()]
-    got = dict(zip(names, session.run(None, {"X": X})))
+    got = dict(zip(names, session.run(None, feed)))
     return check.require_agreement("the ONNX graph", check.reference(fitted, net, X), got)

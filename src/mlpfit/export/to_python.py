@@ -15,6 +15,7 @@ import numpy as np
 
 from mlpfit import __version__
 from mlpfit.export.network import Exported
+from mlpfit.export.table_source import IMPORTS, table_section
 from mlpfit.export.pysource import LINE, activation_source, array_literal, docstring_text, wrapped
 
 # Up to 20,000 parameters the weights are written into the .py: about 250 KB of text that Python
@@ -30,6 +31,7 @@ def module_source(net: Exported, example: dict, npz_name: str | None, npz_sha256
     """The whole module; ``npz_name`` set: weights read from that file beside it, else inline."""
     # The story first (activations, forward pass, predictions), the learned numbers last.
     parts = [header(net, example) + "\n\n" + imports(net, npz_name is not None) + "\n\n" + names(net),
+             *([table_section(net.encoding)] if net.encoding else []),
              ACTIVATIONS_COMMENT + "\n" + activation_source(sorted({net.activation, net.output_activation})),
              forward(net), predictors(net),
              npz_loader(npz_name, npz_sha256, net) if npz_name else inline_arrays(net), main_block(net)]
@@ -73,6 +75,12 @@ def header(net: Exported, example: dict) -> str:
 
 def usage(net: Exported, example: dict) -> list[str]:
     module = example["module"]
+    if net.encoding:
+        columns = ", ".join(f"{c['name']!r}: ..." for c in net.encoding["columns"][:4])
+        more = ", ..." if len(net.encoding["columns"]) > 4 else ""
+        return [f"    import {module}",
+                f"    {module}.predict([{{{columns}{more}}}])   # raw table rows: dicts, a dict of columns or a DataFrame",
+                f"    {module}.predict(X)   # or X: [n, {len(net.inputs)}] already encoded inputs, columns as in INPUTS"]
     if len(net.inputs) > 8:
         return [f"    import {module}",
                 f"    {module}.predict(X)   # X: [n, {len(net.inputs)}], one row per example, columns as in INPUTS"]
@@ -129,7 +137,9 @@ def imports(net: Exported, npz: bool) -> str:
     modules = ["hashlib", "io", "os"] if npz else []
     if "gelu" in (net.activation, net.output_activation):
         modules.append("math")
-    return "\n".join(f"import {name}" for name in sorted(modules)) + ("\n\n" if modules else "") + "import numpy as np"
+    if net.encoding:
+        modules += IMPORTS
+    return "\n".join(f"import {name}" for name in sorted(set(modules))) + ("\n\n" if modules else "") + "import numpy as np"
 
 
 def names(net: Exported) -> str:
@@ -216,6 +226,8 @@ WEIGHTS = load_weights()
 
 
 def forward(net: Exported) -> str:
+    table_doc = "\n    A table's raw rows (see section 0) are encoded first." if net.encoding else ""
+    table_code = "\n    if is_table(X):\n        X = encode_rows(X, ENCODING)" if net.encoding else ""
     member = "[(W[k], b[k]) for W, b in LAYERS]" if net.members else "LAYERS"
     doc = "Member k of the ensemble" if net.members else "The network"
     signature = "network(h, k)" if net.members else "network(h)"
@@ -238,7 +250,7 @@ def {signature}:
 
 
 def as_rows(X):
-    """X as float64 rows [n, {len(net.inputs)}]; a 1-D X is one point (or, for one input, one value per row)."""
+    """X as float64 rows [n, {len(net.inputs)}]; a 1-D X is one point (or, for one input, one value per row).{table_doc}"""{table_code}
     X = np.asarray(X, dtype=np.float64)
     if X.ndim <= 1:
         X = X.reshape(-1, 1) if len(INPUTS) == 1 else X.reshape(1, -1)

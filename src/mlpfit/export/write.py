@@ -34,10 +34,11 @@ def export_model(fitted, summary: dict, fmt: str, out: str | None = None, force:
                          "then export")
     if fmt == "onnx":
         written, error = export_onnx(net, fitted, path, force)
-        interface = {"tensors": to_onnx.output_lines(net)}
+        interface = {"tensors": to_onnx.output_lines(net), "column_inputs": to_onnx.input_lines(net)}
     else:
         written, error = export_python(net, fitted, path, force)
-        interface = {"functions": to_python.functions(net)}
+        interface = {"functions": to_python.functions(net),
+                     "columns": [c["name"] for c in net.encoding["columns"]] if net.encoding else None}
     return {"format": fmt, "path": path, "files": written, "bytes": sum(os.path.getsize(f) for f in written),
             "max_error": error, "checked_points": len(network.fresh_points(net)), "inputs": net.inputs,
             "outputs": net.outputs, "classes": net.classes, "members": net.members, **interface}

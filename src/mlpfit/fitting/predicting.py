@@ -28,9 +28,10 @@ def input_encoding(fitted, summary: dict) -> TableEncoding:
     return TableEncoding.plain(list(fitted.inputs), summary.get("domain"))
 
 
-def rows_from_csv(path: str, encoding: TableEncoding) -> tuple[Sheet, Checked]:
-    """Every row of a CSV file (header = column names, matched by name; other columns are ignored)."""
-    sheet = Sheet.load(path)
+def rows_from_csv(path: str, encoding: TableEncoding, sep=None, decimal=None, thousands=None) -> tuple[Sheet, Checked]:
+    """Every row of a CSV file (header = column names, matched by name; other columns are ignored);
+    the marks not given are detected from the file."""
+    sheet = Sheet.load(path, sep, decimal, thousands)
     return sheet, encoding.transform(sheet)
 
 
@@ -119,7 +120,8 @@ def warning_lines(checked: Checked, where=None) -> list[str]:
     doubts = [
         (checked.extrapolation, "{is} outside the training range, where the model extrapolates and may be far off",
          lambda flags: ", ".join(_how_far(f) for f in flags)),
-        (checked.unseen, "{has} text not seen in training, encoded as none of the known levels",
+        (checked.unseen, "{has} text not seen in training, encoded as none of the known levels (a many-level "
+                         "column: as the mean of all)",
          lambda flags: ", ".join(f"{f['column']} = {quote(f['value'])}" for f in flags)),
         (checked.imputed, "{has} missing values, filled as in training", ", ".join),
     ]

@@ -150,7 +150,8 @@ class Handlers:
     async def inspect(self, request: Request) -> JSONResponse:
         query = request.query_params
         found = await asyncio.to_thread(problem.describe, query.get("target", "").strip(),
-                                        query.get("target-column", "").strip(), self.runs_dir)
+                                        query.get("target-column", "").strip(), self.runs_dir,
+                                        query.get("drop", "").strip())
         return JSONResponse(found)
 
     async def start(self, request: Request) -> JSONResponse:

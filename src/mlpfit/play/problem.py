@@ -9,6 +9,7 @@ formula goes straight to the formula parser and only ``upload:NAME`` reaches the
 
 from __future__ import annotations
 
+from mlpfit.config import schema as cfg
 from mlpfit.data.dataset import Dataset
 from mlpfit.data.sources import IMAGE_EXAMPLES, load_formula, load_table
 from mlpfit.data.sources.examples import EXAMPLES, point_set
@@ -33,14 +34,14 @@ def load(settings: Settings) -> Dataset:
     return dataset
 
 
-def describe(target: str, column: str, runs_dir: str) -> dict:
+def describe(target: str, column: str, runs_dir: str, drop: str = "") -> dict:
     """The inputs and outputs a target has, for drawing the network before training (no data made)."""
 
     path = upload_path(target, runs_dir)
     if path is not None:
         from mlpfit.data.sources.table import read_table
 
-        table = read_table(path, column or None)
+        table = read_table(path, column or None, impute=True, drop=cfg.parse_columns(drop) if drop else ())
         return {"inputs": table.features, "outputs": table.targets}
     if target in IMAGE_EXAMPLES:
         raise UsageError(f"{target!r} is an image set, too wide to draw here: run it with mlpfit fit {target}")

@@ -23,6 +23,7 @@ from mlpfit.errors import UsageError
 DEFAULTS = {
     "target": "sin(3*x)",
     "target-column": "",
+    "drop": "",  # an uploaded table's columns left out of the inputs, comma-separated (fit's --drop)
     "domain": "-2:2",
     "samples": "1000",
     "hidden": "16,16",
@@ -66,6 +67,8 @@ def parse(query: Mapping[str, str], runs_dir: str) -> Settings:
     unknown = sorted(set(query) - set(DEFAULTS) - {"page"})
     if unknown:
         raise UsageError(f"unknown setting {unknown[0]!r}: the settings are {', '.join(DEFAULTS)}")
+    if "target" in query and not str(query["target"]).strip():
+        check_target("")  # cleared by the page (a refused upload): never fall back to the default formula
     values = {name: str(query.get(name) or default).strip() for name, default in DEFAULTS.items()}
     upload = upload_path(values["target"], runs_dir)
     hidden = _hidden(values["hidden"])
@@ -74,6 +77,7 @@ def parse(query: Mapping[str, str], runs_dir: str) -> Settings:
         domain=cfg.parse_domain(values["domain"]),
         samples=_integer(values, "samples", 10, MAX_SAMPLES),
         target_columns=cfg.parse_columns(values["target-column"]) if upload and values["target-column"] else None,
+        drop=cfg.parse_columns(values["drop"]) if upload and values["drop"] else None,
     )
     model = cfg.ModelConfig(hidden=hidden, activation=values["activation"],
                             output_activation=values["output-activation"], dropout=_dropout(values["dropout"]))
@@ -169,6 +173,8 @@ def command(settings: Settings) -> str:
     if settings.upload:
         if values["target-column"]:
             words += ["--target", values["target-column"]]
+        if values["drop"]:
+            words += ["--drop", values["drop"]]
     else:
         words += [f"--domain={values['domain']}", "--samples", str(config.data.samples)]
     for name in ("hidden", "activation", "output-activation", "dropout", "optimizer", "lr", "batch-size", "epochs",

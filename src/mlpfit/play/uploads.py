@@ -70,7 +70,7 @@ def _columns(path: str, shown_name: str) -> list[str]:
     from mlpfit.data.sources.table import read_table
 
     try:
-        table = read_table(path)
+        table = read_table(path, impute=True)  # as `mlpfit fit` reads it: holes filled, not refused
     except MlpfitError as err:  # the message names the stored path; the user knows the file by its own name
         raise type(err)(str(err).replace(path, shown_name or "the file")) from None
     return [*table.features, *table.targets]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlpfit.network.equation import coefficient_spread, equations, is_linear
+from mlpfit.report.importance import importance
 from mlpfit.report.sensitivity import sensitivities
 from mlpfit.report.symbolic import format_text as symbolic_text
 from mlpfit.report.symbolic import search
@@ -59,6 +60,7 @@ def explain_files(files, symbolic: bool = False) -> dict:
         "weights": None if eqs else weight_stats(params),
         "inactive_units": None,
         "sensitivity": sensitivities(fitted, samples),  # {output: {input: mean |∂y/∂x|}}, original units
+        "importance": importance(fitted, samples),  # {output: {column: how far shuffling it moves the output}}
         "diagnostics": shown_diagnostics(summary.get("diagnostics")),
     }
     if symbolic:
@@ -125,12 +127,25 @@ def format_text(info: dict) -> str:
     for row in info["inactive_units"] or []:
         lines.append(f"  layer {row['layer']}: {row[row['kind']]} of {row['units']} units {row['kind']} "
                      f"({row['rule']}, {row['samples']} training samples)")
+    lines += importance_lines(info.get("importance"))
     lines += sensitivity_lines(info.get("sensitivity"))
     if "symbolic" in info:
         lines.append(symbolic_text(info))
     for d in info["diagnostics"]:
         lines.append(f"  ! {d['code']}: {d['message']}\n    → {d['hint']}")
     return "\n".join(lines)
+
+
+def importance_lines(importance: dict | None, limit: int = 8) -> list[str]:
+    """Per output, its most important columns first: ``price: area 1.2e+05, district 2e+04``."""
+    if not importance:
+        return []
+    lines = ["importance, how far shuffling a column moves the output over held-out rows (larger = matters more):"]
+    for output, values in importance.items():
+        ranked = sorted(values.items(), key=lambda item: -item[1])
+        more = f", … ({len(ranked) - limit} more)" if len(ranked) > limit else ""
+        lines.append(f"  {output}: " + ", ".join(f"{name} {v:.3g}" for name, v in ranked[:limit]) + more)
+    return lines
 
 
 def sensitivity_lines(sensitivity: dict | None, limit: int = 8) -> list[str]:

@@ -51,8 +51,9 @@ PLOT_CAPTIONS = {
     "confusion.png": "Test examples by true class (rows) and predicted class (columns).",
     "units.png": "What each hidden unit computes over the input box, layer by layer; the frame shows the size "
                  "(thickness) and, into a single output, the sign (red +, blue −) of the unit's outgoing weights.",
-    "sensitivity.png": "Which inputs matter: mean |∂output/∂input| over the stored sample (original units), and how "
-                       "the prediction moves with each input when the others keep their sampled values.",
+    "sensitivity.png": "Which input columns matter: how far the predictions move when a column is shuffled among "
+                       "held-out rows (a text column's levels and a date's parts together), and how the prediction "
+                       "moves with each of the top columns when the others keep their sampled values.",
     "loss.png": "Training and validation loss per epoch; the dashed line marks the epoch whose weights were kept.",
 }
 

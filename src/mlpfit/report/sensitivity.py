@@ -1,4 +1,5 @@
-"""Which inputs matter, and how: input sensitivities, partial dependence, gradient pictures.
+"""Which inputs matter, and how: importance per column (report.importance) drawn as bars, input
+sensitivities, partial dependence, gradient pictures.
 
 The sensitivity of output k to input i is the mean of |∂y_k/∂x_i| over the data sample stored in
 the run folder, in ORIGINAL units (the scalers' chain rule: ∂y/∂x = σ_y · ∂y'/∂x' / σ_x), computed
@@ -20,6 +21,7 @@ import numpy as np
 
 from mlpfit.network.gradient import input_gradients
 from mlpfit.report import layout
+from mlpfit.report.importance import column_groups, importance
 
 ROWS = 2000  # stored rows used for gradients: plenty for a mean, fast for 784 inputs
 PD_ROWS = 300  # rows averaged per grid value of a partial dependence curve
@@ -96,20 +98,27 @@ def write(folder: str, summary: dict, fitted, samples: dict | None) -> list[str]
     path = os.path.join(folder, "sensitivity.png")
     if summary.get("image_shape") and fitted.task == "classify":
         return [pictures_plot(fitted, X, summary, path)]
-    return [sensitivity_plot(fitted, X, summary, path)]
+    scores = importance(fitted, samples)
+    if scores is None:  # a single stored row: shuffling it moves nothing
+        return []
+    return [sensitivity_plot(fitted, X, summary, path, scores)]
 
 
-def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str) -> str:
-    """Bars of mean |∂y/∂x| per input, then a partial dependence curve for the most sensitive inputs."""
+def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str, scores: dict | None = None) -> str:
+    """Bars of each original column's importance (report.importance), then a partial dependence curve
+    for the most important columns that are one number (not one-hot levels)."""
     import matplotlib.pyplot as plt
 
     from mlpfit.report.plots import MAX_OUTPUTS, STYLE, run_name, save_figure
 
-    values = np.abs(gradients(fitted, X)).mean(axis=0)[:MAX_OUTPUTS]  # [outputs, inputs]
-    names, outs = list(fitted.inputs), output_names(fitted)[:MAX_OUTPUTS]
+    scores = scores or importance(fitted, {"train_X": X})  # (write() makes sure there are rows to shuffle)
+    groups = column_groups(fitted)
+    names, outs = list(groups), list(scores)[:MAX_OUTPUTS]
+    values = np.array([[scores[out][name] for name in names] for out in outs])  # [outputs, columns]
     order = np.argsort(-values.max(axis=0))
-    shown = order[:PD_PANELS]
     bars = order[:30]
+    shown = [(names[i], curve_input(fitted, names[i], groups)) for i in order]
+    shown = [(name, k) for name, k in shown if k is not None][:PD_PANELS]
     cols = min(4, len(shown)) or 1
     pd_rows = -(-len(shown) // cols)
     heights = [0.7 + 0.28 * len(bars) * max(1, len(outs) / 2)] + [2.8] * pd_rows
@@ -125,23 +134,52 @@ def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str) -> str:
         height = 0.8 / len(outs)
         for k, out in enumerate(outs):
             drawn = ax.barh(np.arange(len(bars)) + k * height, values[k, bars], height=height, label=_short(out))
-            ax.bar_label(drawn, fmt="%.3g", fontsize=7, padding=2)
+            ax.bar_label(drawn, labels=[compact(v) for v in values[k, bars]], fontsize=7, padding=2)
         ax.set_yticks(np.arange(len(bars)) + height * (len(outs) - 1) / 2, [_short(names[i]) for i in bars])
         ax.invert_yaxis()
-        ax.set(xlabel="mean |∂output/∂input| over the stored sample (original units)",
-               title=f"sensitivity: {len(X)} stored training rows" + (f" (top {len(bars)} of {len(names)} inputs)"
-                                                                      if len(names) > len(bars) else ""))
+        unit = "probability moved" if fitted.task == "classify" else "RMS change of the output (its units)"
+        ax.set(xlabel=f"importance: shuffling the column, {unit}",
+               title="importance per column, on held-out rows" + (f" (top {len(bars)} of {len(names)})"
+                                                                 if len(names) > len(bars) else ""))
         # Room right of the longest bar for its value and, with several outputs, the legend beside the bars
         # (inside their reach it covered the longest bar's value).
         ax.set_xlim(0, float(np.nanmax(values[:, bars], initial=0.0) or 1.0) * (1.5 if len(outs) > 1 else 1.12))
+        compact_ticks(ax.xaxis)
         if len(outs) > 1:
             ax.legend(loc="lower right")
         panels = [fig.add_subplot(grid[1 + n // cols, n % cols]) for n in range(len(shown))]
-        for ax, i in zip(panels, shown):
-            _pd_panel(ax, fitted, X, int(i), names[i], outs)
+        for ax, (name, i) in zip(panels, shown):
+            _pd_panel(ax, fitted, X, i, name if fitted.inputs[i] == name else fitted.inputs[i], outs)
         _share_y(panels)  # one scale: a flat curve must look flat beside a steep one
         layout.suptitle(fig, title)
         return save_figure(fig, path)
+
+
+def curve_input(fitted, column: str, groups: dict[str, list[int]]) -> int | None:
+    """The network input a partial dependence curve of ``column`` moves: its own number, a date's days or a
+    many-level text's code; None for one-hot levels (no line runs between them)."""
+    encoding = getattr(fitted, "encoding", None)
+    if encoding is None:
+        return groups[column][0]
+    coding = next(c for c in encoding.columns if c.name == column)
+    return None if coding.kind == "category" else groups[column][0]
+
+
+def compact(value: float) -> str:
+    """A short label: 0.0123, 4.5, 250, 6269, 12k, 3.4M; never wider than about 6 characters."""
+    size = abs(value)
+    for limit, scale, suffix in ((1e12, 1e12, "T"), (1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if size >= limit:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.0f}" if size >= 1e3 else f"{value:.3g}"
+
+
+def compact_ticks(axis, most: int = 5) -> None:
+    """At most ``most`` ticks with short labels: values like 100000 side by side ran into each other."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=most - 1))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: compact(value)))
 
 
 def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str]) -> None:
@@ -156,6 +194,8 @@ def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str]) -> None:
     width = layout.axes_width(ax.figure, ax)
     ax.set(xlabel=layout.shorten(name, width), ylabel="mean prediction",
            title=layout.shorten(f"partial dependence on {name}", width + 0.5, layout.TITLE_CHAR))
+    compact_ticks(ax.xaxis, most=4)
+    compact_ticks(ax.yaxis)
     if len(labels) > 1:
         ax.legend(loc="best", fontsize=7)
 

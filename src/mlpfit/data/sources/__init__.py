@@ -71,7 +71,8 @@ def load_table(config, path: str) -> Dataset:
     from mlpfit.data.sources.table import read_table
 
     d = config.data
-    table = read_table(path, d.target_columns, d.feature_columns, d.task, drop=d.drop or (), impute=d.impute)
+    table = read_table(path, d.target_columns, d.feature_columns, d.task, drop=d.drop or (), impute=d.impute,
+                       sep=d.sep, decimal=d.decimal, thousands=d.thousands)
     return table_dataset(table, os.path.splitext(os.path.basename(path))[0])
 
 
@@ -86,7 +87,7 @@ def frame_dataset(config, frame) -> Dataset:
 
 def table_dataset(table, name: str) -> Dataset:
     """Inputs are the encoded columns; the encoding travels with the dataset to the run folder."""
-    inputs, notes = table.encoding.names, table.encoding.notes()
+    inputs, notes = table.encoding.names, [table.reading, *table.encoding.notes()]
     if table.task == "regress":
         return Dataset(name, table.X, table.Y.astype(np.float64), inputs, table.targets, notes=notes,
                        encoding=table.encoding, table=True)

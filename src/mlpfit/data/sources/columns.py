@@ -2,7 +2,9 @@
 
 A column that only numbers the rows teaches a network nothing about new rows, and one that is
 unique per row lets it memorize the training set; both are left out with a warning, unless the
-user names them in ``--features``.
+user names them in ``--features``. An identifier is known by its values (a different text in every
+row, or different whole numbers that fill a range, from any start: order numbers from 50000) or by
+its name (``id``, ``order_id``, ``CustomerID``) with a different value in every row.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ import numpy as np
 from pandas.api import types as ptypes
 
 from mlpfit.data.sources.csvfile import Sheet
+from mlpfit.data.sources.dates import date_format
 from mlpfit.data.sources.messages import data_error, quote
 from mlpfit.errors import MlpfitWarning
 
 INDEX_PATTERN = re.compile(r"Unnamed: \d+")  # pandas' names for unnamed columns, e.g. a saved index
 MIN_ROWS_FOR_ID = 20  # in a smaller table a column 0..n-1 is as likely an input as a row number
+# Names that say "identifier": id, ID, order_id, Order ID, customerId, CustomerID, uuid, row_number, index.
+ID_NAME = re.compile(r"(?i:(?:^|[\W_])(?:id|uuid|guid|index|row_?(?:number|num|no))$)|[a-z0-9](?:ID|Id)$")
+ID_SPAN = 2.0  # unique whole numbers spanning at most this many times the rows fill a range: a numbering
 
 
 def known_names(sheet: Sheet, names: Sequence[str], role: str) -> list[str]:
@@ -68,15 +74,18 @@ def _identifier(sheet: Sheet, name: str) -> str | None:
         return "a pandas index saved by to_csv (index=False leaves it out)"
     if len(column) < MIN_ROWS_FOR_ID or column.isna().any() or column.nunique() != len(column):
         return None
+    named = bool(ID_NAME.search(name.strip()))
     if ptypes.is_integer_dtype(column):
         values = column.to_numpy(dtype=np.int64)
-        start = int(values.min())
-        if start in (0, 1) and int(values.max()) - start == len(values) - 1:
-            return f"a row number: {start}..{start + len(values) - 1}, each once"
+        start, end = int(values.min()), int(values.max())
+        if named or end - start + 1 <= ID_SPAN * len(values):
+            return f"a row number or identifier: {len(values)} different whole numbers from {start} to {end}"
         return None
     if ptypes.is_object_dtype(column) or ptypes.is_string_dtype(column):
-        if not ptypes.is_numeric_dtype(column) and column.map(lambda v: isinstance(v, str)).all():
+        if column.map(lambda v: isinstance(v, str)).all() and date_format(column) is False:
             return "a row identifier: a different text in every row"
+    if named and not ptypes.is_float_dtype(column) and not ptypes.is_datetime64_any_dtype(column):
+        return "an identifier: named so, with a different value in every row"
     return None
 
 

@@ -23,14 +23,15 @@ import io
 import os
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
 from mlpfit.data.limits import MAX_COLUMNS
-from mlpfit.data.sources.cells import numeric
+from mlpfit.data.sources.cells import numeric, written_numbers
+from mlpfit.data.sources.dialect import Dialect, detect
 from mlpfit.data.sources.input_file import require_regular
 from mlpfit.data.sources.messages import data_error, quote
 from mlpfit.errors import has_control
@@ -49,15 +50,21 @@ class Sheet:
     record_lines: list[int]  # the line each non-blank record starts on; [0] is the header's ([] for frames)
     frame: pd.DataFrame
     text: str | None = None  # the file's text, for a copy of its cells as written (predict --output)
+    dialect: Dialect = Dialect()  # separator, decimal mark and thousands separator the file was read with
+    written: dict[str, str] = field(default_factory=dict)  # column -> an example cell, for numbers written as text ('$1,234', '12 %')
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Sheet":
+    def load(cls, path: str | os.PathLike, sep: str | None = None, decimal: str | None = None,
+             thousands: str | None = None) -> "Sheet":
+        """Read ``path``; the marks not given are detected from the file (:mod:`~mlpfit.data.sources.dialect`)."""
         text = _read_text(path)
-        header, record_lines = _scan_layout(text, path)
+        dialect = detect(text, sep, decimal, thousands)
+        header, record_lines = _scan_layout(text, path, dialect.sep)
         header = _name_index_column(header)
-        _check_header(header, path)
-        frame = _parse_frame(text, header, path)
-        return cls(path, header, record_lines, frame, text)
+        _check_header(header, path, dialect)
+        frame = _parse_frame(text, header, path, dialect)
+        written = _read_written_numbers(frame, dialect)
+        return cls(path, header, record_lines, frame, text, dialect, written)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> "Sheet":
@@ -68,7 +75,18 @@ class Sheet:
             raise data_error(None, "the table has no rows", "pass at least one row")
         frame = frame.copy()
         frame.columns = header
-        return cls(None, header, [], frame.reset_index(drop=True))
+        frame = frame.reset_index(drop=True)
+        dialect = Dialect(thousands=",")
+        return cls(None, header, [], frame, None, dialect, _read_written_numbers(frame, dialect))
+
+    def reading_note(self) -> str:
+        """How the file was read, in one line for the fit's notes."""
+        note = f"read as {self.dialect.describe()}" if self.path is not None else "read from a DataFrame"
+        if self.written:
+            shown = ", ".join(f"{name} ({quote(cell)})" for name, cell in list(self.written.items())[:4])
+            more = f" and {len(self.written) - 4} more" if len(self.written) > 4 else ""
+            note += f"; numbers written as text read as numbers: {shown}{more}"
+        return note
 
     def where(self, row: int) -> str:
         """'line N' for a frame row, or 'data row N' if pandas and the scan disagree on blanks."""
@@ -81,7 +99,7 @@ class Sheet:
         if self.text is None:
             return self.frame.astype(object).where(self.frame.notna(), "").astype(str)
         frame = pd.read_csv(io.StringIO(self.text), dtype=str, keep_default_na=False, skipinitialspace=True,
-                            index_col=False)
+                            index_col=False, sep=self.dialect.sep)
         frame.columns = self.header
         return frame
 
@@ -167,13 +185,24 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
         raise data_error(path, f"cannot be read ({reason})", "check that the file exists and is readable") from None
 
 
-def _scan_layout(text: str, path: str | os.PathLike) -> tuple[list[str], list[int]]:
+def _read_written_numbers(frame: pd.DataFrame, dialect: Dialect) -> dict[str, str]:
+    """Text columns whose every cell writes a number become numbers; returns column -> an example cell."""
+    written = {}
+    for name in frame.columns:
+        values = written_numbers(frame[name], dialect.decimal, dialect.thousands)
+        if values is not None:
+            written[name] = str(frame[name].dropna().iloc[0])
+            frame[name] = values
+    return written
+
+
+def _scan_layout(text: str, path: str | os.PathLike, sep: str = ",") -> tuple[list[str], list[int]]:
     """The stripped header names and each record's first line; refuses ragged rows."""
     unix_text = text.replace("\r\n", "\n") if "\r" in text else text  # skip a 100 MB copy if we can
     if '"' in unix_text or "\r" in unix_text:
-        header, widths = _quoted_widths(text, path)
+        header, widths = _quoted_widths(text, path, sep)
     else:
-        header, widths = _simple_widths(unix_text)
+        header, widths = _simple_widths(unix_text, sep)
     if header is None:  # e.g. a file holding only '""'
         raise data_error(path, "holds no header row, only blank fields", "add a header row naming the columns")
     header_line = widths[0][0]
@@ -182,7 +211,8 @@ def _scan_layout(text: str, path: str | os.PathLike) -> tuple[list[str], list[in
             raise data_error(
                 path,
                 f"line {line} has {_fields(width)} but the header (line {header_line}) has {len(header)}",
-                "give every row one value per column (look for a missing or extra comma)",
+                f"give every row one value per column (look for a missing or extra {_mark(sep)}; "
+                "--sep names the separator if it was misdetected)",
             )
     return [name.strip() for name in header], [line for line, _ in widths]
 
@@ -191,19 +221,23 @@ def _fields(count: int) -> str:
     return "1 field" if count == 1 else f"{count} fields"
 
 
-def _simple_widths(text: str) -> tuple[list[str] | None, list[tuple[int, int]]]:
+def _mark(sep: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab"}.get(sep, repr(sep))
+
+
+def _simple_widths(text: str, sep: str = ",") -> tuple[list[str] | None, list[tuple[int, int]]]:
     """Header fields and (line, field count) of each non-blank line, for text without quotes or
     bare CRs: there a record is a line, and counting commas is far faster than splitting."""
     lines = [(number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip(BLANK)]
     if not lines:
         return None, []
-    return lines[0][1].split(","), [(number, line.count(",") + 1) for number, line in lines]
+    return lines[0][1].split(sep), [(number, line.count(sep) + 1) for number, line in lines]
 
 
-def _quoted_widths(text: str, path: str | os.PathLike) -> tuple[list[str] | None, list[tuple[int, int]]]:
+def _quoted_widths(text: str, path: str | os.PathLike, sep: str = ",") -> tuple[list[str] | None, list[tuple[int, int]]]:
     """As :func:`_simple_widths`, with the csv module; a record may span lines."""
     # strict: an unclosed quote is an error here, with its line, instead of swallowing the file.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=sep)
     header, widths, start = None, [], 1
     try:
         for fields in reader:
@@ -220,7 +254,7 @@ def _quoted_widths(text: str, path: str | os.PathLike) -> tuple[list[str] | None
     return header, widths
 
 
-def _check_header(header: list[str], path: str | os.PathLike | None) -> None:
+def _check_header(header: list[str], path: str | os.PathLike | None, dialect: Dialect = Dialect()) -> None:
     """Names present, unique and free of control characters, at most MAX_COLUMNS of them; for a file (path not
     None) also signs of a wrong separator or no header."""
     if len(header) > MAX_COLUMNS:
@@ -238,11 +272,11 @@ def _check_header(header: list[str], path: str | os.PathLike | None) -> None:
         )
     if path is None:  # a frame's columns may well be 0, 1, 2...
         return
-    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+    if len(header) == 1 and any(sep in header[0] for sep in ",;\t|" if sep != dialect.sep):
         raise data_error(
             path,
-            f"the header has a single column {quote(header[0])}: the file seems not to be comma-separated",
-            "mlpfit reads comma-separated files; convert it (e.g. with pandas: read_csv(sep=';').to_csv(...))",
+            f"the header has a single column {quote(header[0])} when split at {quote(dialect.sep)}",
+            "name the separator with --sep (e.g. --sep ';'), or leave --sep out to detect it",
         )
     if all(_is_number(name) for name in header):
         raise data_error(
@@ -260,12 +294,13 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _parse_frame(text: str, header: list[str], path: str | os.PathLike) -> pd.DataFrame:
+def _parse_frame(text: str, header: list[str], path: str | os.PathLike, dialect: Dialect = Dialect()) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
             # pandas warns, then drops fields, when rows and header disagree: here that is an error.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, index_col=False, low_memory=False)
+            frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, index_col=False, low_memory=False,
+                                sep=dialect.sep, decimal=dialect.decimal, thousands=dialect.thousands or None)
     except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise data_error(path, f"cannot be parsed as CSV ({reason})", "check the commas and quotes") from None

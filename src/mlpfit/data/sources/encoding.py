@@ -1,12 +1,19 @@
-"""Table columns as network inputs: numbers as they are, text one-hot, holes filled and marked.
+"""Table columns as network inputs: numbers as they are, text one-hot or target-encoded, dates as numbers,
+holes filled and marked.
 
 :meth:`TableEncoding.fit` learns from the training table what each input column is; the run folder
 keeps it as plain data (``encoding.json``, no pickle), and :meth:`TableEncoding.transform` applies
-exactly that to new rows, at ``predict`` time or in the estimators. Per column:
+exactly that to new rows, at ``predict`` time, in the estimators and (re-written without pandas) in
+the NumPy-only export. Per column:
 
 - numbers stay numbers; their observed range is kept, so a prediction outside it can be flagged;
-- text is one-hot encoded, one input per level (``color[red]``), at most ``MAX_LEVELS`` levels;
+- text of up to ``ONE_HOT_LEVELS`` levels is one-hot encoded, one input per level (``color[red]``);
   a level never seen in training becomes all zeros, and is reported;
+- text of more levels becomes each level's mean target (:mod:`~mlpfit.data.sources.target_codes`:
+  ``zip[target]``, or ``state[p(yes)]`` per class), rare levels pooled; an unseen level gets the
+  overall mean, and is reported;
+- dates (text in one format, or parsed datetimes) become days since the first training date plus
+  year, month and weekday where they vary (:mod:`~mlpfit.data.sources.dates`: ``sold[days]``...);
 - a missing value becomes the training median (numbers) or most frequent level (text), and a
   column that had holes in training gets one more input, ``NAME[missing]``, that is 1 where the
   value was missing, so the network can tell a filled value from a real one.
@@ -25,12 +32,19 @@ from pandas.api import types as ptypes
 from mlpfit.data.sources.cells import numeric
 from mlpfit.data.sources.columns import listed, suggest
 from mlpfit.data.sources.csvfile import Sheet
+from mlpfit.data.sources.coding_checks import coding_problem
+from mlpfit.data.sources.dates import date_format, date_parts, parse, varying_parts
 from mlpfit.data.sources.messages import data_error, quote
+from mlpfit.data.sources.raw_rows import level_text
+from mlpfit.data.sources.target_codes import fit_codes
 from mlpfit.errors import RunFolderError
 
-MAX_LEVELS = 50  # more distinct texts than this is an identifier or free text, not a category to one-hot
-FORMAT, VERSION = "mlpfit-encoding", 1
-FEATURE_FIX = "inputs must be numbers or text categories: correct the cell, or leave the column out with --drop"
+# One-hot up to this many levels: scikit-learn's TableVectorizer draws the same line (40); beyond it a
+# column costs one input per level, each learnt from few rows, and target encoding does better.
+ONE_HOT_LEVELS = 40
+FORMAT, VERSION = "mlpfit-encoding", 2  # 2: target-encoded and date columns
+FEATURE_FIX = "inputs must be numbers, dates or text categories: correct the cell, or leave the column out with --drop"
+PREDICT_FIX = "this input was a column of numbers in training: correct the cell"
 MISSING = "missing"  # the indicator input of column c is c[missing]
 
 
@@ -39,16 +53,26 @@ class ColumnCoding:
     """What one input column of the table is, and how it becomes network inputs."""
 
     name: str
-    kind: str  # "number" or "category"
-    fill: float | str | None = None  # a missing value becomes this (None: missing values are refused)
+    kind: str  # "number", "category" (one-hot), "target" (target-encoded text) or "date"
+    fill: float | str | None = None  # a missing value becomes this (None: missing values are refused); dates: ISO
     indicator: bool = False  # the column had holes in training: one more input marks them
     missing: int = 0  # holes filled in the training table
     levels: list[str] = field(default_factory=list)  # categories, one input each, in this order
-    low: float | None = None  # numbers: the training range (the domain, for a formula)
+    low: float | None = None  # numbers: the training range (the domain, for a formula); dates: of days
     high: float | None = None
+    codes: dict[str, list[float]] = field(default_factory=dict)  # target: each level's code, one per part
+    default: list[float] = field(default_factory=list)  # target: the code of a level unseen in training
+    parts: list[str] = field(default_factory=list)  # target and date: what each input of the column holds
+    origin: str | None = None  # date: day 0 (ISO), the first training date
+    format: str | None = None  # date: the strftime format of its text (None: parsed datetimes or ISO text)
 
     def names(self) -> list[str]:
-        own = [self.name] if self.kind == "number" else [f"{self.name}[{level}]" for level in self.levels]
+        if self.kind == "number":
+            own = [self.name]
+        elif self.kind == "category":
+            own = [f"{self.name}[{level}]" for level in self.levels]
+        else:
+            own = [f"{self.name}[{part}]" for part in self.parts]
         if self.indicator:
             marker = MISSING if MISSING not in self.levels else f"{MISSING} value"
             own.append(f"{self.name}[{marker}]")
@@ -71,6 +95,7 @@ class TableEncoding:
     impute: bool = True  # False: a missing value is refused (``--no-impute``, and formulas)
     other: list[str] = field(default_factory=list)  # the table's other columns (targets, left out): ignored
     dropped: dict[str, str] = field(default_factory=dict)  # column -> why it was left out
+    marks: dict = field(default_factory=dict)  # the training file's decimal mark and thousands separator
 
     @property
     def inputs(self) -> list[str]:
@@ -84,7 +109,7 @@ class TableEncoding:
 
     @property
     def has_text(self) -> bool:
-        return any(column.kind == "category" for column in self.columns)
+        return any(column.kind in ("category", "target") for column in self.columns)
 
     @property
     def has_ranges(self) -> bool:
@@ -93,11 +118,28 @@ class TableEncoding:
     # ----------------------------------------------------------------------------- learning
 
     @classmethod
-    def fit(cls, sheet: Sheet, names: list[str], impute: bool = True, other=(), dropped=None) -> "TableEncoding":
-        columns = [_fit_column(sheet, name, impute) for name in names]
-        encoding = cls(columns, impute, list(other), dict(dropped or {}))
+    def fit(cls, sheet: Sheet, names: list[str], impute: bool = True, other=(), dropped=None,
+            target: "Target | None" = None) -> "TableEncoding":
+        return cls.fit_transform(sheet, names, impute, other, dropped, target)[0]
+
+    @classmethod
+    def fit_transform(cls, sheet: Sheet, names: list[str], impute: bool = True, other=(), dropped=None,
+                      target: "Target | None" = None) -> tuple["TableEncoding", np.ndarray]:
+        """The encoding learnt from ``sheet`` and its training inputs [n, names]; ``target`` (the rows'
+        targets) lets text of many levels be target-encoded, cross-fitted on these rows."""
+        crossfit = {}
+        columns = [_fit_column(sheet, name, impute, target, crossfit) for name in names]
+        marks = {"decimal": sheet.dialect.decimal, "thousands": sheet.dialect.thousands}
+        encoding = cls(columns, impute, list(other), dict(dropped or {}), marks)
         _check_unique(encoding.names, sheet.path)
-        return encoding
+        X = encoding.transform(sheet).X
+        start = 0
+        for column in encoding.columns:  # training rows take the cross-fitted codes, not the full-data ones
+            if column.name in crossfit:
+                codes = crossfit[column.name]
+                X[:, start:start + codes.shape[1]] = codes
+            start += len(column.names())
+        return encoding, X
 
     @classmethod
     def plain(cls, names: list[str], box: dict | None = None) -> "TableEncoding":
@@ -148,10 +190,14 @@ class TableEncoding:
         for row in np.flatnonzero(holes):
             flags.imputed[row].append(column.name)
         if column.kind == "number":
-            values = sheet.numbers(column.name, FEATURE_FIX, allow_missing=True)
+            values = sheet.numbers(column.name, PREDICT_FIX, allow_missing=True)
             values = np.where(holes, column.fill if column.fill is not None else 0.0, values)
             _flag_outside(column, values, holes, flags.extrapolation)
             own = values[:, None]
+        elif column.kind == "date":
+            own = _dates(sheet, column, holes, flags)
+        elif column.kind == "target":
+            own = _target_codes(column, frame_column, holes, flags)
         else:
             own = _one_hot(column, frame_column, holes, flags)
         if column.indicator:
@@ -162,7 +208,7 @@ class TableEncoding:
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "impute": self.impute, "other": self.other,
-                "dropped": self.dropped, "columns": [asdict(column) for column in self.columns]}
+                "dropped": self.dropped, "marks": self.marks, "columns": [asdict(column) for column in self.columns]}
 
     @classmethod
     def from_dict(cls, data: dict, path: str | os.PathLike = "encoding.json") -> "TableEncoding":
@@ -171,11 +217,12 @@ class TableEncoding:
             raise RunFolderError(f"{os.fspath(path)} is not an mlpfit encoding this version reads: re-run the fit")
         try:
             columns = [ColumnCoding(**column) for column in data["columns"]]
-            encoding = cls(columns, bool(data["impute"]), list(data.get("other", [])), dict(data.get("dropped", {})))
+            encoding = cls(columns, bool(data["impute"]), list(data.get("other", [])), dict(data.get("dropped", {})),
+                           dict(data.get("marks", {})))
         except (KeyError, TypeError, ValueError) as err:
             raise RunFolderError(f"{os.fspath(path)} has unexpected content ({quote(str(err))}): re-run the fit") from None
         for column in columns:
-            problem = _coding_problem(column)
+            problem = coding_problem(column)
             if problem:
                 raise RunFolderError(f"{os.fspath(path)}: column {quote(column.name)} {problem}: re-run the fit")
         return encoding
@@ -184,6 +231,8 @@ class TableEncoding:
         """For the fit's --json: what was encoded, filled and left out."""
         return {"columns": self.inputs,
                 "one_hot": {c.name: len(c.levels) for c in self.columns if c.kind == "category"},
+                "target_encoded": {c.name: len(c.codes) for c in self.columns if c.kind == "target"},
+                "dates": {c.name: c.parts for c in self.columns if c.kind == "date"},
                 "imputed": {c.name: c.missing for c in self.columns if c.missing},
                 "dropped": self.dropped}
 
@@ -194,6 +243,15 @@ class TableEncoding:
         if text:
             listed = ", ".join(f"{c.name} ({len(c.levels)} levels)" for c in text)
             notes.append(f"text column(s) one-hot encoded, one input per level: {listed}")
+        coded = [c for c in self.columns if c.kind == "target"]
+        if coded:
+            listed = ", ".join(f"{c.name} ({len(c.codes)} levels)" for c in coded)
+            notes.append(f"text column(s) of more than {ONE_HOT_LEVELS} levels target-encoded (each level's mean "
+                         f"target, rare levels pooled, cross-fitted): {listed}")
+        dated = [c for c in self.columns if c.kind == "date"]
+        if dated:
+            listed = ", ".join(f"{c.name} ({', '.join(c.parts)}; day 0 = {c.origin})" for c in dated)
+            notes.append(f"date column(s) read as numbers: {listed}")
         filled = [c for c in self.columns if c.missing]
         if filled:
             listed = ", ".join(f"{c.name}: {c.missing} → {_shown(c.fill)}" for c in filled)
@@ -204,37 +262,31 @@ class TableEncoding:
         return notes
 
 
-def _coding_problem(column: ColumnCoding) -> str | None:
-    """What an edited encoding.json got wrong about one column (the types transform relies on), or None."""
-    def number(value) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
-
-    if not isinstance(column.name, str) or not column.name or column.kind not in ("number", "category"):
-        return "has no name or a kind other than number or category"
-    fill_ok = number(column.fill) if column.kind == "number" else isinstance(column.fill, str)
-    if column.fill is not None and not fill_ok:
-        return f"has a fill of type {type(column.fill).__name__}, not a {'number' if column.kind == 'number' else 'text'}"
-    if not (isinstance(column.levels, list) and all(isinstance(level, str) for level in column.levels)):
-        return "has levels that are not a list of texts"
-    if not all(v is None or number(v) for v in (column.low, column.high)):
-        return "has a range that is not finite numbers"
-    if not isinstance(column.indicator, bool) or not isinstance(column.missing, int) or isinstance(column.missing, bool):
-        return "has an indicator or missing count of the wrong type"
-    return None
-
-
 # ----------------------------------------------------------------------------- fitting one column
 
 
-def _fit_column(sheet: Sheet, name: str, impute: bool) -> ColumnCoding:
+@dataclass
+class Target:
+    """The training rows' targets, for target encoding: float [n, targets] to regress, labels to classify."""
+
+    Y: np.ndarray
+    task: str
+    names: list[str]
+    classes: list | None = None
+
+
+def _fit_column(sheet: Sheet, name: str, impute: bool, target: Target | None, crossfit: dict) -> ColumnCoding:
     column = sheet.frame[name]
     holes = int(column.isna().sum())
     if holes == len(column):
         raise data_error(sheet.path, f"column {quote(name)} has no values at all", f"leave it out with --drop {name}")
     if holes and not impute:
         sheet.require_values(name)  # --no-impute: today's refusal, naming the first hole
+    fmt = date_format(column)
+    if fmt is not False:
+        return _fit_date(name, column, fmt, holes)
     if is_text(column):
-        return _fit_category(sheet, name, column, holes)
+        return _fit_category(sheet, name, column, holes, target, crossfit)
     values = sheet.numbers(name, FEATURE_FIX, allow_missing=True)
     present = values[~np.isnan(values)]
     return ColumnCoding(name, "number", fill=float(np.median(present)), indicator=holes > 0, missing=holes,
@@ -242,10 +294,11 @@ def _fit_column(sheet: Sheet, name: str, impute: bool) -> ColumnCoding:
 
 
 def needs_encoding(X) -> bool:
-    """A DataFrame with a text column or a missing value: the estimators encode it as a CSV table."""
+    """A DataFrame with a text or date column or a missing value: the estimators encode it as a CSV table."""
     if not isinstance(X, pd.DataFrame):
         return False
-    return bool(X.isna().to_numpy().any()) or any(is_text(X[name]) for name in X.columns)
+    return bool(X.isna().to_numpy().any()) or any(is_text(X[name]) or ptypes.is_datetime64_any_dtype(X[name])
+                                                  for name in X.columns)
 
 
 def is_text(column: pd.Series) -> bool:
@@ -263,23 +316,34 @@ def is_text(column: pd.Series) -> bool:
     return numbers.notna().mean() < 0.5
 
 
-def _fit_category(sheet: Sheet, name: str, column: pd.Series, holes: int) -> ColumnCoding:
+def _fit_category(sheet: Sheet, name: str, column: pd.Series, holes: int, target: Target | None,
+                  crossfit: dict) -> ColumnCoding:
     texts = column.dropna().map(level_text)
     counts = Counter(texts)
-    if len(counts) > MAX_LEVELS:
-        raise data_error(sheet.path, f"column {quote(name)} holds {len(counts)} different texts; mlpfit one-hot "
-                                     f"encodes at most {MAX_LEVELS} levels",
-                         f"leave it out with --drop {name}, or turn it into numbers")
     levels = sorted(counts)
     most = max(levels, key=lambda level: counts[level])  # ties: the first in sorted order
-    return ColumnCoding(name, "category", fill=most, indicator=holes > 0, missing=holes, levels=levels)
+    if len(counts) <= ONE_HOT_LEVELS:
+        return ColumnCoding(name, "category", fill=most, indicator=holes > 0, missing=holes, levels=levels)
+    if target is None:
+        raise data_error(sheet.path, f"column {quote(name)} holds {len(counts)} different texts, more than "
+                                     f"{ONE_HOT_LEVELS} to one-hot, and there is no target to encode them by",
+                         f"leave it out with --drop {name}, or turn it into numbers")
+    every = [most if pd.isna(v) else level_text(v) for v in column.tolist()]
+    codes, default, parts, train = fit_codes(every, target.Y, target.task, target.names, target.classes)
+    crossfit[name] = train
+    return ColumnCoding(name, "target", fill=most, indicator=holes > 0, missing=holes, codes=codes,
+                        default=default, parts=parts)
 
 
-def level_text(value) -> str:
-    """A cell as a category level: stripped text, and 3.0 read back as '3' (pandas' float for ints with holes)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _fit_date(name: str, column: pd.Series, fmt: str | None, holes: int) -> ColumnCoding:
+    stamps = parse(column, fmt)
+    present = stamps.dropna()
+    origin = present.min().normalize().date()  # a date: day 0 at its midnight
+    parts = varying_parts(stamps)
+    days = date_parts(present, origin.isoformat(), ["days"])[:, 0]
+    fill = present.sort_values().iloc[len(present) // 2].isoformat()  # the median date, as a date
+    return ColumnCoding(name, "date", fill=fill, indicator=holes > 0, missing=holes, parts=parts,
+                        origin=origin.isoformat(), format=fmt, low=float(days.min()), high=float(days.max()))
 
 
 def _check_unique(names: list[str], path) -> None:
@@ -310,6 +374,30 @@ def _one_hot(column: ColumnCoding, values: pd.Series, holes: np.ndarray, flags: 
             flags.unseen[row].append({"column": column.name, "value": text})
         else:
             out[row, k] = 1.0
+    return out
+
+
+def _target_codes(column: ColumnCoding, values: pd.Series, holes: np.ndarray, flags: Checked) -> np.ndarray:
+    out = np.empty((len(values), len(column.default)))
+    for row, (value, hole) in enumerate(zip(values.tolist(), holes)):
+        text = column.fill if hole else level_text(value)
+        code = column.codes.get(text)
+        if code is None:
+            flags.unseen[row].append({"column": column.name, "value": text})
+            code = column.default
+        out[row] = code
+    return out
+
+
+def _dates(sheet: Sheet, column: ColumnCoding, holes: np.ndarray, flags: Checked) -> np.ndarray:
+    values = sheet.frame[column.name]
+    stamps = parse(values, column.format)
+    bad = stamps.isna().to_numpy() & ~holes
+    example = pd.Timestamp(column.origin).strftime(column.format) if column.format else column.origin
+    sheet.refuse_first(bad, column.name, "is not a date", f"write dates as in training, e.g. {example}")
+    stamps = stamps.where(~holes, pd.Timestamp(column.fill))
+    out = date_parts(stamps, column.origin, column.parts)
+    _flag_outside(column, out[:, 0], holes, flags.extrapolation)
     return out
 
 

@@ -19,7 +19,7 @@ from pandas.api import types as ptypes
 from mlpfit.data.sources.cells import numeric
 from mlpfit.data.sources.columns import known_names, left_out, listed
 from mlpfit.data.sources.csvfile import Sheet
-from mlpfit.data.sources.encoding import TableEncoding
+from mlpfit.data.sources.encoding import Target, TableEncoding
 from mlpfit.data.sources.messages import data_error, quote
 from mlpfit.errors import UsageError
 
@@ -40,6 +40,7 @@ class Table:
     Y: np.ndarray  # [n, len(targets)]: float64 to regress; raw labels (int64 or str objects) to classify
     task: str  # "regress" or "classify"
     encoding: TableEncoding  # how features became X; applied again at predict time
+    reading: str = ""  # how the file was read (separator, marks, numbers written as text), for the fit's notes
 
 
 def read_table(
@@ -50,14 +51,19 @@ def read_table(
     *,
     drop: Sequence[str] = (),
     impute: bool = False,
+    sep: str | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
 ) -> Table:
     """Read ``path``; ``target`` defaults to the last column, ``features`` to all the others.
 
     ``task`` overrides :func:`detect_task`. A comma-separated string is accepted for ``target``
     (as ``--target a,b`` gives it). ``drop`` names columns to leave out; ``impute`` fills missing
-    inputs (``mlpfit fit`` does by default) instead of refusing them.
+    inputs (``mlpfit fit`` does by default) instead of refusing them. ``sep``, ``decimal`` and
+    ``thousands`` name the file's marks; those left None are detected.
     """
-    return sheet_table(Sheet.load(path), target, features, task, drop=drop, impute=impute)
+    sheet = Sheet.load(path, sep, decimal, thousands)
+    return sheet_table(sheet, target, features, task, drop=drop, impute=impute)
 
 
 def frame_table(frame: pd.DataFrame, target=None, features=None, task=None, *, drop=(), impute=True) -> Table:
@@ -72,11 +78,11 @@ def sheet_table(sheet: Sheet, target, features, task, *, drop=(), impute=False) 
     dropped = left_out(sheet, [] if features is not None else feature_names, drop or (), target_names)
     feature_names = [name for name in feature_names if name not in dropped]
     other = [name for name in sheet.header if name not in feature_names]
-    encoding = TableEncoding.fit(sheet, feature_names, impute, other, dropped)
-    X = encoding.transform(sheet).X
     Y, chosen_task = _targets(sheet, target_names, task)
+    target = Target(Y, chosen_task, target_names)
+    encoding, X = TableEncoding.fit_transform(sheet, feature_names, impute, other, dropped, target)
     path = None if sheet.path is None else os.fspath(sheet.path)
-    return Table(path, feature_names, target_names, X, Y, chosen_task, encoding)
+    return Table(path, feature_names, target_names, X, Y, chosen_task, encoding, sheet.reading_note())
 
 
 def read_inputs(path: str | os.PathLike, names: Sequence[str]) -> np.ndarray:

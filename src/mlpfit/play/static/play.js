@@ -3,7 +3,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const FIELDS = ["target", "target-column", "domain", "samples", "hidden", "activation", "output-activation",
+  const FIELDS = ["target", "target-column", "drop", "domain", "samples", "hidden", "activation", "output-activation",
                   "dropout", "optimizer", "lr", "batch-size", "epochs", "seed"];
   const field = (name) => (name === "epochs" ? $("epochs-input") : $(name));
   const PRESETS = [
@@ -48,8 +48,26 @@
     writeURL();
     if (name === "hidden") buildNetwork(parseHidden(value));
     if (name === "epochs") $("epochs").textContent = value;
-    if (name === "target" || name === "target-column") inspectSoon();
+    if (name === "target" || name === "target-column" || name === "drop") inspectSoon();
+    if (name === "target-column") dropBoxes(columns);
     if (resetTraining && state !== "ready") control("reset");
+  }
+  // An uploaded table's columns, each with a box to leave it out of the inputs (fit's --drop).
+  let columns = [];
+  function dropBoxes(names) {
+    columns = names;
+    const box = $("drop-columns"), left = new Set((settings.drop || "").split(",").filter(Boolean));
+    box.querySelectorAll("label").forEach((label) => label.remove());
+    box.hidden = !names.length;
+    for (const name of names) {
+      if (name === (settings["target-column"] || names[names.length - 1])) continue;
+      const label = document.createElement("label"), check = document.createElement("input");
+      check.type = "checkbox"; check.value = name; check.checked = left.has(name);
+      check.dataset.testid = `drop-${name}`;
+      check.onchange = () => changed("drop", [...box.querySelectorAll("input:checked")].map((c) => c.value).join(","));
+      label.append(check, " " + name);
+      box.appendChild(label);
+    }
   }
   function choices(select, names) {
     for (const name of names) select.add(new Option(name, name));
@@ -136,7 +154,8 @@
     inspectTimer = setTimeout(inspect, 250);
   }
   async function inspect() {
-    const query = new URLSearchParams({ target: settings.target || "", "target-column": settings["target-column"] || "" });
+    const query = new URLSearchParams({ target: settings.target || "", "target-column": settings["target-column"] || "",
+                                        drop: settings.drop || "" });
     const note = $("target-note");
     try {
       const response = await fetch(`/api/inspect?${query}`);
@@ -201,12 +220,21 @@
       select.innerHTML = "";
       for (const c of answer.columns) select.add(new Option(c, c));
       select.value = answer.default_target;
+      changed("drop", "", { resetTraining: false });
       changed("target-column", answer.default_target, { resetTraining: false });
+      dropBoxes(answer.columns);
       changed("target", answer.target);
       fillForm();
       $("upload-note").textContent = `${file.name}: ${answer.columns.length} columns; the others are the inputs.`;
     } catch (err) {
+      // Nothing of the page's earlier problem may survive a refused table: Start would train it, Save write it.
       $("upload-note").textContent = "";
+      $("target-column").innerHTML = "";
+      dropBoxes([]);
+      if (state !== "ready") await post("/api/control", { page, action: "reset" }).catch(() => {});
+      clearTraining();
+      settings.drop = "";
+      changed("target", "", { resetTraining: false });
       showState("error", err.message);
     }
   }

@@ -1,0 +1,157 @@
+"""The front of a table run's ONNX graph: one named input per column, encoded inside the graph.
+
+- a number column: float64 ``[batch, 1]``; NaN is a missing value (filled as in training, and marked);
+- a text column: string ``[batch, 1]``; ``""`` is a missing value. One-hot levels and many-level codes
+  both go through ``ai.onnx.ml.OneHotEncoder`` (levels plus ``""``; an unseen text gives all zeros),
+  then one constant matrix maps that to the network's inputs: each level's own input (one-hot) or
+  its code (target encoding), the fill for ``""``, the missing marker; an unseen level gets the
+  overall mean code;
+- a date column cannot be parsed inside ONNX, so it takes its numbers: float64 ``[batch, parts]``,
+  days since the encoding's origin, then year, month and weekday (0 = Monday) as the parts list says;
+  NaN days is a missing date. The input's doc string and the model's metadata say so.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+
+from mlpfit.data.sources.raw_rows import date_numbers, encode_rows, is_missing, level_text, table_columns
+
+ML_DOMAIN = "ai.onnx.ml"
+ML_OPSET = 3
+MISSING_TEXT = ""
+
+
+def input_doc(column: dict) -> str:
+    kind = column["kind"]
+    if kind == "number":
+        return f"{column['name']}: a number (NaN = missing)"
+    if kind == "date":
+        return (f"{column['name']}: a date as {len(column['parts'])} numbers: "
+                + ", ".join(_part_doc(part, column["origin"]) for part in column["parts"]) + " (NaN days = missing)")
+    return f"{column['name']}: text, one of the training levels ('' = missing; another text = unseen)"
+
+
+def _part_doc(part: str, origin: str) -> str:
+    return {"days": f"days since {origin}", "year": "year", "month": "month 1-12",
+            "weekday": "weekday 0-6 (Monday 0)"}[part]
+
+
+def table_front(g, encoding: dict) -> tuple[list, str]:
+    """(the graph's inputs, the name of the encoded matrix X [batch, inputs] float64)."""
+    T = g.onnx.TensorProto
+    inputs, parts = [], []
+    for column in encoding["columns"]:
+        name = g.fresh(column["name"])
+        kind = column["kind"]
+        if kind in ("number", "date"):
+            width = 1 if kind == "number" else len(column["parts"])
+            inputs.append(g.onnx.helper.make_tensor_value_info(name, T.DOUBLE, ["batch", width], doc_string=input_doc(column)))
+            parts += _numbers(g, name, column, _fill_values(column))
+        else:
+            inputs.append(g.onnx.helper.make_tensor_value_info(name, T.STRING, ["batch", 1], doc_string=input_doc(column)))
+            parts.append(_texts(g, name, column))
+    x = g.op("Concat", *parts, axis=1, out="X") if len(parts) > 1 else g.op("Identity", parts[0], out="X")
+    return inputs, x
+
+
+def _fill_values(column: dict) -> list[float] | None:
+    if column["fill"] is None:
+        return None
+    if column["kind"] == "number":
+        return [float(column["fill"])]
+    return date_numbers(datetime.datetime.fromisoformat(column["fill"]), column)
+
+
+def _numbers(g, name: str, column: dict, fill: list[float] | None) -> list[str]:
+    if fill is None:
+        return [name]
+    first = g.op("Slice", name, g.const("zero", [0], np.int64), g.const("one", [1], np.int64),
+                 g.const("axis1", [1], np.int64)) if len(fill) > 1 else name
+    holes = g.op("IsNaN", first)  # a missing row: NaN in its (first) number
+    filled = g.op("Where", holes, g.const(f"{column['name']}_fill", [fill], np.float64), name)
+    out = [filled]
+    if column["indicator"]:
+        out.append(g.op("Cast", holes, to=g.onnx.TensorProto.DOUBLE))
+    return out
+
+
+def _texts(g, name: str, column: dict) -> str:
+    """OneHotEncoder over the levels and '' -> [batch, L+1], then one matrix to the column's inputs."""
+    levels = column["levels"] if column["kind"] == "category" else list(column["codes"])
+    onehot = g.op("OneHotEncoder", name, domain=ML_DOMAIN, cats_strings=[*levels, MISSING_TEXT], zeros=1)
+    flat = g.op("Cast", g.op("Reshape", onehot, g.const("shape", [-1, len(levels) + 1], np.int64)),
+                to=g.onnx.TensorProto.DOUBLE)
+    matrix, unseen = _mapping(column, levels)
+    out = g.op("MatMul", flat, g.const(f"{column['name']}_map", matrix, np.float64))
+    if unseen is not None:  # a text none of the levels: the overall mean code
+        none = g.op("Sub", g.scalar(1.0, np.float64), g.op("ReduceSum", flat, g.const("axis1", [1], np.int64),
+                                                               keepdims=1))
+        out = g.op("Add", out, g.op("Mul", none, g.const(f"{column['name']}_unseen", [unseen], np.float64)))
+    return out
+
+
+def _mapping(column: dict, levels: list[str]) -> tuple[np.ndarray, list[float] | None]:
+    """[L+1 (levels, then ''), inputs of the column], and the unseen level's row (target codes only)."""
+    fill = column["fill"]
+    if column["kind"] == "category":
+        own = np.vstack([np.eye(len(levels)), np.eye(len(levels))[levels.index(fill)] if fill is not None
+                         else np.zeros(len(levels))])
+        unseen = None
+    else:
+        codes = [column["codes"][level] for level in levels]
+        missing = column["codes"][fill] if fill is not None else column["default"]
+        own, unseen = np.array([*codes, missing], dtype=np.float64), list(column["default"])
+    if column["indicator"]:
+        marker = np.zeros((len(levels) + 1, 1))
+        marker[-1] = 1.0
+        own = np.hstack([own, marker])
+        if unseen is not None:
+            unseen = [*unseen, 0.0]
+    return own, unseen
+
+
+def feeds(encoding: dict, rows) -> dict[str, np.ndarray]:
+    """The graph's inputs for raw rows (as ``encode_rows`` takes them): numbers, texts, date parts."""
+    columns = table_columns(rows)
+    out = {}
+    for column in encoding["columns"]:
+        values, kind = columns[column["name"]], column["kind"]
+        if kind == "date":
+            single = {"columns": [{**column, "indicator": False}], "marks": encoding.get("marks")}
+            parts = encode_rows({column["name"]: values}, single)
+            holes = np.array([is_missing(v) for v in values])
+            parts[holes, 0] = np.nan
+            out[column["name"]] = parts
+        elif kind == "number":
+            single = {"columns": [{**column, "indicator": False, "fill": float("nan")}], "marks": encoding.get("marks")}
+            out[column["name"]] = encode_rows({column["name"]: values}, single)
+        else:
+            texts = [MISSING_TEXT if is_missing(v) else level_text(v) for v in values]
+            out[column["name"]] = np.array(texts, dtype=object).reshape(-1, 1)
+    return out
+
+
+def check_rows(encoding: dict, n: int = 256, seed: int = 0) -> list[dict]:
+    """Raw rows for checking an export: values across each column's training range, levels, a text never
+    seen in training, and holes where the model fills them."""
+    rng = np.random.default_rng(seed)
+    rows = [{} for _ in range(n)]
+    for column in encoding["columns"]:
+        kind, name = column["kind"], column["name"]
+        for row in rows:
+            if column["fill"] is not None and rng.random() < 0.1:
+                row[name] = None
+            elif kind == "number":
+                low, high = column["low"] if column["low"] is not None else 0.0, column["high"] or 1.0
+                row[name] = float(rng.uniform(low, high))
+            elif kind == "date":
+                day = datetime.datetime.fromisoformat(column["origin"]) + datetime.timedelta(
+                    days=int(rng.integers(0, int(column["high"]) + 2)))
+                row[name] = day.strftime(column["format"]) if column["format"] else day.isoformat()
+            else:
+                levels = column["levels"] if kind == "category" else list(column["codes"])
+                row[name] = "never seen in training" if rng.random() < 0.05 else levels[rng.integers(len(levels))]
+    return rows
