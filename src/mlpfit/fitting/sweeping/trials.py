@@ -15,16 +15,22 @@ total in finished trials, a worker ends: nothing it could do is left.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import socket
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: workers ask without taking turns (a study may get one trial too many)
+    fcntl = None
 
 import numpy as np
 
 from mlpfit.fitting.sweeping.batch import Shared, describe, resolved, train_group
 from mlpfit.fitting.sweeping.heartbeat import Heartbeat
 from mlpfit.fitting.sweeping.plan import TRIALS_PER_BATCH, Plan, group_key
-from mlpfit.fitting.sweeping.storage import open_storage
+from mlpfit.fitting.sweeping.storage import is_database, open_storage
 from mlpfit.train.callbacks import Callback
 
 
@@ -88,7 +94,8 @@ def run_trials(shared: Shared, plan: Plan, on_trial=lambda row: None):
     with Heartbeat(study, storage) as heartbeat:
         while True:
             heartbeat.fail_stale()  # dead workers' trials are queued again before we count
-            trials = ask_batch(study, plan.trials, heartbeat, shared=plan.storage is not None)
+            with asking_in_turn(plan.storage):
+                trials = ask_batch(study, plan.trials, heartbeat, shared=plan.storage is not None)
             if trials:
                 rows += train_trials(shared, study, trials, plan.space, worker, on_trial)
                 heartbeat.forget(trials)
@@ -96,6 +103,24 @@ def run_trials(shared: Shared, plan: Plan, on_trial=lambda row: None):
                 heartbeat.wait()  # the rest is in other workers' hands: finish theirs if they die
             else:
                 return rows, study
+
+
+@contextlib.contextmanager
+def asking_in_turn(storage: str | None):
+    """Workers on one journal file ask in turn, so counting the study's trials and asking more is one step and
+    two workers asking at once cannot both take the last trial (the study would hold one over --trials).
+
+    An flock on the journal itself: Optuna's own journal lock is another file (created with O_EXCL), so the two
+    never wait on each other. A database storage has no such lock here; its workers may overshoot by one."""
+    if storage is None or is_database(storage) or fcntl is None:
+        yield
+        return
+    fd = os.open(storage.removeprefix("journal:"), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def ask_batch(study, total: int, heartbeat: Heartbeat, shared: bool = False) -> list:
