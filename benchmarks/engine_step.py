@@ -69,7 +69,8 @@ def scratch_step(sizes, X, Y, rows):
 def flat_step(sizes, X, Y, rows, batch):
     engine = NumpyEngine(sizes, TrainData(X, Y, X[:10], Y[:10]), activation="tanh", output_activation="identity",
                          epochs=1, batch_size=batch, lr=1e-3, optimizer="adam", schedule="constant", seeds=[0])
-    return lambda i: engine.train_step(0, rows[i % len(rows)], 1e-3)
+    lr = np.full((1, 1), 1e-3)  # one member's rate, as train_epoch passes them ([K, 1])
+    return lambda i: engine.train_step(rows[i % len(rows)][None, :], lr)
 
 
 def torch_step(sizes, X, Y, rows):
