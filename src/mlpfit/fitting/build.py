@@ -59,10 +59,9 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device: str, start:
     seeds = member_seeds(config) if members is None else list(members.seeds)
     if members is not None:  # one rate per member (a single net takes a plain number)
         options["lr"] = list(members.lrs) if len(members.lrs) > 1 else members.lrs[0]
-    if config.train.engine == "numpy":  # float32, or float64 for the estimators' float64 data
-        options["dtype"] = np.dtype(config.train.precision)
     m, t = config.model, config.train
     if t.engine == "numpy":
+        options["dtype"] = np.dtype(t.precision)  # float32, or float64 for the estimators' float64 data
         options["threads"] = t.threads  # the NumPy engine splits an ensemble's members over them
     stacked = len(seeds) > 1
     engine = engines.build_engine(t.engine, model_sizes(config, dataset), train_data(dataset, split, x_scaler, y_scaler),
@@ -73,7 +72,7 @@ def build(config: FitConfig, dataset: Dataset, split: Split, device: str, start:
     network = Network.from_state(engine.network_state(stacked), stacked, activation=m.activation,
                                  output_activation=m.output_activation, x_scaler=x_scaler, y_scaler=y_scaler,
                                  inputs=dataset.inputs, outputs=dataset.outputs, task=dataset.task,
-                                 classes=dataset.classes, encoding=dataset.encoding, link=output_link(t.loss))
+                                 classes=dataset.classes, encoding=dataset.encoding, link=link_of_loss(t.loss))
     return network, engine
 
 
@@ -91,12 +90,6 @@ def engine_options(config: FitConfig, optimizer_state=None) -> dict:
 
 def model_sizes(config: FitConfig, dataset: Dataset) -> list[int]:
     return layer_sizes(dataset.X.shape[1], config.model.hidden, n_outputs(dataset))
-
-
-def output_link(loss: str) -> str:
-    """bce trains logits of 0/1 targets, poisson log-rates of counts: the fitted model predicts
-    probabilities and rates (network.network.LINKS)."""
-    return link_of_loss(loss)
 
 
 def start_arrays(start: Start, config: FitConfig, dataset: Dataset, members: int) -> dict[str, np.ndarray]:
@@ -119,6 +112,7 @@ def member_seeds(config: FitConfig) -> list[int]:
 def finish(network: Network, engine) -> Network:
     """The network with the engine's trained weights (the best epoch's, where early stopping put them back)."""
     return network.with_state(engine.network_state(network.stacked))
+
 
 def scalers(config: FitConfig, dataset: Dataset, split: Split) -> tuple[Standardizer, Standardizer | None]:
     """Input and target standardizers learned on the training rows (identity with --no-scale)."""

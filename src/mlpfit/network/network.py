@@ -31,7 +31,7 @@ class Network:
     outputs: list[str]
     task: str = "regress"
     classes: list | None = None
-    encoding: object = None  # a table's TableEncoding, as FittedModel holds it
+    encoding: object = None  # a table's TableEncoding (raw columns -> inputs), applied again by predict and export
     link: str = "identity"  # "logistic": logits of 0/1 targets (loss bce), predicted as probabilities; "exp": poisson
 
     @classmethod

@@ -45,7 +45,7 @@ class Live(Callback):
         s, d = self.session, self.session.view.dataset
         found = diagnose.before_training(config=s.config, X=d.X, Y=d.Y, rows=s.view.split.train, task=d.task,
                                          x_scaler=s.view.x_scaler, y_scaler=s.view.y_scaler,
-                                         parameters=trainer.network().parameter_count, outputs=d.outputs)
+                                         parameters=trainer.shell.parameter_count, outputs=d.outputs)
         return [f.to_dict() for f in found]
 
     def _after_step(self, trainer) -> bool:

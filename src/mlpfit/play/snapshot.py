@@ -33,10 +33,13 @@ class Snapshots:
         rows = view.split.val[:PROBE_ROWS]
         self.val_X, self.val_Y = view.dataset.X[rows], view.dataset.Y[rows]
         self.inputs = np.concatenate([probe, self.val_X]) if len(probe) else self.val_X
+        self.scaled = self.Y_val = None  # in the fit's units, from its scalers at the first snapshot
 
     def take(self, network: Network, epoch: int) -> dict:
-        self.Y_val = self.val_Y if network.y_scaler is None else network.y_scaler.transform(self.val_Y)
-        _, layers = forward_layers(network, network.x_scaler.transform(np.asarray(self.inputs, np.float64)))
+        if self.scaled is None:  # the scalers stay as they are while the fit trains: scale once
+            self.scaled = network.x_scaler.transform(np.asarray(self.inputs, np.float64))
+            self.Y_val = self.val_Y if network.y_scaler is None else network.y_scaler.transform(self.val_Y)
+        _, layers = forward_layers(network, self.scaled)
         hidden, out = layers[:-1], layers[-1]
         rows = slice(self.n_probe, None) if self.view.unit_kind == "hist" else slice(self.n_fit, self.n_probe)
         hidden = [h[rows].astype(np.float32) for h in hidden]  # only the rows the unit pictures need
@@ -52,10 +55,11 @@ class Snapshots:
             probabilities = _softmax(fit_out)
             return {"pred": [encode(probabilities.argmax(axis=1)), encode(probabilities.max(axis=1))]}
         if view.kind == "parity":
-            actual = view.y_scaler.inverse_transform(np.asarray(self.Y_val, np.float64))
+            actual = np.asarray(self.val_Y, np.float64)
             predicted = view.y_scaler.inverse_transform(val_out)
             return {"pred": [encode(predicted[:, 0]), encode(actual[:, 0])]}
-        return {"confusion": _confusion(np.asarray(self.Y_val).reshape(-1).astype(np.int64), val_out.argmax(axis=1), len(view.dataset.classes))}
+        labels = np.asarray(self.Y_val).reshape(-1).astype(np.int64)
+        return {"confusion": _confusion(labels, val_out.argmax(axis=1), len(view.dataset.classes))}
 
     def _units(self, hidden: list[np.ndarray]) -> list[list[dict]]:
         view = self.view

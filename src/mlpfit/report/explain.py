@@ -127,8 +127,8 @@ def format_text(info: dict) -> str:
     for row in info["inactive_units"] or []:
         lines.append(f"  layer {row['layer']}: {row[row['kind']]} of {row['units']} units {row['kind']} "
                      f"({row['rule']}, {row['samples']} training samples)")
-    lines += importance_lines(info.get("importance"))
-    lines += sensitivity_lines(info.get("sensitivity"))
+    lines += ranked_lines(IMPORTANCE_TITLE, info.get("importance"))
+    lines += ranked_lines(SENSITIVITY_TITLE, info.get("sensitivity"))
     if "symbolic" in info:
         lines.append(symbolic_text(info))
     for d in info["diagnostics"]:
@@ -136,24 +136,16 @@ def format_text(info: dict) -> str:
     return "\n".join(lines)
 
 
-def importance_lines(importance: dict | None, limit: int = 8) -> list[str]:
-    """Per output, its most important columns first: ``price: area 1.2e+05, district 2e+04``."""
-    if not importance:
-        return []
-    lines = ["importance, how far shuffling a column moves the output over held-out rows (larger = matters more):"]
-    for output, values in importance.items():
-        ranked = sorted(values.items(), key=lambda item: -item[1])
-        more = f", … ({len(ranked) - limit} more)" if len(ranked) > limit else ""
-        lines.append(f"  {output}: " + ", ".join(f"{name} {v:.3g}" for name, v in ranked[:limit]) + more)
-    return lines
+IMPORTANCE_TITLE = "importance, how far shuffling a column moves the output over held-out rows (larger = matters more):"
+SENSITIVITY_TITLE = "sensitivity, mean |∂output/∂input| over the stored sample (original units):"
 
 
-def sensitivity_lines(sensitivity: dict | None, limit: int = 8) -> list[str]:
-    """Per output, its most sensitive inputs first: ``y: x3 1, x1 0.5, x2 0.49``."""
-    if not sensitivity:
+def ranked_lines(title: str, values_by_output: dict | None, limit: int = 8) -> list[str]:
+    """Per output, its largest values first under ``title``: ``price: area 1.2e+05, district 2e+04``."""
+    if not values_by_output:
         return []
-    lines = ["sensitivity, mean |∂output/∂input| over the stored sample (original units):"]
-    for output, values in sensitivity.items():
+    lines = [title]
+    for output, values in values_by_output.items():
         ranked = sorted(values.items(), key=lambda item: -item[1])
         more = f", … ({len(ranked) - limit} more)" if len(ranked) > limit else ""
         lines.append(f"  {output}: " + ", ".join(f"{name} {v:.3g}" for name, v in ranked[:limit]) + more)

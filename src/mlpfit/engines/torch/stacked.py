@@ -16,11 +16,11 @@ import math
 import numpy as np
 import torch
 
-from mlpfit.engines.torch.single import check_byte_state, weight_matrices
 from mlpfit.engines.torch.losses import l2_penalty, member_loss
-from mlpfit.train.schedules import schedule as lr_schedule
+from mlpfit.engines.torch.single import check_byte_state, weight_matrices
 from mlpfit.engines.torch.stacked_optim import StackedOptimizer
 from mlpfit.engines.torch.state import network_state, to_numpy, to_torch
+from mlpfit.train.schedules import schedule as lr_schedule
 from mlpfit.train.trainer import TrainData
 
 # On a CPU, members go through forward and backward in chunks whose activations ([members, rows,

@@ -21,7 +21,7 @@ def to_numpy(obj):
 def to_torch(obj, device=None):
     """The inverse of :func:`to_numpy`: every NumPy array (a 0-d one too) becomes a tensor on ``device``."""
     if isinstance(obj, np.ndarray):
-        return torch.from_numpy(obj.copy()).to(device) if device is not None else torch.from_numpy(obj.copy())
+        obj = torch.from_numpy(obj.copy())
     if isinstance(obj, torch.Tensor):
         return obj if device is None else obj.to(device)
     if isinstance(obj, dict):
