@@ -19,7 +19,9 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 EXPLORE_FACTOR = 10  # the explore profile runs ten times each test's examples
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.register_profile("explore", derandomize=False, print_blob=True)
+# Built on hypothesis's own defaults, not on whatever is loaded: under CI=true hypothesis loads its "ci" profile,
+# whose lack of an example database an explore run would otherwise inherit.
+settings.register_profile("explore", parent=settings.get_profile("default"), derandomize=False, print_blob=True)
 settings.load_profile(PROFILE)
 
 
