@@ -8,7 +8,7 @@ import mlpfit
 from mlpfit.data.sources.formula import parse_formula
 from mlpfit.errors import FormulaError, UsageError
 from mlpfit.network.equation import output_labels
-from mlpfit.report import constants, explain, expression, law_search, operon, oracle, pareto, symbolic, terms
+from mlpfit.report import constants, enumeration, explain, expression, law_search, operon, oracle, pareto, symbolic, terms
 from mlpfit.runfolder import store as runs
 from mlpfit.runfolder.run import checked_network
 
@@ -45,6 +45,25 @@ def test_a_default_fit_reads_back_as_its_law_with_exact_constants(default_fit, f
     assert s["r2_model"] >= 0.999 and s["r2_data"] >= 0.999 and s["r2_truth"] >= 0.999999, s
     assert s["pareto"] and all(p["r2_model"] <= 1 for p in s["pareto"])
     print(f"{formula}: {s['formula']}  ({s['seconds']} s)")
+
+
+def test_a_nested_law_of_one_input_is_read_back_without_operon(default_fit):
+    """sin(x**2)*cos(x) - 1: no sum of library terms, and Operon misses it even on exact samples; the
+    enumeration of every short formula has it (issue 28 names it)."""
+    run = default_fit("sin(x**2)*cos(x) - 1", -1.0, 1.0)
+    s = readout(run.run_dir, use_operon=False)["symbolic"]
+    assert s["found"] and same_function(s["formula"], "sin(x**2)*cos(x) - 1", ["x"], [(-1, 1)]), s
+
+
+def test_a_law_of_a_ratio_times_an_input_is_read_back(tmp_path):
+    """m0/sqrt(1 - v**2/c**2) (issue 28 names it): a product of m0 and a function of v/c, whose effect
+    (v/c at most 2/3) is a few times the network's own error; lookalikes of the piece such as
+    exp(1/cos(v/c) - 1) are as close to the network, and only the data tell the law apart."""
+    box = {"m0": (1.0, 5.0), "v": (1.0, 2.0), "c": (3.0, 10.0)}
+    run = mlpfit.fit("m0/sqrt(1 - v**2/c**2)", domain=box, out=str(tmp_path / "run"))
+    s = readout(run.summary["run"], use_operon=False)["symbolic"]
+    names = run.summary["inputs"]
+    assert s["found"] and same_function(s["formula"], "m0/sqrt(1 - v**2/c**2)", names, [box[n] for n in names]), s
 
 
 def test_the_quick_path_without_operon_takes_a_product_of_four_inputs_apart(default_fit):
@@ -163,7 +182,51 @@ def test_a_closer_fit_to_the_network_loses_to_a_simpler_one_within_its_error():
     assert not judge(sympy.Float(0.9) * x**2 + sympy.Float(0.1) * x)  # further from the data than the network
 
 
+def test_a_law_far_closer_to_the_data_wins_over_a_lookalike_a_node_shorter():
+    """Both are within the network's error, but exact data tell them apart: the law's error there is
+    none, the lookalike's is the network's."""
+    import sympy
+
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0.1, 0.6, (400, 1))
+    gamma = lambda X: 1 / np.sqrt(1 - X[:, 0] ** 2)  # noqa: E731
+    net = Law(["r"], lambda X: gamma(X) + 0.006 * np.sin(9 * X[:, 0]))
+    judge = symbolic.Judge(["r"], X, net.predict(X)[:, 0], X, gamma(X), net.predict(X)[:, 0])
+    r = expression.symbols(["r"])[0]
+    law, lookalike = 1 / sympy.sqrt(1 - r**2), sympy.exp(1 / sympy.cos(r) - 1)
+    assert judge(law) and judge(lookalike) and expression.complexity(lookalike) < expression.complexity(law)
+    answer, _ = symbolic.choose([lookalike, law], ["r"], X, net.predict(X)[:, 0], judge)
+    assert answer == law
+
+
 # ---------------------------------------------------------------- the parts
+
+
+def test_every_short_formula_of_one_input_is_tried():
+    import sympy
+
+    x = expression.symbols(["x"])[0]
+    X = np.random.default_rng(0).uniform(-1, 1, 800)
+    found = enumeration.search(X, np.sin(X**2) * np.cos(X) - 1, x, tolerance=1e-3)
+    errors = [pareto.relative_error(np.sin(X**2) * np.cos(X) - 1, expression.evaluator(e, ["x"])(X[:, None])) for e in found]
+    assert min(errors) < 1e-9
+    exact = found[int(np.argmin(errors))]
+    assert constants.rounded(exact, 1e-6) == sympy.sin(x**2) * sympy.cos(x) - 1
+    # the simplest within the tolerance come first, scaled as the piece of a product is: a/sqrt(1 - r**2)
+    r = np.random.default_rng(1).uniform(0.1, 0.6, 800)
+    found = enumeration.search(r, 7 / np.sqrt(1 - r**2), x, tolerance=1e-6)
+    assert 7 / sympy.sqrt(1 - x**2) in [constants.rounded(e, 1e-6) for e in found], found
+
+
+def test_the_enumeration_does_not_nest_sin_cos_exp_and_log():
+    probes = np.linspace(-1, 1, enumeration.PROBES)
+    levels = enumeration.built(probes, 4)
+    values = np.concatenate([level.values for level in levels.values()])
+    distance = lambda v: np.min(np.max(np.abs(values - v), axis=1))  # noqa: E731
+    assert distance(np.sin(probes**2)) < 1e-12 and distance(np.exp(-probes)) < 1e-12
+    assert distance(np.sin(np.cos(probes))) > 1e-3 and distance(np.exp(np.exp(probes))) > 1e-3
+
+
 
 
 def test_formulas_cross_the_grammar_both_ways():
@@ -216,6 +279,23 @@ def test_the_oracle_sees_how_a_law_comes_apart(function, box, how):
         Z = part.sample(200, np.random.default_rng(1))
         assert all(lo <= z <= hi for row in Z for z, (lo, hi) in zip(row, part.box))
         assert np.isfinite(part.function(Z)).all()
+
+
+def test_the_parts_of_a_positive_product_are_positive_and_a_ratio_skips_its_corners():
+    """log and 1/y**2 apply only to a positive part (the grid's singular vectors have either sign); a
+    ratio's extremes are single corners of the box, where a network is least accurate."""
+    problem = law_problem(lambda X: X[:, 0] / np.sqrt(1 - X[:, 1] ** 2 / X[:, 2] ** 2), ["m", "v", "c"],
+                          [(1, 5), (1, 2), (3, 10)])
+    rng = np.random.default_rng(0)
+    for seed in range(4):
+        split = oracle.split(problem, 1e-6, np.random.default_rng(seed))
+        assert split.how == "product"
+        for part in split.parts:
+            assert np.all(part.function(part.sample(100, rng)) > 0)
+    rest = oracle.split(problem, 1e-6, rng).parts[1]
+    merged = oracle.split(rest, 1e-6, rng).parts[0]
+    (lo, hi), = merged.box
+    assert 0.1 < lo < 0.13 and 0.5 < hi < 0.62  # v/c spans 0.1 to 2/3 in the corners
 
 
 def test_a_split_law_is_put_back_together_with_its_constants():

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlpfit.report import constants, operon, oracle, pareto, sparse, terms
-from mlpfit.report.expression import from_text, symbols
+from mlpfit.report import constants, enumeration, operon, oracle, pareto, sparse, terms
+from mlpfit.report.expression import complexity, evaluator, from_text, symbols, to_text
 from mlpfit.report.terms import format_sum
 
 POINTS = 1500  # samples of each problem the candidates are fitted and compared on
-KEEP = 4  # formulas a part passes up to be combined with the other part's
+KEEP = 4  # formulas of the front a part passes up to be combined with the other part's ...
+PASSED = 16  # ... after its simplest ones within the network's error
+COMBINED = 12  # simplest pairs of two parts' formulas within the network's error combined and refitted ...
+CLOSEST = 4  # ... and the closest pairs
 MAX_DEPTH = 6  # splits in a row: five inputs peeled one at a time, and one merge
 GOOD = 2.0  # a quick search's error within this many times the network's own makes Operon's unneeded
 DEGREES = {1: 6, 2: 4, 3: 3}  # polynomial degree tried by input count (more inputs: 2)
@@ -39,17 +42,21 @@ class Settings:
 
 
 def solve(problem: oracle.Problem, settings: Settings, rng: np.random.Generator, depth: int = 0) -> list:
-    """The few most promising formulas for the problem (see pareto.promising), and every function of
-    a polynomial (see ``transformed``) as close as they are: those are how laws look, and a shorter
-    sum of terms can match a piece as well where the network's error hides the difference."""
+    """The part's formulas worth combining, the likeliest first: the simplest within reach of the
+    network's error as it reaches the piece (see ``within``), simplest first (a law and its
+    lookalikes are all there: only the whole law and the data tell them apart), then the few most
+    promising of the front (see pareto.promising)."""
     X = problem.sample(POINTS, rng)
     y = problem.function(X)
     names = [f"z{k}" for k in range(len(problem.columns))]
     found, laws = searched(problem, settings, rng, depth, X, y)
-    best = pareto.promising(pareto.scored(found + laws, names, X, y), KEEP, within(settings, problem, y))
-    reach = max([3 * s.error for s in best] + [within(settings, problem, y)])
-    near = [s for s in pareto.scored(laws, names, X, y) if s.error <= reach]
-    return list({str(s.expr): s.expr for s in best + near}.values())
+    items = pareto.scored(found + laws, names, X, y)
+    if not items:
+        return []
+    reach = max(within(settings, problem, y), 3 * min(s.error for s in items))
+    good = sorted((s for s in items if s.error <= reach), key=lambda s: (s.complexity, s.error))[:PASSED]
+    best = pareto.promising(items, KEEP, within(settings, problem, y))
+    return list({to_text(s.expr): s.expr for s in good + best}.values())  # the same formula found twice is one
 
 
 def within(settings: Settings, problem: oracle.Problem, y: np.ndarray) -> float:
@@ -73,30 +80,62 @@ def searched(problem: oracle.Problem, settings: Settings, rng: np.random.Generat
     names = [f"z{k}" for k in range(len(problem.columns))]
     found = term_search(X, y, names, problem.box) + polynomials(X, y, names)
     laws = transformed(X, y, names, within(settings, problem, y))
+    if len(names) == 1:  # one input: every short formula is tried, such as sin(z0**2)*cos(z0)
+        laws += enumeration.search(X[:, 0], y, symbols(names)[0], within(settings, problem, y))
     split = oracle.split(problem, settings.noise, rng) if depth < MAX_DEPTH else None
-    if split is not None:  # the parts' constants were fitted to the parts: the whole refits them
+    if split is not None:
         parts = [solve(part, settings, rng, depth + 1) for part in split.parts]
-        found += [constants.refit(expr, names, X, y) for expr in combined(split, parts)]
+        whole = combined(split, parts, names, X, y, within(settings, problem, y))
+        # a sum's or a product's parts were fitted apart: the whole refits them
+        found += whole if split.how in ("drop", "merge") else [constants.refit(expr, names, X, y) for expr in whole]
     best = min((s.error for s in pareto.scored(found + laws, names, X, y)), default=float("inf"))
     if depth == 0 or best > within(settings, problem, y):  # the whole, or a piece the quick searches miss
         found += direct_search(X, y, names, settings, rng)  # Operon fits its constants itself
     return found, laws
 
 
-def combined(split: oracle.Split, solutions: list[list]) -> list:
-    """The parts' formulas put back into the problem's placeholders, combined as the split says."""
+def combined(split: oracle.Split, solutions: list[list], names: list[str], X: np.ndarray, y: np.ndarray,
+             reach: float) -> list:
+    """The parts' formulas put back into the problem's placeholders, combined as the split says; of
+    a sum's or a product's pairs, the COMBINED likeliest on the samples (X, y) of the whole (see ``likeliest``)."""
     placed = [[expr.xreplace(dict(zip(oracle.placeholders(len(part.columns)), part.columns))) for expr in exprs]
               for part, exprs in zip(split.parts, solutions)]
     if split.how in ("drop", "merge"):
         return placed[0]
-    result = []
-    for first in placed[0]:
-        for second in placed[1]:
-            if split.how == "sum":
-                result.append(first + second - split.reference)
-            else:
-                result.append(first * second / split.reference)
-    return result
+    join = (lambda a, b: a + b - split.reference) if split.how == "sum" else (lambda a, b: a * b / split.reference)
+    return [join(placed[0][i], placed[1][j]) for i, j in likeliest(split.how, placed, names, X, y, reach)]
+
+
+def likeliest(how: str, placed: list[list], names: list[str], X: np.ndarray, y: np.ndarray, reach: float) -> list:
+    """Pairs (i, j) of the two parts' formulas worth refitting as a whole: every pair is measured on
+    the whole's samples with its one overall constant fitted in closed form (a sum's offset, a
+    product's scale); the simplest pairs within ``reach`` (relative error) first, then the closest."""
+    values = [[column(expr, names, X) for expr in exprs] for exprs in placed]
+    sizes = [[complexity(expr) for expr in exprs] for exprs in placed]
+    spread = float(np.std(y)) or 1.0
+    scored = []
+    for (i, a), (j, b) in itertools.product(enumerate(values[0]), enumerate(values[1])):
+        if a is None or b is None:
+            continue
+        joined = a + b if how == "sum" else a * b
+        fitted = joined + np.mean(y - joined) if how == "sum" else joined * (joined @ y) / ((joined @ joined) or 1.0)
+        error = float(np.sqrt(np.mean((fitted - y) ** 2))) / spread
+        if np.isfinite(error):
+            scored.append((error, sizes[0][i] + sizes[1][j], i, j))
+    simple = sorted((size, error, i, j) for error, size, i, j in scored if error <= reach)
+    close = sorted(scored)
+    pairs = [(i, j) for *_, i, j in simple[:COMBINED]] + [(i, j) for *_, i, j in close[:CLOSEST]]
+    return list(dict.fromkeys(pairs))
+
+
+def column(expr, names: list[str], X: np.ndarray) -> np.ndarray | None:
+    """The formula on rows X (None where it fails or is not finite)."""
+    try:
+        with np.errstate(all="ignore"):
+            value = np.broadcast_to(np.asarray(evaluator(expr, names)(X), dtype=np.float64), (len(X),))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, NameError, KeyError):
+        return None
+    return value if np.all(np.isfinite(value)) else None
 
 
 def term_search(X: np.ndarray, y: np.ndarray, names: list[str], box) -> list:
@@ -175,9 +214,16 @@ def transforms():
         "1/y": (lambda y: np.all(y > 0) or np.all(y < 0), lambda y: 1 / y, lambda y: y**2, lambda p: 1 / p,
                 lambda p: 1 / p),
         "1/y**2": (lambda y: np.all(y > 0), lambda y: 1 / y**2, lambda y: np.abs(y) ** 3, lambda p: 1 / np.sqrt(p),
-                   lambda p: 1 / sympy.sqrt(p)),
-        "y**2": (lambda y: np.all(y > 0), np.square, lambda y: 1 / y, np.sqrt, sympy.sqrt),
+                   lambda p: outside(p, lambda q: 1 / sympy.sqrt(q))),
+        "y**2": (lambda y: np.all(y > 0), np.square, lambda y: 1 / y, np.sqrt, lambda p: outside(p, sympy.sqrt)),
     }
+
+
+def outside(polynomial, root):
+    """root(c + q) as root(c)*root(1 + q/c) for a positive constant term c: 1/sqrt(1 - u**2)'s
+    polynomial is fitted as c - c*u**2, and only the form with 1 in it shows its numbers as 1 and -1."""
+    c, rest = polynomial.as_coeff_Add()
+    return root(c) * root(1 + rest / c) if c > 0 else root(polynomial)
 
 
 def transformed(X: np.ndarray, y: np.ndarray, names: list[str], tolerance: float) -> list:

@@ -32,6 +32,8 @@ UNUSED = 1e-3  # an input whose effect is below this share of the output's sprea
 MERGE = 0.15  # a network's gradients are good to several percent: a symmetry's combination must vanish to this share
 AVERAGED = 8  # grid values a part is averaged over: each costs a network evaluation per point, nested parts multiply
 SEPARABLE = 2.0  # a split may leave this many times the network's own RMS error unexplained on the grid
+ALONG = (0.1, 0.3, 0.5, 0.7, 0.9)  # where along the segment of a merged column's value the network is averaged
+TRIMMED = 0.01  # share of the box cut off each end of a merged column's range: its extremes are single corners
 
 
 def placeholders(n: int) -> list:
@@ -92,6 +94,8 @@ def separate(problem: Problem, i: int, noise: float, rng: np.random.Generator) -
         return 0.0, Split("drop", (restricted(problem, i, float(np.median(values)), keep=False),), 0.0)
     left = {"sum": float(np.std(along_i - F.mean(axis=1, keepdims=True) + F.mean()))}
     U, singular, Vt = np.linalg.svd(F)
+    if Vt[0].sum() < 0:  # the singular vectors' sign is arbitrary: a positive law's parts stay positive (log, 1/y² apply)
+        U[:, 0], Vt[0] = -U[:, 0], -Vt[0]
     left["product"] = float(np.sqrt(np.sum(singular[1:] ** 2))) / GRID  # RMS per cell beyond rank one
     how = min(left, key=left.get)
     if left[how] >= allowed:
@@ -198,35 +202,42 @@ def merge(problem: Problem, rng: np.random.Generator) -> Split | None:
     a, b, name = min(scores, key=scores.get)
     if name == "ratio" and problem.box[a][1] / problem.box[b][0] > problem.box[b][1] / problem.box[a][0]:
         a, b = b, a  # the ratio that stays small (v/c rather than c/v): laws are written in it
-    return Split("merge", (merged(problem, a, b, name),), 0.0)
+    return Split("merge", (merged(problem, a, b, name, X),), 0.0)
 
 
-def merged(problem: Problem, a: int, b: int, name: str) -> Problem:
+def merged(problem: Problem, a: int, b: int, name: str, X: np.ndarray) -> Problem:
     """The problem with columns a and b replaced by one column u = a/b, a·b, a−b or a+b (first);
-    f(u, rest) is asked of the network at a point of the box where the pair gives u."""
+    f(u, rest) is asked of the network at a point of the box where the pair gives u. The new column
+    spans u over the rows X of the box but its rarest TRIMMED ends: u's extremes are reached only at
+    a corner of the box, where a network is least accurate, and would weigh on the piece's formula."""
     (lo_a, hi_a), (lo_b, hi_b) = problem.box[a], problem.box[b]
-    corners = [SYMMETRIES[name][1](x, y) for x in (lo_a, hi_a) for y in (lo_b, hi_b)]
+    spread = np.quantile(SYMMETRIES[name][1](X[:, a], X[:, b]), [TRIMMED, 1 - TRIMMED])
     others = [j for j in range(len(problem.columns)) if j != a and j != b]
 
-    def b_for(u: np.ndarray) -> np.ndarray:
-        """A value of column b, inside its range, whose partner for u is inside column a's range."""
+    def b_range(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The values of column b, inside its range, whose partner for u is inside column a's range."""
         with np.errstate(all="ignore"):
             ends = {"ratio": (lo_a / u, hi_a / u), "product": (u / hi_a, u / lo_a),
                     "difference": (lo_a - u, hi_a - u), "sum": (u - hi_a, u - lo_a)}[name]
-        low, high = np.maximum(np.minimum(*ends), lo_b), np.minimum(np.maximum(*ends), hi_b)
-        return (low + high) / 2
+        return np.maximum(np.minimum(*ends), lo_b), np.minimum(np.maximum(*ends), hi_b)
 
     def a_for(u: np.ndarray, vb: np.ndarray) -> np.ndarray:
         return {"ratio": u * vb, "product": u / vb, "difference": u + vb, "sum": u - vb}[name]
 
     def function(Z: np.ndarray) -> np.ndarray:
-        X = np.empty((len(Z), len(problem.columns)))
-        vb = b_for(Z[:, 0])
-        X[:, a], X[:, b] = a_for(Z[:, 0], vb), vb
-        X[:, others] = Z[:, 1:]
-        return problem.function(X)
+        """f at u averaged along the segment of the box where the pair gives u (denoised as a
+        separable part is: the network's errors at different points partly cancel)."""
+        low, high = b_range(Z[:, 0])
+        total = np.zeros(len(Z))
+        for share in ALONG:
+            X = np.empty((len(Z), len(problem.columns)))
+            vb = low + share * (high - low)
+            X[:, a], X[:, b] = a_for(Z[:, 0], vb), vb
+            X[:, others] = Z[:, 1:]
+            total += problem.function(X)
+        return total / len(ALONG)
 
     parent = placeholders(len(problem.columns))
     column = SYMMETRIES[name][1](parent[a], parent[b])
     return Problem(function, (column, *[parent[j] for j in others]),
-                   ((min(corners), max(corners)), *[problem.box[j] for j in others]), problem.gain)
+                   ((float(spread[0]), float(spread[1])), *[problem.box[j] for j in others]), problem.gain)

@@ -38,6 +38,8 @@ MAX_INPUTS = 10  # inputs the search takes apart; beyond, a short formula is out
 HELD_OUT_ENOUGH = 30  # test rows that measure the network's error well enough; with fewer, every stored row
 NEGLIGIBLE = 1e-3  # a number below this share of the output's spread is tried as 0 when numbers are rounded
 RECOGNIZED = 4  # the simplest answers whose constants are tried as pi, e, fractions, ...
+SLACK = 4  # nodes a longer answer may add over the simplest one ...
+EARN = 3.0  # ... when its RMS error on the data is this many times smaller
 
 
 def search(fitted, summary: dict, samples: dict | None, seed: int = 0, use_operon: bool | None = None) -> dict:
@@ -98,6 +100,16 @@ class Judge:
             self.network_rms, self.network_error = rms, rms / (float(np.std(data_y)) or 1.0)
             self.allowed = AS_GOOD * rms + 1e-12 * (1 + float(np.abs(data_y).max()))
 
+    def data_error(self, expr) -> float | None:
+        """The formula's RMS error on the stored rows (None without them, inf where it fails)."""
+        if self.data_X is None:
+            return None
+        try:
+            on_data = expression.evaluator(expr, self.names)(self.data_X)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError, NameError, KeyError):
+            return float("inf")
+        return float(np.sqrt(np.mean((on_data - self.data_y) ** 2))) if np.all(np.isfinite(on_data)) else float("inf")
+
     def __call__(self, expr) -> bool:
         try:
             function = expression.evaluator(expr, self.names)
@@ -131,7 +143,24 @@ def choose(found: list, names: list[str], X: np.ndarray, y: np.ndarray, judge: J
     variants = recognized + [constants.rounded(e, negligible) for e in recognized + [s.expr for s in answers]]
     every = pareto.scored(variants, names, X, y) + items
     chosen = sorted((s for s in every if judge(s.expr)), key=lambda s: (s.complexity, s.error))
-    return (chosen[0].expr if chosen else None), pareto.front(every)
+    return simplest_earned(chosen, judge), pareto.front(every)
+
+
+def simplest_earned(answers: list, judge: "Judge"):
+    """The simplest answer (they come simplest first), unless one at most SLACK nodes longer is
+    EARN times closer to the data: a law and its lookalikes are all within the network's error, but
+    on exact or less noisy data than the network's error the law is far closer (m0/sqrt(1 - v**2/c**2)
+    against m0*exp(1/cos(v/c) - 1), a node shorter)."""
+    if not answers:
+        return None
+    best, best_error = answers[0], judge.data_error(answers[0].expr)
+    for other in answers[1:]:
+        if other.complexity > best.complexity + SLACK or best_error is None:
+            break
+        error = judge.data_error(other.expr)
+        if error is not None and error * EARN < best_error:
+            best, best_error = other, error
+    return best.expr
 
 
 def variable_names(columns: list[str]) -> list[str]:
