@@ -66,6 +66,15 @@ def test_a_law_of_a_ratio_times_an_input_is_read_back(tmp_path):
     assert s["found"] and same_function(s["formula"], "m0/sqrt(1 - v**2/c**2)", names, [box[n] for n in names]), s
 
 
+def test_a_law_homogeneous_in_two_inputs_is_read_back(default_fit):
+    """Feynman I.6.2, a Gaussian of theta/sigma divided by sigma: no sum, no product, no plain ratio;
+    f = sigma**-1 * g(theta/sigma) is seen in the gradient (Euler's theorem) and g searched alone."""
+    law = "exp(-(theta/sigma)**2/2)/(sqrt(2*pi)*sigma)"
+    run = default_fit(law, 1.0, 3.0)
+    s = readout(run.run_dir, use_operon=False)["symbolic"]
+    assert s["found"] and same_function(s["formula"], law, ["sigma", "theta"], [(1, 3), (1, 3)]), s
+
+
 def test_the_quick_path_without_operon_takes_a_product_of_four_inputs_apart(default_fit):
     run = default_fit("n*k*T/V", 1.0, 5.0)
     s = readout(run.run_dir, use_operon=False)["symbolic"]
@@ -296,6 +305,20 @@ def test_the_parts_of_a_positive_product_are_positive_and_a_ratio_skips_its_corn
     merged = oracle.split(rest, 1e-6, rng).parts[0]
     (lo, hi), = merged.box
     assert 0.1 < lo < 0.13 and 0.5 < hi < 0.62  # v/c spans 0.1 to 2/3 in the corners
+
+
+def test_a_power_times_a_function_of_a_ratio_is_merged_both_ways():
+    problem = law_problem(lambda X: np.exp(-(X[:, 0] / X[:, 1]) ** 2 / 2) / X[:, 1], ["t", "s"], [(1, 3), (1, 3)])
+    split = oracle.split(problem, 1e-6, np.random.default_rng(0))
+    z0, z1 = oracle.placeholders(2)
+    assert split.how == "merge" and split.factors == (z1**-1, z0**-1)  # t/s with 1/s, and s/t with 1/t
+    assert [part.columns for part in split.parts] == [(z0 / z1,), (z1 / z0,)]
+    u = split.parts[0].sample(200, np.random.default_rng(1))
+    np.testing.assert_allclose(split.parts[0].function(u), np.exp(-u[:, 0] ** 2 / 2), rtol=1e-9)
+    # v/c stays small where c/v does not: one way only, and a plain ratio has no factor
+    ratio = law_problem(lambda X: 1 / np.sqrt(1 - X[:, 0] ** 2 / X[:, 1] ** 2), ["v", "c"], [(1, 2), (3, 10)])
+    split = oracle.split(ratio, 1e-6, np.random.default_rng(0))
+    assert split.how == "merge" and split.factors == (None,) and split.parts[0].columns == (z0 / z1,)
 
 
 def test_a_split_law_is_put_back_together_with_its_constants():

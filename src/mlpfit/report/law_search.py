@@ -101,7 +101,8 @@ def combined(split: oracle.Split, solutions: list[list], names: list[str], X: np
     placed = [[expr.xreplace(dict(zip(oracle.placeholders(len(part.columns)), part.columns))) for expr in exprs]
               for part, exprs in zip(split.parts, solutions)]
     if split.how in ("drop", "merge"):
-        return placed[0]
+        factors = split.factors or (None,) * len(placed)
+        return [expr if factor is None else expr * factor for exprs, factor in zip(placed, factors) for expr in exprs]
     join = (lambda a, b: a + b - split.reference) if split.how == "sum" else (lambda a, b: a * b / split.reference)
     return [join(placed[0][i], placed[1][j]) for i, j in likeliest(split.how, placed, names, X, y, reach)]
 

@@ -29,6 +29,8 @@ GRID = 24  # values of one input, times as many of the rest: 576 network evaluat
 POINTS = 400  # random points for the gradient tests
 STEP = 1e-4  # central-difference step, as a share of each input's range
 UNUSED = 1e-3  # an input whose effect is below this share of the output's spread is dropped
+ALIKE = 2.0  # two ratios whose largest values are within this factor are both tried
+DEGREE = 3  # powers k of f = b**k * g(a/b) tried (a ratio alone is k = 0)
 MERGE = 0.15  # a network's gradients are good to several percent: a symmetry's combination must vanish to this share
 AVERAGED = 8  # grid values a part is averaged over: each costs a network evaluation per point, nested parts multiply
 SEPARABLE = 2.0  # a split may leave this many times the network's own RMS error unexplained on the grid
@@ -55,9 +57,10 @@ class Problem:
 
 @dataclass(frozen=True)
 class Split:
-    how: str  # "sum", "product", "drop" (one part) or "merge" (one part with fewer columns)
+    how: str  # "sum", "product", "drop" (one part) or "merge" (fewer columns; each part is the law another way)
     parts: tuple  # the smaller problems
     reference: float  # what the parts' combination is corrected by (sum: subtracted once; product: divided)
+    factors: tuple = ()  # per part of a merge, what its formulas are multiplied by (b**k in the problem's placeholders, or None)
 
 
 def split(problem: Problem, noise: float, rng: np.random.Generator) -> Split | None:
@@ -183,31 +186,46 @@ SYMMETRIES = {
 
 def merge(problem: Problem, rng: np.random.Generator) -> Split | None:
     """Two columns that f sees only through their ratio, product, difference or sum, as one column:
-    the pair and symmetry whose vanishing combination is smallest, if below MERGE of its terms' size."""
+    the pair and symmetry whose vanishing combination is smallest, if below MERGE of its terms' size.
+
+    A ratio may come with a power: f = b**k * g(a/b) when f is homogeneous of degree k in the pair
+    (a·∂f/∂a + b·∂f/∂b = k·f, Euler's theorem; k an integer up to DEGREE), as a Gaussian of theta/sigma
+    divided by sigma is, or m*c**2*gamma(v/c); the part is then f/b**k, a function of a/b alone."""
     X = problem.sample(POINTS, rng)
     G = gradient(problem, X)
-    scores = {}
+    f = problem.function(X)
+    scores, degrees = {}, {}
     for a in range(len(problem.columns)):
         for b in range(a + 1, len(problem.columns)):
             scale = np.mean(np.abs(X[:, a] * G[:, a]) + np.abs(X[:, b] * G[:, b]))
             plain = np.mean(np.abs(G[:, a]) + np.abs(G[:, b]))
+            euler = X[:, a] * G[:, a] + X[:, b] * G[:, b]
+            k = int(np.clip(np.round(euler @ f / (f @ f or 1.0)), -DEGREE, DEGREE))
             for name, (vanishing, _, positive) in SYMMETRIES.items():
                 if positive and min(problem.box[a][0], problem.box[b][0]) <= 0:
                     continue
                 size = scale if positive else plain
+                degree = k if name == "ratio" else 0
                 if size > 0:
-                    scores[a, b, name] = np.mean(np.abs(vanishing(X[:, a], X[:, b], G[:, a], G[:, b]))) / size
+                    left = vanishing(X[:, a], X[:, b], G[:, a], G[:, b]) - degree * f
+                    scores[a, b, name], degrees[a, b, name] = np.mean(np.abs(left)) / size, degree
     if not scores or min(scores.values()) >= MERGE:
         return None
     a, b, name = min(scores, key=scores.get)
-    if name == "ratio" and problem.box[a][1] / problem.box[b][0] > problem.box[b][1] / problem.box[a][0]:
-        a, b = b, a  # the ratio that stays small (v/c rather than c/v): laws are written in it
-    return Split("merge", (merged(problem, a, b, name, X),), 0.0)
+    degree, parent = degrees[a, b, name], placeholders(len(problem.columns))
+    ways = [(a, b)]
+    if name == "ratio":  # the ratio that stays small (v/c rather than c/v) is how laws are written; of two
+        # alike (theta/sigma, sigma/theta), either may be: f/sigma**k of the other is no simpler
+        largest = {(a, b): problem.box[a][1] / problem.box[b][0], (b, a): problem.box[b][1] / problem.box[a][0]}
+        ways = sorted(largest, key=largest.get)
+        ways = ways[:1] if largest[ways[1]] > ALIKE * largest[ways[0]] else ways
+    return Split("merge", tuple(merged(problem, i, j, name, X, degree) for i, j in ways), 0.0,
+                 tuple(parent[j] ** degree if degree else None for _, j in ways))
 
 
-def merged(problem: Problem, a: int, b: int, name: str, X: np.ndarray) -> Problem:
+def merged(problem: Problem, a: int, b: int, name: str, X: np.ndarray, degree: int = 0) -> Problem:
     """The problem with columns a and b replaced by one column u = a/b, a·b, a−b or a+b (first);
-    f(u, rest) is asked of the network at a point of the box where the pair gives u. The new column
+    f(u, rest)/b**degree is asked of the network at points of the box where the pair gives u. The new column
     spans u over the rows X of the box but its rarest TRIMMED ends: u's extremes are reached only at
     a corner of the box, where a network is least accurate, and would weigh on the piece's formula."""
     (lo_a, hi_a), (lo_b, hi_b) = problem.box[a], problem.box[b]
@@ -234,10 +252,11 @@ def merged(problem: Problem, a: int, b: int, name: str, X: np.ndarray) -> Proble
             vb = low + share * (high - low)
             X[:, a], X[:, b] = a_for(Z[:, 0], vb), vb
             X[:, others] = Z[:, 1:]
-            total += problem.function(X)
+            total += problem.function(X) / vb**degree
         return total / len(ALONG)
 
     parent = placeholders(len(problem.columns))
     column = SYMMETRIES[name][1](parent[a], parent[b])
     return Problem(function, (column, *[parent[j] for j in others]),
-                   ((float(spread[0]), float(spread[1])), *[problem.box[j] for j in others]), problem.gain)
+                   ((float(spread[0]), float(spread[1])), *[problem.box[j] for j in others]),
+                   problem.gain / min(lo_b**degree, hi_b**degree))  # the network's error is divided by b**k too
