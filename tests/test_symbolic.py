@@ -321,6 +321,57 @@ def test_a_power_times_a_function_of_a_ratio_is_merged_both_ways():
     assert split.how == "merge" and split.factors == (None,) and split.parts[0].columns == (z0 / z1,)
 
 
+def test_a_part_of_one_input_is_asked_of_its_interpolant_where_that_is_as_good():
+    """A part nested in others costs hundreds of network rows per point; its interpolant costs none."""
+    rows = []
+
+    def law(X):
+        rows.append(len(X))
+        return X[:, 0] * np.exp(-X[:, 1]) * np.where(X[:, 2] > 0.3, 2.0, 1.0)  # a step in x2: no interpolant
+
+    problem = law_problem(law, ["a", "b", "c"], [(1, 2), (0, 1), (0, 1)])
+    rng = np.random.default_rng(0)
+    split = oracle.split(problem, 1e-9, rng)
+    assert split.how == "product" and len(split.parts[0].columns) == 1
+    first = split.parts[0]
+    Z = first.sample(1000, rng)
+    rows.clear()
+    values = first.function(Z)
+    assert sum(rows) == 0 and np.corrcoef(values, Z[:, 0])[0, 1] > 0.999999  # x0, up to a scale
+    steps = [p for p in oracle.split(split.parts[1], 1e-9, rng).parts if p.columns == (oracle.placeholders(2)[1],)]
+    assert steps and (steps[0].function(Z[:10]) > 0).all() and sum(rows) > 0  # the step is asked of the function itself
+
+
+def test_the_readout_of_a_law_of_four_inputs_asks_the_network_for_few_rows():
+    """Nested parts multiply the network's rows per point (24 x 8 x 16 for the innermost of n*k*T/V):
+    once 5 million rows, most of a readout's time."""
+    rows = []
+
+    def law(X):
+        rows.append(len(X))
+        return X[:, 0] * X[:, 1] * X[:, 2] / X[:, 3]
+
+    net = Law(["n", "k", "T", "V"], law)
+    X = np.random.default_rng(0).uniform(1, 5, (400, 4))
+    s = symbolic.search(net, {"inputs": net.inputs}, {"train_X": X, "train_Y": law(X)[:, None]}, use_operon=False)
+    assert s["symbolic"]["formula"] == "T*k*n/V" and sum(rows) < 1_000_000, sum(rows)
+
+
+def test_operon_is_spared_once_the_whole_has_an_answer_and_stops_at_the_deadline(monkeypatch):
+    import time
+
+    def refused(*args, **kwargs):
+        raise AssertionError("Operon ran")
+
+    monkeypatch.setattr(operon, "search", refused)
+    problem = law_problem(lambda X: X[:, 0] * X[:, 1], ["x", "y"], [(1, 2), (1, 2)])
+    answered = law_search.Settings(tolerance=1e-6, noise=1e-6, operon=True, answered=lambda exprs: bool(exprs))
+    assert law_search.candidates(problem, answered, np.random.default_rng(0))
+    late = law_search.Settings(tolerance=1e-6, noise=1e-6, operon=True, deadline=time.monotonic() - 1)
+    X = problem.sample(100, np.random.default_rng(0))
+    assert law_search.direct_search(X, X[:, 0] * X[:, 1], ["x", "y"], late, np.random.default_rng(0)) == []
+
+
 def test_a_split_law_is_put_back_together_with_its_constants():
     problem = law_problem(lambda X: 2 * np.sin(X[:, 0]) * np.cos(X[:, 1]), ["x", "y"], [(-1, 1)] * 2)
     settings = law_search.Settings(tolerance=1e-6, noise=1e-6, operon=False)

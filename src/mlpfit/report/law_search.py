@@ -14,7 +14,10 @@ Formulas come back as sympy expressions in the problem's placeholders (oracle.pl
 from __future__ import annotations
 
 import itertools
+import math
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -28,6 +31,7 @@ PASSED = 16  # ... after its simplest ones within the network's error
 COMBINED = 12  # simplest pairs of two parts' formulas within the network's error combined and refitted ...
 CLOSEST = 4  # ... and the closest pairs
 MAX_DEPTH = 6  # splits in a row: five inputs peeled one at a time, and one merge
+ANSWERS_CHECKED = 8  # simplest formulas of the whole within the network's error checked as answers before Operon
 GOOD = 2.0  # a quick search's error within this many times the network's own makes Operon's unneeded
 DEGREES = {1: 6, 2: 4, 3: 3}  # polynomial degree tried by input count (more inputs: 2)
 
@@ -39,6 +43,8 @@ class Settings:
     operon: bool  # use Operon where a piece is searched directly
     restarts: int = operon.RESTARTS  # Operon seeds per direct search
     evaluations: int = operon.EVALUATIONS  # Operon evaluations per seed
+    deadline: float = math.inf  # time.monotonic() after which Operon is not started (and by which it stops)
+    answered: Callable[[list], bool] | None = None  # whether formulas of the whole include an answer: Operon is then spared
 
 
 def solve(problem: oracle.Problem, settings: Settings, rng: np.random.Generator, depth: int = 0) -> list:
@@ -88,8 +94,14 @@ def searched(problem: oracle.Problem, settings: Settings, rng: np.random.Generat
         whole = combined(split, parts, names, X, y, within(settings, problem, y))
         # a sum's or a product's parts were fitted apart: the whole refits them
         found += whole if split.how in ("drop", "merge") else [constants.refit(expr, names, X, y) for expr in whole]
-    best = min((s.error for s in pareto.scored(found + laws, names, X, y)), default=float("inf"))
-    if depth == 0 or best > within(settings, problem, y):  # the whole, or a piece the quick searches miss
+    items = pareto.scored(found + laws, names, X, y)
+    best = min((s.error for s in items), default=float("inf"))
+    if depth == 0 and settings.answered is not None:  # the whole: Operon only where the quick searches have no answer
+        close = sorted((s for s in items if s.error <= within(settings, problem, y)), key=lambda s: s.complexity)
+        needed = not settings.answered([s.expr for s in close[:ANSWERS_CHECKED]])
+    else:  # the whole, or a piece the quick searches miss
+        needed = depth == 0 or best > within(settings, problem, y)
+    if needed:
         found += direct_search(X, y, names, settings, rng)  # Operon fits its constants itself
     return found, laws
 
@@ -249,7 +261,9 @@ def transformed(X: np.ndarray, y: np.ndarray, names: list[str], tolerance: float
 
 
 def direct_search(X: np.ndarray, y: np.ndarray, names: list[str], settings: Settings, rng) -> list:
-    if not settings.operon or np.std(y) == 0:
+    """Operon's formulas, its seeds sharing what is left of the time until the deadline (none when under a second)."""
+    left = settings.deadline - time.monotonic()
+    if not settings.operon or np.std(y) == 0 or left < 1.0:
         return []
     return operon.search(X, y, names, seed=int(rng.integers(1 << 30)), restarts=settings.restarts,
-                         evaluations=settings.evaluations)
+                         evaluations=settings.evaluations, seconds=min(operon.SECONDS, left / settings.restarts))

@@ -32,8 +32,9 @@ def available() -> bool:
 
 
 def search(X: np.ndarray, y: np.ndarray, names: list[str], seed: int = 0, restarts: int = RESTARTS,
-           evaluations: int = EVALUATIONS) -> list:
-    """The Pareto fronts of ``restarts`` Operon runs on (X, y), as sympy expressions over ``names``."""
+           evaluations: int = EVALUATIONS, seconds: float = SECONDS) -> list:
+    """The Pareto fronts of ``restarts`` Operon runs on (X, y) of at most ``seconds`` each, as sympy
+    expressions over ``names``."""
     from pyoperon.sklearn import SymbolicRegressor
 
     rows = np.random.default_rng(seed).permutation(len(X))[:ROWS]
@@ -42,7 +43,7 @@ def search(X: np.ndarray, y: np.ndarray, names: list[str], seed: int = 0, restar
         regressor = SymbolicRegressor(
             allowed_symbols=SYMBOLS, objectives=["r2", "length"], max_length=MAX_LENGTH,
             population_size=POPULATION, generations=1000, max_evaluations=evaluations, optimizer_iterations=5,
-            n_threads=1, random_state=seed * 1000 + k, max_time=SECONDS)
+            n_threads=1, random_state=seed * 1000 + k, max_time=max(1, int(seconds)))
         regressor.fit(X[rows], y[rows])
         variables = {hash_: names[int(name[1:]) - 1] for hash_, name in regressor.variables_.items()}
         for solution in regressor.pareto_front_:

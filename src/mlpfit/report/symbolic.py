@@ -37,6 +37,8 @@ FRONT_SHOWN = 8  # Pareto-front members listed in the readout
 MAX_INPUTS = 10  # inputs the search takes apart; beyond, a short formula is out of reach anyway
 HELD_OUT_ENOUGH = 30  # test rows that measure the network's error well enough; with fewer, every stored row
 NEGLIGIBLE = 1e-3  # a number below this share of the output's spread is tried as 0 when numbers are rounded
+OPERON_UNTIL = 30.0  # seconds into the readout after which Operon is not run (shared by the outputs): with the
+# fit, a run stays within a minute on two cores
 RECOGNIZED = 4  # the simplest answers whose constants are tried as pi, e, fractions, ...
 SLACK = 4  # nodes a longer answer may add over the simplest one ...
 EARN = 3.0  # ... when its RMS error on the data is this many times smaller
@@ -51,7 +53,7 @@ def search(fitted, summary: dict, samples: dict | None, seed: int = 0, use_opero
     if len(columns) > MAX_INPUTS:
         raise UsageError(f"--symbolic searches formulas of at most {MAX_INPUTS} inputs; this run has "
                          f"{len(columns)}: use `mlpfit explain RUN` for its sensitivities instead")
-    start = time.perf_counter()
+    start, begun = time.perf_counter(), time.monotonic()
     names = variable_names(columns)
     data_X, data_Y = stored_data(samples)
     held_X, held_Y = held_out(samples)
@@ -63,13 +65,17 @@ def search(fitted, summary: dict, samples: dict | None, seed: int = 0, use_opero
     true_Y = truth(X_check) if truth else None
     with_operon = operon.available() if use_operon is None else use_operon
     outputs = []
+    renamed_placeholders = dict(zip(oracle.placeholders(len(names)), expression.symbols(names)))
     for k, output in enumerate(fitted.outputs):
         judge = Judge(names, X_check, Y_check[:, k], held_X, None if held_Y is None else held_Y[:, k],
                       None if held_X is None else fitted.predict(held_X)[:, k])
         problem = oracle.Problem(lambda X, k=k: fitted.predict(X)[:, k], tuple(expression.symbols(names)), tuple(box))
-        settings = law_search.Settings(tolerance=judge.network_error, noise=judge.network_rms, operon=with_operon)
+        settings = law_search.Settings(
+            tolerance=judge.network_error, noise=judge.network_rms, operon=with_operon,
+            deadline=begun + OPERON_UNTIL * (k + 1) / len(fitted.outputs),
+            answered=lambda exprs: any(judge(expr.xreplace(renamed_placeholders)) for expr in exprs))
         found = law_search.candidates(problem, settings, rng)
-        found = [expr.xreplace(dict(zip(oracle.placeholders(len(names)), expression.symbols(names)))) for expr in found]
+        found = [expr.xreplace(renamed_placeholders) for expr in found]
         answer, front = choose(found, names, X_fit, Y_fit[:, k], judge)
         outputs.append(score(output, answer, front, names, X_check, Y_check[:, k], data_X,
                              None if data_Y is None else data_Y[:, k], None if true_Y is None else true_Y[:, k]))
