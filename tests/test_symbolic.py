@@ -208,6 +208,19 @@ def test_a_law_far_closer_to_the_data_wins_over_a_lookalike_a_node_shorter():
     assert answer == law
 
 
+def test_a_long_formula_is_no_answer_however_close():
+    """A polynomial of degree 9 follows sin(3x)*exp(x/2) to the network's error and beyond, and reads
+    nothing back: no law is found, and the front still shows it."""
+    X = np.random.default_rng(1).uniform(-1, 1, (400, 1))
+    truth = np.sin(3 * X[:, 0]) * np.exp(X[:, 0] / 2)
+    net = truth + 1e-3 * np.sin(7 * X[:, 0])
+    judge = symbolic.Judge(["x"], X, net, X, truth, net)
+    polynomial = law_search.polynomial_expr(np.polyfit(X[:, 0], truth, 9)[::-1], [(0,) * k for k in range(10)], ["x"])
+    assert judge(polynomial) and expression.complexity(polynomial) > symbolic.SHORT
+    answer, front = symbolic.choose([polynomial], ["x"], X, net, judge)
+    assert answer is None and front
+
+
 # ---------------------------------------------------------------- the parts
 
 

@@ -40,6 +40,7 @@ NEGLIGIBLE = 1e-3  # a number below this share of the output's spread is tried a
 OPERON_UNTIL = 30.0  # seconds into the readout after which Operon is not run (shared by the outputs): with the
 # fit, a run stays within a minute on two cores
 RECOGNIZED = 4  # the simplest answers whose constants are tried as pi, e, fractions, ...
+SHORT = 30  # nodes an answer may have (the longest law of the benchmarks has 22): beyond, "none found"
 SLACK = 4  # nodes a longer answer may add over the simplest one ...
 EARN = 3.0  # ... when its RMS error on the data is this many times smaller
 
@@ -148,7 +149,8 @@ def choose(found: list, names: list[str], X: np.ndarray, y: np.ndarray, judge: J
                   for s in answers[:RECOGNIZED] for form in {s.expr, sympy.expand(s.expr)}]
     variants = recognized + [constants.rounded(e, negligible) for e in recognized + [s.expr for s in answers]]
     every = pareto.scored(variants, names, X, y) + items
-    chosen = sorted((s for s in every if judge(s.expr)), key=lambda s: (s.complexity, s.error))
+    short = (s for s in every if s.complexity <= SHORT)  # a longer formula is a fit, not a law read back
+    chosen = sorted((s for s in short if judge(s.expr)), key=lambda s: (s.complexity, s.error))
     return simplest_earned(chosen, judge), pareto.front(every)
 
 
