@@ -8,7 +8,8 @@ import mlpfit
 from mlpfit.data.sources.formula import parse_formula
 from mlpfit.errors import FormulaError, UsageError
 from mlpfit.network.equation import output_labels
-from mlpfit.report import constants, enumeration, explain, expression, law_search, operon, oracle, pareto, symbolic, terms
+from mlpfit.report import (constants, enumeration, explain, expression, law_search, operon, oracle, pareto, rational,
+                           symbolic, terms)
 from mlpfit.runfolder import store as runs
 from mlpfit.runfolder.run import checked_network
 
@@ -219,6 +220,7 @@ def test_a_long_formula_is_no_answer_however_close():
     assert judge(polynomial) and expression.complexity(polynomial) > symbolic.SHORT
     answer, front = symbolic.choose([polynomial], ["x"], X, net, judge)
     assert answer is None and front
+    assert not judge.answer(polynomial)  # nor does it spare Operon's search as an answer would
 
 
 # ---------------------------------------------------------------- the parts
@@ -238,6 +240,21 @@ def test_every_short_formula_of_one_input_is_tried():
     r = np.random.default_rng(1).uniform(0.1, 0.6, 800)
     found = enumeration.search(r, 7 / np.sqrt(1 - r**2), x, tolerance=1e-6)
     assert 7 / sympy.sqrt(1 - x**2) in [constants.rounded(e, 1e-6) for e in found], found
+
+
+def test_a_rational_law_is_read_through_the_networks_error():
+    """A centre of mass (Feynman I.18.4) is P/Q of degrees 2 and 1; the null vector of a network's
+    values carries small spurious coefficients that thinning drops."""
+    import sympy
+
+    names = ["m1", "m2", "r1", "r2"]
+    X = np.random.default_rng(0).uniform(1, 5, (800, 4))
+    law = (X[:, 0] * X[:, 2] + X[:, 1] * X[:, 3]) / (X[:, 0] + X[:, 1])
+    net = law * (1 + 0.004 * np.sin(3 * X[:, 0] + X[:, 3]))  # a network's smooth error
+    found = rational.search(X, net, names, tolerance=0.02)
+    m1, m2, r1, r2 = expression.symbols(names)
+    assert any(sympy.simplify(e - (m1 * r1 + m2 * r2) / (m1 + m2)) == 0 for e in found), found
+    assert rational.search(X[:, :1], np.exp(X[:, 0]), names[:1], tolerance=1e-4) == []  # no P/Q of low degree is exp
 
 
 def test_the_enumeration_does_not_nest_sin_cos_exp_and_log():

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from mlpfit.report import constants, enumeration, operon, oracle, pareto, sparse, terms
+from mlpfit.report import constants, enumeration, operon, oracle, pareto, rational, sparse, terms
 from mlpfit.report.expression import complexity, evaluator, from_text, symbols, to_text
 from mlpfit.report.terms import format_sum
 
@@ -85,6 +85,8 @@ def searched(problem: oracle.Problem, settings: Settings, rng: np.random.Generat
     apart from them the functions of polynomials."""
     names = [f"z{k}" for k in range(len(problem.columns))]
     found = term_search(X, y, names, problem.box) + polynomials(X, y, names)
+    if len(names) > 1:  # of one input, the enumeration has the short quotients
+        found += rational.search(X, y, names, within(settings, problem, y))
     laws = transformed(X, y, names, within(settings, problem, y))
     if len(names) == 1:  # one input: every short formula is tried, such as sin(z0**2)*cos(z0)
         laws += enumeration.search(X[:, 0], y, symbols(names)[0], within(settings, problem, y))
