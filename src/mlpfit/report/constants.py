@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 
 import numpy as np
 
@@ -28,34 +29,46 @@ REFIT_CALLS = 60  # Levenberg-Marquardt evaluations per refit: the numbers start
 MAX_REFITTED = 12  # free numbers a refit takes on; a longer formula is no candidate for a law anyway
 
 
+BASES = (("1", 1.0, 0), ("pi", math.pi, 1), ("E", math.e, 1), ("sqrt(2)", math.sqrt(2), 2), ("sqrt(3)", math.sqrt(3), 2),
+         ("sqrt(pi)", math.sqrt(math.pi), 2), ("sqrt(2*pi)", math.sqrt(2 * math.pi), 2))  # name, value, cost
+
+
 @functools.lru_cache(maxsize=1)
 def simple_constants() -> tuple[np.ndarray, list, np.ndarray]:
-    """Every simple constant: values, sympy numbers, and a cost (smaller = simpler), sorted by cost."""
-    import sympy
-
-    bases = [(sympy.Integer(1), 0), (sympy.pi, 1), (sympy.E, 1), (sympy.sqrt(2), 2), (sympy.sqrt(3), 2),
-             (sympy.sqrt(sympy.pi), 2), (sympy.sqrt(2 * sympy.pi), 2)]
-    found: dict[float, tuple[int, object]] = {}
-    for (base, base_cost), p, q in itertools.product(bases, range(1, MAX_NUMERATOR + 1), range(1, MAX_DENOMINATOR + 1)):
-        if sympy.igcd(p, q) != 1:
+    """Every simple constant: values, how to build each ((p, q, base, whether divided by it): p/q*base
+    or p/(q*base)), and a cost (smaller = simpler), sorted by cost. Plain floats: sympy builds only
+    the few numbers asked for (see ``exact``)."""
+    found: dict[float, tuple[int, tuple]] = {}
+    for (name, base, base_cost), p, q in itertools.product(BASES, range(1, MAX_NUMERATOR + 1), range(1, MAX_DENOMINATOR + 1)):
+        if math.gcd(p, q) != 1:
             continue
-        for value in {sympy.Rational(p, q) * base, sympy.Rational(p, q) / base}:
+        for divided in (False, True):
             cost = base_cost + (0 if q == 1 else 2 + q // 4) + p // 10
-            key = round(float(value), 12)
+            key = round(p / q / base if divided else p / q * base, 12)
             if key not in found or cost < found[key][0]:
-                found[key] = (cost, value)
+                found[key] = (cost, (p, q, name, divided))
     items = sorted(found.items(), key=lambda item: (item[1][0], item[0]))
     return (np.array([k for k, _ in items]), [v for _, (_, v) in items], np.array([c for _, (c, _) in items]))
+
+
+def exact(recipe: tuple):
+    """The sympy number p/q*base or p/(q*base)."""
+    import sympy
+
+    p, q, name, divided = recipe
+    base = {"1": sympy.Integer(1), "pi": sympy.pi, "E": sympy.E, "sqrt(2)": sympy.sqrt(2), "sqrt(3)": sympy.sqrt(3),
+            "sqrt(pi)": sympy.sqrt(sympy.pi), "sqrt(2*pi)": sympy.sqrt(2 * sympy.pi)}[name]
+    return sympy.Rational(p, q) / base if divided else sympy.Rational(p, q) * base
 
 
 def nearby(value: float, limit: int = 3) -> list:
     """The simplest constants within NEAR of ``value`` (0 first for any small number), as sympy numbers."""
     import sympy
 
-    values, numbers, _ = simple_constants()
+    values, recipes, _ = simple_constants()
     close = np.flatnonzero(np.abs(values - abs(value)) <= NEAR * abs(value))[:limit]
     sign = -1 if value < 0 else 1
-    return [sympy.Integer(0)] + [sign * numbers[i] for i in close]
+    return [sympy.Integer(0)] + [sign * exact(recipes[i]) for i in close]
 
 
 def snapped(values: np.ndarray, negligible: float = 0.02):

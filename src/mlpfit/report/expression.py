@@ -13,6 +13,7 @@ decimals without exponents).
 from __future__ import annotations
 
 import ast
+import functools
 import math
 
 import numpy as np
@@ -122,10 +123,7 @@ def complexity(expr) -> int:
 
 def evaluator(expr, names: list[str]):
     """A NumPy function of X [n, len(names)] for the expression (nan where it is undefined)."""
-    import sympy
-
-    syms = symbols(names)
-    function = sympy.lambdify(syms, expr, modules="numpy")
+    function = compiled(expr, tuple(names))
 
     def evaluate(X: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -137,3 +135,12 @@ def evaluator(expr, names: list[str]):
         return np.asarray(value, dtype=np.float64)
 
     return evaluate
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled(expr, names: tuple[str, ...]):
+    """The expression as a NumPy function of one array per name: a search scores the same formula
+    many times (a part, its combinations, the choice), and sympy's lambdify costs milliseconds."""
+    import sympy
+
+    return sympy.lambdify(symbols(list(names)), expr, modules="numpy")

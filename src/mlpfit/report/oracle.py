@@ -240,10 +240,11 @@ def merge(problem: Problem, rng: np.random.Generator) -> Split | None:
     degree, parent = degrees[a, b, name], placeholders(len(problem.columns))
     ways = [(a, b)]
     if name == "ratio":  # the ratio that stays small (v/c rather than c/v) is how laws are written; of two
-        # alike (theta/sigma, sigma/theta), either may be: f/sigma**k of the other is no simpler
+        # alike (theta/sigma, sigma/theta) with a power, either may be: f/sigma**k of the other is no simpler
+        # (without one, g(b/a) is g(1/u), as short)
         largest = {(a, b): problem.box[a][1] / problem.box[b][0], (b, a): problem.box[b][1] / problem.box[a][0]}
         ways = sorted(largest, key=largest.get)
-        ways = ways[:1] if largest[ways[1]] > ALIKE * largest[ways[0]] else ways
+        ways = ways[:1] if degree == 0 or largest[ways[1]] > ALIKE * largest[ways[0]] else ways
     return Split("merge", tuple(merged(problem, i, j, name, X, degree) for i, j in ways), 0.0,
                  tuple(parent[j] ** degree if degree else None for _, j in ways))
 

@@ -74,7 +74,7 @@ def search(fitted, summary: dict, samples: dict | None, seed: int = 0, use_opero
         settings = law_search.Settings(
             tolerance=judge.network_error, noise=judge.network_rms, operon=with_operon,
             deadline=begun + OPERON_UNTIL * (k + 1) / len(fitted.outputs),
-            answered=lambda exprs: any(judge(expr.xreplace(renamed_placeholders)) for expr in exprs))
+            answered=lambda exprs: any(judge.answer(expr.xreplace(renamed_placeholders)) for expr in exprs))
         found = law_search.candidates(problem, settings, rng)
         found = [expr.xreplace(renamed_placeholders) for expr in found]
         answer, front = choose(found, names, X_fit, Y_fit[:, k], judge)
@@ -117,6 +117,10 @@ class Judge:
             return float("inf")
         return float(np.sqrt(np.mean((on_data - self.data_y) ** 2))) if np.all(np.isfinite(on_data)) else float("inf")
 
+    def answer(self, expr) -> bool:
+        """Whether the formula is short (SHORT: a longer one is a fit, not a law read back) and passes."""
+        return expression.complexity(expr) <= SHORT and self(expr)
+
     def __call__(self, expr) -> bool:
         try:
             function = expression.evaluator(expr, self.names)
@@ -149,8 +153,7 @@ def choose(found: list, names: list[str], X: np.ndarray, y: np.ndarray, judge: J
                   for s in answers[:RECOGNIZED] for form in {s.expr, sympy.expand(s.expr)}]
     variants = recognized + [constants.rounded(e, negligible) for e in recognized + [s.expr for s in answers]]
     every = pareto.scored(variants, names, X, y) + items
-    short = (s for s in every if s.complexity <= SHORT)  # a longer formula is a fit, not a law read back
-    chosen = sorted((s for s in short if judge(s.expr)), key=lambda s: (s.complexity, s.error))
+    chosen = sorted((s for s in every if judge.answer(s.expr)), key=lambda s: (s.complexity, s.error))
     return simplest_earned(chosen, judge), pareto.front(every)
 
 
