@@ -264,6 +264,7 @@ def test_the_enumeration_does_not_nest_sin_cos_exp_and_log():
     distance = lambda v: np.min(np.max(np.abs(values - v), axis=1))  # noqa: E731
     assert distance(np.sin(probes**2)) < 1e-12 and distance(np.exp(-probes)) < 1e-12
     assert distance(np.sin(np.cos(probes))) > 1e-3 and distance(np.exp(np.exp(probes))) > 1e-3
+    assert distance(np.e * probes) > 1e-3 and distance(np.sqrt(2) * probes) > 1e-3  # scales are a*f's to fit
 
 
 

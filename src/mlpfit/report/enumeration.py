@@ -36,7 +36,7 @@ UNARY = {
 }
 BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 COMMUTATIVE = ("+", "*")
-TRANSCENDENTAL = ("sin", "cos", "exp", "log")  # not applied to a formula that has one of them of the input
+TRANSCENDENTAL = ("sin", "cos", "exp", "log")  # not applied to a formula that has one of them of the input, nor to a number
 LEAVES = ("z", 1, 2)
 
 
@@ -160,11 +160,14 @@ def built(probes: np.ndarray, max_size: int) -> dict[int, Level]:
         for name, function in UNARY.items():
             with np.errstate(all="ignore"):
                 value = function(below.values)
+            varies = np.ptp(below.values, axis=1) > 0
             if name in TRANSCENDENTAL:  # not of one already: laws hardly nest them, and lookalikes abound
                 value[below.transcendental] = np.nan
-                transcendental.append(np.ptp(below.values, axis=1) > 0)
+                transcendental.append(varies)
             else:
                 transcendental.append(below.transcendental)
+            if name in TRANSCENDENTAL + ("sqrt",):  # nor of a number: exp(exp(1/2)) is a fitted scale's lookalike
+                value[~varies] = np.nan
             values.append(value)
             operations.append(np.full(n, OPERATIONS.index(name)))
             pairs = np.zeros((n, 2, 2), np.int64)
