@@ -403,6 +403,21 @@ def test_operon_is_spared_once_the_whole_has_an_answer_and_stops_at_the_deadline
     assert law_search.direct_search(X, X[:, 0] * X[:, 1], ["x", "y"], late, np.random.default_rng(0)) == []
 
 
+def test_the_simple_pair_of_two_parts_is_refitted_though_the_parts_errors_add_up():
+    """Each part is within the network's error, their product a little beyond (n*k*T/V of a seed-1 fit
+    came back none found): the closest pair sets the scale of what is within reach."""
+    import sympy
+
+    names = ["a", "b"]
+    a, b = expression.symbols(names)
+    X = np.random.default_rng(0).uniform(1, 5, (500, 2))
+    y = X[:, 0] / X[:, 1] * (1 + 0.005 * np.sin(3 * X[:, 0]))
+    lookalikes = [a * (1 + sympy.Float(c) * sympy.sin(3 * a)) for c in (0.001, 0.0015, 0.002, 0.0025)]
+    placed = [[a] + lookalikes, [1 / b, (1 + sympy.Float(0.0005) * sympy.sin(5 * b)) / b]]
+    pairs = law_search.likeliest("product", placed, names, X, y, reach=1e-4)
+    assert pairs[0] == (0, 0)  # the simplest first
+
+
 def test_a_split_law_is_put_back_together_with_its_constants():
     problem = law_problem(lambda X: 2 * np.sin(X[:, 0]) * np.cos(X[:, 1]), ["x", "y"], [(-1, 1)] * 2)
     settings = law_search.Settings(tolerance=1e-6, noise=1e-6, operon=False)

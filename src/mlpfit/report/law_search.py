@@ -124,7 +124,8 @@ def combined(split: oracle.Split, solutions: list[list], names: list[str], X: np
 def likeliest(how: str, placed: list[list], names: list[str], X: np.ndarray, y: np.ndarray, reach: float) -> list:
     """Pairs (i, j) of the two parts' formulas worth refitting as a whole: every pair is measured on
     the whole's samples with its one overall constant fitted in closed form (a sum's offset, a
-    product's scale); the simplest pairs within ``reach`` (relative error) first, then the closest."""
+    product's scale); the simplest pairs within ``reach`` (relative error) or three times the closest
+    pair's error first, then the closest."""
     values = [[column(expr, names, X) for expr in exprs] for exprs in placed]
     sizes = [[complexity(expr) for expr in exprs] for exprs in placed]
     spread = float(np.std(y)) or 1.0
@@ -137,8 +138,9 @@ def likeliest(how: str, placed: list[list], names: list[str], X: np.ndarray, y: 
         error = float(np.sqrt(np.mean((fitted - y) ** 2))) / spread
         if np.isfinite(error):
             scored.append((error, sizes[0][i] + sizes[1][j], i, j))
-    simple = sorted((size, error, i, j) for error, size, i, j in scored if error <= reach)
     close = sorted(scored)
+    reach = max(reach, 3 * close[0][0]) if close else reach  # parts' errors add up: the best pair sets the scale
+    simple = sorted((size, error, i, j) for error, size, i, j in scored if error <= reach)
     pairs = [(i, j) for *_, i, j in simple[:COMBINED]] + [(i, j) for *_, i, j in close[:CLOSEST]]
     return list(dict.fromkeys(pairs))
 
