@@ -50,6 +50,7 @@ def test_numbers_of_a_table_are_squashed_around_their_median_into_a_bounded_rang
     assert X[5] < 3 and X[6] > -3  # an outlier, and a value a billion away, stay within ±3
     assert abs(X[3] - (0.5 / column.spread)) < 0.01  # near the median the code is the robust z-score
     np.testing.assert_allclose(unsquashed(X[:6], column.center, column.spread), values, rtol=1e-6)
+    assert any("1 number column(s) squashed" in note for note in encoding.notes())
 
 
 def test_a_few_measured_numbers_flags_and_no_scale_stay_raw():

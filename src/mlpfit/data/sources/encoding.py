@@ -267,6 +267,10 @@ class TableEncoding:
             listed = ", ".join(f"{c.name} ({len(c.codes)} levels)" for c in coded)
             notes.append(f"text column(s) of more than {ONE_HOT_LEVELS} levels target-encoded (each level's mean "
                          f"target, rare levels pooled, cross-fitted): {listed}")
+        squashed_columns = [c for c in self.columns if c.center is not None]
+        if squashed_columns:
+            notes.append(f"{len(squashed_columns)} number column(s) squashed around their medians into ±3 (robust "
+                         "scaling, smooth clipping), so outliers and skewed columns reach the network bounded")
         dated = [c for c in self.columns if c.kind == "date"]
         if dated:
             listed = ", ".join(f"{c.name} ({', '.join(c.parts)}; day 0 = {c.origin})" for c in dated)
