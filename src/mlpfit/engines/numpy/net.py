@@ -235,12 +235,17 @@ class FlatMLP:
             else:
                 np.matmul(delta, weight, out=ws.dh[i - 1])  # dL/dh_prev = delta · W
 
-    def predict(self, layers, X: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    @staticmethod
+    def chunk_rows(members: int, budget: int = 4096) -> int:
+        """Rows per chunk of predict for ``members`` members: their workspaces hold as many values as one net's."""
+        return max(64, budget // members)
+
+    def predict(self, layers, X: np.ndarray, rows: int | None = None) -> np.ndarray:
         """Outputs for any number of rows [n, out] (or [K, n, out] for K members' layers), a fresh array, in
-        chunks so the workspaces stay small."""
+        chunks of ``rows`` rows (default: chunk_rows of these members) so the workspaces stay small."""
         lead = layers[0][2].shape[:-2]
         out = np.empty((*lead, len(X), self.sizes[-1]), self.dtype)
-        chunk = max(64, chunk // math.prod(lead))  # K members' workspaces: as many values as one net's
+        chunk = rows or self.chunk_rows(math.prod(lead))
         for start in range(0, len(X), chunk):
             part = np.ascontiguousarray(X[start : start + chunk], dtype=self.dtype)
             out[..., start : start + len(part), :] = self.forward(layers, part)
