@@ -249,10 +249,10 @@ class NumpyEngine:
         loss and the rows (or weight) it averages over. ``pool``: threads that step the member groups side by side
         (None: every member in one group, in this thread)."""
         X, T, scale, total = self.batch(rows)
-        lr = np.broadcast_to(lr, (self.members, 1))
-        steps = list(zip(self.groups, self.optimizer_parts())) if pool is not None else [(self.whole[0], self.optimizer)]
-        loss = side_by_side(pool, lambda step: self.group_step(*step, X, T, scale, total, lr), steps)
-        return np.concatenate(loss), total
+        if pool is None:
+            return self.group_step(self.whole[0], self.optimizer, X, T, scale, total, lr), total
+        steps = list(zip(self.groups, self.optimizer_parts()))
+        return np.concatenate(side_by_side(pool, lambda step: self.group_step(*step, X, T, scale, total, lr), steps)), total
 
     def optimizer_parts(self) -> list:
         """The optimizer over each group's members (the optimizer itself for one group), made again when the
