@@ -11,6 +11,8 @@ with ``seed + k``, so it starts and trains like a single fit with that seed; the
 same model on the CPU, bit for bit. Parameters of all members are one [K, P] array (row k is
 member k's flat vector); ``member_state(k)`` gives them under torch's names. All members take each
 step together: one gather of their batches, one batched product per layer, one optimizer update.
+With two threads the members form two groups, each stepped by whichever thread is free, in the epochs
+where that is faster than one group on one thread (mlpfit.engines.numpy.threads); the results are the same.
 A member the trainer stopped (early stopping) is computed with the others but keeps its weights and
 moments: they are put back after every step.
 """
