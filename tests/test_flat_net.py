@@ -96,12 +96,13 @@ def test_activation_and_derivative_match_torch_across_their_branches(name):
     forward, backward = ACTIVATIONS[name]
     h, tmp, tmp2 = np.empty_like(z), np.empty_like(z), np.empty_like(z)
     forward(z, h, tmp)
+    output = h.copy()  # backward may overwrite h (and z): the net has used them by then
     dh = np.ones_like(z)
-    backward(z, h, dh, tmp, tmp2)
+    backward(z.copy(), h, dh, tmp, tmp2)
     zt = torch.tensor(z, requires_grad=True)
     ht = TORCH_ACTIVATIONS[name]()(zt)
     ht.sum().backward()
-    np.testing.assert_allclose(h, ht.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(output, ht.detach().numpy(), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(dh, zt.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
