@@ -15,8 +15,10 @@ import concurrent.futures
 import contextlib
 import threading
 
-EXPLORE_EVERY = 8  # epochs: the slower way is tried again this often, since the load from other processes changes
+EXPLORE_EVERY = 16  # epochs: the way not taken is tried again this often, since the load from other processes changes
 SMOOTHING = 0.5  # weight of the newest epoch's time per step in each way's running estimate
+SPLIT_MARGIN = 0.9  # a split must take at most this share of one group's time per step: it costs more CPU, and
+# single epochs timed on a busy machine are noisy (a split chosen on noise cost 10% more CPU and wall time)
 
 
 @contextlib.contextmanager
@@ -65,7 +67,8 @@ def side_by_side(pool, work, items: list) -> list:
 
 class SplitChooser:
     """Whether the next epoch splits the members over the threads: the way whose recent epochs took less time
-    per step, each tried first once, and the other tried again every EXPLORE_EVERY epochs."""
+    per step (a split by SPLIT_MARGIN), each tried first once, and the other tried again every EXPLORE_EVERY
+    epochs."""
 
     def __init__(self):
         self.seconds = {True: None, False: None}  # split or not -> running estimate of seconds per step
@@ -76,7 +79,7 @@ class SplitChooser:
         if untried:
             return untried[0]
         self.epochs += 1
-        faster = min(self.seconds, key=self.seconds.get)
+        faster = self.seconds[True] < SPLIT_MARGIN * self.seconds[False]
         return (not faster) if self.epochs % EXPLORE_EVERY == 0 else faster
 
     def record(self, split: bool, seconds_per_step: float) -> None:
