@@ -254,7 +254,8 @@ class NumpyEngine:
         if pool is None:
             return self.group_step(self.whole[0], self.optimizer, X, T, scale, total, lr), total
         steps = list(zip(self.groups, self.optimizer_parts()))
-        return np.concatenate(side_by_side(pool, lambda step: self.group_step(*step, X, T, scale, total, lr), steps)), total
+        losses = side_by_side(pool, lambda step: self.group_step(*step, X, T, scale, total, lr), steps)
+        return np.concatenate(losses), total
 
     def optimizer_parts(self) -> list:
         """The optimizer over each group's members (the optimizer itself for one group), made again when the
