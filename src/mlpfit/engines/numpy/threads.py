@@ -15,7 +15,8 @@ import concurrent.futures
 import contextlib
 import threading
 
-EXPLORE_EVERY = 16  # epochs: the way not taken is tried again this often, since the load from other processes changes
+EXPLORE_EVERY = 32  # epochs: the way not taken is tried again this often, since the load from other processes changes
+# (at load 4 a split step took 1.5x one group's, so each try costs; a 500-epoch fit still tries 15 times)
 SMOOTHING = 0.5  # weight of the newest epoch's time per step in each way's running estimate
 SPLIT_MARGIN = 0.9  # a split must take at most this share of one group's time per step: it costs more CPU, and
 # single epochs timed on a busy machine are noisy (a split chosen on noise cost 10% more CPU and wall time)
