@@ -7,7 +7,7 @@ import torch
 
 from mlpfit.engines.numpy.activations import ACTIVATIONS
 from mlpfit.engines.numpy.losses import LOSSES, batch_loss, row_losses
-from mlpfit.engines.numpy.net import FlatMLP, Layout, add_bias, bias_tile
+from mlpfit.engines.numpy.net import BiasRows, FlatMLP, Layout, add_bias
 from mlpfit.engines.torch import losses as torch_losses
 from mlpfit.engines.torch.model import ACTIVATIONS as TORCH_ACTIVATIONS, MLP
 from mlpfit.scratch.network import backward as scratch_backward, forward as scratch_forward, init_params
@@ -205,5 +205,5 @@ def test_bias_added_through_a_tile_is_the_broadcast_sum_bit_for_bit(rows, width)
     z = rng.normal(0, 1, (3, rows, width)).astype(np.float32)
     bias = rng.normal(0, 1, (3, width + 4)).astype(np.float32)[:, 2 : 2 + width]  # a strided view, as in the flat buffer
     expected = z + bias[:, None, :]
-    add_bias(z, bias, bias_tile(rows, width, (3,), np.float32))
+    add_bias(z, bias, BiasRows.fitting(z))
     np.testing.assert_array_equal(z, expected)

@@ -122,34 +122,46 @@ class Workspace:
         # takes BLAS's transposed path, which at these sizes ran 1.3-1.9x slower than the copy and its product
         self.transposed = [np.empty((*lead, c, w), dtype) for c, w in zip(columns, widths)]
         self.members = math.prod(lead)
-        # the hidden layers' biases repeated r times (r rows at a time, see add_bias), or None where no r fits
-        self.bias_tiles = [None, *(bias_tile(n, w, lead, dtype) for w in widths[1:])]
+        # per layer above the first: how add_bias adds its bias to z (BiasRows), or None where no grouping fits
+        self.bias_rows = [None, *(BiasRows.fitting(z) for z in self.z[1:])]
         self.masked = False  # the last forward drew dropout masks
 
 
-TILE_VALUES = 256  # add_bias's rows are grouped up to this many values: numpy's loop over a broadcast row of 32
-# ran 1.5x slower than over 256 (32 members' 2-32-32-1 bias add: 76 µs against 51, one net's 3.3 against 3.1)
+TILE_VALUES = 256  # BiasRows groups z's rows up to this many values: numpy's loop over a broadcast row of 32
+# ran 1.5x slower than over 256 (32 members' 2-32-32-1 bias add: 48-51 µs against 73-76)
 
 
-def bias_tile(n: int, width: int, lead: tuple, dtype) -> np.ndarray | None:
-    """A buffer for ``r`` copies of a layer's bias, r the largest divisor of the n rows with r·width up to
-    TILE_VALUES; None when that is 1 (wide layers or an odd row count: the plain broadcast is as good)."""
-    r = max((r for r in range(1, TILE_VALUES // width + 1) if n % r == 0), default=1)
-    return np.empty((*lead, r * width), dtype) if r > 1 else None
+class BiasRows:
+    """z [.., n, width] seen as [.., n / r, r·width] (r rows side by side) and a buffer for the bias repeated r
+    times: ``z += bias`` as the same sums in inner loops r times longer."""
+
+    def __init__(self, z: np.ndarray, r: int):
+        *lead, n, width = z.shape
+        self.grouped = z.view()
+        self.grouped.shape = (*lead, n // r, r * width)  # a view of z (an error, never a silent copy)
+        self.tile = np.empty((*lead, r * width), z.dtype)
+        self.copies = self.tile.reshape(*lead, r, width)  # the tile as r rows: the bias is copied into each
+        self.rows = self.tile[..., None, :]
+
+    @classmethod
+    def fitting(cls, z: np.ndarray):
+        """For r the largest divisor of z's rows with r·width up to TILE_VALUES; None when that is 1 (wide layers,
+        a prime row count: the plain broadcast is as good)."""
+        n, width = z.shape[-2:]
+        r = max((r for r in range(1, TILE_VALUES // width + 1) if n % r == 0), default=1)
+        return cls(z, r) if r > 1 else None
+
+    def add(self, bias: np.ndarray) -> None:
+        np.copyto(self.copies, bias[..., None, :])
+        self.grouped += self.rows
 
 
-def add_bias(z: np.ndarray, bias: np.ndarray, tile: np.ndarray | None) -> None:
-    """z += bias on every row of z [.., n, width]; through ``tile`` (bias_tile), r rows at a time against the bias
-    repeated r times: the same sums, in longer inner loops."""
-    if tile is None:
+def add_bias(z: np.ndarray, bias: np.ndarray, rows: BiasRows | None) -> None:
+    """z += bias on every row of z [.., n, width], through ``rows`` (made for this z) where one fits."""
+    if rows is None:
         z += bias[..., None, :]
-        return
-    *lead, n, width = z.shape
-    r = tile.shape[-1] // width
-    np.copyto(tile.reshape(*lead, r, width), bias[..., None, :])
-    grouped = z.view()
-    grouped.shape = (*lead, n // r, r * width)  # a view of z (an error, never a silent copy, if it cannot be)
-    grouped += tile[..., None, :]
+    else:
+        rows.add(bias)
 
 
 class FlatMLP:
@@ -198,7 +210,7 @@ class FlatMLP:
             if i:
                 ws.inputs[i] = h
                 np.matmul(h, self.transpose(ws, i, weight), out=z)  # z = h·Wᵀ + b
-                add_bias(z, bias, ws.bias_tiles[i])
+                add_bias(z, bias, ws.bias_rows[i])
             h = ws.h[i]
             if self.names[i] != "identity":
                 self.functions[i][0](z, h, ws.tmp[i][0])
