@@ -68,11 +68,13 @@ def side_by_side(pool, work, items: list) -> list:
 
 class SplitChooser:
     """Whether the next epoch splits the members over the threads: the way whose recent epochs took less time
-    per step (a split by SPLIT_MARGIN), each tried first once, and the other tried again every EXPLORE_EVERY
-    epochs."""
+    per step (a split by SPLIT_MARGIN), each tried first twice (the first epoch each way allocates its
+    workspaces, so it is not timed: it made one group look slow and kept a split for 31 epochs), and the
+    other tried again every EXPLORE_EVERY epochs."""
 
     def __init__(self):
         self.seconds = {True: None, False: None}  # split or not -> running estimate of seconds per step
+        self.warmed = {True: False, False: False}  # the way's first epoch (its workspaces made) is behind it
         self.epochs = 0
 
     def split(self) -> bool:
@@ -84,6 +86,9 @@ class SplitChooser:
         return (not faster) if self.epochs % EXPLORE_EVERY == 0 else faster
 
     def record(self, split: bool, seconds_per_step: float) -> None:
+        if not self.warmed[split]:
+            self.warmed[split] = True
+            return
         before = self.seconds[split]
         self.seconds[split] = seconds_per_step if before is None else (
             SMOOTHING * seconds_per_step + (1 - SMOOTHING) * before)
