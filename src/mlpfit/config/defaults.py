@@ -172,9 +172,9 @@ def auto_engine(t, members: int, work: float, cuda_visible) -> str:
 # far slower than 1: pass --threads 1 on a busy machine.
 TWO_THREADS_FROM = 2e7
 # The NumPy engine splits an ensemble's members over this many threads (each step's products of one half
-# on each core): 32 members of 2-32-32-1 at batch 256 then train about 3x faster than 32 single fits, against
-# 2x on one thread (benchmarks/ensemble.py). NumPy threads wait without spinning, so a busy machine loses
-# nothing by them, unlike torch's intra-op threads.
+# on each core) in the epochs where that is faster than one thread: it times its epochs both ways, so a
+# machine busy with other processes, where the second thread may not get a core, loses little by it
+# (benchmarks/ensemble.py). NumPy threads wait without spinning, unlike torch's intra-op threads.
 MEMBER_THREADS = 2
 
 
