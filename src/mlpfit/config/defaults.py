@@ -191,13 +191,14 @@ def _resolve_small_table(t) -> None:
         t.patience = min(SMALL_TABLE_PATIENCE, max(10, (t.epochs or SMALL_TABLE_EPOCHS) // 5))
 
 
+def _model_unless_given(m, hidden: list[int], activation: str, dropout: float) -> None:
+    m.hidden = list(hidden) if m.hidden is None else m.hidden
+    m.activation = activation if m.activation is None else m.activation
+    m.dropout = dropout if m.dropout is None else m.dropout
+
+
 def _resolve_table(m, t, n_train: int) -> None:
-    if m.hidden is None:
-        m.hidden = list(TABLE_HIDDEN)
-    if m.activation is None:
-        m.activation = TABLE_ACTIVATION
-    if m.dropout is None:
-        m.dropout = TABLE_DROPOUT
+    _model_unless_given(m, TABLE_HIDDEN, TABLE_ACTIVATION, TABLE_DROPOUT)
     if t.weight_decay is None and t.optimizer != "adamw":  # adamw keeps its own decoupled decay
         t.weight_decay = TABLE_WEIGHT_DECAY
     if t.batch_size is None:
@@ -210,12 +211,7 @@ def _resolve_table(m, t, n_train: int) -> None:
 
 
 def _resolve_images(m, t, n_train: int) -> None:
-    if m.hidden is None:
-        m.hidden = list(IMAGE_HIDDEN)
-    if m.activation is None:
-        m.activation = IMAGE_ACTIVATION
-    if m.dropout is None:
-        m.dropout = IMAGE_DROPOUT
+    _model_unless_given(m, IMAGE_HIDDEN, IMAGE_ACTIVATION, IMAGE_DROPOUT)
     if t.lr is None and t.optimizer in ("adam", "adamw"):
         t.lr = IMAGE_LR
     if t.batch_size is None:
