@@ -18,7 +18,8 @@ def table_section(encoding: dict) -> str:
     return "\n".join([
         "# 0. The table's columns as network inputs. predict() takes the table's raw rows (a list of dicts,",
         "#    a dict of columns, or a pandas DataFrame; columns matched by name) and encodes them as training did:",
-        "#    numbers as numbers (text such as '1,234' read with the training file's marks), few-level text",
+        "#    numbers as numbers (text such as '1,234' read with the training file's marks; squashed around the",
+        "#    column's median where ENCODING gives a center), few-level text",
         "#    one-hot, many-level text as each level's learnt code, dates as days since ENCODING's origin plus",
         "#    year, month and weekday, holes filled and marked. A 2-D array holds the columns' raw values",
         "#    in COLUMNS order (as `mlpfit predict RUN V ...` takes them).",
