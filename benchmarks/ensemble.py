@@ -9,12 +9,14 @@ points with its seed, so the worst-R² columns show that both sides reach the sa
     python benchmarks/ensemble.py [--members 32] [--threads 1 2]
 
 Both sides run on the NumPy engine with the threads mlpfit chooses (1 for a single fit of this size, 2 for
-an ensemble, whose members it splits over them), and, per --threads, the ensemble with other counts.
+an ensemble, whose members it splits over them in the epochs where that is faster), and, per --threads, the
+ensemble with other counts.
 Prints each side's training time (the summary's `seconds`) and CPU time, the ratios, and the worst test R²
 of each side. The bar: 32 members cost at least 2.5x less time than 32 single fits.
 
-Timings on a shared machine are noisy: the script prints the load average before and after, and CPU
-time (process_time, less sensitive to other processes) beside wall time.
+Timings on a shared machine are noisy: the single fits are dealt out before, between and after the batched
+runs (so both sides share the same stretch of load), and the script prints the load average before and after,
+and CPU time (process_time, less sensitive to other processes) beside wall time.
 """
 
 from __future__ import annotations
@@ -48,6 +50,19 @@ def timed(seed: int, members: int, threads: int | None):
     return result.summary["seconds"], cpu, worst, result.config.train.threads
 
 
+def interleaved(members: int, sides: list) -> tuple[list, list]:
+    """(the single fits' runs, one batched run per thread count in ``sides``), the single fits dealt out before,
+    between and after the batched runs: on a shared machine the load changes within a minute, and taking all
+    single fits first and the ensembles after gave either side whatever load its stretch of time had."""
+    blocks = [list(range(members))[i :: len(sides) + 1] for i in range(len(sides) + 1)]
+    singles, batched = [], []
+    for i, block in enumerate(blocks):
+        singles += [timed(k, 1, None) for k in block]
+        if i < len(sides):
+            batched.append(timed(0, members, sides[i]))
+    return singles, batched
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, nargs="+", default=[32])
@@ -58,13 +73,13 @@ def main() -> None:
     print(f"load average {os.getloadavg()}  cores {os.cpu_count()}")
     print(f"{'K':>3} {'side':<26} {'train s':>8} {'ratio':>6} {'cpu s':>7} {'ratio':>6} {'worst R²':>9}")
     for members in args.members:
-        runs = [timed(k, 1, None) for k in range(members)]
-        wall_1, cpu_1 = sum(r[0] for r in runs), sum(r[1] for r in runs)
-        worst_1 = min(r[2] for r in runs)
-        print(f"{members:>3} {f'{members} single fits, {runs[0][3]} th':<26} {wall_1:>8.2f} {1:>6.2f} {cpu_1:>7.2f} "
-              f"{1:>6.2f} {worst_1:>9.6f}", flush=True)
-        for threads in [None, *args.threads]:
-            wall, cpu, worst, used = timed(0, members, threads)
+        sides = [None, *args.threads]
+        singles, batched = interleaved(members, sides)
+        wall_1, cpu_1 = sum(r[0] for r in singles), sum(r[1] for r in singles)
+        worst_1 = min(r[2] for r in singles)
+        print(f"{members:>3} {f'{members} single fits, {singles[0][3]} th':<26} {wall_1:>8.2f} {1:>6.2f} "
+              f"{cpu_1:>7.2f} {1:>6.2f} {worst_1:>9.6f}", flush=True)
+        for threads, (wall, cpu, worst, used) in zip(sides, batched):
             side = f"batched, {used} th" + (" (mlpfit's)" if threads is None else "")
             print(f"{members:>3} {side:<26} {wall:>8.2f} {wall_1 / wall:>6.2f} {cpu:>7.2f} {cpu_1 / cpu:>6.2f} "
                   f"{worst:>9.6f}", flush=True)

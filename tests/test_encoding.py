@@ -10,6 +10,7 @@ import pytest
 
 from mlpfit.data.sources.csvfile import Sheet
 from mlpfit.data.sources.encoding import ONE_HOT_LEVELS, Target, TableEncoding, needs_encoding
+from mlpfit.data.sources.raw_rows import unsquashed
 from mlpfit.data.sources.table import frame_table, read_table
 from mlpfit.errors import DataError, RunFolderError
 
@@ -20,20 +21,52 @@ def sheet(**columns) -> Sheet:
 
 def test_text_is_one_hot_with_one_input_per_sorted_level():
     s = sheet(size=[1.0, 2.0, 3.0, 4.0], color=["red", "blue", "red", "green"])
-    encoding = TableEncoding.fit(s, ["size", "color"])
+    encoding = TableEncoding.fit(s, ["size", "color"], squash=False)
     assert encoding.names == ["size", "color[blue]", "color[green]", "color[red]"]
     np.testing.assert_array_equal(encoding.transform(s).X, [[1, 0, 0, 1], [2, 1, 0, 0], [3, 0, 0, 1], [4, 0, 1, 0]])
 
 
 def test_holes_are_filled_with_median_or_most_frequent_and_marked():
     s = sheet(size=[1.0, np.nan, 3.0, 10.0], color=["red", "red", None, "blue"])
-    encoding = TableEncoding.fit(s, ["size", "color"])
+    encoding = TableEncoding.fit(s, ["size", "color"], squash=False)
     assert encoding.names == ["size", "size[missing]", "color[blue]", "color[red]", "color[missing]"]
     checked = encoding.transform(s)
     np.testing.assert_array_equal(checked.X[1], [3.0, 1, 0, 1, 0])  # median of 1, 3, 10
     np.testing.assert_array_equal(checked.X[2], [3.0, 0, 0, 1, 1])  # most frequent level: red
     assert checked.imputed == [[], ["size"], ["color"], []]
     assert encoding.summary()["imputed"] == {"size": 1, "color": 1}
+
+
+def test_numbers_of_a_table_are_squashed_around_their_median_into_a_bounded_range():
+    values = [1.0, 2.0, 3.0, 4.0, 5.0, 1000.0]
+    kinds = ["a", "b", "a", "b", "a", "b"]  # a text column: a table as people keep them
+    encoding = TableEncoding.fit(sheet(size=values, kind=kinds), ["size", "kind"])
+    assert encoding.tabular
+    column = encoding.columns[0]
+    assert column.center == 3.5 and column.spread == np.subtract(*np.quantile(values, [0.75, 0.25]))
+    X = encoding.transform(sheet(size=values + [-1e9], kind=kinds + ["a"])).X[:, 0]
+    assert np.all(np.diff(X[:6]) > 0)  # order kept
+    assert abs(X[2] + X[3]) < 1e-12  # symmetric around the median
+    assert X[5] < 3 and X[6] > -3  # an outlier, and a value a billion away, stay within ±3
+    assert abs(X[3] - (0.5 / column.spread)) < 0.01  # near the median the code is the robust z-score
+    np.testing.assert_allclose(unsquashed(X[:6], column.center, column.spread), values, rtol=1e-6)
+    assert any("1 number column(s) squashed" in note for note in encoding.notes())
+
+
+def test_a_few_measured_numbers_flags_and_no_scale_stay_raw():
+    measured = TableEncoding.fit(sheet(m=[1.0, 2.0, 3.0, 4.0], v=[2.0, 1.0, 4.0, 3.0]), ["m", "v"])
+    assert not measured.tabular and [c.center for c in measured.columns] == [None, None]
+    columns = {f"x{k}": [1.0, 2.0, 3.0, float(k)] for k in range(5)} | {"flag": [0.0, 1.0, 1.0, 0.0]}
+    table = TableEncoding.fit(sheet(**columns), list(columns))
+    assert table.tabular and table.columns[0].center is not None and table.columns[-1].center is None
+    np.testing.assert_array_equal(table.transform(sheet(**columns)).X[:, -1], [0.0, 1.0, 1.0, 0.0])
+    raw = TableEncoding.fit(sheet(**columns), list(columns), squash=False)
+    assert [c.center for c in raw.columns] == [None] * 6
+
+
+def test_a_column_mostly_of_one_value_is_divided_by_half_its_range():
+    column = TableEncoding.fit(sheet(slag=[0.0] * 8 + [100.0, 300.0], kind=["a", "b"] * 5), ["slag", "kind"]).columns[0]
+    assert column.center == 0.0 and column.spread == 150.0
 
 
 def test_without_impute_a_hole_is_refused_naming_its_row():

@@ -7,7 +7,7 @@ import torch
 
 from mlpfit.engines.numpy.activations import ACTIVATIONS
 from mlpfit.engines.numpy.losses import LOSSES, batch_loss, row_losses
-from mlpfit.engines.numpy.net import FlatMLP, Layout
+from mlpfit.engines.numpy.net import BiasRows, FlatMLP, Layout, add_bias
 from mlpfit.engines.torch import losses as torch_losses
 from mlpfit.engines.torch.model import ACTIVATIONS as TORCH_ACTIVATIONS, MLP
 from mlpfit.scratch.network import backward as scratch_backward, forward as scratch_forward, init_params
@@ -96,12 +96,13 @@ def test_activation_and_derivative_match_torch_across_their_branches(name):
     forward, backward = ACTIVATIONS[name]
     h, tmp, tmp2 = np.empty_like(z), np.empty_like(z), np.empty_like(z)
     forward(z, h, tmp)
+    output = h.copy()  # backward may overwrite h (and z): the net has used them by then
     dh = np.ones_like(z)
-    backward(z, h, dh, tmp, tmp2)
+    backward(z.copy(), h, dh, tmp, tmp2)
     zt = torch.tensor(z, requires_grad=True)
     ht = TORCH_ACTIVATIONS[name]()(zt)
     ht.sum().backward()
-    np.testing.assert_allclose(h, ht.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(output, ht.detach().numpy(), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(dh, zt.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
@@ -196,3 +197,13 @@ def test_gelu_backward_at_zero_is_one_half():
         dh[...] = 2.0
         backward(z, h, dh, tmp, tmp2)
         assert dh[0, 0] == dh[0, 1] == 1.0 and np.isfinite(dh).all()
+
+
+@pytest.mark.parametrize("rows, width", [(256, 32), (400, 32), (7, 5), (9, 64), (256, 300)])
+def test_bias_added_through_a_tile_is_the_broadcast_sum_bit_for_bit(rows, width):
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 1, (3, rows, width)).astype(np.float32)
+    bias = rng.normal(0, 1, (3, width + 4)).astype(np.float32)[:, 2 : 2 + width]  # a strided view, as in the flat buffer
+    expected = z + bias[:, None, :]
+    add_bias(z, bias, BiasRows.fitting(z))
+    np.testing.assert_array_equal(z, expected)

@@ -82,3 +82,23 @@ def test_bad_state_is_a_value_error(name):
         with pytest.raises(ValueError):
             optimizer.load_state_dict(bad)
     np.testing.assert_array_equal(getattr(optimizer, moment), 0.0)  # nothing half-loaded
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_parts_over_member_slices_step_as_the_whole(name):
+    """Threads step their members' rows through parts of one optimizer: bit for bit the whole's steps."""
+    members, rng = 5, np.random.default_rng(3)
+    start = rng.normal(0, 1, (members, SIZE)).astype(np.float32)
+    whole, split = start.copy(), start.copy()
+    one, other = (make_optimizer(name, (members, SIZE), np.float32, 0.01) for _ in range(2))
+    parts = [(slice(0, 2), other.part(slice(0, 2))), (slice(2, 5), other.part(slice(2, 5)))]
+    for step, g in enumerate(gradients()):
+        grads = np.outer(np.linspace(0.5, 2.0, members), g).astype(np.float32)
+        lr = np.linspace(0.005, 0.02, members)[:, None] * (1.0 + 0.3 * np.sin(step))  # [K, 1]: each member's rate
+        one.step(whole, grads.copy(), lr)
+        for rows, part in parts:
+            part.step(split[rows], grads[rows].copy(), lr[rows])
+    np.testing.assert_array_equal(split, whole)
+    for k in range(members):
+        for field, value in one.member_state(k).items():
+            np.testing.assert_array_equal(other.member_state(k)[field], value)

@@ -68,12 +68,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("task", "data", "choice", "What to predict.", "detected from the target", choices=TASKS,
            metavar="KIND"),
     Option("hidden", "model", "hidden", "Hidden layer widths: 64,64 or 32x5 (five layers of 32) or none (one Linear layer).",
-           "64,64; images 512,256", metavar="SPEC"),
-    Option("activation", "model", "choice", "Between layers.", "tanh; images relu", choices=ACTIVATIONS,
+           "64,64; images 512,256; tables 128,128", metavar="SPEC"),
+    Option("activation", "model", "choice", "Between layers.", "tanh; images and tables relu", choices=ACTIVATIONS,
            metavar="NAME"),
     Option("output_activation", "model", "choice", "On the output layer; keep identity unless the targets are bounded.",
            choices=ACTIVATIONS, metavar="NAME"),
-    Option("dropout", "model", "float", "Share of hidden units dropped while training.", "0.2 for images, else 0",
+    Option("dropout", "model", "float", "Share of hidden units dropped while training.", "0.2 for images, 0.15 for tables, else 0",
            metavar="P"),
     Option("alpha", "train", "float", "L2 penalty: adds 0.5*alpha*(sum of squared weights)/(batch rows) to the loss, "
            "as scikit-learn's MLP does (biases are not penalized; the estimators' alpha). For the optimizer's "
@@ -81,9 +81,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("ensemble", "model", "int", "Train K members (init seeds seed..seed+K-1) as one batched model; "
            "predict gives their mean and spread.", limit=4096, metavar="K"),
     Option("epochs", "train", "int", "Passes over the training data.",
-           "about 6000 optimizer steps; images 30; tables up to 10000 rows 300",
+           "about 6000 optimizer steps; images 30; tables about 1500 steps (100-300 epochs); a few measured "
+           "columns up to 10000 rows 300",
            limit=1_000_000, metavar="N"),
-    Option("batch_size", "train", "int", "Examples per step.", "all up to 512, else 256", limit=10_000_000,
+    Option("batch_size", "train", "int", "Examples per step.", "all up to 512 (tables: 256), else 256", limit=10_000_000,
            metavar="N"),
     Option("lr", "train", "float", "Peak learning rate.", "0.01 (adam; images 0.002), 0.1 (sgd), 1 (lbfgs)",
            limit=1e6, metavar="X"),
@@ -101,9 +102,10 @@ OPTIONS: tuple[Option, ...] = (
            "5 with twocycle when the epochs are chosen here, else 0", metavar="N"),
     Option("weight_decay", "train", "float", "The optimizer's weight decay: λ·w added to every parameter's gradient (torch's weight_decay); "
            "0 for none. --alpha is scikit-learn's penalty in the loss instead.",
-           "0.001 for tables up to 10000 rows, else 0; adamw 0.0001 (decoupled)", metavar="X"),
+           "0.001 for a few measured columns up to 10000 rows, else 0; adamw 0.0001 (decoupled)", metavar="X"),
     Option("patience", "train", "int", "Stop after N epochs without validation improvement.",
-           "a fifth of the epochs, at least 10; tables up to 10000 rows 20", limit=1_000_000, metavar="N"),
+           "a fifth of the epochs, at least 10; tables all of them (the best epoch is kept); a few "
+           "measured columns up to 10000 rows 20", limit=1_000_000, metavar="N"),
     Option("scale", "data", "off", "Do not standardize inputs and targets (the tutorials' naive setup).",
            flag="--no-scale"),
     Option("seed", "train", "int", "Fixes sampling, split, init and shuffling.", metavar="N"),

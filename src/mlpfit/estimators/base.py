@@ -304,7 +304,7 @@ class MLPEstimator(BaseEstimator):
         names = [f"y{k}" for k in range(Y.shape[1])]
         # The same encoding as `mlpfit fit` on a CSV: many-level text by each level's mean target, dates as numbers.
         self.encoding_, encoded = TableEncoding.fit_transform(sheet, sheet.header, True, (), None,
-                                                              Target(Y, self._task, names))
+                                                              Target(Y, self._task, names), squash=bool(self.scale))
         self.feature_names_in_ = np.asarray(sheet.header, dtype=object)
         self.n_features_in_ = len(sheet.header)
         return check_X_y(encoded, y, dtype=np.float64, **self._y_checks)

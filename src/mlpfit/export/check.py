@@ -7,6 +7,8 @@ compared with the fitted model's own predictions, the ones ``mlpfit predict`` pr
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 
 from mlpfit.errors import MlpfitError
@@ -66,3 +68,26 @@ def require_agreement(what: str, expected: dict, got: dict) -> float:
         raise ExportMismatch(f"{what} differs from mlpfit's own prediction by {error:.3g} (allowed {TOLERANCE:g}) "
                              "on fresh points, so it was not kept: this is a bug in mlpfit export, please report it")
     return error
+
+
+def check_rows(encoding: dict, n: int = 256, seed: int = 0) -> list[dict]:
+    """Raw rows for checking an export: values across each column's training range, levels, a text never
+    seen in training, and holes where the model fills them."""
+    rng = np.random.default_rng(seed)
+    rows = [{} for _ in range(n)]
+    for column in encoding["columns"]:
+        kind, name = column["kind"], column["name"]
+        for row in rows:
+            if column["fill"] is not None and rng.random() < 0.1:
+                row[name] = None
+            elif kind == "number":
+                low, high = column["low"] if column["low"] is not None else 0.0, column["high"] or 1.0
+                row[name] = float(rng.uniform(low, high))
+            elif kind == "date":
+                day = datetime.datetime.fromisoformat(column["origin"]) + datetime.timedelta(
+                    days=int(rng.integers(0, int(column["high"]) + 2)))
+                row[name] = day.strftime(column["format"]) if column["format"] else day.isoformat()
+            else:
+                levels = column["levels"] if kind == "category" else list(column["codes"])
+                row[name] = "never seen in training" if rng.random() < 0.05 else levels[rng.integers(len(levels))]
+    return rows

@@ -1,6 +1,7 @@
 """The front of a table run's ONNX graph: one named input per column, encoded inside the graph.
 
 - a number column: float64 ``[batch, 1]``; NaN is a missing value (filled as in training, and marked);
+  then squashed as in training (``raw_rows.squashed``);
 - a text column: string ``[batch, 1]``; ``""`` is a missing value. One-hot levels and many-level codes
   both go through ``ai.onnx.ml.OneHotEncoder`` (levels plus ``""``; an unseen text gives all zeros),
   then one constant matrix maps that to the network's inputs: each level's own input (one-hot) or
@@ -17,7 +18,7 @@ import datetime
 
 import numpy as np
 
-from mlpfit.data.sources.raw_rows import date_numbers, encode_rows, is_missing, level_text, table_columns
+from mlpfit.data.sources.raw_rows import SQUASH_BOUND, date_numbers, encode_rows, is_missing, level_text, table_columns
 
 ML_DOMAIN = "ai.onnx.ml"
 ML_OPSET = 3
@@ -57,6 +58,18 @@ def table_front(g, encoding: dict) -> tuple[list, str]:
     return inputs, x
 
 
+def _squashed(g, value: str, column: dict) -> str:
+    """raw_rows.squashed inside the graph: z / sqrt(1 + (z / bound)²) of z = (x - center) / spread."""
+    if column.get("center") is None:
+        return value
+    name = column["name"]
+    z = g.op("Div", g.op("Sub", value, g.const(f"{name}_center", [[column["center"]]], np.float64)),
+             g.const(f"{name}_spread", [[column["spread"]]], np.float64))
+    bounded = g.op("Div", z, g.const("squash_bound", [[SQUASH_BOUND]], np.float64))
+    one = g.const("one_f64", [[1.0]], np.float64)
+    return g.op("Div", z, g.op("Sqrt", g.op("Add", one, g.op("Mul", bounded, bounded))))
+
+
 def _fill_values(column: dict) -> list[float] | None:
     if column["fill"] is None:
         return None
@@ -67,12 +80,12 @@ def _fill_values(column: dict) -> list[float] | None:
 
 def _numbers(g, name: str, column: dict, fill: list[float] | None) -> list[str]:
     if fill is None:
-        return [name]
+        return [_squashed(g, name, column)]
     first = g.op("Slice", name, g.const("zero", [0], np.int64), g.const("one", [1], np.int64),
                  g.const("axis1", [1], np.int64)) if len(fill) > 1 else name
     holes = g.op("IsNaN", first)  # a missing row: NaN in its (first) number
     filled = g.op("Where", holes, g.const(f"{column['name']}_fill", [fill], np.float64), name)
-    out = [filled]
+    out = [_squashed(g, filled, column)]
     if column["indicator"]:
         out.append(g.op("Cast", holes, to=g.onnx.TensorProto.DOUBLE))
     return out
@@ -126,32 +139,10 @@ def feeds(encoding: dict, rows) -> dict[str, np.ndarray]:
             parts[holes, 0] = np.nan
             out[column["name"]] = parts
         elif kind == "number":
-            single = {"columns": [{**column, "indicator": False, "fill": float("nan")}], "marks": encoding.get("marks")}
+            raw = {**column, "indicator": False, "fill": float("nan"), "center": None}  # the graph squashes them itself
+            single = {"columns": [raw], "marks": encoding.get("marks")}
             out[column["name"]] = encode_rows({column["name"]: values}, single)
         else:
             texts = [MISSING_TEXT if is_missing(v) else level_text(v) for v in values]
             out[column["name"]] = np.array(texts, dtype=object).reshape(-1, 1)
     return out
-
-
-def check_rows(encoding: dict, n: int = 256, seed: int = 0) -> list[dict]:
-    """Raw rows for checking an export: values across each column's training range, levels, a text never
-    seen in training, and holes where the model fills them."""
-    rng = np.random.default_rng(seed)
-    rows = [{} for _ in range(n)]
-    for column in encoding["columns"]:
-        kind, name = column["kind"], column["name"]
-        for row in rows:
-            if column["fill"] is not None and rng.random() < 0.1:
-                row[name] = None
-            elif kind == "number":
-                low, high = column["low"] if column["low"] is not None else 0.0, column["high"] or 1.0
-                row[name] = float(rng.uniform(low, high))
-            elif kind == "date":
-                day = datetime.datetime.fromisoformat(column["origin"]) + datetime.timedelta(
-                    days=int(rng.integers(0, int(column["high"]) + 2)))
-                row[name] = day.strftime(column["format"]) if column["format"] else day.isoformat()
-            else:
-                levels = column["levels"] if kind == "category" else list(column["codes"])
-                row[name] = "never seen in training" if rng.random() < 0.05 else levels[rng.integers(len(levels))]
-    return rows

@@ -18,9 +18,11 @@ def table_section(encoding: dict) -> str:
     return "\n".join([
         "# 0. The table's columns as network inputs. predict() takes the table's raw rows (a list of dicts,",
         "#    a dict of columns, or a pandas DataFrame; columns matched by name) and encodes them as training did:",
-        "#    numbers as numbers (text such as '1,234' read with the training file's marks), few-level text",
+        "#    numbers as numbers (text such as '1,234' read with the training file's marks; squashed around the",
+        "#    column's median where ENCODING gives a center), few-level text",
         "#    one-hot, many-level text as each level's learnt code, dates as days since ENCODING's origin plus",
-        "#    year, month and weekday, holes filled and marked. A 2-D array of already encoded inputs works too.",
+        "#    year, month and weekday, holes filled and marked. A 2-D array holds the columns' raw values",
+        "#    in COLUMNS order (as `mlpfit predict RUN V ...` takes them).",
         f"ENCODING = {literal}",
         "",
         _body(number_text),
@@ -31,7 +33,19 @@ def is_table(X):
     """Raw rows (dicts, a dict of columns, a DataFrame) rather than an array of encoded inputs."""
     if isinstance(X, dict) or hasattr(X, "columns"):
         return True
-    return isinstance(X, (list, tuple)) and len(X) > 0 and isinstance(X[0], dict)''',
+    return isinstance(X, (list, tuple)) and len(X) > 0 and isinstance(X[0], dict)
+
+
+COLUMNS = [column["name"] for column in ENCODING["columns"]]
+
+
+def as_columns(X):
+    """A 2-D array of raw values, one column per table column in COLUMNS order, as a dict of columns."""
+    X = np.asarray(X, dtype=object)
+    X = X.reshape(len(X), -1) if X.ndim != 1 else X.reshape(1, -1)
+    if X.shape[1] != len(COLUMNS):
+        raise ValueError(f"X has {X.shape[1]} columns; the model takes {len(COLUMNS)}: {COLUMNS}")
+    return {name: list(X[:, k]) for k, name in enumerate(COLUMNS)}''',
     ])
 
 

@@ -29,7 +29,7 @@ from mlpfit.data.sources.raw_rows import encode_rows
 from mlpfit.errors import UsageError
 from mlpfit.export import check
 from mlpfit.export.network import Exported, fresh_points
-from mlpfit.export.onnx_table import ML_DOMAIN, ML_OPSET, check_rows, feeds, input_doc, table_front
+from mlpfit.export.onnx_table import ML_DOMAIN, ML_OPSET, feeds, input_doc, table_front
 
 OPSET = 17  # ONNX Runtime 1.13 (2022) and later run it; ReduceMean still takes axes as an attribute here
 IR_VERSION = 8  # the IR version that goes with opset 17, so older runtimes load the file too
@@ -293,7 +293,7 @@ def run_check(data: bytes, net: Exported, fitted) -> float:
     options.intra_op_num_threads = 1  # a check of a few hundred rows; more threads only contend
     session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     if net.encoding:  # raw rows in, against mlpfit's encoding of the same rows
-        rows = check_rows(net.encoding)
+        rows = check.check_rows(net.encoding)
         X, feed = encode_rows(rows, net.encoding), feeds(net.encoding, rows)
     else:
         X = fresh_points(net)

@@ -80,7 +80,7 @@ def usage(net: Exported, example: dict) -> list[str]:
         more = ", ..." if len(net.encoding["columns"]) > 4 else ""
         return [f"    import {module}",
                 f"    {module}.predict([{{{columns}{more}}}])   # raw table rows: dicts, a dict of columns or a DataFrame",
-                f"    {module}.predict(X)   # or X: [n, {len(net.inputs)}] already encoded inputs, columns as in INPUTS"]
+                f"    {module}.predict(X)   # or X: [n, {len(net.encoding['columns'])}] the columns' raw values, in COLUMNS order"]
     if len(net.inputs) > 8:
         return [f"    import {module}",
                 f"    {module}.predict(X)   # X: [n, {len(net.inputs)}], one row per example, columns as in INPUTS"]
@@ -227,7 +227,7 @@ WEIGHTS = load_weights()
 
 def forward(net: Exported) -> str:
     table_doc = "\n    A table's raw rows (see section 0) are encoded first." if net.encoding else ""
-    table_code = "\n    if is_table(X):\n        X = encode_rows(X, ENCODING)" if net.encoding else ""
+    table_code = "\n    X = encode_rows(X if is_table(X) else as_columns(X), ENCODING)" if net.encoding else ""
     member = "[(W[k], b[k]) for W, b in LAYERS]" if net.members else "LAYERS"
     doc = "Member k of the ensemble" if net.members else "The network"
     signature = "network(h, k)" if net.members else "network(h)"

@@ -10,6 +10,7 @@ import uuid
 import numpy as np
 
 from mlpfit import atomic
+from mlpfit.data.sources.raw_rows import encode_rows
 from mlpfit.errors import UsageError
 from mlpfit.export import check, destination, network, to_onnx, to_python
 from mlpfit.runfolder.run import load
@@ -103,13 +104,17 @@ def check_module(path: str, net, fitted) -> float:
         spec.loader.exec_module(module)
     finally:
         sys.dont_write_bytecode = before
-    X = network.fresh_points(net)
+    if net.encoding:  # raw rows in, against mlpfit's encoding of the same rows
+        feed = check.check_rows(net.encoding)
+        X = encode_rows(feed, net.encoding)
+    else:
+        X = feed = network.fresh_points(net)
     if net.task == "classify":
         index = {label: i for i, label in enumerate(net.classes)}
-        labels = module.predict(X)
-        got = {"probabilities": module.predict_proba(X), "label_index": np.array([index[c.item()] for c in labels])}
+        labels = module.predict(feed)
+        got = {"probabilities": module.predict_proba(feed), "label_index": np.array([index[c.item()] for c in labels])}
         if net.members:
-            got["probabilities_std"] = module.predict_std(X)
+            got["probabilities_std"] = module.predict_std(feed)
     else:
-        got = {"Y": module.predict(X), **({"Y_std": module.predict_std(X)} if net.members else {})}
+        got = {"Y": module.predict(feed), **({"Y_std": module.predict_std(feed)} if net.members else {})}
     return check.require_agreement(f"the Python module {path}", check.reference(fitted, net, X), got)

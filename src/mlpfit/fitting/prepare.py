@@ -48,7 +48,8 @@ def resolve(config: FitConfig, dataset: Dataset, split: Split) -> None:
     batch_chosen_here = config.train.batch_size is None
     defaults.resolve(config, rows, dataset.X.shape[1], n_outputs(dataset), dataset.task,
                      images=dataset.image_shape is not None,
-                     measured=dataset.table and split.held_out, cuda_visible=engines.cuda_visible)
+                     measured=dataset.table and split.held_out, tabular=getattr(dataset.encoding, "tabular", False),
+                     cuda_visible=engines.cuda_visible)
     if batch_chosen_here and config.train.batch_size >= rows:  # full batch: every row, whatever the weights
         config.train.batch_size = max(1, len(split.train))
     if config.train.engine == "numpy":

@@ -20,6 +20,7 @@ import os
 import numpy as np
 
 from mlpfit.network.gradient import input_gradients
+from mlpfit.data.sources.raw_rows import unsquashed
 from mlpfit.report import layout
 from mlpfit.report.importance import column_groups, importance
 
@@ -182,15 +183,23 @@ def compact_ticks(axis, most: int = 5) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: compact(value)))
 
 
+def in_column_units(fitted, column: int, inputs: np.ndarray) -> np.ndarray:
+    """A network input's values in its table column's own units: a squashed number column's raw numbers."""
+    encoding = getattr(fitted, "encoding", None)
+    coding = next((c for c in encoding.columns if c.kind == "number" and c.name == fitted.inputs[column]), None) \
+        if encoding is not None else None
+    return inputs if coding is None else unsquashed(inputs, coding.center, coding.spread)
+
+
 def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str]) -> None:
     lo, hi = float(X[:, column].min()), float(X[:, column].max())
     grid = np.linspace(lo, hi, PD_GRID) if hi > lo else np.array([lo])
     curves = partial_dependence(fitted, X, column, grid)
     labels = [f"p({c})" for c in fitted.classes] if fitted.task == "classify" else outs
     for k, label in enumerate(labels[:10]):
-        ax.plot(grid, curves[:, k], lw=1.4, label=_short(label))
-    ax.plot(np.quantile(X[:, column], np.linspace(0.05, 0.95, 10)), np.full(10, np.nanmin(curves)), "|",
-            color="#555555", ms=8, label="data deciles")
+        ax.plot(in_column_units(fitted, column, grid), curves[:, k], lw=1.4, label=_short(label))
+    deciles = in_column_units(fitted, column, np.quantile(X[:, column], np.linspace(0.05, 0.95, 10)))
+    ax.plot(deciles, np.full(10, np.nanmin(curves)), "|", color="#555555", ms=8, label="data deciles")
     width = layout.axes_width(ax.figure, ax)
     ax.set(xlabel=layout.shorten(name, width), ylabel="mean prediction",
            title=layout.shorten(f"partial dependence on {name}", width + 0.5, layout.TITLE_CHAR))

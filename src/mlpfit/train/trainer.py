@@ -19,10 +19,13 @@ Engine protocol (duck-typed):
   optimizer_state()                                the optimizer's moments, for a later fit that continues this one
   network_state(stacked) -> dict                   the weights now, under torch's names (a Network's state_arrays)
   device: str                                      where it computes ("cpu", "cuda:0")
+  hold_threads() (optional)                        a context in which the engine keeps its worker threads
+                                                   from epoch to epoch (the trainer holds it around its epochs)
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -78,19 +81,20 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_train_begin(self)
         epoch = self.epoch
-        while epoch <= self.epochs:  # a callback may add epochs (train.callbacks.TrainOn)
-            self.epoch = epoch
-            train_loss = self.engine.train_epoch(self.should_stop)
-            if train_loss is None:  # interrupted mid-epoch: no logs, no on_train_end
-                self.interrupted, self.seconds = True, time.perf_counter() - start
-                return self.history
-            logs = self.logs(epoch, train_loss, self.engine.evaluate(), time.perf_counter() - start)
-            self.history.append(logs)
-            for cb in self.callbacks:
-                cb.on_epoch_end(self, logs)
-            if self.stop_training or not self.running.any():
-                break
-            epoch += 1
+        with getattr(self.engine, "hold_threads", contextlib.nullcontext)():
+            while epoch <= self.epochs:  # a callback may add epochs (train.callbacks.TrainOn)
+                self.epoch = epoch
+                train_loss = self.engine.train_epoch(self.should_stop)
+                if train_loss is None:  # interrupted mid-epoch: no logs, no on_train_end
+                    self.interrupted, self.seconds = True, time.perf_counter() - start
+                    return self.history
+                logs = self.logs(epoch, train_loss, self.engine.evaluate(), time.perf_counter() - start)
+                self.history.append(logs)
+                for cb in self.callbacks:
+                    cb.on_epoch_end(self, logs)
+                if self.stop_training or not self.running.any():
+                    break
+                epoch += 1
         self.epoch = self.epochs + 1
         for cb in self.callbacks:
             cb.on_train_end(self)

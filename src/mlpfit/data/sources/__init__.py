@@ -72,7 +72,7 @@ def load_table(config, path: str) -> Dataset:
 
     d = config.data
     table = read_table(path, d.target_columns, d.feature_columns, d.task, drop=d.drop or (), impute=d.impute,
-                       sep=d.sep, decimal=d.decimal, thousands=d.thousands)
+                       squash=d.scale, sep=d.sep, decimal=d.decimal, thousands=d.thousands)
     return table_dataset(table, os.path.splitext(os.path.basename(path))[0])
 
 
@@ -81,7 +81,8 @@ def frame_dataset(config, frame) -> Dataset:
     from mlpfit.data.sources.table import frame_table
 
     d = config.data
-    table = frame_table(frame, d.target_columns, d.feature_columns, d.task, drop=d.drop or (), impute=d.impute)
+    table = frame_table(frame, d.target_columns, d.feature_columns, d.task, drop=d.drop or (), impute=d.impute,
+                        squash=d.scale)
     return table_dataset(table, "table")
 
 

@@ -22,6 +22,9 @@ def coding_problem(column) -> str | None:
         return "has levels that are not a list of texts"
     if not all(v is None or _number(v) for v in (column.low, column.high)):
         return "has a range that is not finite numbers"
+    if column.center is not None or column.spread is not None:
+        if column.kind != "number" or not (_number(column.center) and _number(column.spread) and column.spread > 0):
+            return "has a squashing center and spread that are not a finite number and a positive one"
     if not isinstance(column.indicator, bool) or not isinstance(column.missing, int) or isinstance(column.missing, bool):
         return "has an indicator or missing count of the wrong type"
     if column.kind == "target":

@@ -6,7 +6,11 @@ keeps it as plain data (``encoding.json``, no pickle), and :meth:`TableEncoding.
 exactly that to new rows, at ``predict`` time, in the estimators and (re-written without pandas) in
 the NumPy-only export. Per column:
 
-- numbers stay numbers; their observed range is kept, so a prediction outside it can be flagged;
+- numbers stay numbers; in a :attr:`~TableEncoding.tabular` table those of more than two values are centred
+  on their median, divided by their interquartile range and squashed smoothly into ±3
+  (:func:`~mlpfit.data.sources.raw_rows.squashed`), so that outliers and skewed columns (a house's area, an
+  age in days) reach the network as bounded inputs; their observed range is kept, so a prediction outside
+  it can be flagged;
 - text of up to ``ONE_HOT_LEVELS`` levels is one-hot encoded, one input per level (``color[red]``);
   a level never seen in training becomes all zeros, and is reported;
 - text of more levels becomes each level's mean target (:mod:`~mlpfit.data.sources.target_codes`:
@@ -35,14 +39,17 @@ from mlpfit.data.sources.csvfile import Sheet
 from mlpfit.data.sources.coding_checks import coding_problem
 from mlpfit.data.sources.dates import date_format, date_parts, parse, varying_parts
 from mlpfit.data.sources.messages import data_error, quote
-from mlpfit.data.sources.raw_rows import level_text
+from mlpfit.data.sources.raw_rows import level_text, squashed
 from mlpfit.data.sources.target_codes import fit_codes
 from mlpfit.errors import RunFolderError
 
 # One-hot up to this many levels: scikit-learn's TableVectorizer draws the same line (40); beyond it a
 # column costs one input per level, each learnt from few rows, and target encoding does better.
 ONE_HOT_LEVELS = 40
-FORMAT, VERSION = "mlpfit-encoding", 2  # 2: target-encoded and date columns
+# A scientist's measurements (E from m and v; n·k·T/V) have a few numeric columns and a smooth law behind them,
+# which the formula net (smooth tanh units, raw inputs) recovers best; the laws of issue 28's benchmark have up to 4.
+MEASURED_COLUMNS = 4
+FORMAT, VERSION = "mlpfit-encoding", 3  # 2: target-encoded and date columns; 3: squashed numbers
 FEATURE_FIX = "inputs must be numbers, dates or text categories: correct the cell, or leave the column out with --drop"
 PREDICT_FIX = "this input was a column of numbers in training: correct the cell"
 MISSING = "missing"  # the indicator input of column c is c[missing]
@@ -65,6 +72,8 @@ class ColumnCoding:
     parts: list[str] = field(default_factory=list)  # target and date: what each input of the column holds
     origin: str | None = None  # date: day 0 (ISO), the first training date
     format: str | None = None  # date: the strftime format of its text (None: parsed datetimes or ISO text)
+    center: float | None = None  # numbers: the median the input is squashed around (None: the raw value is the input)
+    spread: float | None = None  # numbers: the interquartile range (the half range if that is 0) it is divided by
 
     def names(self) -> list[str]:
         if self.kind == "number":
@@ -112,6 +121,12 @@ class TableEncoding:
         return any(column.kind in ("category", "target") for column in self.columns)
 
     @property
+    def tabular(self) -> bool:
+        """A table as people keep them (text or date columns, or more than MEASURED_COLUMNS numbers), not a few
+        measured quantities of a smooth law: it gets squashed numbers and the table recipe (config.defaults)."""
+        return len(self.columns) > MEASURED_COLUMNS or any(c.kind != "number" for c in self.columns)
+
+    @property
     def has_ranges(self) -> bool:
         return any(column.low is not None for column in self.columns)
 
@@ -119,18 +134,22 @@ class TableEncoding:
 
     @classmethod
     def fit(cls, sheet: Sheet, names: list[str], impute: bool = True, other=(), dropped=None,
-            target: "Target | None" = None) -> "TableEncoding":
-        return cls.fit_transform(sheet, names, impute, other, dropped, target)[0]
+            target: "Target | None" = None, squash: bool = True) -> "TableEncoding":
+        return cls.fit_transform(sheet, names, impute, other, dropped, target, squash)[0]
 
     @classmethod
     def fit_transform(cls, sheet: Sheet, names: list[str], impute: bool = True, other=(), dropped=None,
-                      target: "Target | None" = None) -> tuple["TableEncoding", np.ndarray]:
+                      target: "Target | None" = None, squash: bool = True) -> tuple["TableEncoding", np.ndarray]:
         """The encoding learnt from ``sheet`` and its training inputs [n, names]; ``target`` (the rows'
-        targets) lets text of many levels be target-encoded, cross-fitted on these rows."""
+        targets) lets text of many levels be target-encoded, cross-fitted on these rows. Numbers are squashed
+        in a :attr:`tabular` table unless ``squash`` is False (``--no-scale``)."""
         crossfit = {}
         columns = [_fit_column(sheet, name, impute, target, crossfit) for name in names]
         marks = {"decimal": sheet.dialect.decimal, "thousands": sheet.dialect.thousands}
         encoding = cls(columns, impute, list(other), dict(dropped or {}), marks)
+        if not (squash and encoding.tabular):
+            for column in columns:
+                column.center = column.spread = None
         _check_unique(encoding.names, sheet.path)
         X = encoding.transform(sheet).X
         start = 0
@@ -193,7 +212,7 @@ class TableEncoding:
             values = sheet.numbers(column.name, PREDICT_FIX, allow_missing=True)
             values = np.where(holes, column.fill if column.fill is not None else 0.0, values)
             _flag_outside(column, values, holes, flags.extrapolation)
-            own = values[:, None]
+            own = squashed(values, column.center, column.spread)[:, None]
         elif column.kind == "date":
             own = _dates(sheet, column, holes, flags)
         elif column.kind == "target":
@@ -248,6 +267,10 @@ class TableEncoding:
             listed = ", ".join(f"{c.name} ({len(c.codes)} levels)" for c in coded)
             notes.append(f"text column(s) of more than {ONE_HOT_LEVELS} levels target-encoded (each level's mean "
                          f"target, rare levels pooled, cross-fitted): {listed}")
+        squashed_columns = [c for c in self.columns if c.center is not None]
+        if squashed_columns:
+            notes.append(f"{len(squashed_columns)} number column(s) squashed around their medians into ±3 (robust "
+                         "scaling, smooth clipping), so outliers and skewed columns reach the network bounded")
         dated = [c for c in self.columns if c.kind == "date"]
         if dated:
             listed = ", ".join(f"{c.name} ({', '.join(c.parts)}; day 0 = {c.origin})" for c in dated)
@@ -289,8 +312,20 @@ def _fit_column(sheet: Sheet, name: str, impute: bool, target: Target | None, cr
         return _fit_category(sheet, name, column, holes, target, crossfit)
     values = sheet.numbers(name, FEATURE_FIX, allow_missing=True)
     present = values[~np.isnan(values)]
+    center, spread = robust_scale(present)
     return ColumnCoding(name, "number", fill=float(np.median(present)), indicator=holes > 0, missing=holes,
-                        low=float(present.min()), high=float(present.max()))
+                        low=float(present.min()), high=float(present.max()), center=center, spread=spread)
+
+
+def robust_scale(present: np.ndarray) -> tuple[float | None, float | None]:
+    """(median, interquartile range) to squash a number column by; (None, None) for a column of at most two
+    values (a 0/1 flag is an input as it is). A column whose middle half is one value (mostly zeros) is
+    divided by half its range instead."""
+    if len(np.unique(present)) <= 2:
+        return None, None
+    q1, center, q3 = np.quantile(present, [0.25, 0.5, 0.75])
+    spread = q3 - q1 if q3 > q1 else (present.max() - present.min()) / 2
+    return float(center), float(spread)
 
 
 def needs_encoding(X) -> bool:

@@ -70,10 +70,34 @@ def encode_rows(rows, encoding):
     return np.column_stack(parts) if parts else np.empty((len(next(iter(columns.values()), [])), 0))
 
 
+SQUASH_BOUND = 3.0  # squashed numbers stay within ±3 robust spreads of the median (RealMLP's smooth clipping)
+
+
+def squashed(values, center, spread):
+    """A number column's input: ``z / sqrt(1 + (z / 3)²)`` of ``z = (x - center) / spread``. Linear near the median,
+    bounded far from it: a house five times the usual size is a large input, not an extreme one, so an
+    unbounded unit cannot extrapolate from it. None for ``center``: the raw values (encodings without it)."""
+    values = np.asarray(values, dtype=np.float64)
+    if center is None:
+        return values
+    z = (values - center) / spread
+    return z / np.sqrt(1.0 + (z / SQUASH_BOUND) ** 2)
+
+
+def unsquashed(inputs, center, spread):
+    """The raw numbers whose squashed inputs are ``inputs`` (inside ±3): for axes drawn in the column's own units."""
+    inputs = np.asarray(inputs, dtype=np.float64)
+    if center is None:
+        return inputs
+    s = np.clip(inputs, -SQUASH_BOUND * (1 - 1e-12), SQUASH_BOUND * (1 - 1e-12))
+    return center + spread * s / np.sqrt(1.0 - (s / SQUASH_BOUND) ** 2)
+
+
 def _encode_column(column, values, holes, marks):
     kind, fill = column["kind"], column["fill"]
     if kind == "number":
-        return np.array([[fill if hole else _number(v, column["name"], marks)] for v, hole in zip(values, holes)])
+        raw = np.array([[fill if hole else _number(v, column["name"], marks)] for v, hole in zip(values, holes)])
+        return squashed(raw, column.get("center"), column.get("spread"))
     if kind == "date":
         return np.array([date_numbers(datetime.datetime.fromisoformat(fill) if hole else v, column) for v, hole in zip(values, holes)], dtype=np.float64)
     texts = [fill if hole else level_text(v) for v, hole in zip(values, holes)]

@@ -51,6 +51,7 @@ def read_table(
     *,
     drop: Sequence[str] = (),
     impute: bool = False,
+    squash: bool = True,
     sep: str | None = None,
     decimal: str | None = None,
     thousands: str | None = None,
@@ -63,15 +64,16 @@ def read_table(
     ``thousands`` name the file's marks; those left None are detected.
     """
     sheet = Sheet.load(path, sep, decimal, thousands)
-    return sheet_table(sheet, target, features, task, drop=drop, impute=impute)
+    return sheet_table(sheet, target, features, task, drop=drop, impute=impute, squash=squash)
 
 
-def frame_table(frame: pd.DataFrame, target=None, features=None, task=None, *, drop=(), impute=True) -> Table:
+def frame_table(frame: pd.DataFrame, target=None, features=None, task=None, *, drop=(), impute=True,
+                squash=True) -> Table:
     """:func:`read_table` for a DataFrame (the Python API): the same rules, rows named by number."""
-    return sheet_table(Sheet.from_frame(frame), target, features, task, drop=drop, impute=impute)
+    return sheet_table(Sheet.from_frame(frame), target, features, task, drop=drop, impute=impute, squash=squash)
 
 
-def sheet_table(sheet: Sheet, target, features, task, *, drop=(), impute=False) -> Table:
+def sheet_table(sheet: Sheet, target, features, task, *, drop=(), impute=False, squash=True) -> Table:
     if task is not None and task not in TASKS:
         raise UsageError(f"task must be 'regress' or 'classify', got {quote(task)}")
     feature_names, target_names = _choose_columns(sheet, target, features)
@@ -80,7 +82,7 @@ def sheet_table(sheet: Sheet, target, features, task, *, drop=(), impute=False) 
     other = [name for name in sheet.header if name not in feature_names]
     Y, chosen_task = _targets(sheet, target_names, task)
     target = Target(Y, chosen_task, target_names)
-    encoding, X = TableEncoding.fit_transform(sheet, feature_names, impute, other, dropped, target)
+    encoding, X = TableEncoding.fit_transform(sheet, feature_names, impute, other, dropped, target, squash)
     path = None if sheet.path is None else os.fspath(sheet.path)
     return Table(path, feature_names, target_names, X, Y, chosen_task, encoding, sheet.reading_note())
 

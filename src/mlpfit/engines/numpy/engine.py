@@ -11,15 +11,17 @@ with ``seed + k``, so it starts and trains like a single fit with that seed; the
 same model on the CPU, bit for bit. Parameters of all members are one [K, P] array (row k is
 member k's flat vector); ``member_state(k)`` gives them under torch's names. All members take each
 step together: one gather of their batches, one batched product per layer, one optimizer update.
+With two threads the members form two groups, each stepped by whichever thread is free, in the epochs
+where that is faster than one group on one thread (mlpfit.engines.numpy.threads); the results are the same.
 A member the trainer stopped (early stopping) is computed with the others but keeps its weights and
 moments: they are put back after every step.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import math
+import time
 
 import numpy as np
 
@@ -27,6 +29,7 @@ from mlpfit.engines.numpy import state as check
 from mlpfit.engines.numpy.losses import LOSSES, batch_loss, row_losses
 from mlpfit.engines.numpy.net import FlatMLP
 from mlpfit.engines.numpy.optim import OPTIMIZERS, make_optimizer
+from mlpfit.engines.numpy.threads import SplitChooser, member_threads, side_by_side
 from mlpfit.errors import UsageError
 from mlpfit.scratch.network import init_params
 from mlpfit.train.schedules import schedule as lr_schedule
@@ -94,14 +97,19 @@ class NumpyEngine:
         self.epoch_rng = [rng.bit_generator.state for rng in self.rngs]
         self.partial_loss = None
         self.gathered = {}  # batch size -> the buffer a batch's rows are copied into
+        self.parts = (None, [])  # (the optimizer, its part for each group): see optimizer_parts
+        self.pool = None  # the member threads while hold_threads keeps them, else None
+        self.whole = [(slice(0, self.members), self.net, self.layers, self.grad_layers)]  # every member in one group
         self.groups = self.member_groups(sizes, activation, output_activation, dropout)
+        self.chooser = SplitChooser()  # whether an epoch splits the members over the threads
+        self.split = False  # the last epoch did
 
     def member_groups(self, sizes, activation, output_activation, dropout) -> list[tuple]:
         """(members, net, layers, gradient layers) per thread: contiguous slices of the members, each with its
         own workspaces; NumPy lets go of the GIL inside every product and elementwise call, so the slices'
-        steps run on separate cores."""
+        steps (their gradients and their optimizer updates) run on separate cores."""
         if self.threads == 1:
-            return [(slice(0, self.members), self.net, self.layers, self.grad_layers)]
+            return self.whole
         bounds = np.linspace(0, self.members, self.threads + 1).round().astype(int)
         layout = self.net.layout
         return [(slice(a, b), FlatMLP(sizes, activation, output_activation, dropout, self.dtype),
@@ -144,11 +152,14 @@ class NumpyEngine:
             for rng, state in zip(self.rngs, self.epoch_rng):
                 rng.bit_generator.state = state  # replay the interrupted epoch's shuffles
         full = self.batch_size >= len(self.X)
-        orders = None if full else self.epoch_orders()
         total = self.partial_loss.copy() if self.step else np.zeros(self.members)
         frozen = np.flatnonzero(~self.active)  # the trainer freezes members between epochs only
-        with np.errstate(all="ignore"), member_threads(self.threads) as pool:
+        with np.errstate(all="ignore"), self.member_pool() as pool:
             # errstate: a diverging run overflows; the divergence guard reports it
+            self.split = pool is not None and self.chooser.split()
+            pool = pool if self.split else None  # no pool: every member in one group, in this thread
+            orders = None if full else self.epoch_orders(pool)
+            start, first = time.perf_counter(), self.step
             for i in range(self.step, self.steps_per_epoch):
                 rows = None if full else orders[:, i * self.batch_size : (i + 1) * self.batch_size]
                 saved = self.frozen_state(frozen)
@@ -162,9 +173,29 @@ class NumpyEngine:
                 if should_stop():
                     self.partial_loss = total
                     return None
+            if self.threads > 1:
+                self.chooser.record(self.split, (time.perf_counter() - start) / max(1, self.steps_per_epoch - first))
         self.step, self.partial_loss = 0, None
         total[frozen] = 0.0  # a frozen member's epoch loss is not its own (it did not train)
         return total / (len(self.X) if self.W is None else max(self.W.sum(), 1e-30))
+
+    @contextlib.contextmanager
+    def hold_threads(self):
+        """Keep the member threads from one epoch to the next while the block runs (the trainer holds them
+        around its epochs): threads start once a fit instead of once an epoch, and evaluate uses them too."""
+        if self.pool is not None or self.threads == 1:
+            yield
+            return
+        with member_threads(self.threads) as pool:
+            self.pool = pool
+            try:
+                yield
+            finally:
+                self.pool = None
+
+    def member_pool(self):
+        """The held member threads, or threads for this epoch alone."""
+        return contextlib.nullcontext(self.pool) if self.pool is not None else member_threads(self.threads)
 
     def frozen_state(self, frozen: np.ndarray):
         """Copies of the stopped members' weights and moments (None when every member trains)."""
@@ -177,12 +208,21 @@ class NumpyEngine:
         self.params[frozen] = params  # in place: the layer views stay valid
         self.optimizer.put_rows(frozen, moments)
 
-    def epoch_orders(self) -> np.ndarray:
+    def epoch_orders(self, pool=None) -> np.ndarray:
         """[K, n]: each member's row order this epoch (scratch.train.batches' shuffle, or the rows in order with
-        shuffle=False), cut into batches by columns."""
-        if self.shuffle:
-            return np.stack([rng.permutation(len(self.X)) for rng in self.rngs])
-        return np.broadcast_to(np.arange(len(self.X)), (self.members, len(self.X)))
+        shuffle=False), cut into batches by columns. ``pool``: the groups shuffle their members' rows side by side."""
+        n = len(self.X)
+        if not self.shuffle:
+            return np.broadcast_to(np.arange(n), (self.members, n))
+        orders = np.empty((self.members, n), np.int64)
+        orders[:] = np.arange(n)
+
+        def shuffle(group):  # rng.permutation(n) is arange(n) shuffled in place: the same orders, no copies
+            for k in range(self.members)[group[0]]:
+                self.rngs[k].shuffle(orders[k])
+
+        side_by_side(pool, shuffle, self.groups if pool is not None else self.whole)
+        return orders
 
     def batch(self, rows: np.ndarray | None):
         """The batch's inputs, targets, per-row scale (weight / Σ weights, or None) and row count (or Σ weights
@@ -207,17 +247,33 @@ class NumpyEngine:
         return rows[..., :width], rows[..., width:]
 
     def train_step(self, rows: np.ndarray | None, lr, pool=None) -> tuple[np.ndarray, np.ndarray]:
-        """One step of every member on ``rows`` (None: all); returns each member's batch loss and the rows (or
-        weight) it averages over. ``pool``: threads that take the member groups' gradients side by side."""
+        """One step of every member on ``rows`` (None: all) at rates ``lr`` ([K, 1]); returns each member's batch
+        loss and the rows (or weight) it averages over. ``pool``: threads that step the member groups side by side
+        (None: every member in one group, in this thread)."""
         X, T, scale, total = self.batch(rows)
         if pool is None:
-            loss = np.concatenate([self.group_gradient(group, X, T, scale) for group in self.groups])
-        else:
-            loss = np.concatenate(list(pool.map(lambda group: self.group_gradient(group, X, T, scale), self.groups)))
+            return self.group_step(self.whole[0], self.optimizer, X, T, scale, total, lr), total
+        steps = list(zip(self.groups, self.optimizer_parts()))
+        losses = side_by_side(pool, lambda step: self.group_step(*step, X, T, scale, total, lr), steps)
+        return np.concatenate(losses), total
+
+    def optimizer_parts(self) -> list:
+        """The optimizer over each group's members (the optimizer itself for one group), made again when the
+        optimizer is replaced (a checkpoint or saved moments loaded)."""
+        optimizer, parts = self.parts
+        if optimizer is not self.optimizer:
+            parts = [self.optimizer] if len(self.groups) == 1 else [self.optimizer.part(g[0]) for g in self.groups]
+            self.parts = (self.optimizer, parts)
+        return parts
+
+    def group_step(self, group, optimizer, X, T, scale, total, lr) -> np.ndarray:
+        """One group's gradient, L2 term and optimizer update; returns its members' batch losses."""
+        members = group[0]
+        loss = self.group_gradient(group, X, T, scale)
         if self.alpha:
-            loss = loss + self.add_l2(total)
-        self.optimizer.step(self.params, self.grad, lr)
-        return loss, total
+            loss = loss + self.add_l2(members, total[members])
+        optimizer.step(self.params[members], self.grad[members], lr[members])
+        return loss
 
     def group_gradient(self, group, X, T, scale) -> np.ndarray:
         """Forward and backward of one group of members into its rows of grad; returns their batch losses."""
@@ -231,13 +287,14 @@ class NumpyEngine:
         net.backward(layers, grads)
         return np.atleast_1d(loss)
 
-    def add_l2(self, rows: np.ndarray) -> np.ndarray:
-        """0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.engines.torch.losses.l2_penalty), per member: its value;
-        its gradient into grad."""
-        weights = np.multiply(self.params, self.weight_mask, out=self.l2_buffer)
-        squares = np.einsum("kp,kp->k", weights, self.params, dtype=np.float64)
+    def add_l2(self, members: slice, rows: np.ndarray) -> np.ndarray:
+        """0.5·alpha·Σ‖W‖²/rows on weight matrices (mlpfit.engines.torch.losses.l2_penalty), for some members:
+        each one's value; its gradient into grad."""
+        params = self.params[members]
+        weights = np.multiply(params, self.weight_mask, out=self.l2_buffer[members])
+        squares = np.einsum("kp,kp->k", weights, params, dtype=np.float64)
         weights *= (self.alpha / rows).astype(self.dtype)[:, None]
-        self.grad += weights
+        self.grad[members] += weights
         return 0.5 * self.alpha * squares / rows
 
     def evaluate(self) -> dict:
@@ -245,7 +302,12 @@ class NumpyEngine:
         total = len(self.X_val) if self.W_val is None else max(float(self.W_val.sum()), 1e-30)
         weight = 1.0 if self.W_val is None else self.W_val
         with np.errstate(all="ignore"):
-            y = self.net.predict(self.layers, self.X_val)  # [K, n, out]: every member in one pass
+            # [K, n, out]: each group's members in one pass, the groups side by side where threads are held;
+            # in the chunks the whole would take, so the outputs do not depend on the threads
+            rows = self.net.chunk_rows(self.members)
+            groups = self.groups if self.split else self.whole
+            parts = side_by_side(self.pool, lambda group: group[1].predict(group[2], self.X_val, rows), groups)
+            y = parts[0] if len(parts) == 1 else np.concatenate(parts)
             losses = (row_losses(self.loss_name, y, self.T_val) * weight).sum(axis=-1) / total
             if self.classes_val is not None:
                 hits = ((y.argmax(axis=-1) == self.classes_val) * weight).sum(axis=-1) / total
@@ -305,17 +367,6 @@ class NumpyEngine:
                 rng.bit_generator.state = saved
         self.epoch_rng = rngs["epoch_rng"]
         self.active, self.steps_done, self.step, self.partial_loss = active, steps_done, step, partial
-
-
-@contextlib.contextmanager
-def member_threads(threads: int):
-    """A pool of ``threads`` workers for the members' groups while an epoch trains (None for one thread);
-    shut down with the epoch, so a fit leaves no threads behind."""
-    if threads == 1:
-        yield None
-        return
-    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="mlpfit-members") as pool:
-        yield pool
 
 
 def training_arrays(X, Y, W, loss: str, sizes: list[int], dtype=DTYPE):

@@ -15,6 +15,8 @@ sweep's members differ in it), so member k's update is the one it would take alo
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 ADAMW_DECAY = 1e-4  # mlpfit's AdamW default (train/optim.py), replaced by a given --weight-decay
@@ -87,6 +89,17 @@ class FlatOptimizer:
             for name, value in arrays.items():
                 getattr(self, name)[k] = value
 
+    def part(self, members: slice) -> FlatOptimizer:
+        """This optimizer over a contiguous slice of its members ([K, P] parameters): the same rules over views
+        of their rows of the state, so stepping the part steps those members (threads step their members side
+        by side). Every formula is elementwise per member, so the slices' steps are the whole's, bit for bit."""
+        part = copy.copy(self)
+        part.steps, part.tmp = self.steps[members], self.tmp[members]
+        for name in self.moments:
+            setattr(part, name, getattr(self, name)[members])
+        part.shape = part.tmp.shape
+        return part
+
     def rows(self, members: np.ndarray) -> tuple:
         """Copies of some members' state (a [K, P] optimizer), for put_rows to write back."""
         return self.steps[members].copy(), [getattr(self, name)[members].copy() for name in self.moments]
@@ -132,6 +145,12 @@ class Moments(FlatOptimizer):
         ones = (1,) * len(self.shape)
         self.decay = np.array([b1, b2], dtype).reshape(2, *ones)
         self.weight = np.array([1.0 - b1, 1.0 - b2], dtype).reshape(2, *ones)
+
+    def part(self, members: slice) -> Moments:
+        part = super().part(members)
+        part.pair, part.incoming = self.pair[:, members], self.incoming[:, members]
+        part.exp_avg, part.exp_avg_sq = part.pair
+        return part
 
     def update_moments(self, g: np.ndarray) -> None:
         """m ← β1·m + (1-β1)·g and v ← β2·v + (1-β2)·g² (torch writes the first as lerp(m, g, 1-β1))."""
