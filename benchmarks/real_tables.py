@@ -12,7 +12,7 @@ as they came (text, holes and all). Every side learns from the 80% file and is s
 - HistGradientBoosting (scikit-learn's, its defaults, text columns as native categoricals);
 - a typical scikit-learn MLP pipeline: median / most-frequent imputing, StandardScaler, one-hot text,
   MLPRegressor / MLPClassifier with early stopping (regression targets standardized);
-- RealMLP-TD (pytabkit, with --realmlp when it is installed: ``pip install pytabkit``; about ten times
+- RealMLP-TD (pytabkit, with --realmlp when it is installed: ``pip install ".[bench]"``; about ten times
   HistGradientBoosting's time).
 
 The scikit-learn sides run in this process and their fit plus predict is timed. Prints per table the mean
