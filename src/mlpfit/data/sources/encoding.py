@@ -47,7 +47,7 @@ from mlpfit.errors import RunFolderError
 # column costs one input per level, each learnt from few rows, and target encoding does better.
 ONE_HOT_LEVELS = 40
 # A scientist's measurements (E from m and v; n·k·T/V) have a few numeric columns and a smooth law behind them,
-# which the formula net (smooth tanh units, raw inputs) recovers best; the laws of issue 28's benchmark have up to 4.
+# which the formula net (smooth tanh units on raw inputs) fits and the symbolic readout reads back best.
 MEASURED_COLUMNS = 4
 FORMAT, VERSION = "mlpfit-encoding", 3  # 2: target-encoded and date columns; 3: squashed numbers
 FEATURE_FIX = "inputs must be numbers, dates or text categories: correct the cell, or leave the column out with --drop"
