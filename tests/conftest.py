@@ -22,6 +22,18 @@ def formula_config(target: str, out: str, *, domain=(-2.0, 2.0), hidden=(16,), e
                      run=RunConfig(out=out, quiet=True))
 
 
+def runs_beside_a_secret(root, secret: str, epochs: int):
+    """``root/runs`` holding one trained run (``good``), and ``root/secret.txt`` outside it: what the
+    playground's --runs must serve, and a file it must never reach."""
+    from mlpfit.fitting.fit import fit
+
+    (root / "secret.txt").write_text(secret)
+    runs = root / "runs"
+    runs.mkdir()
+    fit(formula_config("x*y", str(runs / "good"), epochs=epochs))
+    return runs
+
+
 @pytest.fixture(scope="session")
 def runs_root(tmp_path_factory):
     return tmp_path_factory.mktemp("runs")

@@ -19,7 +19,7 @@ with warnings.catch_warnings():  # Starlette 1.x prefers the httpx2 fork; httpx 
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from conftest import formula_config
+from conftest import runs_beside_a_secret
 from mlpfit.errors import UsageError
 from mlpfit.play import pages as pages_module
 from mlpfit.play.app import create_app
@@ -33,14 +33,7 @@ PLANTED = "<html><body><script>fetch('/api/upload', {method: 'POST', body: 'a,b\
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """--runs with one real run folder, and a secret file outside --runs."""
-    from mlpfit.fitting.fit import fit
-
-    root = tmp_path_factory.mktemp("attack")
-    (root / "secret.txt").write_text(SECRET)
-    runs = root / "runs"
-    runs.mkdir()
-    fit(formula_config("x*y", str(runs / "good"), epochs=3))
-    return runs
+    return runs_beside_a_secret(tmp_path_factory.mktemp("attack"), SECRET, epochs=3)
 
 
 @pytest.fixture

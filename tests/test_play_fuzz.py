@@ -25,7 +25,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from conftest import formula_config
+from conftest import runs_beside_a_secret
 from mlpfit.play import pages as pages_module
 from mlpfit.play.app import create_app
 
@@ -58,13 +58,8 @@ class StandIn:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from mlpfit.fitting.fit import fit
-
     root = tmp_path_factory.mktemp("fuzz-play")
-    (root / "secret.txt").write_text(SECRET)
-    runs = root / "runs"
-    runs.mkdir()
-    fit(formula_config("x*y", str(runs / "good"), epochs=2))
+    runs = runs_beside_a_secret(root, SECRET, epochs=2)
     (runs / "good" / "outside.json").symlink_to(root / "secret.txt")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pages_module, "Session", StandIn)
