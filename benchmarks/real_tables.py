@@ -57,6 +57,12 @@ def text_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
 
 
+def inputs(train: pd.DataFrame, test: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The training and test inputs (the target left out), and the names of their text columns."""
+    X = train.drop(columns=[target])
+    return X, test.drop(columns=[target]), text_columns(X)
+
+
 def mlpfit_side(train_csv: str, test_csv: str, target: str, regression: bool, folder: str) -> tuple[float, float, dict]:
     run = os.path.join(folder, "run")
     start = time.perf_counter()
@@ -77,8 +83,8 @@ def mlpfit_side(train_csv: str, test_csv: str, target: str, regression: bool, fo
 
 def hgb_side(train: pd.DataFrame, test: pd.DataFrame, target: str, regression: bool, seed: int) -> tuple[float, float]:
     start = time.perf_counter()
-    X, X_test = train.drop(columns=[target]), test.drop(columns=[target])
-    for name in text_columns(X):
+    X, X_test, text = inputs(train, test, target)
+    for name in text:
         levels = pd.Index(X[name].dropna().unique())
         X[name] = pd.Categorical(X[name], categories=levels)
         X_test[name] = pd.Categorical(X_test[name].where(X_test[name].isin(levels)), categories=levels)
@@ -90,8 +96,7 @@ def hgb_side(train: pd.DataFrame, test: pd.DataFrame, target: str, regression: b
 
 def mlp_pipeline_side(train: pd.DataFrame, test: pd.DataFrame, target: str, regression: bool, seed: int):
     start = time.perf_counter()
-    X, X_test = train.drop(columns=[target]), test.drop(columns=[target])
-    text = text_columns(X)
+    X, X_test, text = inputs(train, test, target)
     numbers = [c for c in X.columns if c not in text]
     prepare = ColumnTransformer([
         ("numbers", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numbers),
@@ -112,8 +117,7 @@ def realmlp_side(train: pd.DataFrame, test: pd.DataFrame, target: str, regressio
     from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
     start = time.perf_counter()
-    X, X_test = train.drop(columns=[target]), test.drop(columns=[target])
-    text = text_columns(X)
+    X, X_test, text = inputs(train, test, target)
     for name in text:
         X[name], X_test[name] = X[name].astype(str), X_test[name].astype(str)
     numbers = [c for c in X.columns if c not in text]
