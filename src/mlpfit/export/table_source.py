@@ -30,7 +30,7 @@ def table_section(encoding: dict) -> str:
         '''
 
 def is_table(X):
-    """Raw rows (dicts, a dict of columns, a DataFrame) rather than an array of encoded inputs."""
+    """Raw rows (dicts, a dict of columns, a DataFrame) rather than a 2-D array of the columns' values."""
     if isinstance(X, dict) or hasattr(X, "columns"):
         return True
     return isinstance(X, (list, tuple)) and len(X) > 0 and isinstance(X[0], dict)
