@@ -175,6 +175,20 @@ def test_weights_of_two_act_as_repeated_rows_in_the_scalers_and_the_step_budget(
     np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-6, atol=1e-6)
 
 
+def test_a_frames_regression_gets_the_tables_ensemble_and_plain_arrays_one_net():
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"size": rng.uniform(0, 1, 400), "kind": rng.choice(["a", "b", "c"], 400)})
+    y = 3 * X["size"] + (X["kind"] == "b") + rng.normal(0, 0.1, 400)
+    table = Regressor(epochs=20, seed=0).fit(X, y)
+    assert table.fitted_.members == 3  # as `mlpfit fit table.csv`: members with their own validation rows
+    mean, spread = table.predict(X.head(5), return_std=True)
+    assert mean.shape == spread.shape == (5,) and (spread > 0).all()
+    plain = Regressor(epochs=20, seed=0).fit(np.c_[X["size"], X["kind"] == "b"], y)
+    assert plain.fitted_.members == 1
+
+
 def test_a_pipeline_takes_a_frame_of_mixed_types_without_a_column_transformer():
     import pandas as pd
     from sklearn.model_selection import cross_val_score

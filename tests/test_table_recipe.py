@@ -37,6 +37,28 @@ def test_a_table_gets_the_table_recipe(fitted):
     assert squashed == ["area", "age", "rooms", "lot"]  # not the 0/1 flag, not the text
 
 
+def test_a_tables_regression_is_an_ensemble_whose_members_validate_on_their_own_rows(fitted):
+    summary = fitted.summary
+    assert fitted.config.model.ensemble == 3 and fitted.config.data.member_val == "own"
+    examples = summary["examples"]
+    assert examples["member_val"] * 3 == examples["val"]  # disjoint while they fit: 3 x 122 of 1,350 rows
+    assert examples["train"] + examples["test"] == 1500  # together the members train on every non-test row
+    assert [m["metrics"]["val"]["r2"][0] > 0.85 for m in summary["members"]] == [True] * 3
+    steps = fitted.config.train.epochs * -(-(examples["train"] - examples["member_val"]) // fitted.config.train.batch_size)
+    assert steps < 1500  # each member about 500 steps: the three cost about what one net did
+
+
+def test_a_tables_classes_keep_one_net_and_the_ensemble_can_be_asked_for(tmp_path):
+    frame = houses(600, 3)
+    frame["value"] = np.where(frame["value"] > frame["value"].median(), "high", "low")
+    frame.to_csv(tmp_path / "classes.csv", index=False)
+    classes = mlpfit.fit(str(tmp_path / "classes.csv"), target="value", threads=1, plots=False, epochs=5)
+    assert classes.config.model.ensemble == 1 and "member_val" not in classes.summary["examples"]
+    shared = mlpfit.fit(str(tmp_path / "classes.csv"), target="value", threads=1, plots=False, epochs=5, ensemble=2,
+                        member_val="shared")
+    assert shared.summary["examples"] == {"train": 480, "val": 60, "test": 60}
+
+
 def test_new_rows_are_predicted_well(fitted):
     new = houses(1000, 1)
     predicted = fitted.predict(new.drop(columns=["value"]))[:, 0]

@@ -75,14 +75,16 @@ def test_predict_reads_a_csv_with_its_columns_in_another_order(table_run, cli, t
     plain = cli("predict", str(folder / "run"), "--input", str(tmp_path / "new.csv"))
     lines = plain.out.splitlines()
     assert lines[0] == "price" and len(lines) == len(new) + 1  # a header of the output's name
-    assert [float(v) for v in lines[1:]] == pytest.approx(predicted, rel=1e-5)
+    # a table's regression is an ensemble: each mean with its members' spread
+    assert all(" ± " in v for v in lines[1:])
+    assert [float(v.split(" ± ")[0]) for v in lines[1:]] == pytest.approx(predicted, rel=1e-5)
 
 
 def test_typed_values_may_be_text_and_may_be_missing(table_run, cli):
     folder, _ = table_run
     point = cli("predict", str(folder / "run"), "5", "red", "50")
     assert point.code == 0, point.err
-    assert float(point.out) == pytest.approx(2 * 5 + 4 + 5, abs=1.0) and point.err == ""
+    assert float(point.out.split(" ± ")[0]) == pytest.approx(2 * 5 + 4 + 5, abs=1.0) and point.err == ""
     filled = cli("predict", str(folder / "run"), "5", "red", "", "--json")
     assert filled.json()["imputed"] == [["weight"]] and "missing values, filled" in filled.err
 
@@ -111,7 +113,7 @@ def test_output_writes_inputs_plus_predictions_and_never_overwrites(table_run, c
     assert str(out) in result.out
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == [*new.columns, "predicted_price", "extrapolation"]
+    assert list(rows[0]) == [*new.columns, "predicted_price", "std_price", "extrapolation"]
     assert [row["id"] for row in rows] == new["id"].tolist() and rows[0]["extrapolation"] == "size=12.5"
     assert rows[5 - 1]["weight"] == str(new["weight"].iloc[4])  # input cells as written
     before = out.read_bytes()

@@ -69,6 +69,42 @@ def test_the_three_engines_take_the_same_weighted_penalized_step():
         np.testing.assert_allclose(stacked.state_dict()["members." + name][0].numpy(), value.numpy(), rtol=1e-6, atol=1e-7)
 
 
+def test_numpy_members_with_their_own_row_weights_step_as_single_fits_with_those_weights():
+    X, Y, w = data(40)
+    own = np.stack([w, (w == 0).astype(np.float64)])  # [K, n]: member 1 trains on the rows member 0 leaves out
+    options = dict(activation="tanh", output_activation="identity", epochs=1, batch_size=7, lr=0.05, optimizer="adam",
+                   schedule="constant", alpha=0.1)
+    members = NumpyEngine(SIZES, TrainData(X, Y, X, Y, own, own), seeds=[0, 1], **options)
+    members.train_epoch(lambda: False)
+    scores = members.evaluate()["val_loss"]
+    for k in range(2):
+        single = NumpyEngine(SIZES, TrainData(X, Y, X, Y, own[k], own[k]), seeds=[k], **options)
+        single.train_epoch(lambda: False)
+        for name, value in single.member_state(0).items():
+            np.testing.assert_allclose(members.member_state(k)[name], value, rtol=1e-5, atol=1e-6)
+        assert scores[k] == pytest.approx(single.evaluate()["val_loss"][0], rel=1e-5)
+
+
+def test_torch_members_with_their_own_row_weights_step_as_with_those_weights_shared():
+    X, Y, w = data(40)
+    options = dict(epochs=1, batch_size=len(X), lr=0.05, optimizer="sgd", schedule="constant", alpha=0.1, loss="mse", seed=0)
+
+    def stacked(W, W_val):
+        model = EnsembleMLP(SIZES, "tanh", seeds=[0, 1]).double()
+        engine = StackedEngine(model, TrainData(*(torch.as_tensor(a) for a in (X, Y, X, Y)), W, W_val), **options)
+        engine.train_epoch(lambda: False)
+        return model.state_dict(), engine.evaluate()["val_loss"]
+
+    ones = np.ones_like(w)
+    own = torch.as_tensor(np.stack([w, ones]))
+    trained, scores = stacked(own, own)
+    for k, W in enumerate((torch.as_tensor(w), None)):
+        alike, alike_scores = stacked(W, W)
+        for name, value in trained.items():
+            torch.testing.assert_close(value[k], alike[name][k])
+        assert scores[k] == pytest.approx(alike_scores[k], rel=1e-6)  # (summed in float32)
+
+
 def test_weighted_scaler_and_no_split_when_nothing_is_held_out():
     values, weights = np.array([[0.0], [2.0], [10.0]]), np.array([1.0, 1.0, 0.0])
     scaler = Standardizer.fit(values, weights)

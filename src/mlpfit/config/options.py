@@ -79,7 +79,11 @@ OPTIONS: tuple[Option, ...] = (
            "as scikit-learn's MLP does (biases are not penalized; the estimators' alpha). For the optimizer's "
            "own decay see --weight-decay.", metavar="X"),
     Option("ensemble", "model", "int", "Train K members (init seeds seed..seed+K-1) as one batched model; "
-           "predict gives their mean and spread.", limit=4096, metavar="K"),
+           "predict gives their mean and spread.", "3 for a table's regression (each 500 steps), else 1",
+           limit=4096, metavar="K"),
+    Option("member_val", "data", "choice", "An ensemble's validation rows: own (each member holds out its own and "
+           "trains on the rest, so together they learn from every non-test row) or shared (all members the same).",
+           "own for a CSV table, shared for formulas and images", choices=("own", "shared"), metavar="WHICH"),
     Option("epochs", "train", "int", "Passes over the training data.",
            "about 6000 optimizer steps; images 30; tables about 1500 steps (100-300 epochs); a few measured "
            "columns up to 10000 rows 300",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 # the registries' names, for validating without importing what they name
 from mlpfit.config.options import (ACTIVATIONS, DECIMALS, DEVICES, ENGINES, LOSSES, OPTIMIZERS,  # noqa: F401
                                    OPTIONS, SCHEDULES, SEPARATORS, TASKS, THOUSANDS)
+from mlpfit.config.defaults import BATCHED_OPTIMIZERS
 from mlpfit.errors import UsageError
 
 
@@ -37,6 +38,10 @@ class DataConfig:
     task: str | None = None  # "regress" or "classify"; None: detected from the target
     val_fraction: float = 0.1  # held out for early stopping and model choice
     test_fraction: float = 0.1  # held out, never seen in training: the honest score
+    # an ensemble's validation rows: "own" (each member holds out its own, so together they train on every
+    # non-test row) or "shared" (every member trains and validates on the same rows); None: own for a CSV
+    # table's measurements, shared for sampled formulas and images
+    member_val: str | None = None
     scale: bool = True  # standardize inputs and (regression) targets; False is the tutorials' naive setup
 
 
@@ -48,7 +53,9 @@ class ModelConfig:
     activation: str | None = None  # between layers; None: tanh (smooth, so smooth targets fit to R² 0.999+)
     output_activation: str = "identity"  # on the last layer; identity, so any (scaled) target is reachable
     dropout: float | None = None  # share of hidden units dropped while training; None: 0.2 for images, else 0
-    ensemble: int = 1  # members trained together as one batched model (member k: init seed+k); 1: a single MLP
+    # members trained together as one batched model (member k: init seed+k); 1: a single MLP; None: 3 for a
+    # table's regression (config.defaults.TABLE_MEMBERS), else 1
+    ensemble: int | None = None
 
 
 @dataclass
@@ -103,9 +110,11 @@ class FitConfig:
             data["domain"] = {k: tuple(v) for k, v in data["domain"].items()}
         elif data.get("domain") is not None:
             data["domain"] = tuple(data["domain"])
+        # a saved config was resolved: what older run folders leave out is what they trained with
+        data.setdefault("member_val", "shared")
         return cls(
             data=DataConfig(**data),
-            model=ModelConfig(**d.get("model", {})),
+            model=ModelConfig(**{"ensemble": 1, **d.get("model", {})}),
             train=TrainConfig(**d.get("train", {})),
             run=RunConfig(**d.get("run", {})),
         )
@@ -265,6 +274,8 @@ def validate(config: FitConfig) -> FitConfig:
     if t.precision not in ("float32", "float64"):
         raise UsageError(f"precision must be float32 or float64, got {t.precision!r}")
     _check_ensemble(m.ensemble, t)
+    if d.member_val not in (None, "own", "shared"):
+        raise UsageError(f"--member-val must be own or shared, got {d.member_val!r}")
     for name, frac in (("val", d.val_fraction), ("test", d.test_fraction)):
         if not 0 <= frac < 0.5:
             raise UsageError(f"{name} fraction must be in [0, 0.5), got {frac}")
@@ -273,5 +284,5 @@ def validate(config: FitConfig) -> FitConfig:
 
 def _check_ensemble(members: int, t: TrainConfig) -> None:
     """--ensemble needs an optimizer that has a batched (stacked-weights) version."""
-    if members > 1 and t.optimizer not in ("adam", "adamw", "sgd"):
+    if (members or 1) > 1 and t.optimizer not in BATCHED_OPTIMIZERS:
         raise UsageError(f"--optimizer {t.optimizer} has no batched version for --ensemble {members}: use adam, adamw or sgd")

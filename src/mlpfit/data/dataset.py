@@ -13,6 +13,7 @@ import numpy as np
 # Below this many examples, holding out a validation and test split would leave too little to
 # learn from (seed 002 has 10 points): train on everything and say so.
 MIN_EXAMPLES_TO_SPLIT = 50
+OWN_VALIDATION_STREAM = 17  # own_validation's generator: the run's seed and this, apart from the split's
 
 
 @dataclass
@@ -42,6 +43,13 @@ class Split:
     val: np.ndarray
     test: np.ndarray
     held_out: bool  # False when everything is training data (tiny datasets)
+    # [K, m]: each ensemble member's own validation rows (own_validation), the rest of train its training rows;
+    # None: every member trains on train and validates on val
+    member_val: np.ndarray | None = None
+
+    def member_masks(self, rows: np.ndarray) -> np.ndarray:
+        """[K, len(rows)]: True where row rows[i] is member k's validation row."""
+        return np.stack([np.isin(rows, own) for own in self.member_val])
 
 
 def given_split(n: int, val_rows: np.ndarray) -> Split:
@@ -73,3 +81,16 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int, 
     test = np.arange(pool, n) if fixed_test else order[:n_test]
     val, train = order[n_test : n_test + n_val], order[n_test + n_val :]
     return Split(np.sort(train), np.sort(val), np.sort(test), held_out=True)
+
+
+def own_validation(split: Split, members: int, seed: int) -> Split:
+    """The members of an ensemble each holding out their own validation rows, as many as ``split.val`` has,
+    from every row that is not a test row: member k validates on its rows and trains on the others, so
+    together the members train on every non-test row and each one's best epoch is still chosen on rows it
+    never saw (cross-validation bagging). The members' rows do not overlap while they fit, then wrap round.
+    ``train`` becomes every non-test row, ``val`` every row some member validates on; test is kept."""
+    pool = np.union1d(split.train, split.val)
+    m = len(split.val)
+    order = np.random.default_rng([seed, OWN_VALIDATION_STREAM]).permutation(pool)
+    own = np.sort(np.stack([order[(k * m + np.arange(m)) % len(pool)] for k in range(members)]), axis=1)
+    return Split(pool, np.unique(own), split.test, held_out=True, member_val=own)

@@ -54,7 +54,8 @@ class MLPEstimator(BaseEstimator):
     activation: between layers (tanh when None); output_activation: on the last layer (identity).
     dropout: share of hidden units dropped while training (None: 0; a classifier's, see Classifier).
     ensemble: K ≥ 1 members trained together (init seeds seed..seed+K-1); predictions are their
-    mean, and ``Regressor.predict(X, return_std=True)`` adds their spread.
+    mean, and ``Regressor.predict(X, return_std=True)`` adds their spread. None: 3 for the regression
+    of a DataFrame with text, dates or holes (a table, as ``mlpfit fit FILE.csv``), else 1.
     epochs: None gives a table of up to 10,000 training rows (with early stopping) 300 epochs and a
     patience of 20, as ``mlpfit fit FILE.csv``; larger ones about 1,500 optimizer steps (ESTIMATOR_STEPS).
     lr, batch_size, optimizer, loss, schedule, patience, engine: as ``mlpfit fit --help`` describes them.
@@ -81,7 +82,7 @@ class MLPEstimator(BaseEstimator):
 
     _task = "regress"
 
-    def __init__(self, hidden=None, activation=None, output_activation=None, dropout=None, ensemble=1, epochs=None,
+    def __init__(self, hidden=None, activation=None, output_activation=None, dropout=None, ensemble=None, epochs=None,
                  lr=None, batch_size=None, optimizer=None, loss=None, schedule=None, patience=None, alpha=None,
                  scale=True, early_stopping=None, validation_fraction=None, warm_start=False, seed=0, device=None,
                  threads=None, engine=None, tol=0.0, shuffle=True, max_fun=15000, verbose=False):
@@ -215,10 +216,13 @@ class MLPEstimator(BaseEstimator):
         # rows of measurements, as a CSV table's: up to SMALL_TABLE_ROWS they get its epochs and patience
         # (defaults.resolve), which stop soon after the validation loss turns (breast cancer's 3-fold CV:
         # 1,130 epochs in 0.95 s with the step budget's onecycle and patience, 0.09 s this way, same score)
+        # a DataFrame encoded as a CSV table is (text, dates, holes) gets the table recipe, as `mlpfit fit` gives it
+        encoding = getattr(self, "encoding_", None)
         dataset = Dataset("array", np.asarray(X, dtype=np.float64), Y, inputs, outputs, task=self._task,
-                          classes=classes, weights=weights, table=True, val_rows=val_rows)
+                          classes=classes, weights=weights, table=True, val_rows=val_rows, encoding=encoding)
         split = given_split(len(X), val_rows)
-        if config.train.epochs is None:  # None: a small table's rules (defaults.resolve)
+        tabular = getattr(encoding, "tabular", False) and split.held_out
+        if config.train.epochs is None and not tabular:  # None: a small table's rules (defaults.resolve)
             config.train.epochs = auto_epochs(training_rows(dataset, split), split.held_out, config)
         # partial_fit continues the optimizer's moments, unless the fit resolves another optimizer or engine
         moments = getattr(self, "_optimizer_state", (None, None)) if incremental else (None, None)

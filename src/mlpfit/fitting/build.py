@@ -141,8 +141,9 @@ def input_scaler(dataset: Dataset, split: Split) -> Standardizer:
 
 def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler) -> TrainData:
     """Scaled training and validation arrays (float64, or float32 for small integers such as pixels: exact there,
-    and in float64 Fashion-MNIST would need 1 GB more), with the rows' weights when the dataset has any; the
-    engine moves them where it computes."""
+    and in float64 Fashion-MNIST would need 1 GB more), with the rows' weights when the dataset has any, or
+    [K, rows] per member when the members have their own validation rows; the engine moves them where it
+    computes."""
     def part(index):
         X, Y = dataset.X[index], dataset.Y[index]
         y = Y.astype(np.int64) if y_scaler is None else np.asarray(y_scaler.transform(Y), dtype=np.float64)
@@ -153,4 +154,9 @@ def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler) -> TrainData:
     def weights(index):
         return None if dataset.weights is None else np.asarray(dataset.weights[index], dtype=np.float64)
 
-    return TrainData(*part(split.train), *part(split.val), weights(split.train), weights(split.val))
+    if split.member_val is None:
+        return TrainData(*part(split.train), *part(split.val), weights(split.train), weights(split.val))
+    # members with their own validation rows: one weight per member and row, 0 where the row is not theirs
+    train_weights = ~split.member_masks(split.train) * (1.0 if dataset.weights is None else weights(split.train))
+    val_weights = split.member_masks(split.val) * (1.0 if dataset.weights is None else weights(split.val))
+    return TrainData(*part(split.train), *part(split.val), train_weights.astype(np.float64), val_weights.astype(np.float64))

@@ -20,7 +20,7 @@ from mlpfit.data.dataset import Dataset, Split
 from mlpfit.errors import RunFolderError, UsageError, quoted_error
 from mlpfit.fitting import diagnose, interruptible, memory
 from mlpfit.fitting.build import Members, Start, build, finish, member_seeds
-from mlpfit.fitting.prepare import load_dataset, prepare, resolve
+from mlpfit.fitting.prepare import load_dataset, member_rows, prepare, resolve
 from mlpfit.fitting.stopping import stopping_rules
 from mlpfit.fitting.summary import make_summary, member_info, split_samples
 from mlpfit.interrupt import stop_signals
@@ -85,6 +85,7 @@ def fit_data(config: FitConfig, dataset: Dataset | None, split: Split | None, re
         dataset = load_dataset(config)
     if split is None:
         split = prepare(config, dataset)
+        split = split if request.members is not None else member_rows(config, split)
     else:
         resolve(config, dataset, split)
     memory.check_fit(config, dataset, split)

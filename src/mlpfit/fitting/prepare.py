@@ -12,7 +12,7 @@ from mlpfit import engines
 from mlpfit.config import defaults
 from mlpfit.config.schema import FitConfig, validate
 from mlpfit.data.checks import check_dataset
-from mlpfit.data.dataset import Dataset, Split, given_split, split_indices
+from mlpfit.data.dataset import Dataset, Split, given_split, own_validation, split_indices
 from mlpfit.data.sources import load_data, prepare as apply_example
 from mlpfit.engines.numpy.engine import check_supported
 from mlpfit.errors import UsageError
@@ -58,6 +58,13 @@ def resolve(config: FitConfig, dataset: Dataset, split: Split) -> None:
         check_binary_targets(dataset)
     if config.train.loss == "poisson":
         check_count_targets(dataset)
+
+
+def member_rows(config: FitConfig, split: Split) -> Split:
+    """The split an ensemble trains on: each member with its own validation rows where config.data.member_val
+    says own (data.dataset.own_validation), else the split as it is."""
+    own = config.data.member_val == "own" and config.model.ensemble > 1 and split.held_out and len(split.val)
+    return own_validation(split, config.model.ensemble, config.train.seed) if own else split
 
 
 def training_rows(dataset: Dataset, split: Split) -> int:

@@ -50,7 +50,8 @@ def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Netw
         "metrics": split_metrics(fitted, dataset, split),
         "equations": equations(fitted),  # a linear net read back in original units; None otherwise
         "held_out": split.held_out,
-        "examples": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+        "examples": {"train": len(split.train), "val": len(split.val), "test": len(split.test),
+                     **({} if split.member_val is None else {"member_val": split.member_val.shape[1]})},
         "diagnostics": [d.to_dict() for d in diagnostics],
         "notes": notes,
         "device": str(device),
@@ -77,15 +78,26 @@ def split_metrics(fitted: Network, dataset: Dataset, split: Split) -> dict:
             metrics[name] = copy.deepcopy(metrics["train"])
             continue
         X, Y = dataset.X[index], dataset.Y[index]
+        holders = split.member_masks(index) if name == "val" and split.member_val is not None else None
         if dataset.task == "classify":
-            metrics[name] = classification_metrics(Y, fitted.predict_proba(X), dataset.classes)
+            probabilities = fitted.predict_proba(X) if holders is None else held_out_mean(fitted.member_probabilities(X), holders)
+            metrics[name] = classification_metrics(Y, probabilities, dataset.classes)
         else:
-            metrics[name] = regression_metrics(Y, fitted.predict(X))
+            predictions = fitted.predict(X) if holders is None else held_out_mean(fitted.member_predictions(X), holders)
+            metrics[name] = regression_metrics(Y, predictions)
     return metrics
 
 
+def held_out_mean(member_values: np.ndarray, holders: np.ndarray) -> np.ndarray:
+    """Each row's mean over the members that held it out ([K, n, ...] values, [K, n] holders): the validation
+    score of members with their own validation rows, from members that never trained on the row."""
+    weights = holders / holders.sum(axis=0, keepdims=True)
+    return np.einsum("kn,kn...->n...", weights, member_values)
+
+
 def member_metrics(fitted, dataset: Dataset, split: Split) -> list[dict]:
-    """Each ensemble member's train/val/test metrics, in original units, as a single fit reports them."""
+    """Each ensemble member's train/val/test metrics, in original units, as a single fit reports them (on the
+    member's own training and validation rows where it has them)."""
     per_split = {}
     for name in ("train", "val", "test"):
         index = getattr(split, name)
@@ -93,11 +105,22 @@ def member_metrics(fitted, dataset: Dataset, split: Split) -> list[dict]:
             per_split[name] = [None] * fitted.members
             continue
         X, Y = dataset.X[index], dataset.Y[index]
+        own = members_rows(split, name, index, fitted.members)
         if dataset.task == "classify":
-            per_split[name] = [classification_metrics(Y, p, dataset.classes) for p in fitted.member_probabilities(X)]
+            per_split[name] = [classification_metrics(Y[mine], p[mine], dataset.classes)
+                               for p, mine in zip(fitted.member_probabilities(X), own)]
         else:
-            per_split[name] = [regression_metrics(Y, p) for p in fitted.member_predictions(X)]
+            per_split[name] = [regression_metrics(Y[mine], p[mine]) for p, mine in zip(fitted.member_predictions(X), own)]
     return [{name: per_split[name][k] for name in per_split} for k in range(fitted.members)]
+
+
+def members_rows(split: Split, name: str, index: np.ndarray, members: int) -> np.ndarray:
+    """[K, len(index)]: which of the split's rows count for each member: its own training or validation rows
+    where the members have their own, else all."""
+    if split.member_val is None or name == "test":
+        return np.ones((members, len(index)), bool)
+    val = split.member_masks(index)
+    return val if name == "val" else ~val
 
 
 def member_info(seeds: list[int], stopping) -> list[dict]:

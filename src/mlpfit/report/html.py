@@ -18,7 +18,7 @@ from mlpfit import atomic
 from mlpfit.network import equation
 from mlpfit.report import figures
 from mlpfit.report.plots import run_name
-from mlpfit.report.text import how_it_ended
+from mlpfit.report.text import examples, how_it_ended
 from mlpfit.runfolder import store as runs
 from mlpfit.runfolder.run import checked_network
 from mlpfit.runfolder.validate import content_errors
@@ -89,7 +89,7 @@ def facts_section(summary: dict, equations: list[str] | None) -> str:
         ("task", summary.get("task")),
         ("network", f"{'-'.join(map(str, arch.get('sizes', [])))} {arch.get('activation', '')}, "
                     f"output {arch.get('output_activation', '')}, {summary.get('parameters')} parameters"),
-        ("examples", f"{ex.get('train')} train / {ex.get('val')} val / {ex.get('test')} test"),
+        ("examples", examples(ex)),
         ("training", f"{summary.get('epochs')} epochs in {summary.get('seconds', 0):.2f} s"
                      + (f", weights of epoch {summary['best_epoch']} kept" if summary.get("best_epoch") else "")
                      + how_it_ended(summary)),

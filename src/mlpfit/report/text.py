@@ -25,6 +25,14 @@ def metrics_table(summary: dict) -> list[str]:
     return lines
 
 
+def examples(ex: dict) -> str:
+    """'742 train / 82 val / 82 test', and how the members hold out their own validation rows where they do."""
+    if ex.get("member_val"):
+        return (f"{ex['train']} train and validation (each member validates on its own {ex['member_val']}, "
+                f"{ex['val']} in all) / {ex['test']} test")
+    return f"{ex.get('train')} train / {ex.get('val')} val / {ex.get('test')} test"
+
+
 def how_it_ended(summary: dict) -> str:
     """Why training ended before its last epoch, if it did, for the line that counts the epochs."""
     if summary.get("settled"):
@@ -49,7 +57,7 @@ def fit_report(summary: dict, report_follows: bool = False, program: str = "mlpf
     lines = [
         f"fit {summary['target']!r}: {inputs} → {target}",
         f"  model {shape} {act}, {summary['parameters']} parameters; "
-        f"{ex['train']} train / {ex['val']} val / {ex['test']} test examples",
+        f"{examples(ex)} examples",
         f"  {summary['epochs']} epochs in {summary['seconds']:.2f} s"
         + (f", best at epoch {summary['best_epoch']}" if summary.get("best_epoch") else "")
         + how_it_ended(summary),

@@ -43,8 +43,10 @@ class TrainData:
     Y: object  # training targets: scaled floats, or class indices
     X_val: object
     Y_val: object
-    W: object = None  # per-row weights of the training rows ([n], scikit-learn's sample_weight); None: all equal
-    W_val: object = None  # the validation rows' weights; None: all equal
+    # per-row weights of the training rows ([n], scikit-learn's sample_weight; [K, n]: member k's own weights,
+    # 0 on the rows it holds out); None: all equal
+    W: object = None
+    W_val: object = None  # the validation rows' weights, [n] or [K, n] likewise; None: all equal
 
 
 class Trainer:

@@ -177,7 +177,7 @@ class NumpyEngine:
                 self.chooser.record(self.split, (time.perf_counter() - start) / max(1, self.steps_per_epoch - first))
         self.step, self.partial_loss = 0, None
         total[frozen] = 0.0  # a frozen member's epoch loss is not its own (it did not train)
-        return total / (len(self.X) if self.W is None else max(self.W.sum(), 1e-30))
+        return total / (len(self.X) if self.W is None else np.maximum(self.W.sum(axis=-1), 1e-30))
 
     @contextlib.contextmanager
     def hold_threads(self):
@@ -235,7 +235,7 @@ class NumpyEngine:
                 buffer = self.gathered[rows.shape] = np.empty((*rows.shape, self.rows.shape[1]), self.dtype)
             # mode="clip": the rows are valid indices, and "raise" would copy through a temporary first
             X, T = self.split_row(np.take(self.rows, rows, axis=0, out=buffer, mode="clip"))
-            W = None if self.W is None else self.W[rows]
+            W = None if self.W is None else self.W[rows] if self.W.ndim == 1 else np.take_along_axis(self.W, rows, 1)
         if W is None:
             return X, T, None, np.full(self.members, float(X.shape[-2]))
         total = np.maximum(W.sum(axis=-1, keepdims=True), 1e-30)  # [1] shared rows, [K, 1] each member's
@@ -299,7 +299,7 @@ class NumpyEngine:
 
     def evaluate(self) -> dict:
         """Each member's validation loss (and accuracy for classes), as the torch engine computes them."""
-        total = len(self.X_val) if self.W_val is None else max(float(self.W_val.sum()), 1e-30)
+        total = len(self.X_val) if self.W_val is None else np.maximum(self.W_val.sum(axis=-1), 1e-30)
         weight = 1.0 if self.W_val is None else self.W_val
         with np.errstate(all="ignore"):
             # [K, n, out]: each group's members in one pass, the groups side by side where threads are held;
@@ -383,7 +383,13 @@ def training_arrays(X, Y, W, loss: str, sizes: list[int], dtype=DTYPE):
         T[np.arange(len(classes)), classes] = 1.0
     else:
         T = np.ascontiguousarray(np.asarray(Y).reshape(len(X), outputs), dtype=dtype)
-    return X, T, None if W is None else np.asarray(W, dtype=np.float64).reshape(len(X))
+    return X, T, None if W is None else member_weights(W, len(X))
+
+
+def member_weights(W, rows: int) -> np.ndarray:
+    """Row weights as float64: [n] shared by every member, or [K, n] each member's own."""
+    W = np.asarray(W, dtype=np.float64)
+    return W if W.ndim == 2 else W.reshape(rows)
 
 
 def whole_rows(X: np.ndarray, T: np.ndarray, dtype=DTYPE) -> np.ndarray:

@@ -74,7 +74,7 @@ class StackedEngine:
             parts, seen = [], []
             for members in self.chunks:
                 rows_of = None if index is None else index[members]
-                part, n = self.loss(*(rows(a, rows_of) for a in (X, Y, W)), members)
+                part, n = self.loss(rows(X, rows_of), rows(Y, rows_of), member_rows(W, members, rows_of), members)
                 part.sum().backward()  # members share no parameters: each gets its own gradient
                 parts.append(part.detach())
                 seen.append(n.expand(part.shape))
@@ -85,7 +85,7 @@ class StackedEngine:
                 self.partial_loss = total
                 return None
         self.step, self.partial_loss = 0, None
-        counted = torch.as_tensor(float(len(X))) if W is None else W.sum().clamp_min(1e-30)
+        counted = torch.as_tensor(float(len(X))) if W is None else W.sum(-1).clamp_min(1e-30)
         return (total / counted).cpu().numpy().astype(np.float64)
 
     def loss(self, X, Y, W, members: slice):
@@ -119,12 +119,12 @@ class StackedEngine:
         groups = member_chunks(self.members, min(chunk, len(X)) * max(self.model.sizes), X.device)
         for i in range(0, len(X), chunk):
             xb, yb = X[i : i + chunk], Y[i : i + chunk]
-            wb = None if W is None else W[i : i + chunk]
+            wb = None if W is None else W[..., i : i + chunk]
             out = torch.cat([self.model(xb, members) for members in groups])
-            loss += member_loss(self.loss_name, out, yb, wb) * (len(xb) if wb is None else wb.sum())
+            loss += member_loss(self.loss_name, out, yb, wb) * (len(xb) if wb is None else wb.sum(-1))
             if self.loss_name == "cross_entropy":
                 hits += ((out.argmax(dim=2) == yb) * (1 if wb is None else wb)).sum(dim=1)
-        n = max(1, len(X)) if W is None else max(float(W.sum()), 1e-30)
+        n = max(1, len(X)) if W is None else W.sum(-1).clamp_min(1e-30)
         scores = {"val_loss": (loss / n).cpu().numpy().astype(np.float64)}
         if self.loss_name == "cross_entropy":
             scores["val_accuracy"] = (hits / n).cpu().numpy().astype(np.float64)
@@ -178,6 +178,14 @@ class StackedEngine:
 def rows(values, index):
     """``values`` at ``index`` (each member's batch rows, ``[k, B]``); all of them when index is None."""
     return values if index is None or values is None else values[index]
+
+
+def member_rows(weights, members: slice, index):
+    """The row weights of these members' batch rows: ``weights`` [n] is every member's, [K, n] each one's own."""
+    if weights is None or weights.dim() == 1:
+        return rows(weights, index)
+    weights = weights[members]
+    return weights if index is None else weights.gather(1, index)
 
 
 def member_chunks(k: int, values_per_member: int, device) -> list[slice]:
