@@ -263,6 +263,27 @@ def test_every_activation_exports_exactly(activation, tmp_path):
     np.testing.assert_allclose(run_module(tmp_path / "m.py", X, tmp_path)["predict"], want, rtol=TOL, atol=TOL)
 
 
+@pytest.mark.parametrize("loss", ["bce", "poisson"])
+def test_a_losss_link_is_exported(loss, tmp_path):
+    """bce's outputs are probabilities (logistic of the last layer), poisson's rates (its exp): both exports
+    apply the link as predict does."""
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-1, 1, (300, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(float) if loss == "bce" else rng.poisson(np.exp(1 + X[:, 0]))
+    path = tmp_path / "t.csv"
+    np.savetxt(path, np.c_[X, y], delimiter=",", header="a,b,y", comments="", fmt="%.6g")
+    result = mlpfit.fit(str(path), target="y", task="regress", loss=loss, hidden=8, epochs=20, threads=1, plots=False)
+    fresh = rng.uniform(-1, 1, (50, 2))
+    want = result.predict(fresh)
+    assert (want > 0).all() and (loss == "poisson" or (want < 1).all())
+    result.export(tmp_path / "m.onnx", "onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    columns = {"a": fresh[:, :1], "b": fresh[:, 1:]}  # a table's graph takes a column per input
+    np.testing.assert_allclose(session.run(["Y"], columns)[0], want, rtol=TOL, atol=TOL)
+    result.export(tmp_path / "m.py", "python")
+    np.testing.assert_allclose(run_module(tmp_path / "m.py", fresh, tmp_path)["predict"], want, rtol=TOL, atol=TOL)
+
+
 def activation_grid(dtype):
     z = np.concatenate([np.linspace(-40, 40, 801), [0.0, 1e-4, -1e-4, 19.99, 20.0, 20.01, -88.0, 88.0]])
     return z.astype(dtype).reshape(1, -1)

@@ -7,8 +7,9 @@ reproduce is :mod:`mlpfit.network.network`'s:
 1. scale the inputs in float64: ``(X - x_mean) / x_std``;
 2. cast to the weights' dtype (float32 as every engine saves them; float64 for an estimator's model);
 3. every layer but the last: ``h = activation(h @ W.T + b)``; the last: ``output_activation(...)``;
-4. back to float64; regression: ``out * y_std + y_mean`` (per member, then the members' mean and
-   std); classification: softmax (per member, then the mean), and the label is the argmax.
+4. back to float64; regression: the loss's link (the logistic function for bce, exp for poisson, else
+   nothing), then ``out * y_std + y_mean`` (per member, then the members' mean and std); classification:
+   softmax (per member, then the mean), and the label is the argmax.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class Exported:
     def y_std(self) -> np.ndarray | None:
         y = self.network.y_scaler
         return None if y is None else np.asarray(y.std, dtype=np.float64)
+
+    @property
+    def link(self) -> str:  # "identity", "logistic" (bce: probabilities) or "exp" (poisson: rates)
+        return self.network.link
 
     @property
     def inputs(self) -> list[str]:

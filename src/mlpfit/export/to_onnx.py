@@ -160,6 +160,8 @@ def output_nodes(g: GraphBuilder, net: Exported, raw: str) -> list[str]:
         index = g.op("ArgMax", outputs[0], axis=1, keepdims=0, out="label_index")
         label = g.op("Gather", class_constant(g, net.classes), index, axis=0, out="label")
         return [*outputs, index, label]
+    linked = {"logistic": "Sigmoid", "exp": "Exp"}.get(net.link)
+    raw = raw if linked is None else g.op(linked, raw)
     values = g.op("Add", g.op("Mul", raw, g.const("y_std", net.y_std, np.float64)), g.const("y_mean", net.y_mean, np.float64),
                   out="member_Y" if net.members else "Y")
     return list(mean_and_std(g, values, "Y", "Y_std")) if net.members else [values]

@@ -266,14 +266,24 @@ def predictors(net: Exported) -> str:
                                                     else regression_predictors(net)).strip("\n")
 
 
+# The loss's link, from the last layer's outputs to the target's units (network.linked); a line before the return.
+LINKS = {"identity": "",
+         "logistic": "out = np.exp(-np.logaddexp(0.0, -out))  # bce's logistic link: probabilities\n    ",
+         "exp": "out = np.exp(out)  # poisson's link: rates\n    "}
+
+
 def regression_predictors(net: Exported) -> str:
+    return regression_code(net).replace("{link}", LINKS[net.link])
+
+
+def regression_code(net: Exported) -> str:
     if net.members:
         return '''
 def member_predictions(X):
     """Every member's predictions in original units: [MEMBERS, n, outputs]."""
     h = scale_inputs(as_rows(X))
     out = np.stack([network(h, k) for k in range(MEMBERS)]).astype(np.float64)
-    return out * Y_STD + Y_MEAN  # undo the target scaling
+    {link}return out * Y_STD + Y_MEAN  # undo the target scaling
 
 
 def predict(X):
@@ -289,7 +299,7 @@ def predict_std(X):
 def predict(X):
     """Predictions in original units: [n, outputs] for X of [n, inputs]."""
     out = network(scale_inputs(as_rows(X))).astype(np.float64)
-    return out * Y_STD + Y_MEAN  # undo the target scaling
+    {link}return out * Y_STD + Y_MEAN  # undo the target scaling
 '''
 
 
