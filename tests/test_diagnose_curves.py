@@ -55,6 +55,19 @@ def test_validation_stalled_while_training_fell_is_not_underfit():
     assert found == []
 
 
+def test_members_with_their_own_rows_are_judged_on_their_own_training_rows():
+    # The ensemble's training rows include each member's held-out ones: its training R² there (0.76) is no
+    # sign of underfitting when every member learnt its own rows (0.97, 0.95, 0.96).
+    train = [1.0 - 0.015 * e for e in range(60)]
+    val = [1.0 - 0.01 * e for e in range(60)]
+    members = [{"metrics": {"train": {"r2": [r]}, "val": {"r2": [0.55]}}} for r in (0.97, 0.95, 0.96)]
+    own = {**summary({"r2": [0.76]}, {"r2": [0.55]}), "members": members,
+           "examples": {"train": 398, "val": 132, "member_val": 44}}
+    assert "underfit" not in [d.code for d in diagnose.after_evaluation(own, curves_history(train, val))]
+    shared = {**own, "examples": {"train": 354}}
+    assert "underfit" in [d.code for d in diagnose.after_evaluation(shared, curves_history(train, val))]
+
+
 @pytest.mark.parametrize("train_r2,val_r2", [(0.3, 0.3), (0.5, 0.2), (0.99, 0.6), (0.7, 0.69), (0.95, 0.2)])
 @pytest.mark.parametrize("shape", ["turned", "falling", "flat", "parted"])
 def test_overfit_and_underfit_never_both(train_r2, val_r2, shape):

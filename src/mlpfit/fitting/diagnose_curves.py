@@ -111,9 +111,21 @@ def still_falling(train: np.ndarray) -> bool:
 # ---------------------------------------------------------------- the verdicts
 
 
+def scores(summary: dict, split: str) -> dict:
+    """The split's metrics at the kept weights. Members with their own validation rows are judged as each
+    trained: on its own training and validation rows, their scores averaged (the ensemble's training rows
+    include every member's held-out ones)."""
+    if not summary.get("examples", {}).get("member_val"):
+        return summary["metrics"][split]
+    own = [member["metrics"][split] for member in summary["members"]]
+    if summary["task"] == "classify":
+        return {"accuracy": float(np.mean([m["accuracy"] for m in own]))}
+    return {"r2": np.mean([m["r2"] for m in own], axis=0).tolist()}
+
+
 def training_score(summary: dict) -> tuple[float, float, str]:
     """(score, the underfit limit, its name) on the training split at the kept weights."""
-    train = summary["metrics"]["train"]
+    train = scores(summary, "train")
     if summary["task"] == "classify":
         return train["accuracy"], UNDERFIT_ACCURACY, "accuracy"
     return min(train["r2"]), UNDERFIT_R2, "R²"
@@ -121,7 +133,7 @@ def training_score(summary: dict) -> tuple[float, float, str]:
 
 def score_gap(summary: dict) -> tuple[float, float, str, float, float]:
     """(gap, its limit, the score's name, training score, validation score) at the kept weights."""
-    train, val = summary["metrics"]["train"], summary["metrics"]["val"]
+    train, val = scores(summary, "train"), scores(summary, "val")
     if summary["task"] == "classify":
         return (train["accuracy"] - val["accuracy"], OVERFIT_ACCURACY_GAP, "accuracy", train["accuracy"],
                 val["accuracy"])
