@@ -64,6 +64,36 @@ def test_a_few_measured_numbers_flags_and_no_scale_stay_raw():
     assert [c.center for c in raw.columns] == [None] * 6
 
 
+def test_a_regression_tables_numbers_of_many_values_get_piecewise_inputs_at_their_quantiles():
+    rng = np.random.default_rng(0)
+    age, rooms = rng.exponential(30, 200), rng.integers(1, 6, 200).astype(float)
+    s = sheet(age=age, rooms=rooms, kind=rng.choice(["a", "b"], 200))
+    y = Target(age[:, None], "regress", ["price"])
+    encoding, X = TableEncoding.fit_transform(s, ["age", "rooms", "kind"], target=y)
+    column = encoding.columns[0]
+    np.testing.assert_allclose(column.edges, np.quantile(age, np.linspace(0, 1, 9)))
+    assert encoding.names[:9] == ["age", *(f"age[bin {t}]" for t in range(1, 9))]
+    assert encoding.columns[1].edges == []  # five values: steps already
+    bins = X[:, 1:9]
+    assert bins.min() == 0 and bins.max() == 1
+    assert np.all(np.diff(bins, axis=1) <= 0)  # a bin fills only once the bins below it are full
+    np.testing.assert_allclose(bins.sum(axis=1), np.interp(age, column.edges, np.arange(9)), rtol=1e-9)
+    again = TableEncoding.from_dict(json.loads(json.dumps(encoding.to_dict())))
+    np.testing.assert_array_equal(again.transform(s).X, X)
+    classes = TableEncoding.fit(s, ["age", "rooms", "kind"], target=Target(np.array(["x", "y"] * 100), "classify", ["c"]))
+    plain = TableEncoding.fit(s, ["age", "rooms", "kind"], target=y, squash=False)
+    assert classes.columns[0].edges == [] and plain.columns[0].edges == []
+
+
+def test_bin_edges_read_from_disk_must_be_few_increasing_numbers():
+    encoding = TableEncoding.fit(sheet(size=[1.0, 2.0], kind=["a", "b"]), ["size", "kind"])
+    for edges in ([3.0, 1.0], [1.0, float("inf")], list(range(100)), "1,2"):
+        data = encoding.to_dict()
+        data["columns"][0]["edges"] = edges
+        with pytest.raises(RunFolderError, match="bin edges"):
+            TableEncoding.from_dict(json.loads(json.dumps(data)))
+
+
 def test_a_column_mostly_of_one_value_is_divided_by_half_its_range():
     column = TableEncoding.fit(sheet(slag=[0.0] * 8 + [100.0, 300.0], kind=["a", "b"] * 5), ["slag", "kind"]).columns[0]
     assert column.center == 0.0 and column.spread == 150.0

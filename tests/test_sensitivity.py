@@ -4,8 +4,12 @@ import json
 import os
 
 import numpy as np
+import pandas as pd
+import pytest
 
 import mlpfit
+from mlpfit.data.sources.raw_rows import squashed
+from mlpfit.fitting.predicting import rows_from_frame
 from mlpfit.report import sensitivity
 from conftest import assert_not_blank
 
@@ -90,3 +94,25 @@ def test_image_runs_get_a_gradient_picture_per_class(digits_run):
 def test_a_run_without_a_sample_has_no_sensitivity(curve_run, tmp_path):
     assert sensitivity.sensitivities(curve_run.fitted, None) is None
     assert sensitivity.write(str(tmp_path), curve_run.summary, curve_run.fitted, None) == []
+
+
+
+def test_a_binned_columns_partial_dependence_moves_its_bins_with_its_value(tmp_path):
+    """A regression table's number has bin inputs beside its value: the curve must set them from the value."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.exponential(40, 400), "mix": rng.uniform(0, 1, 400),
+                          "kind": rng.choice(["a", "b"], 400)})
+    frame["strength"] = np.log1p(frame["age"]) + frame["mix"] + (frame["kind"] == "b") + rng.normal(0, 0.1, 400)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    result = mlpfit.fit(str(tmp_path / "t.csv"), target="strength", epochs=5, threads=1, plots=False)
+    encoding = result.fitted.encoding
+    coding = encoding.columns[0]
+    assert coding.name == "age" and len(coding.edges) == 9
+    rows = frame.drop(columns=["strength"]).head(20)
+    X = rows_from_frame(rows, encoding).X
+    ages = np.array([1.0, 30.0, 150.0])
+    curve = sensitivity.partial_dependence(result.fitted, X, result.fitted.inputs.index("age"),
+                                           squashed(ages, coding.center, coding.spread))
+    for age, mean in zip(ages, curve[:, 0]):
+        moved = rows_from_frame(rows.assign(age=age), encoding).X
+        assert mean == pytest.approx(result.fitted.predict(moved)[:, 0].mean(), rel=1e-6)

@@ -1,7 +1,8 @@
 """The front of a table run's ONNX graph: one named input per column, encoded inside the graph.
 
 - a number column: float64 ``[batch, 1]``; NaN is a missing value (filled as in training, and marked);
-  then squashed as in training (``raw_rows.squashed``);
+  then squashed as in training (``raw_rows.squashed``), and cut into its bins' inputs where it has them
+  (``raw_rows.binned``);
 - a text column: string ``[batch, 1]``; ``""`` is a missing value. One-hot levels and many-level codes
   both go through ``ai.onnx.ml.OneHotEncoder`` (levels plus ``""``; an unseen text gives all zeros),
   then one constant matrix maps that to the network's inputs: each level's own input (one-hot) or
@@ -70,6 +71,17 @@ def _squashed(g, value: str, column: dict) -> str:
     return g.op("Div", z, g.op("Sqrt", g.op("Add", one, g.op("Mul", bounded, bounded))))
 
 
+def _binned(g, value: str, column: dict) -> list[str]:
+    """raw_rows.binned inside the graph: min(max((x - lower edges) / widths, 0), 1), [batch, bins]."""
+    edges = np.asarray(column.get("edges") or [], dtype=np.float64)
+    if len(edges) < 2:
+        return []
+    name = column["name"]
+    scaled = g.op("Div", g.op("Sub", value, g.const(f"{name}_bin_starts", [edges[:-1]], np.float64)),
+                  g.const(f"{name}_bin_widths", [np.diff(edges)], np.float64))
+    return [g.op("Min", g.op("Max", scaled, g.const("zero_f64", [[0.0]], np.float64)), g.const("one_f64", [[1.0]], np.float64))]
+
+
 def _fill_values(column: dict) -> list[float] | None:
     if column["fill"] is None:
         return None
@@ -80,12 +92,12 @@ def _fill_values(column: dict) -> list[float] | None:
 
 def _numbers(g, name: str, column: dict, fill: list[float] | None) -> list[str]:
     if fill is None:
-        return [_squashed(g, name, column)]
+        return [_squashed(g, name, column), *_binned(g, name, column)]
     first = g.op("Slice", name, g.const("zero", [0], np.int64), g.const("one", [1], np.int64),
                  g.const("axis1", [1], np.int64)) if len(fill) > 1 else name
     holes = g.op("IsNaN", first)  # a missing row: NaN in its (first) number
     filled = g.op("Where", holes, g.const(f"{column['name']}_fill", [fill], np.float64), name)
-    out = [_squashed(g, filled, column)]
+    out = [_squashed(g, filled, column), *_binned(g, filled, column)]
     if column["indicator"]:
         out.append(g.op("Cast", holes, to=g.onnx.TensorProto.DOUBLE))
     return out
@@ -139,7 +151,8 @@ def feeds(encoding: dict, rows) -> dict[str, np.ndarray]:
             parts[holes, 0] = np.nan
             out[column["name"]] = parts
         elif kind == "number":
-            raw = {**column, "indicator": False, "fill": float("nan"), "center": None}  # the graph squashes them itself
+            # the graph squashes and bins them itself
+            raw = {**column, "indicator": False, "fill": float("nan"), "center": None, "edges": []}
             single = {"columns": [raw], "marks": encoding.get("marks")}
             out[column["name"]] = encode_rows({column["name"]: values}, single)
         else:

@@ -20,7 +20,7 @@ import os
 import numpy as np
 
 from mlpfit.network.gradient import input_gradients
-from mlpfit.data.sources.raw_rows import unsquashed
+from mlpfit.data.sources.raw_rows import binned, unsquashed
 from mlpfit.report import layout
 from mlpfit.report.importance import column_groups, importance
 
@@ -69,6 +69,10 @@ def partial_dependence(fitted, X: np.ndarray, column: int, grid: np.ndarray) -> 
     rows = X[:PD_ROWS]
     batch = np.repeat(rows[None], len(grid), axis=0)  # [grid, rows, inputs]
     batch[:, :, column] = grid[:, None]
+    coding = number_coding(fitted, column)
+    if coding is not None and len(coding.edges) > 1:  # its bins' inputs follow the number
+        bins = binned(unsquashed(grid, coding.center, coding.spread), coding.edges)
+        batch[:, :, column + 1 : column + len(coding.edges)] = bins[:, None, :]
     flat = batch.reshape(-1, X.shape[1])
     values = fitted.predict_proba(flat) if fitted.task == "classify" else fitted.predict(flat)
     return values.reshape(len(grid), len(rows), -1).mean(axis=1)
@@ -183,11 +187,17 @@ def compact_ticks(axis, most: int = 5) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: compact(value)))
 
 
+def number_coding(fitted, column: int):
+    """The number column whose (squashed) value network input ``column`` is, or None."""
+    encoding = getattr(fitted, "encoding", None)
+    if encoding is None:
+        return None
+    return next((c for c in encoding.columns if c.kind == "number" and c.name == fitted.inputs[column]), None)
+
+
 def in_column_units(fitted, column: int, inputs: np.ndarray) -> np.ndarray:
     """A network input's values in its table column's own units: a squashed number column's raw numbers."""
-    encoding = getattr(fitted, "encoding", None)
-    coding = next((c for c in encoding.columns if c.kind == "number" and c.name == fitted.inputs[column]), None) \
-        if encoding is not None else None
+    coding = number_coding(fitted, column)
     return inputs if coding is None else unsquashed(inputs, coding.center, coding.spread)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 KINDS = ("number", "category", "target", "date")
 PARTS = ("days", "year", "month", "weekday")
+MAX_EDGES = 65  # bin edges of a number column: mlpfit writes 9; more would only be an edited file's
 
 
 def coding_problem(column) -> str | None:
@@ -25,6 +26,12 @@ def coding_problem(column) -> str | None:
     if column.center is not None or column.spread is not None:
         if column.kind != "number" or not (_number(column.center) and _number(column.spread) and column.spread > 0):
             return "has a squashing center and spread that are not a finite number and a positive one"
+    edges = column.edges
+    if not (isinstance(edges, list) and len(edges) <= MAX_EDGES and all(_number(e) for e in edges)
+            and all(a < b for a, b in zip(edges, edges[1:]))):
+        return f"has bin edges that are not at most {MAX_EDGES} increasing finite numbers"
+    if edges and column.kind != "number":
+        return "has bin edges but is not a number column"
     if not isinstance(column.indicator, bool) or not isinstance(column.missing, int) or isinstance(column.missing, bool):
         return "has an indicator or missing count of the wrong type"
     if column.kind == "target":

@@ -84,6 +84,18 @@ def squashed(values, center, spread):
     return z / np.sqrt(1.0 + (z / SQUASH_BOUND) ** 2)
 
 
+def binned(values, edges):
+    """A number column's piecewise-linear inputs [n, bins] (Gorishniy et al. 2022): input t rises from 0 to 1
+    as the value crosses bin t, from ``edges[t]`` to ``edges[t + 1]`` (the training quantiles), and stays
+    there: a unit can then give each range of the column its own slope, as a tree cuts it, where one input
+    would need many units to bend. An empty ``edges``: no such inputs."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1, 1)
+    edges = np.asarray(edges, dtype=np.float64)
+    if len(edges) < 2:
+        return np.empty((len(values), 0))
+    return np.clip((values - edges[:-1]) / np.diff(edges), 0.0, 1.0)
+
+
 def unsquashed(inputs, center, spread):
     """The raw numbers whose squashed inputs are ``inputs`` (inside ±3): for axes drawn in the column's own units."""
     inputs = np.asarray(inputs, dtype=np.float64)
@@ -97,7 +109,8 @@ def _encode_column(column, values, holes, marks):
     kind, fill = column["kind"], column["fill"]
     if kind == "number":
         raw = np.array([[fill if hole else _number(v, column["name"], marks)] for v, hole in zip(values, holes)])
-        return squashed(raw, column.get("center"), column.get("spread"))
+        return np.column_stack([squashed(raw, column.get("center"), column.get("spread")),
+                                binned(raw, column.get("edges") or [])])
     if kind == "date":
         return np.array([date_numbers(datetime.datetime.fromisoformat(fill) if hole else v, column) for v, hole in zip(values, holes)], dtype=np.float64)
     texts = [fill if hole else level_text(v) for v, hole in zip(values, holes)]
