@@ -261,6 +261,7 @@ class TableEncoding:
                 "one_hot": {c.name: len(c.levels) for c in self.columns if c.kind == "category"},
                 "target_encoded": {c.name: len(c.codes) for c in self.columns if c.kind == "target"},
                 "dates": {c.name: c.parts for c in self.columns if c.kind == "date"},
+                "binned": {c.name: len(c.edges) - 1 for c in self.columns if len(c.edges) > 1},
                 "imputed": {c.name: c.missing for c in self.columns if c.missing},
                 "dropped": self.dropped}
 
@@ -280,6 +281,11 @@ class TableEncoding:
         if squashed_columns:
             notes.append(f"{len(squashed_columns)} number column(s) squashed around their medians into ±3 (robust "
                          "scaling, smooth clipping), so outliers and skewed columns reach the network bounded")
+        binned_columns = [c for c in self.columns if len(c.edges) > 1]
+        if binned_columns:
+            listed = ", ".join(c.name for c in binned_columns)
+            notes.append(f"number column(s) also cut into bins at their training quantiles, one piecewise-linear "
+                         f"input each, so each range of a column gets its own slope: {listed}")
         dated = [c for c in self.columns if c.kind == "date"]
         if dated:
             listed = ", ".join(f"{c.name} ({', '.join(c.parts)}; day 0 = {c.origin})" for c in dated)
