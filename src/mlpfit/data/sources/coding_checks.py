@@ -9,7 +9,7 @@ import numpy as np
 
 KINDS = ("number", "category", "target", "date")
 PARTS = ("days", "year", "month", "weekday")
-MAX_EDGES = 65  # bin edges of a number column: mlpfit writes 9; more would only be an edited file's
+MAX_EDGES = 65  # bin edges of a number column: mlpfit writes at most 33; more would only be an edited file's
 
 
 def coding_problem(column) -> str | None:
