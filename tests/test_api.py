@@ -11,6 +11,7 @@ import pytest
 import mlpfit
 from mlpfit import api, estimators
 from mlpfit.runfolder import store as runs
+from mlpfit.data.sources.encoding import BIN_ROWS
 from mlpfit.errors import RunFolderError, UsageError
 
 
@@ -203,7 +204,7 @@ def test_fit_takes_a_frame_with_text_and_holes_and_arrays_with_names():
     frame["y"] = frame["size"] + (frame["kind"] == "b")
     frame.loc[3, "size"] = np.nan
     result = mlpfit.fit(frame, target="y", hidden=8, epochs=200)
-    bins = [f"size[bin {t}]" for t in range(1, 33)]
+    bins = [f"size[bin {t}]" for t in range(1, 199 // BIN_ROWS + 1)]  # 199 sizes: a bin per BIN_ROWS rows
     assert result.summary["inputs"] == ["size", *bins, "size[missing]", "kind[a]", "kind[b]"]
     assert result.summary["table"]["imputed"] == {"size": 1}
     assert result.predict(pd.DataFrame({"kind": ["b"], "size": [0.5]}))[0, 0] == pytest.approx(1.5, abs=0.15)

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from mlpfit.data.sources.csvfile import Sheet
-from mlpfit.data.sources.encoding import BIN_INPUTS, ONE_HOT_LEVELS, Target, TableEncoding, needs_encoding
+from mlpfit.data.sources.encoding import (BIN_INPUTS, BIN_ROWS, BINS, ONE_HOT_LEVELS, Target, TableEncoding,
+                                            needs_encoding)
 from mlpfit.data.sources.raw_rows import unsquashed
 from mlpfit.data.sources.table import frame_table, read_table
 from mlpfit.errors import DataError, RunFolderError
@@ -66,30 +67,35 @@ def test_a_few_measured_numbers_flags_and_no_scale_stay_raw():
 
 def test_a_regression_tables_numbers_of_many_values_get_piecewise_inputs_at_their_quantiles():
     rng = np.random.default_rng(0)
-    age, rooms = rng.exponential(30, 200), rng.integers(1, 6, 200).astype(float)
-    s = sheet(age=age, rooms=rooms, kind=rng.choice(["a", "b"], 200))
+    n = BINS * BIN_ROWS  # rows enough for every bin
+    age, rooms = rng.exponential(30, n), rng.integers(1, 6, n).astype(float)
+    s = sheet(age=age, rooms=rooms, kind=rng.choice(["a", "b"], n))
     y = Target(age[:, None], "regress", ["price"])
     encoding, X = TableEncoding.fit_transform(s, ["age", "rooms", "kind"], target=y)
     column = encoding.columns[0]
-    np.testing.assert_allclose(column.edges, np.quantile(age, np.linspace(0, 1, 33)))
-    assert encoding.names[:33] == ["age", *(f"age[bin {t}]" for t in range(1, 33))]
+    np.testing.assert_allclose(column.edges, np.quantile(age, np.linspace(0, 1, BINS + 1)))
+    assert encoding.names[:BINS + 1] == ["age", *(f"age[bin {t}]" for t in range(1, BINS + 1))]
     assert encoding.columns[1].edges == []  # five values: steps already
-    bins = X[:, 1:33]
+    bins = X[:, 1:BINS + 1]
     assert bins.min() == 0 and bins.max() == 1
     assert np.all(np.diff(bins, axis=1) <= 0)  # a bin fills only once the bins below it are full
-    np.testing.assert_allclose(bins.sum(axis=1), np.interp(age, column.edges, np.arange(33)), rtol=1e-9)
+    np.testing.assert_allclose(bins.sum(axis=1), np.interp(age, column.edges, np.arange(BINS + 1)), rtol=1e-9)
     again = TableEncoding.from_dict(json.loads(json.dumps(encoding.to_dict())))
     np.testing.assert_array_equal(again.transform(s).X, X)
-    classes = TableEncoding.fit(s, ["age", "rooms", "kind"], target=Target(np.array(["x", "y"] * 100), "classify", ["c"]))
+    classes = TableEncoding.fit(s, ["age", "rooms", "kind"], target=Target(np.array(["x", "y"] * (n // 2)), "classify", ["c"]))
     plain = TableEncoding.fit(s, ["age", "rooms", "kind"], target=y, squash=False)
     assert classes.columns[0].edges == [] and plain.columns[0].edges == []
 
 
-def test_a_wide_tables_columns_share_the_bin_inputs():
+def test_few_rows_get_fewer_bins_and_a_wide_tables_columns_share_them():
     rng = np.random.default_rng(1)
-    columns = {f"x{k}": rng.normal(size=100) for k in range(40)}
-    encoding = TableEncoding.fit(sheet(**columns), list(columns), target=Target(rng.normal(size=(100, 1)), "regress", ["y"]))
-    assert {len(c.edges) - 1 for c in encoding.columns} == {BIN_INPUTS // 40}
+    few = TableEncoding.fit(sheet(x=rng.normal(size=400), kind=rng.choice(["a", "b"], 400)), ["x", "kind"],
+                            target=Target(rng.normal(size=(400, 1)), "regress", ["y"]))
+    assert len(few.columns[0].edges) - 1 == 400 // BIN_ROWS  # each bin holds BIN_ROWS rows
+    n = BINS * BIN_ROWS
+    columns = {f"x{k}": rng.normal(size=n) for k in range(40)}
+    wide = TableEncoding.fit(sheet(**columns), list(columns), target=Target(rng.normal(size=(n, 1)), "regress", ["y"]))
+    assert {len(c.edges) - 1 for c in wide.columns} == {BIN_INPUTS // 40}
 
 
 def test_bin_edges_read_from_disk_must_be_few_increasing_numbers():

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mlpfit.cli.main import main
+from mlpfit.data.sources.encoding import BIN_ROWS
 
 EFFECT = {"red": 4.0, "green": 0.0, "blue": -4.0}
 
@@ -54,9 +55,10 @@ def test_a_mixed_table_fits_with_defaults(table_run):
     assert summary["table"]["columns"] == ["size", "color", "weight"]
     assert summary["table"]["one_hot"] == {"color": 3} and summary["table"]["imputed"] == {"color": 1, "weight": 1}
     assert "id" in summary["table"]["dropped"]
-    bins = [f"size[bin {t}]" for t in range(1, 33)]  # a regression's number: its value and 32 piecewise inputs
-    assert summary["table"]["binned"] == {"size": 32, "weight": 32} and any("bins" in note for note in summary["notes"])
-    assert summary["inputs"][:36] == ["size", *bins, "color[blue]", "color[green]", "color[red]"]
+    count = 240 // BIN_ROWS  # a regression's number: its value and a piecewise input per BIN_ROWS rows
+    bins = [f"size[bin {t}]" for t in range(1, count + 1)]
+    assert summary["table"]["binned"] == {"size": count, "weight": count} and any("bins" in note for note in summary["notes"])
+    assert summary["inputs"][:count + 4] == ["size", *bins, "color[blue]", "color[green]", "color[red]"]
     assert summary["metrics"]["test"]["r2"][0] > 0.98
     assert any("one-hot" in note for note in summary["notes"]) and any("filled" in note for note in summary["notes"])
     encoding = json.loads((folder / "run" / "encoding.json").read_text())
