@@ -53,8 +53,8 @@ ONE_HOT_LEVELS = 40
 # bins (64: ames' fit twice as slow). Classes lost by them (mlc_churn -0.006, credit_data -0.005 with 8).
 BINS = 32
 BIN_FROM_VALUES = 10  # fewer values (counts, ratings) are steps already
-# ... and at most this many bin inputs in all, shared among the columns: ames' 35 binned columns get 14 each
-# (16 scored as 32 there, and 32 each made its first layer 1,400 wide and its fit 7.4 s against 5.4 s)
+# ... and at most this many bin inputs in all, shared among the columns: ames' 23 binned columns get 22 each
+# (32 each took its fit from 6.0 s to 7.4 s for R² 0.907 against 0.904)
 BIN_INPUTS = 512
 # ... and at least this many training rows in each bin: a small noisy table's bins learn noise (diabetes, 442
 # rows, benchmarks/tables.py: R² 0.482 without bins, 0.487 with 8, 0.457 with 16, 0.464 with 32)
