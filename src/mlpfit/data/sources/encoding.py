@@ -341,16 +341,16 @@ def _fit_column(sheet: Sheet, name: str, impute: bool, target: Target | None, cr
 
 def _bin_numbers(sheet: Sheet, columns: list[ColumnCoding]) -> None:
     """Piecewise-linear inputs (raw_rows.binned) for a regression table's squashed numbers of many values."""
-    present = {}
+    binnable = {}  # column -> its values in the training rows
     for column in columns:
         if column.kind == "number" and column.center is not None:
             values = sheet.numbers(column.name, FEATURE_FIX, allow_missing=True)
             values = values[~np.isnan(values)]
             if len(np.unique(values)) > BIN_FROM_VALUES:
-                present[column.name] = values
-    shared = min(BINS, BIN_INPUTS // max(1, len(present)))
+                binnable[column.name] = values
+    shared = min(BINS, BIN_INPUTS // max(1, len(binnable)))
     for column in columns:
-        values = present.get(column.name)
+        values = binnable.get(column.name)
         bins = 0 if values is None else min(shared, len(values) // BIN_ROWS)
         if bins > 1:
             column.edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1))).tolist()
