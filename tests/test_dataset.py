@@ -14,7 +14,7 @@ def test_members_hold_out_their_own_rows_and_together_train_on_every_non_test_ro
     assert len(np.unique(own.member_val)) == 3 * len(split.val)  # no row in two members' validation sets
     np.testing.assert_array_equal(own.val, np.unique(own.member_val))
     assert not np.isin(own.member_val, own.test).any()
-    masks = own.member_masks(own.train)
+    masks = ~own.own_rows("train", 3)  # each member's validation rows among the non-test rows
     assert masks.shape == (3, len(own.train)) and (masks.sum(axis=1) == len(split.val)).all()
     np.testing.assert_array_equal(own_validation(split, 3, seed=3).member_val, own.member_val)  # the seed fixes them
     assert not np.array_equal(own_validation(split, 3, seed=4).member_val, own.member_val)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from mlpfit.data.dataset import own_validation, split_indices
-from mlpfit.fitting.summary import held_out_mean, members_rows
+from mlpfit.fitting.summary import held_out_mean
 
 
 def test_a_rows_validation_prediction_comes_from_the_members_that_held_it_out():
@@ -14,6 +14,6 @@ def test_a_rows_validation_prediction_comes_from_the_members_that_held_it_out():
 
 def test_each_member_is_scored_on_its_own_training_and_validation_rows():
     split = own_validation(split_indices(200, 0.1, 0.1, seed=0), 2, seed=0)
-    val, train = members_rows(split, "val", split.val, 2), members_rows(split, "train", split.train, 2)
+    val, train = split.own_rows("val", 2), split.own_rows("train", 2)
     assert (val.sum(axis=1) == 20).all() and (train.sum(axis=1) == 180 - 20).all()
-    assert members_rows(split, "test", split.test, 2).all()
+    assert split.own_rows("test", 2).all()

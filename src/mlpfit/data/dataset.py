@@ -47,9 +47,14 @@ class Split:
     # None: every member trains on train and validates on val
     member_val: np.ndarray | None = None
 
-    def member_masks(self, rows: np.ndarray) -> np.ndarray:
-        """[K, len(rows)]: True where row rows[i] is member k's validation row."""
-        return np.stack([np.isin(rows, own) for own in self.member_val])
+    def own_rows(self, name: str, members: int) -> np.ndarray:
+        """[K, rows of split ``name``] (train, val or test): the rows each member trains or validates on. Where
+        the members hold out their own validation rows, member k's own; else, and for test, every row."""
+        rows = getattr(self, name)
+        if self.member_val is None or name == "test":
+            return np.ones((members, len(rows)), bool)
+        held = np.stack([np.isin(rows, own) for own in self.member_val])
+        return held if name == "val" else ~held
 
 
 def given_split(n: int, val_rows: np.ndarray) -> Split:

@@ -157,6 +157,9 @@ def train_data(dataset: Dataset, split: Split, x_scaler, y_scaler) -> TrainData:
     if split.member_val is None:
         return TrainData(*part(split.train), *part(split.val), weights(split.train), weights(split.val))
     # members with their own validation rows: one weight per member and row, 0 where the row is not theirs
-    train_weights = ~split.member_masks(split.train) * (1.0 if dataset.weights is None else weights(split.train))
-    val_weights = split.member_masks(split.val) * (1.0 if dataset.weights is None else weights(split.val))
-    return TrainData(*part(split.train), *part(split.val), train_weights.astype(np.float64), val_weights.astype(np.float64))
+    def own_weights(name):
+        index = getattr(split, name)
+        own = split.own_rows(name, len(split.member_val))
+        return own * (1.0 if dataset.weights is None else weights(index))
+
+    return TrainData(*part(split.train), *part(split.val), own_weights("train"), own_weights("val"))

@@ -78,7 +78,7 @@ def split_metrics(fitted: Network, dataset: Dataset, split: Split) -> dict:
             metrics[name] = copy.deepcopy(metrics["train"])
             continue
         X, Y = dataset.X[index], dataset.Y[index]
-        holders = split.member_masks(index) if name == "val" and split.member_val is not None else None
+        holders = split.own_rows("val", fitted.members) if name == "val" and split.member_val is not None else None
         if dataset.task == "classify":
             probabilities = fitted.predict_proba(X) if holders is None else held_out_mean(fitted.member_probabilities(X), holders)
             metrics[name] = classification_metrics(Y, probabilities, dataset.classes)
@@ -105,22 +105,13 @@ def member_metrics(fitted, dataset: Dataset, split: Split) -> list[dict]:
             per_split[name] = [None] * fitted.members
             continue
         X, Y = dataset.X[index], dataset.Y[index]
-        own = members_rows(split, name, index, fitted.members)
+        own = split.own_rows(name, fitted.members)
         if dataset.task == "classify":
             per_split[name] = [classification_metrics(Y[mine], p[mine], dataset.classes)
                                for p, mine in zip(fitted.member_probabilities(X), own)]
         else:
             per_split[name] = [regression_metrics(Y[mine], p[mine]) for p, mine in zip(fitted.member_predictions(X), own)]
     return [{name: per_split[name][k] for name in per_split} for k in range(fitted.members)]
-
-
-def members_rows(split: Split, name: str, index: np.ndarray, members: int) -> np.ndarray:
-    """[K, len(index)]: which of the split's rows count for each member: its own training or validation rows
-    where the members have their own, else all."""
-    if split.member_val is None or name == "test":
-        return np.ones((members, len(index)), bool)
-    val = split.member_masks(index)
-    return val if name == "val" else ~val
 
 
 def member_info(seeds: list[int], stopping) -> list[dict]:

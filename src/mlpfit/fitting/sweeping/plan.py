@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from mlpfit.config import schema as cfg
+from mlpfit.config.defaults import BATCHED_OPTIMIZERS
 from mlpfit.errors import UsageError
 
 # --grid keys -> how one value is parsed. Hidden sizes use 32x2 or 64-32 (commas separate values).
@@ -81,7 +82,7 @@ def _grid_value(key: str, text: str, item: str):
     if key == "activation":
         cfg.check_choice("--grid activation", value, cfg.ACTIVATIONS)
     if key == "optimizer":
-        cfg.check_choice("--grid optimizer", value, ("adam", "adamw", "sgd"))
+        cfg.check_choice("--grid optimizer", value, BATCHED_OPTIMIZERS)
     if key in ("lr", "batch_size", "epochs"):
         cfg.check_positive(f"--grid {key}", value, integer=key != "lr", limit=1e7)
     return value
@@ -130,7 +131,7 @@ def make_plan(grid: str | None, trials: int | None, space: str | None, storage: 
 
 def check_base(config: cfg.FitConfig) -> None:
     """The base setting must be one the batched trainer can train."""
-    if config.train.optimizer not in ("adam", "adamw", "sgd"):
+    if config.train.optimizer not in BATCHED_OPTIMIZERS:
         raise UsageError(f"--optimizer {config.train.optimizer} has no batched version for a sweep: use adam, adamw or sgd")
     if config.train.engine not in ("auto", "torch"):
         raise UsageError(f"--engine {config.train.engine} is not batched: drop --engine for a sweep")
