@@ -44,6 +44,10 @@ class Standardizer:
     def inverse_transform(self, values):
         return values * self._like(self.std, values) + self._like(self.mean, values)
 
+    def columns(self, positions) -> "Standardizer":
+        """The scaler of some of the columns, in the order of ``positions``."""
+        return Standardizer(mean=self.mean[positions], std=self.std[positions])
+
     @property
     def is_identity(self) -> bool:
         return bool(np.all(self.mean == 0) and np.all(self.std == 1))

@@ -136,15 +136,19 @@ class Network:
         return outputs[-1].astype(np.float64)
 
 
-def forward_layers(net: Network, scaled: np.ndarray, dtype=np.float64) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def forward_layers(net: Network, scaled: np.ndarray, dtype=np.float64, first: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The one forward pass: pre-activations and activations of every layer for scaled inputs ``[n, inputs]``,
-    computed in ``dtype``: two lists of ``[n, units]`` (``[K, n, units]`` for stacked members), the output last."""
+    computed in ``dtype``: two lists of ``[n, units]`` (``[K, n, units]`` for stacked members), the output last.
+    With ``first`` > 0, ``scaled`` is what enters layer ``first`` (the output of the one before) and the lists
+    hold the layers from there on."""
     hidden, _ = get_activation(net.activation)
     last, _ = get_activation(net.output_activation)
     h = np.asarray(scaled).astype(dtype, copy=False)
     pre, post = [], []
     with np.errstate(all="ignore"):  # a diverged run's NaN weights give NaN, as torch would
         for i, (w, b) in enumerate(zip(net.weights, net.biases)):
+            if i < first:
+                continue
             z = h @ np.swapaxes(w.astype(dtype, copy=False), -1, -2) + b.astype(dtype, copy=False)[..., None, :]
             h = (last if i == len(net.weights) - 1 else hidden)(z).astype(dtype, copy=False)
             pre.append(z)

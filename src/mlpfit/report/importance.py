@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlpfit.network.varied import Varied
+
 ROWS = 1000  # rows predicted per shuffle: a stable ranking, and fast for a few hundred columns
 REPEATS = 3  # shuffles averaged per column (one for more than WIDE columns)
 WIDE = 100  # an image's pixels: one shuffle each, on fewer rows, so explain stays around a second
 BUDGET = 300_000  # rows predicted in all: 784 pixels get 382 rows each
-CHUNK_ROWS = 20_000  # rows per predict call (a few MB of inputs for a wide table)
 MAX_COLUMNS = 5000  # beyond this, no importance (a shuffle per column would take minutes)
 
 
@@ -56,19 +57,12 @@ def importance(fitted, samples: dict | None) -> dict | None:
     if X is None or len(X) < 2 or len(groups) > MAX_COLUMNS:
         return None
     base = _predict(fitted, X)
+    rows = Varied(fitted, X)
     rng = np.random.default_rng(0)
-    jobs = [(column, positions) for column, positions in groups.items() for _ in range(repeats)]
     moved = {column: 0.0 for column in groups}
-    per_call = max(1, CHUNK_ROWS // len(X))  # shuffled copies predicted in one call: one matmul, not hundreds
-    for first in range(0, len(jobs), per_call):
-        batch = jobs[first:first + per_call]
-        copies = []
-        for _, positions in batch:
-            shuffled = X.copy()
-            shuffled[:, positions] = X[rng.permutation(len(X))][:, positions]
-            copies.append(shuffled)
-        predicted = _predict(fitted, np.concatenate(copies)).reshape(len(batch), len(X), -1)
-        for (column, _), after in zip(batch, predicted):
+    for column, positions in groups.items():  # a column's shuffles in one call: the copies share their first products
+        shuffles = [rng.permutation(len(X)) for _ in range(repeats)]
+        for after in rows.predictions(positions, np.stack([X[np.ix_(order, positions)] for order in shuffles])):
             moved[column] = moved[column] + _moved(fitted, base, after)
     scores = {column: moved[column] / repeats for column in groups}
     outputs = list(fitted.outputs)[:1] if fitted.task == "classify" else list(fitted.outputs)

@@ -20,6 +20,7 @@ import os
 import numpy as np
 
 from mlpfit.network.gradient import input_gradients
+from mlpfit.network.varied import Varied
 from mlpfit.data.sources.raw_rows import binned, unsquashed
 from mlpfit.report import layout
 from mlpfit.report.importance import column_groups, importance
@@ -66,16 +67,12 @@ def sensitivities(fitted, samples: dict | None) -> dict | None:
 def partial_dependence(fitted, X: np.ndarray, column: int, grid: np.ndarray) -> np.ndarray:
     """Mean prediction (class probabilities for a classifier) with input ``column`` set to each grid value:
     ``[len(grid), outputs or classes]``."""
-    rows = X[:PD_ROWS]
-    batch = np.repeat(rows[None], len(grid), axis=0)  # [grid, rows, inputs]
-    batch[:, :, column] = grid[:, None]
+    values = grid[:, None]  # [grid, inputs moved]: the column's value, then its bins' inputs, which follow it
     coding = number_coding(fitted, column)
-    if coding is not None and len(coding.edges) > 1:  # its bins' inputs follow the number
-        bins = binned(unsquashed(grid, coding.center, coding.spread), coding.edges)
-        batch[:, :, column + 1 : column + len(coding.edges)] = bins[:, None, :]
-    flat = batch.reshape(-1, X.shape[1])
-    values = fitted.predict_proba(flat) if fitted.task == "classify" else fitted.predict(flat)
-    return values.reshape(len(grid), len(rows), -1).mean(axis=1)
+    if coding is not None and len(coding.edges) > 1:
+        values = np.hstack([values, binned(unsquashed(grid, coding.center, coding.spread), coding.edges)])
+    positions = list(range(column, column + values.shape[1]))
+    return Varied(fitted, X[:PD_ROWS]).predictions(positions, values[:, None, :]).mean(axis=1)
 
 
 def class_pictures(fitted, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
