@@ -135,6 +135,7 @@ def test_classes_stop_on_error_rate_only_with_enough_validation_rows():
     # a few dozen rows' error rate moves in steps of 2-3% and can hit 0 by luck at epoch 2
     classes = FitConfig(train=TrainConfig(loss="cross_entropy"))
     assert monitor(classes, ERROR_RATE_FROM_ROWS) == "val_error"
+    assert monitor(classes, 360) == "val_error"  # mlc_churn's validation rows: its loss kept epoch 10 of 116
     assert monitor(classes, 38) == "val_loss"
     assert monitor(FitConfig(train=TrainConfig(loss="mse")), 10_000) == "val_loss"
 
