@@ -121,3 +121,20 @@ def test_a_numpy_ensemble_splits_its_members_over_two_threads():
     given = FitConfig(model=ModelConfig(hidden=[32, 32], ensemble=32), train=TrainConfig(device="cpu", threads=1))
     resolve(given, 1600, 2, 1, "regress")
     assert given.train.threads == 1  # --threads 1 (a busy machine) is kept
+
+
+@pytest.mark.parametrize("rows, task, epochs", [
+    (800, "regress", 125),  # concrete's members: 500 steps of 4 batches
+    (3_000, "classify", 125),  # mlc_churn: 1,500 steps of 12 batches
+    (12_960, "classify", 68),  # letters: 100 epochs were 5,100 steps; the fewest stop at 3,500
+    (100_000, "classify", 8),  # a large table: 3,500 steps, not 100 epochs of 391
+    (100_000, "regress", 8),
+])
+def test_a_tables_budget_stops_growing_with_its_rows(rows, task, epochs):
+    from mlpfit.config.defaults import TABLE_MOST_STEPS, resolve
+    from mlpfit.config.schema import FitConfig
+
+    config = FitConfig()
+    resolve(config, rows, 20, 1, task, measured=True, tabular=True)
+    assert config.train.epochs == epochs
+    assert epochs >= 100 or epochs * -(-rows // config.train.batch_size) <= TABLE_MOST_STEPS

@@ -90,6 +90,10 @@ TABLE_DROPOUT = 0.15  # holds off memorizing the noise (concrete: test R² 0.90 
 TABLE_WEIGHT_DECAY = 0.0  # dropout does its job; the L2 penalty on top underfit
 TABLE_STEPS = 1_500  # optimizer steps of the budget ...
 TABLE_EPOCHS = (100, 300)  # ... within these epochs: small tables see each row often, large ones at least 100 times
+# ... but a large table's fewest epochs stop at this many steps (never below the budget's own steps): 100 epochs
+# of letters (16,000 rows) were 5,100 steps, and of a 100,000-row table would be 40,000. letters, 5 splits:
+# accuracy 0.9721 in 100 epochs, 0.9712 in 70 (3,570 steps) for 0.9 s less, 0.9693 in 50.
+TABLE_MOST_STEPS = 3_500
 TABLE_BATCH = 256  # minibatches for small tables too (full batch is for noiseless formulas)
 # A table's regression trains an ensemble whose members each hold out their own validation rows
 # (data.dataset.own_validation), for about the steps of one net: a single net's prediction of a noisy target
@@ -223,7 +227,9 @@ def _resolve_table(m, t, n_train: int, task: str) -> None:
     if t.epochs is None and t.optimizer != "lbfgs":
         steps, (fewest, most) = (TABLE_STEPS, TABLE_EPOCHS) if m.ensemble == 1 else (TABLE_MEMBER_STEPS, TABLE_MEMBER_EPOCHS)
         steps_per_epoch = math.ceil(n_train / t.batch_size)
-        t.epochs = int(min(most, max(fewest, math.ceil(steps / steps_per_epoch))))
+        budget_epochs = math.ceil(steps / steps_per_epoch)
+        fewest = min(fewest, max(budget_epochs, TABLE_MOST_STEPS // steps_per_epoch))
+        t.epochs = int(min(most, max(fewest, budget_epochs)))
     if t.patience is None and t.epochs is not None:
         t.patience = t.epochs  # the whole schedule; the best epoch's weights are kept
 
