@@ -273,3 +273,18 @@ def test_an_edited_date_coding_is_refused():
     data["columns"][0]["origin"] = "yesterday"
     with pytest.raises(RunFolderError, match="not ISO 8601"):
         TableEncoding.from_dict(data)
+
+
+@pytest.mark.parametrize("cells", [
+    [" red", "blue ", None, "red", "green", "blue", np.nan],  # text: each distinct value read once
+    [1, 1.0, True, "1", " a", None, 3.0, False],  # mixed: 1 and True hash alike but are different levels
+])
+def test_level_texts_reads_each_cell_as_level_text_does(cells):
+    from mlpfit.data.sources.encoding import level_texts
+    from mlpfit.data.sources.raw_rows import level_text
+
+    values = pd.Series(cells, dtype=object)
+    present = values.notna().to_numpy()
+    got = level_texts(values)
+    assert len(got) == len(cells)
+    assert [text for text, keep in zip(got, present) if keep] == [level_text(v) for v in values[present]]

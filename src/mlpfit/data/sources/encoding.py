@@ -392,7 +392,7 @@ def is_text(column: pd.Series) -> bool:
 
 def _fit_category(sheet: Sheet, name: str, column: pd.Series, holes: int, target: Target | None,
                   crossfit: dict) -> ColumnCoding:
-    texts = column.dropna().map(level_text)
+    texts = level_texts(column.dropna())
     counts = Counter(texts)
     levels = sorted(counts)
     most = max(levels, key=lambda level: counts[level])  # ties: the first in sorted order
@@ -402,7 +402,7 @@ def _fit_category(sheet: Sheet, name: str, column: pd.Series, holes: int, target
         raise data_error(sheet.path, f"column {quote(name)} holds {len(counts)} different texts, more than "
                                      f"{ONE_HOT_LEVELS} to one-hot, and there is no target to encode them by",
                          f"leave it out with --drop {name}, or turn it into numbers")
-    every = [most if pd.isna(v) else level_text(v) for v in column.tolist()]
+    every = [most if hole else text for text, hole in zip(level_texts(column), column.isna().to_numpy())]
     codes, default, parts, train = fit_codes(every, target.Y, target.task, target.names, target.classes)
     crossfit[name] = train
     return ColumnCoding(name, "target", fill=most, indicator=holes > 0, missing=holes, codes=codes,
@@ -438,8 +438,19 @@ def _shown(fill) -> str:
 # ----------------------------------------------------------------------------- applying one column
 
 
+def level_texts(values: pd.Series) -> list:
+    """raw_rows.level_text of every cell, read once per distinct value where every cell is text (ames' forty
+    text columns made 180,000 calls for a few hundred levels); a hole's entry is not a level (callers fill it).
+    Other columns go cell by cell: 1, 1.0 and True are one value to a hash table but '1' and 'True' as levels."""
+    if ptypes.infer_dtype(values, skipna=True) != "string":
+        return [level_text(value) for value in values.tolist()]
+    codes, distinct = pd.factorize(values)
+    texts = np.array([level_text(value) for value in distinct] + [None], dtype=object)
+    return texts[codes].tolist()  # code -1, a hole: the last entry
+
+
 def _one_hot(column: ColumnCoding, values: pd.Series, holes: np.ndarray, flags: Checked) -> np.ndarray:
-    texts = [column.fill if hole else level_text(value) for value, hole in zip(values.tolist(), holes)]
+    texts = [column.fill if hole else text for text, hole in zip(level_texts(values), holes)]
     position = {level: k for k, level in enumerate(column.levels)}
     out = np.zeros((len(texts), len(column.levels)))
     for row, text in enumerate(texts):
@@ -453,8 +464,8 @@ def _one_hot(column: ColumnCoding, values: pd.Series, holes: np.ndarray, flags: 
 
 def _target_codes(column: ColumnCoding, values: pd.Series, holes: np.ndarray, flags: Checked) -> np.ndarray:
     out = np.empty((len(values), len(column.default)))
-    for row, (value, hole) in enumerate(zip(values.tolist(), holes)):
-        text = column.fill if hole else level_text(value)
+    for row, (text, hole) in enumerate(zip(level_texts(values), holes)):
+        text = column.fill if hole else text
         code = column.codes.get(text)
         if code is None:
             flags.unseen[row].append({"column": column.name, "value": text})
