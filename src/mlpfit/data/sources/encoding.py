@@ -392,8 +392,8 @@ def is_text(column: pd.Series) -> bool:
 
 def _fit_category(sheet: Sheet, name: str, column: pd.Series, holes: int, target: Target | None,
                   crossfit: dict) -> ColumnCoding:
-    texts = level_texts(column.dropna())
-    counts = Counter(texts)
+    cells, hole_at = level_texts(column), column.isna().to_numpy()
+    counts = Counter(text for text, hole in zip(cells, hole_at) if not hole)
     levels = sorted(counts)
     most = max(levels, key=lambda level: counts[level])  # ties: the first in sorted order
     if len(counts) <= ONE_HOT_LEVELS:
@@ -402,7 +402,7 @@ def _fit_category(sheet: Sheet, name: str, column: pd.Series, holes: int, target
         raise data_error(sheet.path, f"column {quote(name)} holds {len(counts)} different texts, more than "
                                      f"{ONE_HOT_LEVELS} to one-hot, and there is no target to encode them by",
                          f"leave it out with --drop {name}, or turn it into numbers")
-    every = [most if hole else text for text, hole in zip(level_texts(column), column.isna().to_numpy())]
+    every = [most if hole else text for text, hole in zip(cells, hole_at)]
     codes, default, parts, train = fit_codes(every, target.Y, target.task, target.names, target.classes)
     crossfit[name] = train
     return ColumnCoding(name, "target", fill=most, indicator=holes > 0, missing=holes, codes=codes,
