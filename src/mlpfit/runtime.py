@@ -20,14 +20,17 @@ def blas_threads(threads: int):
     """NumPy's BLAS limited to ``threads`` while the NumPy engine trains, then as it was: OpenBLAS
     otherwise splits even a 256x64 by 64x64 product over every core, and on 2 shared cores the
     hand-off costs more than the product."""
-    with blas_controller("torch" in sys.modules).limit(limits=threads, user_api="blas"):
+    with blas_controller(tuple(name in sys.modules for name in OWN_BLAS)).limit(limits=threads, user_api="blas"):
         yield
 
 
-@functools.lru_cache(maxsize=2)
-def blas_controller(torch_loaded: bool):
-    """threadpoolctl's view of the loaded thread pools, found once (and again once torch, with its own BLAS, is
-    loaded): finding them scans every loaded library (10 ms), which a loop of partial_fit calls paid on every call."""
+OWN_BLAS = ("torch", "scipy")  # packages that load a BLAS of their own beside NumPy's
+
+
+@functools.lru_cache(maxsize=4)
+def blas_controller(loaded: tuple[bool, ...]):
+    """threadpoolctl's view of the loaded thread pools, found once for each set of OWN_BLAS ``loaded``: finding them
+    scans every loaded library (10 ms), which a loop of partial_fit calls paid on every call."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
