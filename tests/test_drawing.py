@@ -85,3 +85,19 @@ def test_a_fork_that_fails_leaves_the_figures_to_this_process(tmp_path, monkeypa
     paths = drawing.draw_all([writes_pid(str(tmp_path / "a.txt")), writes_pid(str(tmp_path / "b.txt"))])
     assert paths == [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
     assert {(tmp_path / name).read_text() for name in ("a.txt", "b.txt")} == {str(os.getpid())}
+
+
+def test_the_costliest_job_gets_a_lane_to_itself():
+    assert drawing.dealt([1.0, 1.0, 1.0, 3.0], 2) == [[3], [0, 1, 2]]
+    assert drawing.dealt([1.0] * 4, 2) == [[0, 2], [1, 3]]  # alike: dealt in turn
+    assert sorted(i for lane in drawing.dealt([2.0, 5.0, 1.0], 3) for i in lane) == [0, 1, 2]
+
+
+def test_costs_change_the_lanes_not_the_order_of_the_paths(tmp_path, monkeypatch):
+    monkeypatch.setattr(drawing, "can_fork", lambda: True)
+    monkeypatch.setattr(drawing, "cores", lambda: 2)
+    jobs = [writes_pid(str(tmp_path / f"{k}.txt")) for k in range(4)]
+    paths = drawing.draw_all(jobs, costs=[1.0, 1.0, 1.0, 3.0])
+    assert paths == [str(tmp_path / f"{k}.txt") for k in range(4)]
+    pids = [int((tmp_path / f"{k}.txt").read_text()) for k in range(4)]
+    assert pids[0] == pids[1] == pids[2] != pids[3]  # the costly last job drawn apart from the other three

@@ -25,27 +25,43 @@ import sys
 import threading
 from typing import Callable
 
+from mlpfit.runtime import blas_threads
+
 Job = Callable[[], list]  # draws one or more figures, returns their paths
 
 
-def draw_all(jobs: list[Job]) -> list[str]:
-    """Run every job (side by side where safe); returns their paths in the jobs' order."""
+def draw_all(jobs: list[Job], costs: list[float] | None = None) -> list[str]:
+    """Run every job (side by side where safe); returns their paths in the jobs' order. ``costs``, one per job
+    (default: all alike), deal them out so that the lanes' totals come out even."""
     lanes = min(len(jobs), cores()) if can_fork() else 1
     if lanes < 2:
         return serial(jobs)
-    groups = [jobs[i::lanes] for i in range(lanes)]  # one process per core: more would only take turns
-    children = [start(lambda group=group: [job() for job in group]) for group in groups[1:]]
-    try:
-        results = [[job() for job in groups[0]]]
-    finally:  # also on an error or Ctrl-C here: no child is left behind unwaited
-        answers = [collect(*child) if child else None for child in children]
+    groups = dealt(costs or [1.0] * len(jobs), lanes)  # one process per core: more would only take turns
+    with blas_threads(1):  # a lane per core already: BLAS threads of their own would only contend for the cores
+        children = [start(lambda group=group: [jobs[i]() for i in group]) for group in groups[1:]]
+        try:
+            results = [[jobs[i]() for i in groups[0]]]
+        finally:  # also on an error or Ctrl-C here: no child is left behind unwaited
+            answers = [collect(*child) if child else None for child in children]
     for answer, group in zip(answers, groups[1:]):
         done = answer is not None and len(answer) == len(group)
-        results.append(answer if done else [job() for job in group])  # a child that failed: drawn here, errors show
+        results.append(answer if done else [jobs[i]() for i in group])  # a child that failed: drawn here, errors show
     ordered = [None] * len(jobs)
-    for i, paths_per_job in enumerate(results):
-        ordered[i::lanes] = paths_per_job
+    for group, paths_per_job in zip(groups, results):
+        for i, paths in zip(group, paths_per_job):
+            ordered[i] = paths
     return [path for paths in ordered for path in paths]
+
+
+def dealt(costs: list[float], lanes: int) -> list[list[int]]:
+    """The jobs' indices in ``lanes`` groups, the costliest first, each to the lane with the least work so far: a
+    report's one slow figure gets a lane to itself rather than the company of the next one."""
+    groups, totals = [[] for _ in range(lanes)], [0.0] * lanes
+    for i in sorted(range(len(costs)), key=lambda i: -costs[i]):
+        lane = totals.index(min(totals))
+        groups[lane].append(i)
+        totals[lane] += costs[i]
+    return [sorted(group) for group in groups]
 
 
 def serial(jobs: list[Job]) -> list[str]:
