@@ -47,6 +47,30 @@ def test_compact_labels(value, text):
     assert compact(value) == text
 
 
+@pytest.mark.parametrize("value, step, text", [(-121.4, 0.2, "-121.4"), (-121.0, 0.2, "-121"), (12500, 500, "12.5k"),
+                                               (0.25, 0.25, "0.25"), (-0.0, 0.5, "0"), (100000, 50000, "100k"),
+                                               (0.0003, 0.0001, "0.0003"), (2_500_000, 250_000, "2.5M")])
+def test_compact_tick_labels_have_the_decimals_of_their_step(value, step, text):
+    assert compact(value, step) == text
+
+
+def test_ticks_a_few_tenths_apart_get_labels_of_their_own():
+    """sacramento's longitudes (-121.5 to -120.6) were labelled -121 and -121 side by side."""
+    import matplotlib.pyplot as plt
+
+    from mlpfit.report.sensitivity import compact_ticks
+
+    fig, ax = plt.subplots()
+    try:
+        ax.plot([-121.52, -120.61], [0, 1])
+        compact_ticks(ax.xaxis, most=4)
+        fig.canvas.draw()
+        labels = [label.get_text() for label in ax.xaxis.get_ticklabels() if label.get_text()]
+    finally:
+        plt.close(fig)
+    assert len(labels) >= 3 and len(set(labels)) == len(labels), labels
+
+
 def test_tick_labels_never_collide_on_large_values(table_result, monkeypatch):
     """Every axis of sensitivity.png: no two tick labels overlap (prices and areas in the 100,000s)."""
     from mlpfit.report import plots

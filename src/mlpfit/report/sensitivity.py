@@ -16,6 +16,7 @@ Ensembles: the gradients of the members' mean prediction.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 import numpy as np
 
@@ -167,21 +168,47 @@ def curve_input(fitted, column: str, groups: dict[str, list[int]]) -> int | None
     return None if coding.kind == "category" else groups[column][0]
 
 
-def compact(value: float) -> str:
-    """A short label: 0.0123, 4.5, 250, 6269, 12k, 3.4M; never wider than about 6 characters."""
+SUFFIXES = ((1e12, 1e12, "T"), (1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k"))
+
+
+def compact(value: float, step: float | None = None) -> str:
+    """A short label: 0.0123, 4.5, 250, 6269, 12k, 3.4M; never wider than about 6 characters. With ``step`` (the
+    distance between neighbouring ticks) it has the decimals that tell the ticks apart: a longitude's -121.4 and
+    -121.2, where three significant digits gave -121 twice."""
     size = abs(value)
-    for limit, scale, suffix in ((1e12, 1e12, "T"), (1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
-        if size >= limit:
-            return f"{value / scale:.3g}{suffix}"
+    scale, suffix = next(((scale, suffix) for limit, scale, suffix in SUFFIXES if size >= limit), (1.0, ""))
+    if step:
+        return _to_step(value / scale, step / scale) + suffix
+    if suffix:
+        return f"{value / scale:.3g}{suffix}"
     return f"{value:.0f}" if size >= 1e3 else f"{value:.3g}"
+
+
+def _to_step(value: float, step: float) -> str:
+    """``value`` with as many decimals as ``step`` has (0.25: two), trailing zeros dropped."""
+    exponent = Decimal(repr(round(abs(step), 12))).normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    text = f"{value:.{places}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if float(text) == 0 else text
 
 
 def compact_ticks(axis, most: int = 5) -> None:
     """At most ``most`` ticks with short labels: values like 100000 side by side ran into each other."""
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.ticker import Formatter, MaxNLocator
+
+    class Compact(Formatter):
+        step = None  # between neighbouring ticks, from set_locs (called with every tick before they are labelled)
+
+        def set_locs(self, locs):
+            steps = np.diff(np.sort(np.asarray(locs, dtype=float)))
+            self.step = float(steps.min()) if len(steps) and steps.min() > 0 else None
+
+        def __call__(self, value, pos=None):
+            return compact(value, self.step)
 
     axis.set_major_locator(MaxNLocator(nbins=most - 1))
-    axis.set_major_formatter(FuncFormatter(lambda value, _: compact(value)))
+    axis.set_major_formatter(Compact())
 
 
 def number_coding(fitted, column: int):
