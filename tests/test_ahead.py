@@ -115,8 +115,8 @@ def test_an_interrupted_fit_leaves_no_child(tmp_path, forking, monkeypatch):
     started = []
     start = ahead.ReportAhead.start.__func__
 
-    def recorded(cls):
-        started.append(start(cls))
+    def recorded(cls, table=False):
+        started.append(start(cls, table))
         return started[-1]
 
     monkeypatch.setattr(ahead.ReportAhead, "start", classmethod(recorded))
@@ -168,3 +168,17 @@ def test_a_fork_that_fails_means_no_child(monkeypatch):
     open_before = len(os.listdir("/proc/self/fd"))
     assert ahead.ReportAhead.start() is None
     assert len(os.listdir("/proc/self/fd")) == open_before  # its pipes closed again
+
+
+@pytest.mark.parametrize("table", [False, True])
+def test_a_tables_drawer_loads_the_encoding_reader_while_it_waits(table):
+    """The child forks before the fit reads its CSV: a table's report would import pandas after the training."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys\nfrom mlpfit.report import ahead\nread, write = os.pipe()\n"
+            f"assert ahead.serve(read, write, table={table}) == []\n"  # closes its own write end: no run comes
+            "print('mlpfit.data.sources.encoding' in sys.modules, 'pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(table), str(table)]

@@ -63,11 +63,12 @@ def fit(target, **options):
     if config.run.quiet:  # "nothing but errors"
         warnings.simplefilter("ignore", MlpfitWarning)
     precheck_target(config)
+    from mlpfit.data.sources import target_kind
     from mlpfit.report.ahead import report_ahead
 
     # The report's drawer is forked now, before the fit's own imports and its data: matplotlib (0.4 s)
     # loads beside them, so it is ready when a small fit's training ends (0.5 s later).
-    with report_ahead(config.run.plots) as ahead:
+    with report_ahead(config.run.plots, table=target_kind(config.data.target) == "csv") as ahead:
         from mlpfit.cli.progress import progress_callbacks
         from mlpfit.fitting.fit import fit as run_fit
 
