@@ -126,15 +126,38 @@ def test_a_numpy_ensemble_splits_its_members_over_two_threads():
 @pytest.mark.parametrize("rows, task, epochs", [
     (800, "regress", 125),  # concrete's members: 500 steps of 4 batches
     (3_000, "classify", 125),  # mlc_churn: 1,500 steps of 12 batches
-    (12_960, "classify", 68),  # letters: 100 epochs were 5,100 steps; the fewest stop at 3,500
-    (100_000, "classify", 8),  # a large table: 3,500 steps, not 100 epochs of 391
-    (100_000, "regress", 8),
+    (8_000, "classify", 100),  # 100 epochs of 32 batches: 3,200 steps, under the 3,500 where the fewest stop
+    (12_960, "classify", 49),  # letters: 100 epochs were 5,100 steps; its wider net's fewest stop at 2,500
+    (100_000, "classify", 6),  # a large table: 2,500 steps, not 100 epochs of 391
+    (100_000, "regress", 6),
 ])
 def test_a_tables_budget_stops_growing_with_its_rows(rows, task, epochs):
-    from mlpfit.config.defaults import TABLE_MOST_STEPS, resolve
+    from mlpfit.config.defaults import TABLE_MOST_STEPS, TABLE_WIDE_FROM, TABLE_WIDE_MOST_STEPS, resolve
     from mlpfit.config.schema import FitConfig
 
     config = FitConfig()
     resolve(config, rows, 20, 1, task, measured=True, tabular=True)
     assert config.train.epochs == epochs
-    assert epochs >= 100 or epochs * -(-rows // config.train.batch_size) <= TABLE_MOST_STEPS
+    most = TABLE_WIDE_MOST_STEPS if rows >= TABLE_WIDE_FROM else TABLE_MOST_STEPS
+    assert epochs >= 100 or epochs * -(-rows // config.train.batch_size) <= most
+
+
+@pytest.mark.parametrize("rows, hidden", [(3_000, [128, 128]), (9_999, [128, 128]), (10_000, [256, 128]),
+                                          (100_000, [256, 128])])
+def test_a_large_table_feeds_a_wider_first_layer(rows, hidden):
+    from mlpfit.config.defaults import resolve
+    from mlpfit.config.schema import FitConfig
+
+    config = FitConfig()
+    resolve(config, rows, 20, 26, "classify", measured=True, tabular=True)
+    assert config.model.hidden == hidden
+
+
+def test_a_given_width_is_kept_on_a_large_table():
+    from mlpfit.config.defaults import resolve
+    from mlpfit.config.schema import FitConfig
+
+    config = FitConfig()
+    config.model.hidden = [32]
+    resolve(config, 50_000, 20, 1, "regress", measured=True, tabular=True)
+    assert config.model.hidden == [32]

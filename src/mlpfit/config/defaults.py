@@ -94,6 +94,14 @@ TABLE_EPOCHS = (100, 300)  # ... within these epochs: small tables see each row 
 # of letters (16,000 rows) were 5,100 steps, and of a 100,000-row table would be 40,000. letters, 5 splits:
 # accuracy 0.9721 in 100 epochs, 0.9712 in 70 (3,570 steps) for 0.9 s less, 0.9693 in 50.
 TABLE_MOST_STEPS = 3_500
+# A table of this many training rows or more trains a wider first layer, whose fewest epochs stop sooner: letters
+# (12,800 training rows, 16 inputs, 26 classes), five splits in-process: 128x128 for 3,500 steps 0.9708 in 2.9 s
+# a fit; 256x128 0.9740 for 3,500 steps (4.5 s), 0.9741 for 2,500 (3.4 s), 0.9726 for 2,000; 192x96 0.9710;
+# 256x256 0.9765 in 7.7 s and three layers of 256 0.9784 in five times the time, over a table's time beside
+# gradient boosting (benchmarks/real_tables.py).
+TABLE_WIDE_FROM = 10_000
+TABLE_WIDE_HIDDEN = [256, 128]
+TABLE_WIDE_MOST_STEPS = 2_500
 TABLE_BATCH = 256  # minibatches for small tables too (full batch is for noiseless formulas)
 # A table's regression trains an ensemble whose members each hold out their own validation rows
 # (data.dataset.own_validation), for about the steps of one net: a single net's prediction of a noisy target
@@ -217,7 +225,8 @@ def _model_unless_given(m, hidden: list[int], activation: str, dropout: float) -
 
 
 def _resolve_table(m, t, n_train: int, task: str) -> None:
-    _model_unless_given(m, TABLE_HIDDEN, TABLE_ACTIVATION, TABLE_DROPOUT)
+    large = n_train >= TABLE_WIDE_FROM
+    _model_unless_given(m, TABLE_WIDE_HIDDEN if large else TABLE_HIDDEN, TABLE_ACTIVATION, TABLE_DROPOUT)
     if m.ensemble is None:
         m.ensemble = TABLE_MEMBERS if task == "regress" and t.optimizer in BATCHED_OPTIMIZERS else 1
     if t.weight_decay is None and t.optimizer != "adamw":  # adamw keeps its own decoupled decay
@@ -228,7 +237,8 @@ def _resolve_table(m, t, n_train: int, task: str) -> None:
         steps, (fewest, most) = (TABLE_STEPS, TABLE_EPOCHS) if m.ensemble == 1 else (TABLE_MEMBER_STEPS, TABLE_MEMBER_EPOCHS)
         steps_per_epoch = math.ceil(n_train / t.batch_size)
         budget_epochs = math.ceil(steps / steps_per_epoch)
-        fewest = min(fewest, max(budget_epochs, TABLE_MOST_STEPS // steps_per_epoch))
+        most_steps = TABLE_WIDE_MOST_STEPS if large else TABLE_MOST_STEPS
+        fewest = min(fewest, max(budget_epochs, most_steps // steps_per_epoch))
         t.epochs = int(min(most, max(fewest, budget_epochs)))
     if t.patience is None and t.epochs is not None:
         t.patience = t.epochs  # the whole schedule; the best epoch's weights are kept
