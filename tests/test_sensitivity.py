@@ -117,3 +117,16 @@ def test_a_binned_columns_partial_dependence_moves_its_bins_with_its_value(tmp_p
     for age, mean in zip(ages, curve[:, 0]):
         moved = rows_from_frame(rows.assign(age=age), encoding).X
         assert mean == pytest.approx(result.fitted.predict(moved)[:, 0].mean(), rel=1e-6)
+
+
+def test_a_panel_of_many_classes_draws_those_the_column_moves_most():
+    from mlpfit.report.sensitivity import PD_CURVES, moving_most
+
+    grid = np.linspace(0, 1, 11)[:, None]
+    spans = np.array([0.01, 0.3, 0.0, 0.2, 0.05, 0.5, 0.02, 0.4, 0.03, 0.1, 0.25, 0.0])
+    curves = 0.05 + grid * spans  # [grid, 12 classes], class k rising by spans[k]
+    assert moving_most(curves) == [1, 3, 5, 7, 9, 10]  # the six largest spans, in the classes' order
+    assert len(moving_most(curves)) == PD_CURVES
+    assert moving_most(curves[:, :4]) == [0, 1, 2, 3]  # a few: all of them
+    curves[:, 5] = np.nan  # a diverged class is never preferred
+    assert 5 not in moving_most(curves)

@@ -30,6 +30,7 @@ ROWS = 2000  # stored rows used for gradients: plenty for a mean, fast for 784 i
 PD_ROWS = 300  # rows averaged per grid value of a partial dependence curve
 PD_GRID = 41  # values per partial dependence curve
 PD_PANELS = 8  # curves drawn for the most sensitive inputs; the JSON keeps every input
+PD_CURVES = 6  # outputs or classes drawn per panel, those the column moves most: more hide each other
 PREDICTED = "p(predicted class)"  # the output name of a classifier's sensitivity
 
 
@@ -230,8 +231,8 @@ def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str]) -> None:
     grid = np.linspace(lo, hi, PD_GRID) if hi > lo else np.array([lo])
     curves = partial_dependence(fitted, X, column, grid)
     labels = [f"p({c})" for c in fitted.classes] if fitted.task == "classify" else outs
-    for k, label in enumerate(labels[:10]):
-        ax.plot(in_column_units(fitted, column, grid), curves[:, k], lw=1.4, label=_short(label))
+    for k in moving_most(curves):
+        ax.plot(in_column_units(fitted, column, grid), curves[:, k], lw=1.4, label=_short(labels[k]))
     deciles = in_column_units(fitted, column, np.quantile(X[:, column], np.linspace(0.05, 0.95, 10)))
     ax.plot(deciles, np.full(10, np.nanmin(curves)), "|", color="#555555", ms=8, label="data deciles")
     width = layout.axes_width(ax.figure, ax)
@@ -241,6 +242,16 @@ def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str]) -> None:
     compact_ticks(ax.yaxis)
     if len(labels) > 1:
         ax.legend(loc="best", fontsize=7)
+
+
+def moving_most(curves: np.ndarray, most: int = PD_CURVES) -> list[int]:
+    """The outputs (or classes) of a panel's ``curves`` [grid, outputs] to draw: all of a few, else the ``most``
+    that this column moves furthest, in their own order (letters' 26 classes showed A to J, whichever moved)."""
+    count = curves.shape[1]
+    if count <= most:
+        return list(range(count))
+    spans = np.nan_to_num(curves.max(axis=0) - curves.min(axis=0), nan=-1.0)
+    return sorted(np.argsort(-spans, kind="stable")[:most].tolist())
 
 
 def _share_y(panels) -> None:
