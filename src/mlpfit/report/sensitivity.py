@@ -230,17 +230,20 @@ def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str]) -> None:
     lo, hi = float(X[:, column].min()), float(X[:, column].max())
     grid = np.linspace(lo, hi, PD_GRID) if hi > lo else np.array([lo])
     curves = partial_dependence(fitted, X, column, grid)
-    labels = [f"p({c})" for c in fitted.classes] if fitted.task == "classify" else outs
-    for k in moving_most(curves):
+    classes = fitted.task == "classify"
+    labels = [f"p({c})" for c in fitted.classes] if classes else list(outs)
+    if classes and len(labels) == 2:  # p(first) = 1 - p(second): the second class's curve says it all
+        curves, labels = curves[:, 1:], labels[1:]
+    drawn = moving_most(curves)
+    for k in drawn:
         ax.plot(in_column_units(fitted, column, grid), curves[:, k], lw=1.4, label=_short(labels[k]))
     deciles = in_column_units(fitted, column, np.quantile(X[:, column], np.linspace(0.05, 0.95, 10)))
-    ax.plot(deciles, np.full(10, np.nanmin(curves)), "|", color="#555555", ms=8, label="data deciles")
-    width = layout.axes_width(ax.figure, ax)
-    ax.set(xlabel=layout.shorten(name, width), ylabel="mean prediction",
-           title=layout.shorten(f"partial dependence on {name}", width + 0.5, layout.TITLE_CHAR))
+    ax.plot(deciles, np.full(10, np.nanmin(curves[:, drawn])), "|", color="#555555", ms=8, label="data deciles")
+    # The column's name as the panel's title, where it has the most room (the caption says what the curves are).
+    ax.set(ylabel="mean prediction", title=layout.shorten(name, layout.axes_width(ax.figure, ax) + 0.5, layout.TITLE_CHAR))
     compact_ticks(ax.xaxis, most=4)
     compact_ticks(ax.yaxis)
-    if len(labels) > 1:
+    if classes or len(labels) > 1:
         ax.legend(loc="best", fontsize=7)
 
 
