@@ -17,9 +17,9 @@ import sys
 
 @contextlib.contextmanager
 def blas_threads(threads: int):
-    """NumPy's BLAS limited to ``threads`` while the NumPy engine trains, then as it was: OpenBLAS
-    otherwise splits even a 256x64 by 64x64 product over every core, and on 2 shared cores the
-    hand-off costs more than the product."""
+    """NumPy's BLAS limited to ``threads`` while the NumPy engine trains (or the report draws, a process per
+    core), then as it was: OpenBLAS otherwise splits even a 256x64 by 64x64 product over every core, and on
+    2 shared cores the hand-off costs more than the product."""
     with blas_controller(tuple(name in sys.modules for name in OWN_BLAS)).limit(limits=threads, user_api="blas"):
         yield
 
