@@ -142,15 +142,46 @@ def test_a_tables_budget_stops_growing_with_its_rows(rows, task, epochs):
     assert epochs >= 100 or epochs * -(-rows // config.train.batch_size) <= most
 
 
-@pytest.mark.parametrize("rows, hidden", [(3_000, [128, 128]), (9_999, [128, 128]), (10_000, [256, 128]),
-                                          (100_000, [256, 128])])
-def test_a_large_table_feeds_a_wider_first_layer(rows, hidden):
+@pytest.mark.parametrize("rows, task, hidden, units", [
+    (3_000, "regress", [128, 128], 0), (9_999, "regress", [128, 128], 0), (10_000, "regress", [256, 128], 0),
+    (3_000, "classify", [160, 64, 64], 8),  # 20 inputs x 8 units of their own, then two shared layers of 64
+    (9_999, "classify", [160, 64, 64], 8), (10_000, "classify", [256, 128], 0), (100_000, "classify", [256, 128], 0),
+])
+def test_a_tables_net_follows_its_size_and_task(rows, task, hidden, units):
     from mlpfit.config.defaults import resolve
     from mlpfit.config.schema import FitConfig
 
     config = FitConfig()
-    resolve(config, rows, 20, 26, "classify", measured=True, tabular=True)
-    assert config.model.hidden == hidden
+    resolve(config, rows, 20, 26 if task == "classify" else 1, task, measured=True, tabular=True)
+    assert config.model.hidden == hidden and config.model.input_units == units
+
+
+def test_a_wide_class_table_keeps_a_plain_first_layer():
+    from mlpfit.config.defaults import TABLE_INPUT_UNITS_UP_TO, resolve
+    from mlpfit.config.schema import FitConfig
+
+    config = FitConfig()
+    resolve(config, 3_000, TABLE_INPUT_UNITS_UP_TO + 1, 10, "classify", measured=True, tabular=True)
+    assert config.model.hidden == [128, 128] and config.model.input_units == 0
+
+
+def test_given_input_units_come_first_once_and_a_given_width_has_none():
+    from mlpfit.config.defaults import resolve
+    from mlpfit.config.schema import FitConfig
+
+    config = FitConfig()
+    config.model.hidden, config.model.input_units = [32], 4
+    resolve(config, 500, 5, 1, "regress")
+    assert config.model.hidden == [20, 32]
+    resolve(config, 500, 5, 1, "regress")  # a resumed fit resolves its saved config again
+    assert config.model.hidden == [20, 32]
+    config = FitConfig()
+    config.model.hidden = [64, 64]
+    resolve(config, 3_000, 20, 2, "classify", measured=True, tabular=True)
+    assert config.model.hidden == [64, 64] and config.model.input_units == 0
+    config = FitConfig()
+    resolve(config, 500, 2, 1, "regress")  # a formula: a plain first layer
+    assert config.model.hidden == [64, 64] and config.model.input_units == 0
 
 
 def test_a_given_width_is_kept_on_a_large_table():

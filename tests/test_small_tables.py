@@ -45,7 +45,8 @@ def test_no_contradictory_diagnostics_on_small_tables(name, seed, tmp_path):
 def test_a_table_gets_the_table_recipe_and_a_few_measured_columns_the_smooth_one(tmp_path):
     result = fit(build_config(write_csv("wine", tmp_path), {"threads": 1, "plots": False}), save=False)
     model, train = result.config.model, result.config.train
-    assert (model.hidden, model.activation, model.dropout) == ([128, 128], "relu", 0.15)
+    # wine's 13 measured columns, classes: each input's own 8 units, then two shared layers of 64
+    assert (model.hidden, model.input_units, model.activation, model.dropout) == ([104, 64, 64], 8, "relu", 0.15)
     assert train.patience == train.epochs and train.weight_decay == 0.0 and train.batch_size <= 256
     assert result.summary["metrics"]["test"]["accuracy"] >= 0.9
     iris = fit(build_config(write_csv("iris", tmp_path), {"threads": 1, "plots": False}), save=False)

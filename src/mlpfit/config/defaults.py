@@ -102,6 +102,19 @@ TABLE_MOST_STEPS = 3_500
 TABLE_WIDE_FROM = 10_000
 TABLE_WIDE_HIDDEN = [256, 128]
 TABLE_WIDE_MOST_STEPS = 2_500
+# A smaller table's classes give every input 8 hidden units of its own ahead of two shared layers of 64 (the first
+# layer block-diagonal: engines.blocks): a unit of one input can learn its threshold (mlc_churn's service calls,
+# its international plan's minutes) before the shared layers mix the inputs, as numeric embeddings do (Gorishniy
+# et al. 2022). Five splits in-process, against 128x128: mlc_churn 0.9406 to 0.9596 (every split up), credit_data
+# 0.7886 to 0.7908, in 1.5 and 1.9 s a fit against 1.2 and 1.1; 16 units each 0.9600 and 0.7888 in about twice
+# that; 4 units 0.9398; units for the number inputs alone 0.9484. letters (0.9703 with 16 against its wider
+# net's 0.9741) and the regressions (concrete +0.001, sacramento -0.010) keep their nets.
+TABLE_INPUT_UNITS = 8
+TABLE_UNITS_HIDDEN = [64, 64]  # the shared layers after the inputs' own units
+# ... for tables of at most this many inputs: the first layer is computed dense (inputs² x units products), and
+# digits' 64 pixels took 3.7 s a fit against 1.5 (accuracy 0.963 against 0.959); breast_cancer's 30 measured
+# columns scored 0.965 against 0.982 over three splits of 57 test rows (a row each), wine 1.000 either way.
+TABLE_INPUT_UNITS_UP_TO = 32
 TABLE_BATCH = 256  # minibatches for small tables too (full batch is for noiseless formulas)
 # A table's regression trains an ensemble whose members each hold out their own validation rows
 # (data.dataset.own_validation), for about the steps of one net: a single net's prediction of a noisy target
@@ -122,11 +135,12 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
     if images:
         _resolve_images(m, t, n_train)
     elif measured and tabular:
-        _resolve_table(m, t, n_train, task)
+        _resolve_table(m, t, n_train, n_inputs, task)
     elif measured and n_train <= SMALL_TABLE_ROWS:
         _resolve_small_table(t)
     if m.ensemble is None:
         m.ensemble = 1
+    _resolve_input_units(m, n_inputs)
     if d.member_val is None:
         d.member_val = "own" if measured else "shared"  # sampled formulas: more rows are drawn, not held out
     if t.weight_decay is None:
@@ -218,14 +232,27 @@ def _resolve_small_table(t) -> None:
         t.patience = min(SMALL_TABLE_PATIENCE, max(10, (t.epochs or SMALL_TABLE_EPOCHS) // 5))
 
 
+def _resolve_input_units(m, n_inputs: int) -> None:
+    """The inputs' own units become the first hidden layer (inputs x N units), once: a resolved config that is
+    resolved again (a resumed fit) has that layer already."""
+    if m.input_units is None:
+        m.input_units = 0
+    hidden = list(m.hidden) if m.hidden is not None else list(DEFAULT_HIDDEN)
+    if m.input_units and (not hidden or hidden[0] != n_inputs * m.input_units):
+        m.hidden = [n_inputs * m.input_units, *hidden]
+
+
 def _model_unless_given(m, hidden: list[int], activation: str, dropout: float) -> None:
     m.hidden = list(hidden) if m.hidden is None else m.hidden
     m.activation = activation if m.activation is None else m.activation
     m.dropout = dropout if m.dropout is None else m.dropout
 
 
-def _resolve_table(m, t, n_train: int, task: str) -> None:
+def _resolve_table(m, t, n_train: int, n_inputs: int, task: str) -> None:
     large = n_train >= TABLE_WIDE_FROM
+    few_inputs = n_inputs <= TABLE_INPUT_UNITS_UP_TO
+    if task == "classify" and not large and few_inputs and m.hidden is None and m.input_units is None:
+        m.input_units, m.hidden = TABLE_INPUT_UNITS, list(TABLE_UNITS_HIDDEN)
     _model_unless_given(m, TABLE_WIDE_HIDDEN if large else TABLE_HIDDEN, TABLE_ACTIVATION, TABLE_DROPOUT)
     if m.ensemble is None:
         m.ensemble = TABLE_MEMBERS if task == "regress" and t.optimizer in BATCHED_OPTIMIZERS else 1

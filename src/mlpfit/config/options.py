@@ -81,6 +81,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("ensemble", "model", "int", "Train K members (init seeds seed..seed+K-1) as one batched model; "
            "predict gives their mean and spread.", "3 for a table's regression (each 500 steps), else 1",
            limit=4096, metavar="K"),
+    Option("input_units", "model", "int", "Hidden units of each input's own ahead of the shared --hidden layers: "
+           "the first hidden layer gets inputs x N units, each seeing one input (its thresholds, a level's effect) "
+           "before the layers mix them; 0 for none.", "8 for a table's classes of up to 32 inputs and under 10,000 rows (with 64,64), else 0",
+           metavar="N"),
     Option("member_val", "data", "choice", "An ensemble's validation rows: own (each member holds out its own and "
            "trains on the rest, so together they learn from every non-test row) or shared (all members the same).",
            "own for a CSV table, shared for formulas and images", choices=("own", "shared"), metavar="WHICH"),

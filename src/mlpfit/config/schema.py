@@ -45,6 +45,9 @@ class DataConfig:
     scale: bool = True  # standardize inputs and (regression) targets; False is the tutorials' naive setup
 
 
+MAX_INPUT_UNITS = 256  # an input's own units: more would make the first layer wider than any use of it
+
+
 @dataclass
 class ModelConfig:
     """The network's shape."""
@@ -56,6 +59,10 @@ class ModelConfig:
     # members trained together as one batched model (member k: init seed+k); 1: a single MLP; None: 3 for a
     # table's regression (config.defaults.TABLE_MEMBERS), else 1
     ensemble: int | None = None
+    # hidden units of each input's own ahead of the shared layers: the first hidden layer then has inputs x N units,
+    # unit k of input j seeing input j alone (a block-diagonal first layer); 0: a plain first layer; None: 8 for a
+    # table's classes of up to 32 inputs under 10,000 rows (config.defaults.TABLE_INPUT_UNITS), else 0
+    input_units: int | None = None
 
 
 @dataclass
@@ -265,6 +272,10 @@ def validate(config: FitConfig) -> FitConfig:
         raise UsageError(f"--settle must be a validation R² in [0, 1), got {t.settle!r}: e.g. 0.9999, or 0 for never")
     if t.extend is not None and not (isinstance(t.extend, int) and not isinstance(t.extend, bool) and 0 <= t.extend <= 100):
         raise UsageError(f"--extend must be a number of cycles from 0 to 100, got {t.extend!r}: e.g. 5, or 0 for never")
+    if m.input_units is not None and not (isinstance(m.input_units, int) and not isinstance(m.input_units, bool)
+                                          and 0 <= m.input_units <= MAX_INPUT_UNITS):
+        raise UsageError(f"--input-units must be a whole number from 0 to {MAX_INPUT_UNITS}, got {m.input_units!r}: "
+                         "e.g. 8, or 0 for none")
     if m.dropout is not None and not 0 <= m.dropout < 1:
         raise UsageError(f"--dropout must be in [0, 1), got {m.dropout}: e.g. 0.2")
     if not (isinstance(t.alpha, (int, float)) and 0 <= t.alpha < 1e6):

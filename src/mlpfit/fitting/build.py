@@ -82,10 +82,12 @@ def optimizer_kind(config: FitConfig) -> tuple:
 
 
 def engine_options(config: FitConfig, optimizer_state=None) -> dict:
-    """What every engine takes from the config's training section (a sweep overrides ``lr`` per member)."""
+    """What every engine takes from the config's training section, and the first layer's blocks (a sweep overrides
+    ``lr`` per member)."""
     t = config.train
     return dict(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer, schedule=t.schedule,
-                alpha=t.alpha, weight_decay=t.weight_decay or 0.0, optimizer_state=optimizer_state, shuffle=t.shuffle)
+                alpha=t.alpha, weight_decay=t.weight_decay or 0.0, optimizer_state=optimizer_state, shuffle=t.shuffle,
+                input_units=config.model.input_units or 0)
 
 
 def model_sizes(config: FitConfig, dataset: Dataset) -> list[int]:

@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from mlpfit.engines.blocks import block_start, input_blocks
 from mlpfit.engines.numpy import state as check
 from mlpfit.engines.numpy.losses import LOSSES, batch_loss, row_losses
 from mlpfit.engines.numpy.net import FlatMLP
@@ -55,7 +56,7 @@ class NumpyEngine:
 
     def __init__(self, sizes, data: TrainData, *, activation, output_activation, epochs, batch_size, lr, optimizer,
                  schedule, seeds, loss="mse", dropout=0.0, alpha=0.0, weight_decay=0.0, initial_params=None,
-                 optimizer_state=None, shuffle=True, dtype=DTYPE, threads=1):
+                 optimizer_state=None, shuffle=True, dtype=DTYPE, threads=1, input_units=0):
         self.dtype = np.dtype(dtype)  # float32; float64 for the estimators' float64 data (scikit-learn's precision)
         self.shuffle = shuffle  # False: every epoch takes the batches in row order
         self.net = FlatMLP(sizes, activation, output_activation, dropout, self.dtype)
@@ -72,8 +73,13 @@ class NumpyEngine:
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
         self.dropout_rngs = [np.random.default_rng([seed, DROPOUT_STREAM]) for seed in seeds]
         self.params = np.empty((self.members, layout.size), self.dtype)  # row k: member k's flat parameters
+        blocks = input_blocks(self.net.sizes, input_units)
+        self.block_mask = None if blocks is None else blocks.astype(self.dtype)  # first-layer weights that learn
         for k, rng in enumerate(self.rngs):  # drawn even when replaced: the rngs then shuffle alike
             layout.from_dict(init_params(self.net.sizes, rng), self.params[k])
+            if blocks is not None:
+                weight, bias, _ = layout.views(self.params[k])[0]
+                weight[...], bias[...] = block_start(blocks, rng)
         if initial_params is not None:  # a warm start: an earlier fit's weights, checked against this net's shapes
             for k, p in enumerate(check.member_list(initial_params, self.members, "members' initial weights")):
                 layout.from_dict(p, self.params[k], "initial weights")
@@ -272,6 +278,8 @@ class NumpyEngine:
         loss = self.group_gradient(group, X, T, scale)
         if self.alpha:
             loss = loss + self.add_l2(members, total[members])
+        if self.block_mask is not None:  # weights outside the inputs' own blocks stay zero
+            self.grad_layers[0][0][members] *= self.block_mask
         optimizer.step(self.params[members], self.grad[members], lr[members])
         return loss
 
