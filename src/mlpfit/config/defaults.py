@@ -105,10 +105,11 @@ TABLE_WIDE_MOST_STEPS = 2_500
 # A smaller table's classes give every input 8 hidden units of its own ahead of two shared layers of 64 (the first
 # layer block-diagonal: engines.blocks): a unit of one input can learn its threshold (mlc_churn's service calls,
 # its international plan's minutes) before the shared layers mix the inputs, as numeric embeddings do (Gorishniy
-# et al. 2022). Five splits in-process, against 128x128: mlc_churn 0.9406 to 0.9596 (every split up), credit_data
-# 0.7886 to 0.7908, in 1.5 and 1.9 s a fit against 1.2 and 1.1; 16 units each 0.9600 and 0.7888 in about twice
-# that; 4 units 0.9398; units for the number inputs alone 0.9484. letters (0.9703 with 16 against its wider
-# net's 0.9741) and the regressions (concrete +0.001, sacramento -0.010) keep their nets.
+# et al. 2022). benchmarks/real_tables.py, against 128x128: mlc_churn 0.9406 to 0.9600 (every split up),
+# credit_data 0.7886 to 0.7870, their fit processes 2.5 to 2.9 s and 2.8 to 3.1 s. In-process: 16 units each
+# 0.9600 and 0.7888 in about twice the time; 4 units 0.9398; units for the number inputs alone 0.9484. letters
+# (0.9703 with 16 against its wider net's 0.9741) and the regressions (concrete +0.001, sacramento -0.010) keep
+# their nets.
 TABLE_INPUT_UNITS = 8
 TABLE_UNITS_HIDDEN = [64, 64]  # the shared layers after the inputs' own units
 # ... for tables of at most this many inputs: the first layer is computed dense (inputs² x units products), and
