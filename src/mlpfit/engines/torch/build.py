@@ -11,7 +11,7 @@ import torch
 
 from mlpfit.engines.blocks import block_start, input_blocks
 from mlpfit.engines.torch.model import MLP
-from mlpfit.engines.torch.single import TorchEngine
+from mlpfit.engines.torch.single import TorchEngine, linear_layers
 from mlpfit.engines.torch.stacked import StackedEngine
 from mlpfit.engines.torch.stacked_model import EnsembleMLP
 from mlpfit.train.trainer import TrainData
@@ -42,7 +42,8 @@ def build_torch(sizes: list[int], data: TrainData, device: str, *, seeds: list[i
 def hold_blocks(model: torch.nn.Module, blocks: np.ndarray, seeds: list[int]) -> None:
     """The first layer started as each input's own units (engines.blocks; each member from its seed) and its other
     weights held at zero: their gradient is masked on its way to the optimizer."""
-    weight, bias = first_layer(model)
+    first = linear_layers(model)[0]
+    weight, bias = first.weight, first.bias
     mask = torch.as_tensor(blocks, dtype=weight.dtype, device=weight.device)
     starts = [block_start(blocks, np.random.default_rng(seed)) for seed in seeds]
     with torch.no_grad():
@@ -51,13 +52,6 @@ def hold_blocks(model: torch.nn.Module, blocks: np.ndarray, seeds: list[int]) ->
         weight.copy_(torch.as_tensor(w, dtype=weight.dtype))
         bias.copy_(torch.as_tensor(b, dtype=bias.dtype))
     weight.register_hook(lambda grad: grad * mask)
-
-
-def first_layer(model: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first layer's weight ([out, in], or [K, out, in] for stacked members) and bias parameters."""
-    params = dict(model.named_parameters())
-    prefix = "members.layers.0" if "members.layers.0.weight" in params else "layers.0"
-    return params[f"{prefix}.weight"], params[f"{prefix}.bias"]
 
 
 def tensor_data(data: TrainData, device: torch.device) -> TrainData:

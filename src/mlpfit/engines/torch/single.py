@@ -170,8 +170,12 @@ class TorchEngine:
 
 def weight_matrices(model) -> list:
     """The model's weight matrices (what an L2 penalty shrinks; biases are left alone)."""
-    layers = model.members.layers if hasattr(model, "members") else model.layers
-    return [layer.weight for layer in layers]
+    return [layer.weight for layer in linear_layers(model)]
+
+
+def linear_layers(model) -> list:
+    """The model's linear layers, first to last: an MLP's own, or a stacked model's (weights [K, out, in])."""
+    return list(model.members.layers if hasattr(model, "members") else model.layers)
 
 
 def continue_optimizer(optimizer, state: dict, lr: float, flat: bool = False) -> None:
