@@ -141,13 +141,13 @@ def resolve(config, n_train: int, n_inputs: int, n_outputs: int, task: str, imag
         _resolve_small_table(t)
     if m.ensemble is None:
         m.ensemble = 1
-    _resolve_input_units(m, n_inputs)
     if d.member_val is None:
         d.member_val = "own" if measured else "shared"  # sampled formulas: more rows are drawn, not held out
     if t.weight_decay is None:
         t.weight_decay = 0.0  # smooth functions from dense samples: nothing to hold off
     if m.hidden is None:
         m.hidden = list(DEFAULT_HIDDEN)
+    _resolve_input_units(m, n_inputs)
     if m.activation is None:
         m.activation = DEFAULT_ACTIVATION
     if m.dropout is None:
@@ -238,9 +238,8 @@ def _resolve_input_units(m, n_inputs: int) -> None:
     resolved again (a resumed fit) has that layer already."""
     if m.input_units is None:
         m.input_units = 0
-    hidden = list(m.hidden) if m.hidden is not None else list(DEFAULT_HIDDEN)
-    if m.input_units and (not hidden or hidden[0] != n_inputs * m.input_units):
-        m.hidden = [n_inputs * m.input_units, *hidden]
+    if m.input_units and (not m.hidden or m.hidden[0] != n_inputs * m.input_units):
+        m.hidden = [n_inputs * m.input_units, *m.hidden]
 
 
 def _model_unless_given(m, hidden: list[int], activation: str, dropout: float) -> None:
