@@ -66,15 +66,16 @@ def sensitivities(fitted, samples: dict | None) -> dict | None:
             for out, row in zip(output_names(fitted), mean_abs)}
 
 
-def partial_dependence(fitted, X: np.ndarray, column: int, grid: np.ndarray) -> np.ndarray:
+def partial_dependence(fitted, X: np.ndarray, column: int, grid: np.ndarray, rows: Varied | None = None) -> np.ndarray:
     """Mean prediction (class probabilities for a classifier) with input ``column`` set to each grid value:
-    ``[len(grid), outputs or classes]``."""
+    ``[len(grid), outputs or classes]``. ``rows``: ``Varied(fitted, X[:PD_ROWS])`` made once for several curves."""
     values = grid[:, None]  # [grid, inputs moved]: the column's value, then its bins' inputs, which follow it
     coding = number_coding(fitted, column)
     if coding is not None and len(coding.edges) > 1:
         values = np.hstack([values, binned(unsquashed(grid, coding.center, coding.spread), coding.edges)])
     positions = list(range(column, column + values.shape[1]))
-    return Varied(fitted, X[:PD_ROWS]).predictions(positions, values[:, None, :]).mean(axis=1)
+    rows = rows if rows is not None else Varied(fitted, X[:PD_ROWS])
+    return rows.predictions(positions, values[:, None, :]).mean(axis=1)
 
 
 def class_pictures(fitted, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,8 +153,9 @@ def sensitivity_plot(fitted, X: np.ndarray, summary: dict, path: str, scores: di
         if len(outs) > 1:
             ax.legend(loc="lower right")
         panels = [fig.add_subplot(grid[1 + n // cols, n % cols]) for n in range(len(shown))]
+        rows = Varied(fitted, X[:PD_ROWS]) if shown else None  # the curves' rows: their first products once
         for ax, (name, i) in zip(panels, shown):
-            _pd_panel(ax, fitted, X, i, name if fitted.inputs[i] == name else fitted.inputs[i], outs)
+            _pd_panel(ax, fitted, X, i, name if fitted.inputs[i] == name else fitted.inputs[i], outs, rows)
         _share_y(panels)  # one scale: a flat curve must look flat beside a steep one
         layout.suptitle(fig, title)
         return save_figure(fig, path)
@@ -226,10 +228,10 @@ def in_column_units(fitted, column: int, inputs: np.ndarray) -> np.ndarray:
     return inputs if coding is None else unsquashed(inputs, coding.center, coding.spread)
 
 
-def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str]) -> None:
+def _pd_panel(ax, fitted, X, column: int, name: str, outs: list[str], rows: Varied) -> None:
     lo, hi = float(X[:, column].min()), float(X[:, column].max())
     grid = np.linspace(lo, hi, PD_GRID) if hi > lo else np.array([lo])
-    curves = partial_dependence(fitted, X, column, grid)
+    curves = partial_dependence(fitted, X, column, grid, rows)
     classes = fitted.task == "classify"
     labels = [f"p({c})" for c in fitted.classes] if classes else list(outs)
     if classes and len(labels) == 2:  # p(first) = 1 - p(second): the second class's curve says it all
