@@ -44,3 +44,13 @@ def test_training_keeps_the_other_weights_at_zero_and_learns(engine, ensemble):
     assert first.shape[-2:] == (12, 3)  # 3 inputs x 4 units, then the shared 16
     assert np.count_nonzero(off_block(first, 4)) == 0
     assert result.metrics["test"]["r2"][0] > 0.98
+
+
+def test_the_fit_report_says_which_units_are_the_inputs_own():
+    from mlpfit.report.text import fit_report
+
+    result = mlpfit.fit("abs(x) + y", samples=200, input_units=3, hidden="8", epochs=5, seed=0, plots=False)
+    assert result.summary["architecture"]["input_units"] == 3
+    assert "model 2-6-8-1 tanh (its first 6 units: 3 of each input's own)" in fit_report(result.summary)
+    plain = mlpfit.fit("abs(x) + y", samples=200, hidden="8", epochs=5, seed=0, plots=False)
+    assert "of each input's own" not in fit_report(plain.summary)

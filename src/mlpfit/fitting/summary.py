@@ -46,7 +46,8 @@ def make_summary(config: FitConfig, dataset: Dataset, split: Split, fitted: Netw
         "first_cycle_epochs": first_cycle_epochs(config.train.schedule, config.train.epochs),  # None: one cycle
         "parameters": fitted.parameter_count,
         "architecture": {"sizes": fitted.sizes, "activation": config.model.activation,
-                         "output_activation": config.model.output_activation, "dropout": config.model.dropout},
+                         "output_activation": config.model.output_activation, "dropout": config.model.dropout,
+                         "input_units": config.model.input_units or 0},
         "metrics": split_metrics(fitted, dataset, split),
         "equations": equations(fitted),  # a linear net read back in original units; None otherwise
         "held_out": split.held_out,

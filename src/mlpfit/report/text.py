@@ -48,6 +48,8 @@ def fit_report(summary: dict, report_follows: bool = False, program: str = "mlpf
     arch = summary["architecture"]
     shape = "-".join(map(str, arch["sizes"]))
     act = arch["activation"] if len(arch["sizes"]) > 2 else "linear"
+    if arch.get("input_units"):  # runs from before --input-units have none
+        act += f" (its first {arch['sizes'][1]} units: {arch['input_units']} of each input's own)"
     ex = summary["examples"]
     inputs = _inputs_line(summary)
     if summary["task"] == "classify":
