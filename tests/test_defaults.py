@@ -143,6 +143,7 @@ def test_a_tables_budget_stops_growing_with_its_rows(rows, task, epochs):
 
 
 @pytest.mark.parametrize("rows, task, hidden, units", [
+    (600, "regress", [64, 64], 0),  # a small regression's five members are narrower
     (3_000, "regress", [128, 128], 0), (9_999, "regress", [128, 128], 0), (10_000, "regress", [256, 128], 0),
     (3_000, "classify", [160, 64, 64], 8),  # 20 inputs x 8 units of their own, then two shared layers of 64
     (9_999, "classify", [160, 64, 64], 8), (10_000, "classify", [256, 128], 0), (100_000, "classify", [256, 128], 0),
@@ -154,6 +155,24 @@ def test_a_tables_net_follows_its_size_and_task(rows, task, hidden, units):
     config = FitConfig()
     resolve(config, rows, 20, 26 if task == "classify" else 1, task, measured=True, tabular=True)
     assert config.model.hidden == hidden and config.model.input_units == units
+
+
+@pytest.mark.parametrize("rows, task, members", [
+    (600, "regress", 5), (999, "regress", 5),  # sacramento's, concrete's training rows: five members of 64x64
+    (1_000, "regress", 3), (50_000, "regress", 3),  # more rows: three
+    (600, "classify", 1),  # classes: one net
+])
+def test_a_tables_members_follow_its_rows_and_task(rows, task, members):
+    from mlpfit.config.defaults import resolve
+    from mlpfit.config.schema import FitConfig
+
+    config = FitConfig()
+    resolve(config, rows, 20, 3 if task == "classify" else 1, task, measured=True, tabular=True)
+    assert config.model.ensemble == members
+    given = FitConfig()
+    given.model.ensemble = 2
+    resolve(given, rows, 20, 3 if task == "classify" else 1, task, measured=True, tabular=True)
+    assert given.model.ensemble == 2
 
 
 def test_a_wide_class_table_keeps_a_plain_first_layer():

@@ -182,7 +182,7 @@ def test_a_frames_regression_gets_the_tables_ensemble_and_plain_arrays_one_net()
     X = pd.DataFrame({"size": rng.uniform(0, 1, 400), "kind": rng.choice(["a", "b", "c"], 400)})
     y = 3 * X["size"] + (X["kind"] == "b") + rng.normal(0, 0.1, 400)
     table = Regressor(epochs=20, seed=0).fit(X, y)
-    assert table.fitted_.members == 3  # as `mlpfit fit table.csv`: members with their own validation rows
+    assert table.fitted_.members == 5  # as `mlpfit fit table.csv` of 400 rows: members with their own validation rows
     mean, spread = table.predict(X.head(5), return_std=True)
     assert mean.shape == spread.shape == (5,) and (spread > 0).all()
     plain = Regressor(epochs=20, seed=0).fit(np.c_[X["size"], X["kind"] == "b"], y)
