@@ -119,11 +119,8 @@ TABLE_INPUT_UNITS_UP_TO = 32
 TABLE_BATCH = 256  # minibatches for small tables too (full batch is for noiseless formulas)
 # A table's regression trains an ensemble whose members each hold out their own validation rows
 # (data.dataset.own_validation), for about the steps of one net: a single net's prediction of a noisy target
-# varies with its rows and its start, and the mean of members that saw different rows varies less. So do the
-# classes of a smaller table of few inputs (those with each input's own units): five splits, three fit seeds,
-# against one net of 1,500 steps, mlc_churn +0.003 on average (-0.003, +0.007, +0.006), credit_data +0.007 (+0.011,
-# +0.002, +0.010), in about the same time. (Before those units, members gave mlc_churn 0.936 against one net's
-# 0.938.) letters' 16,000 rows keep one net: its members' fewest epochs would take three times its steps.
+# varies with its rows and its start, and the mean of members that saw different rows varies less. Classes
+# gained nothing from members (mlc_churn, 5 splits: 0.936 with 3 against 0.938 alone) and keep one net.
 TABLE_MEMBERS = 3
 # ... and a table of fewer training rows than this trains five narrower ones: its members' predictions vary most,
 # and its rows support less width. Five splits, three fit seeds, against three of 128x128: five of 64x64
@@ -268,9 +265,8 @@ def _resolve_table(m, t, n_train: int, n_inputs: int, task: str) -> None:
     hidden = TABLE_WIDE_HIDDEN if large else TABLE_FEW_ROWS_HIDDEN if few_rows else TABLE_HIDDEN
     _model_unless_given(m, hidden, TABLE_ACTIVATION, TABLE_DROPOUT)
     if m.ensemble is None:
-        ensemble = task == "regress" or (not large and few_inputs)
         members = TABLE_FEW_ROWS_MEMBERS if few_rows else TABLE_MEMBERS
-        m.ensemble = members if ensemble and t.optimizer in BATCHED_OPTIMIZERS else 1
+        m.ensemble = members if task == "regress" and t.optimizer in BATCHED_OPTIMIZERS else 1
     if t.weight_decay is None and t.optimizer != "adamw":  # adamw keeps its own decoupled decay
         t.weight_decay = TABLE_WEIGHT_DECAY
     if t.batch_size is None:
