@@ -61,7 +61,9 @@ def test_limits_and_choices_come_from_the_table(values, message):
 
 def test_help_shows_the_config_default_where_no_rule_is_written():
     assert config_default(BY_KEY["optimizer"]) == "adam" and "Default: adam." in help_text(BY_KEY["optimizer"])
-    assert "Default: 64,64; images 512,256; tables 128,128 (256,128 from 10,000 training rows)." in help_text(BY_KEY["hidden"])
+    assert ("Default: 64,64; images 512,256; tables 128,128 (64,64 for a regression under 1,000 training rows, "
+            "256,128 from 10,000).") in help_text(BY_KEY["hidden"])
+    assert "5 under 1,000 training rows" in help_text(BY_KEY["ensemble"])
 
 
 def test_engine_auto_is_accepted_and_the_run_records_the_engine_it_chose(cli, tmp_path):

@@ -68,7 +68,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("task", "data", "choice", "What to predict.", "detected from the target", choices=TASKS,
            metavar="KIND"),
     Option("hidden", "model", "hidden", "Hidden layer widths: 64,64 or 32x5 (five layers of 32) or none (one Linear layer).",
-           "64,64; images 512,256; tables 128,128 (256,128 from 10,000 training rows)", metavar="SPEC"),
+           "64,64; images 512,256; tables 128,128 (64,64 for a regression under 1,000 training rows, 256,128 from 10,000)", metavar="SPEC"),
     Option("activation", "model", "choice", "Between layers.", "tanh; images and tables relu", choices=ACTIVATIONS,
            metavar="NAME"),
     Option("output_activation", "model", "choice", "On the output layer; keep identity unless the targets are bounded.",
@@ -79,7 +79,7 @@ OPTIONS: tuple[Option, ...] = (
            "as scikit-learn's MLP does (biases are not penalized; the estimators' alpha). For the optimizer's "
            "own decay see --weight-decay.", metavar="X"),
     Option("ensemble", "model", "int", "Train K members (init seeds seed..seed+K-1) as one batched model; "
-           "predict gives their mean and spread.", "3 for a table's regression (each 500 steps), else 1",
+           "predict gives their mean and spread.", "3 for a table's regression (each 500 steps; 5 under 1,000 training rows), else 1",
            limit=4096, metavar="K"),
     Option("input_units", "model", "int", "Hidden units of each input's own ahead of the shared --hidden layers: "
            "the first hidden layer gets inputs x N units, each seeing one input (its thresholds, a level's effect) "

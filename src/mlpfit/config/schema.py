@@ -57,7 +57,7 @@ class ModelConfig:
     output_activation: str = "identity"  # on the last layer; identity, so any (scaled) target is reachable
     dropout: float | None = None  # share of hidden units dropped while training; None: 0.2 for images, else 0
     # members trained together as one batched model (member k: init seed+k); 1: a single MLP; None: 3 for a
-    # table's regression (config.defaults.TABLE_MEMBERS), else 1
+    # table's regression (config.defaults.TABLE_MEMBERS; 5 under 1,000 training rows), else 1
     ensemble: int | None = None
     # hidden units of each input's own ahead of the shared layers: the first hidden layer then has inputs x N units,
     # unit k of input j seeing input j alone (a block-diagonal first layer); 0: a plain first layer; None: 8 for a
